@@ -1,0 +1,72 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/jsonbody"
+	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+type affiliateJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	Code       string `json:"code"`
+	LandingURL string `json:"landing_url"`
+	Link       string `json:"link"`
+	CreatedAt  string `json:"created_at"`
+	createdAt  time.Time
+}
+
+func (h *Handler) affiliateJSON(a store.Affiliate) affiliateJSON {
+	return affiliateJSON{
+		ID: a.ID, Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL,
+		Link: h.publicURL + "/r/" + a.Code, CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
+	}
+}
+
+func (h *Handler) handleAffiliateList(c *gin.Context) {
+	p, err := page(c)
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	rows, err := h.store.Affiliates(c.Request.Context(), tenantOf(c), p)
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	out := make([]affiliateJSON, len(rows))
+	for i, a := range rows {
+		out[i] = h.affiliateJSON(a)
+	}
+	c.JSON(http.StatusOK, newList(out, p.Limit, func(a affiliateJSON) (time.Time, string) { return a.createdAt, a.ID }))
+}
+
+type affiliateCreateRequest struct {
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	Code       string `json:"code"`
+	LandingURL string `json:"landing_url"`
+}
+
+func (h *Handler) handleAffiliateCreate(c *gin.Context) {
+	var req affiliateCreateRequest
+	if err := jsonbody.Decode(c.Writer, c.Request, 64<<10, &req); err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	a, err := h.accounts.CreateAffiliate(c.Request.Context(), tenantOf(c), account.AffiliateInput{
+		Name: req.Name, Email: req.Email, Code: req.Code, LandingURL: req.LandingURL,
+	})
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, h.affiliateJSON(a))
+}

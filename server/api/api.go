@@ -1,0 +1,154 @@
+// Package api is Tracklane's REST API for reading data back with a personal
+// token: clicks, affiliates and conversions, newest first with keyset
+// pagination, every query scoped to the token's tenant.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+// Store is what the API reads.
+type Store interface {
+	TokenTenant(ctx context.Context, hash []byte) (string, error)
+	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]store.Click, error)
+	Affiliate(ctx context.Context, tenantID, id string) (store.Affiliate, error)
+	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]store.Affiliate, error)
+}
+
+// Handler serves /api/v1.
+type Handler struct {
+	store     Store
+	accounts  account.Service
+	publicURL string
+	log       *slog.Logger
+}
+
+// New returns the API handler.
+func New(st Store, accounts account.Service, publicURL string, log *slog.Logger) *Handler {
+	return &Handler{store: st, accounts: accounts, publicURL: publicURL, log: log}
+}
+
+// Register mounts the API routes.
+func (h *Handler) Register(r gin.IRouter) {
+	g := r.Group("/api/v1", h.authenticate)
+	g.GET("/clicks", h.handleClickList)
+	g.GET("/affiliates", h.handleAffiliateList)
+	g.POST("/affiliates", h.handleAffiliateCreate)
+}
+
+const tenantKey = "tenant_id"
+
+// authenticate resolves the personal token (Authorization: Bearer, or
+// X-Api-Key) to its tenant, or answers 401.
+func (h *Handler) authenticate(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	token := strings.TrimSpace(c.GetHeader("X-Api-Key"))
+	if auth := c.GetHeader("Authorization"); auth != "" {
+		scheme, rest, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			respond.Errorf(c, apperr.Unauthorized, "use Authorization: Bearer <personal token>")
+			return
+		}
+		token = strings.TrimSpace(rest)
+	}
+	if token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="tracklane"`)
+		respond.Errorf(c, apperr.Unauthorized, "a personal token is required (Authorization: Bearer <token>)")
+		return
+	}
+	tenantID, err := h.store.TokenTenant(c.Request.Context(), account.HashToken(token))
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	c.Set(tenantKey, tenantID)
+}
+
+func tenantOf(c *gin.Context) string { return c.GetString(tenantKey) }
+
+// page reads limit (default 50, 1..200) and cursor from the query.
+func page(c *gin.Context) (store.Page, error) {
+	p := store.Page{Limit: 50}
+	if v, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return p, apperr.Errorf(apperr.Invalid, "limit must be a whole number from 1 to 200")
+		}
+		p.Limit = n
+	}
+	if v := c.Query("cursor"); v != "" {
+		cur, err := DecodeCursor(v)
+		if err != nil {
+			return p, err
+		}
+		p.After = &cur
+	}
+	return p, nil
+}
+
+// EncodeCursor makes the opaque next_cursor of a page's last row.
+func EncodeCursor(t time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.UnixNano(), 10) + "." + id))
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor.
+func DecodeCursor(s string) (store.Cursor, error) {
+	bad := apperr.Errorf(apperr.Invalid, "cursor is not one this API returned")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 200 {
+		return store.Cursor{}, bad
+	}
+	ns, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return store.Cursor{}, bad
+	}
+	return store.Cursor{Time: time.Unix(0, n).UTC(), ID: id}, nil
+}
+
+// list is the JSON envelope of every list.
+type list[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// newList wraps rows; a full page gets a cursor to the next.
+func newList[T any](rows []T, limit int, key func(T) (time.Time, string)) list[T] {
+	l := list[T]{Data: rows}
+	if l.Data == nil {
+		l.Data = []T{}
+	}
+	if len(rows) == limit && limit > 0 {
+		t, id := key(rows[len(rows)-1])
+		cur := EncodeCursor(t, id)
+		l.NextCursor = &cur
+	}
+	return l
+}
+
+// rfc3339 renders a time as the API does: RFC 3339, UTC, seconds.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// filterAffiliate checks an affiliate_id filter: another tenant's → 404.
+func (h *Handler) filterAffiliate(c *gin.Context) (string, error) {
+	id := c.Query("affiliate_id")
+	if id == "" {
+		return "", nil
+	}
+	if _, err := h.store.Affiliate(c.Request.Context(), tenantOf(c), id); err != nil {
+		return "", err
+	}
+	return id, nil
+}

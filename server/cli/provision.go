@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"strconv"
+	"strings"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+type tenantCreated struct {
+	TenantID        string `json:"tenant_id"`
+	PersonalToken   string `json:"personal_token"`
+	RevenueOriginID string `json:"revenue_origin_id"`
+	Email           string `json:"email"`
+}
+
+func tenantCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+	fs := newFlags("tenant create")
+	name := fs.String("name", "", "")
+	email := fs.String("email", "", "")
+	password := fs.String("password", "", "")
+	website := fs.String("website", "", "")
+	if err := parse(fs, args, "name", "email", "password"); err != nil {
+		return nil, err
+	}
+	r, err := svc.CreateTenant(ctx, account.NewTenantInput{Name: *name, Email: *email, Password: *password, Website: *website})
+	if err != nil {
+		return nil, err
+	}
+	return tenantCreated{TenantID: r.Tenant.ID, PersonalToken: r.PersonalToken, RevenueOriginID: r.RevenueOriginID, Email: r.Email}, nil
+}
+
+type affiliateCreated struct {
+	AffiliateID string `json:"affiliate_id"`
+	Code        string `json:"code"`
+	Link        string `json:"link"`
+}
+
+func (a *affiliateCreated) setLink(publicURL string) { a.Link = publicURL + "/r/" + a.Code }
+
+func affiliateCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+	fs := newFlags("affiliate create")
+	tenant := fs.String("tenant", "", "")
+	name := fs.String("name", "", "")
+	email := fs.String("email", "", "")
+	code := fs.String("code", "", "")
+	landing := fs.String("landing", "", "")
+	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
+		return nil, err
+	}
+	if _, err := svc.Store.Tenant(ctx, *tenant); err != nil {
+		return nil, err
+	}
+	a, err := svc.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code, LandingURL: *landing})
+	if err != nil {
+		return nil, err
+	}
+	return &affiliateCreated{AffiliateID: a.ID, Code: a.Code}, nil
+}
+
+type tokenCreated struct {
+	PersonalToken string `json:"personal_token"`
+}
+
+func tokenCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+	fs := newFlags("token create")
+	tenant := fs.String("tenant", "", "")
+	name := fs.String("name", "", "")
+	if err := parse(fs, args, "tenant", "name"); err != nil {
+		return nil, err
+	}
+	tok, err := svc.CreateToken(ctx, *tenant, *name)
+	if err != nil {
+		return nil, err
+	}
+	return tokenCreated{PersonalToken: tok}, nil
+}
+
+// SettingsJSON is a tenant's settings as the CLI prints them.
+type SettingsJSON struct {
+	TenantID          string      `json:"tenant_id"`
+	Name              string      `json:"name"`
+	Website           string      `json:"website"`
+	HoldDays          int         `json:"hold_days"`
+	CookieDays        int         `json:"cookie_days"`
+	AttributionDays   int         `json:"attribution_days"`
+	CommissionType    string      `json:"commission_type"`
+	CommissionPercent json.Number `json:"commission_percent,omitempty"`
+	CommissionFixed   *int64      `json:"commission_fixed"`
+	Currency          *string     `json:"currency"`
+	Recurring         string      `json:"recurring"`
+	Timezone          string      `json:"timezone"`
+	AllowedHosts      []string    `json:"allowed_hosts"`
+}
+
+// Settings renders a tenant's settings.
+func Settings(t store.Tenant) SettingsJSON {
+	s := SettingsJSON{
+		TenantID: t.ID, Name: t.Name, Website: t.Website, HoldDays: t.HoldDays, CookieDays: t.CookieDays,
+		AttributionDays: t.AttributionDays, CommissionType: string(t.Commission.Type),
+		Recurring: t.Recurring.String(), Timezone: t.Timezone, AllowedHosts: t.AllowedHosts,
+	}
+	if s.AllowedHosts == nil {
+		s.AllowedHosts = []string{}
+	}
+	if t.Commission.Type == conversion.Fixed {
+		fixed, cur := t.Commission.Fixed, t.Commission.Currency
+		s.CommissionFixed, s.Currency = &fixed, &cur
+	} else {
+		s.CommissionPercent = json.Number(t.Commission.PercentString())
+	}
+	return s
+}
+
+func tenantUpdate(ctx context.Context, svc account.Service, args []string) (any, error) {
+	fs := newFlags("tenant update")
+	tenant := fs.String("tenant", "", "")
+	var in account.SettingsInput
+	intFlag(fs, "hold-days", &in.HoldDays)
+	intFlag(fs, "cookie-days", &in.CookieDays)
+	intFlag(fs, "attribution-days", &in.AttributionDays)
+	percent := fs.String("commission-percent", "", "")
+	fixed := fs.String("commission-fixed", "", "")
+	currency := fs.String("currency", "", "")
+	recurring := fs.String("recurring", "", "")
+	timezone := fs.String("timezone", "", "")
+	if err := parse(fs, args, "tenant"); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["commission-percent"] && set["commission-fixed"]:
+		return nil, apperr.Errorf(apperr.Invalid, "give --commission-percent or --commission-fixed, not both")
+	case set["commission-percent"]:
+		bp, err := conversion.ParsePercent(*percent)
+		if err != nil {
+			return nil, apperr.Errorf(apperr.Invalid, "--commission-percent: %v", err)
+		}
+		in.Commission = &conversion.Rule{Type: conversion.Percent, BasisPoints: bp}
+	case set["commission-fixed"]:
+		n, err := strconv.ParseInt(*fixed, 10, 64)
+		if err != nil || n < 0 {
+			return nil, apperr.Errorf(apperr.Invalid, "--commission-fixed must be a whole amount in minor units (e.g. 500 for $5.00)")
+		}
+		if !set["currency"] {
+			return nil, apperr.Errorf(apperr.Invalid, "--commission-fixed needs --currency (e.g. usd)")
+		}
+		in.Commission = &conversion.Rule{Type: conversion.Fixed, Fixed: n, Currency: strings.ToLower(strings.TrimSpace(*currency))}
+	case set["currency"]:
+		return nil, apperr.Errorf(apperr.Invalid, "--currency goes with --commission-fixed")
+	}
+	if set["recurring"] {
+		r, err := conversion.ParseRecurring(*recurring)
+		if err != nil {
+			return nil, apperr.Errorf(apperr.Invalid, "--recurring: %v", err)
+		}
+		in.Recurring = &r
+	}
+	if set["timezone"] {
+		in.Timezone = timezone
+	}
+	t, err := svc.UpdateSettings(ctx, *tenant, in)
+	if err != nil {
+		return nil, err
+	}
+	return Settings(t), nil
+}
+
+// intFlag defines an optional integer flag that sets *dst only when given.
+func intFlag(fs *flag.FlagSet, name string, dst **int) {
+	fs.Func(name, "", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return apperr.Errorf(apperr.Invalid, "--%s must be a whole number", name)
+		}
+		*dst = &n
+		return nil
+	})
+}

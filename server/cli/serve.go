@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/api"
+	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracking"
+	"github.com/tracklane/tracklane/server/web"
+)
+
+// serve runs the HTTP server until ctx is cancelled (SIGINT/SIGTERM), then
+// shuts down in order: stop accepting, let in-flight requests finish, drain
+// the click batcher, close the database.
+func serve(ctx context.Context, env Env, log *slog.Logger) error {
+	cfg, err := config.Load(env.Getenv, env.Dir, log)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("database ready, migrations applied")
+
+	srv, err := NewServer(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // Check Now waits for a whole check
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("shutdown deadline passed", "err", err)
+	}
+	return nil
+}
+
+// Server is the wired application: its HTTP handler and what must be
+// stopped after the listener is closed.
+type Server struct {
+	Handler http.Handler
+	closers []func()
+}
+
+// Close stops background work (after the HTTP server has stopped).
+func (s *Server) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// NewServer wires every feature on top of an open store. Tests use it to
+// run the real application under httptest.
+func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
+	s := &Server{}
+	batcher := tracking.NewBatcher(st, log, 4, 256)
+	s.closers = append(s.closers, batcher.Close)
+	tracker, err := tracking.New(st, batcher, tracking.Config{
+		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit,
+	}, nil, log, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	accounts := account.Service{Store: st}
+	proxies := make([]string, len(cfg.TrustedProxies))
+	for i, p := range cfg.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st},
+		tracker,
+		api.New(st, accounts, cfg.PublicURL, log),
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.Handler = engine
+	return s, nil
+}

@@ -1,0 +1,202 @@
+// Package config turns the environment into a validated, typed Config. The
+// Config is passed to whoever needs it; nothing reads the environment later.
+package config
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultDatabaseURL is used when DATABASE_URL is unset; the database is
+// created on start if it does not exist.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/tracklane?sslmode=disable"
+
+// SecretFile is where a generated SECRET_KEY is kept when none is set.
+const SecretFile = "tracklane.secret"
+
+// Config is everything the server reads from its environment.
+type Config struct {
+	DatabaseURL string
+	Addr        string
+	PublicURL   string // no trailing slash
+
+	// SecretKey keys cookies, CSRF tokens, encryption and IP hashing. Use
+	// Key(purpose) rather than the raw bytes.
+	SecretKey []byte
+
+	StripeAppSecret         string // absec_…; empty → Stripe App endpoints answer 503
+	StripeSecretKey         string // platform key for live-mode installs
+	StripeTestSecretKey     string // platform key for test-mode installs
+	StripeWebhookSecret     string // whsec_… for POST /stripe/webhook
+	StripeTestWebhookSecret string // whsec_… for POST /stripe/webhook/test
+	StripeAPIBase           string // empty → Stripe's own
+	SyncInterval            time.Duration
+	TrackingRateLimit       float64 // requests/s per IP; 0 = off
+	TrustedProxies          []netip.Prefix
+	SecretGenerated         bool // true when SecretKey came from (or was written to) SecretFile
+}
+
+// Key derives a 32-byte key for one purpose ("cookie", "csrf", "visitor", …)
+// from the secret key, so that no two uses share a key.
+func (c Config) Key(purpose string) []byte {
+	m := hmac.New(sha256.New, c.SecretKey)
+	m.Write([]byte("tracklane/" + purpose))
+	return m.Sum(nil)
+}
+
+// Secure reports whether the public URL is https (cookies get Secure).
+func (c Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// Load reads the configuration. getenv is usually os.Getenv; dir is where
+// tracklane.secret lives (the working directory). Problems are reported
+// together, one per line, naming the variable.
+func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, error) {
+	c := Config{
+		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		Addr:                    or(getenv("ADDR"), ":8080"),
+		PublicURL:               strings.TrimRight(or(getenv("PUBLIC_URL"), "http://localhost:8080"), "/"),
+		StripeAppSecret:         getenv("STRIPE_APP_SECRET"),
+		StripeSecretKey:         getenv("STRIPE_SECRET_KEY"),
+		StripeTestSecretKey:     getenv("STRIPE_TEST_SECRET_KEY"),
+		StripeWebhookSecret:     getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeTestWebhookSecret: getenv("STRIPE_TEST_WEBHOOK_SECRET"),
+		StripeAPIBase:           strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("DATABASE_URL", "must be a postgres:// URL")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PUBLIC_URL", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	}
+	if c.StripeAPIBase != "" {
+		if u, err := url.Parse(c.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("STRIPE_API_BASE", "must be an absolute http(s) URL, got %q", c.StripeAPIBase)
+		}
+	}
+	if c.StripeAppSecret != "" && !strings.HasPrefix(c.StripeAppSecret, "absec_") {
+		log.Warn("STRIPE_APP_SECRET does not start with absec_; is it the app's signing secret?")
+	}
+
+	c.SyncInterval = time.Hour
+	if v := getenv("SYNC_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			bad("SYNC_INTERVAL", "not a duration (e.g. 1h, 15m, 30s): %q", v)
+		case d < time.Second:
+			bad("SYNC_INTERVAL", "must be at least 1s, got %s", d)
+		default:
+			c.SyncInterval = d
+		}
+	}
+
+	c.TrackingRateLimit = 50
+	if v := getenv("TRACKING_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f != f {
+			bad("TRACKING_RATE_LIMIT", "must be a number of requests per second ≥ 0, got %q", v)
+		} else {
+			c.TrackingRateLimit = f
+		}
+	}
+
+	if v := strings.TrimSpace(getenv("TRUSTED_PROXIES")); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				if a, aerr := netip.ParseAddr(s); aerr == nil {
+					p = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					bad("TRUSTED_PROXIES", "%q is not a CIDR", s)
+					continue
+				}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+	}
+
+	if v := getenv("SECRET_KEY"); v != "" {
+		if len(v) < 16 {
+			bad("SECRET_KEY", "must be at least 16 characters")
+		}
+		c.SecretKey = []byte(v)
+	} else {
+		key, err := loadOrCreateSecret(filepath.Join(dir, SecretFile))
+		if err != nil {
+			bad("SECRET_KEY", "unset, and %v", err)
+		} else {
+			log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
+			c.SecretKey = key
+			c.SecretGenerated = true
+		}
+	}
+
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// loadOrCreateSecret reads the secret file, or creates it (mode 0600) with
+// 32 random bytes, hex-encoded.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 16 {
+			return nil, fmt.Errorf("%s is too short; delete it to regenerate", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generating a secret: %w", err)
+	}
+	s := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) { // another process won the race
+			return loadOrCreateSecret(path)
+		}
+		return nil, fmt.Errorf("creating %s: %w", path, err)
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return []byte(s), nil
+}
+
+func or(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return strings.TrimSpace(v)
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+)
+
+// Affiliate is a partner who earns commission on the customers they bring.
+type Affiliate struct {
+	ID         string
+	TenantID   string
+	Name       string
+	Email      string
+	Code       string // case-folded, unique across the instance
+	LandingURL string // "" → the tenant's website
+	// Commission overrides the tenant's rule when non-nil.
+	Commission *conversion.Rule
+	CreatedAt  time.Time
+}
+
+const affiliateColumns = `id, tenant_id, name, email, code, landing_url,
+	commission_type, commission_bp, commission_fixed, commission_currency, created_at`
+
+func scanAffiliate(row interface{ Scan(...any) error }) (Affiliate, error) {
+	var a Affiliate
+	var ctype sql.NullString
+	var rule conversion.Rule
+	err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Email, &a.Code, &a.LandingURL,
+		&ctype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &a.CreatedAt)
+	if ctype.Valid {
+		rule.Type = conversion.RuleType(ctype.String)
+		a.Commission = &rule
+	}
+	return a, err
+}
+
+func ruleArgs(r *conversion.Rule) (any, int64, int64, string) {
+	if r == nil {
+		return nil, 0, 0, ""
+	}
+	return string(r.Type), r.BasisPoints, r.Fixed, r.Currency
+}
+
+// CreateAffiliate inserts a; a taken code → conflict.
+func (s *Store) CreateAffiliate(ctx context.Context, a Affiliate) (Affiliate, error) {
+	ctype, bp, fixed, cur := ruleArgs(a.Commission)
+	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `INSERT INTO affiliates
+		(id, tenant_id, name, email, code, landing_url, commission_type, commission_bp, commission_fixed, commission_currency)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+affiliateColumns,
+		a.ID, a.TenantID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
+	if err != nil {
+		if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
+			return Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+		}
+		return Affiliate{}, fmt.Errorf("inserting affiliate: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateAffiliate stores the editable fields of a (scoped by a.TenantID).
+func (s *Store) UpdateAffiliate(ctx context.Context, a Affiliate) (Affiliate, error) {
+	ctype, bp, fixed, cur := ruleArgs(a.Commission)
+	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET name = $3, email = $4, code = $5,
+		landing_url = $6, commission_type = $7, commission_bp = $8, commission_fixed = $9, commission_currency = $10
+		WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns,
+		a.TenantID, a.ID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
+	if err != nil {
+		if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
+			return Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+		}
+		return Affiliate{}, notFound(err, "no affiliate %q", a.ID)
+	}
+	return out, nil
+}
+
+// Affiliate returns one of the tenant's affiliates.
+func (s *Store) Affiliate(ctx context.Context, tenantID, id string) (Affiliate, error) {
+	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return Affiliate{}, notFound(err, "no affiliate %q", id)
+	}
+	return a, nil
+}
+
+// AffiliateByCode finds an affiliate by its (case-folded) code within a
+// tenant; not_found otherwise.
+func (s *Store) AffiliateByCode(ctx context.Context, tenantID, code string) (Affiliate, error) {
+	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
+		WHERE tenant_id = $1 AND code = $2`, tenantID, code))
+	if err != nil {
+		return Affiliate{}, notFound(err, "no affiliate with code %q", code)
+	}
+	return a, nil
+}
+
+// AffiliateByLinkCode finds an affiliate by code across all tenants, for
+// the redirect link /r/<code>, which names no tenant.
+func (s *Store) AffiliateByLinkCode(ctx context.Context, code string) (Affiliate, error) {
+	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates WHERE code = $1`, code))
+	if err != nil {
+		return Affiliate{}, notFound(err, "no affiliate link %q", code)
+	}
+	return a, nil
+}
+
+// Affiliates lists a tenant's affiliates, newest first.
+func (s *Store) Affiliates(ctx context.Context, tenantID string, p Page) ([]Affiliate, error) {
+	t, id := p.afterArgs()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
+		WHERE tenant_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, tenantID, t, id, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing affiliates: %w", err)
+	}
+	defer rows.Close()
+	var out []Affiliate
+	for rows.Next() {
+		a, err := scanAffiliate(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scanning affiliate: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

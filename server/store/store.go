@@ -1,0 +1,217 @@
+// Package store is Tracklane's PostgreSQL storage: one Store, one file per
+// entity, raw parameterised SQL. Every method that touches tenant data takes
+// the tenant id and scopes its queries by it. Errors come back as apperr
+// codes (not_found, conflict, …) or wrapped driver errors (internal).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratepg "github.com/golang-migrate/migrate/v4/database/postgres"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/migrations"
+	"github.com/tracklane/tracklane/server/apperr"
+)
+
+// Store is the database. Create it with Open; it is safe for concurrent use.
+type Store struct {
+	db  *sql.DB
+	log *slog.Logger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Open connects to dsn, creating the database if it does not exist, applies
+// all migrations, and returns the Store.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if err := ensureDatabase(ctx, dsn); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to database: %w", err)
+	}
+	if err := migrateUp(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, log: log, Now: time.Now}, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers (for /healthz).
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var one int
+	return s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// DB exposes the pool for advisory locks held by long-running jobs.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// migrateUp applies the embedded migrations. golang-migrate takes a
+// PostgreSQL advisory lock, so several processes starting at once are safe.
+func migrateUp(db *sql.DB) error {
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return fmt.Errorf("reading migrations: %w", err)
+	}
+	drv, err := migratepg.WithInstance(db, &migratepg.Config{})
+	if err != nil {
+		return fmt.Errorf("preparing migrations: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
+	if err != nil {
+		return fmt.Errorf("preparing migrations: %w", err)
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("applying migrations: %w", err)
+	}
+	return nil
+}
+
+// ensureDatabase creates the database named in dsn when it does not exist,
+// connecting to the server's "postgres" database to do so.
+func ensureDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return fmt.Errorf("parsing DATABASE_URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return nil
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return fmt.Errorf("opening database: %w", err)
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		// No rights on "postgres" (a managed database, say): assume it exists
+		// and let the real connection report any problem.
+		return nil
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil {
+		var pe *pq.Error
+		if errors.As(err, &pe) && pe.Code == "42P04" { // created meanwhile
+			return nil
+		}
+		return fmt.Errorf("creating database %s: %w", name, err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil. When the
+// connection was lost (a PostgreSQL restart), the whole transaction is tried
+// once more on a fresh connection: nothing of the failed attempt committed.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.tryTx(ctx, fn)
+	if err != nil && isConnError(err) && ctx.Err() == nil {
+		err = s.tryTx(ctx, fn)
+	}
+	return err
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// isConnError reports whether err means the connection died rather than
+// that the statement was wrong.
+func isConnError(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+}
+
+// uniqueViolation returns the constraint name if err is a unique violation.
+func uniqueViolation(err error) (string, bool) {
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.Constraint, true
+	}
+	return "", false
+}
+
+// notFound turns sql.ErrNoRows into an apperr not_found with the message.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.Errorf(apperr.NotFound, format, args...)
+	}
+	return err
+}
+
+// Cursor is a keyset position: the (time, id) of the last row of a page.
+type Cursor struct {
+	Time time.Time
+	ID   string
+}
+
+// Page asks for up to Limit rows after the cursor (nil: from the newest).
+type Page struct {
+	Limit int
+	After *Cursor
+}
+
+// afterArgs returns the cursor as query arguments; a nil cursor becomes a
+// position after every row (far future, empty id never compared).
+func (p Page) afterArgs() (time.Time, string) {
+	if p.After == nil {
+		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), ""
+	}
+	return p.After.Time, p.After.ID
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+)
+
+// Tenant is a merchant: its settings and its commission rule.
+type Tenant struct {
+	ID              string
+	Name            string
+	Website         string
+	CookieDays      int
+	AttributionDays int
+	HoldDays        int
+	Commission      conversion.Rule
+	Recurring       conversion.Recurring
+	Timezone        string
+	AllowedHosts    []string
+	CreatedAt       time.Time
+}
+
+// NewTenant is everything created with a tenant, in one transaction: the
+// tenant, its first dashboard user, its first personal token and its
+// default revenue origin. Ids and hashes are made by the caller.
+type NewTenant struct {
+	ID           string
+	Name         string
+	Website      string
+	Email        string // the first user's login, already normalised
+	PasswordHash string
+	TokenName    string
+	TokenHash    []byte
+	TokenHint    string
+	OriginID     string
+}
+
+const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_days,
+	commission_type, commission_bp, commission_fixed, commission_currency,
+	recurring, recurring_months, timezone, allowed_hosts, created_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
+	var t Tenant
+	var ctype string
+	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
+		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
+		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt)
+	t.Commission.Type = conversion.RuleType(ctype)
+	return t, err
+}
+
+// CreateTenant creates a tenant with its first user, token and default
+// revenue origin. A taken email → conflict.
+func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (Tenant, error) {
+	var t Tenant
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ($1, $2, $3)
+			RETURNING `+tenantColumns, n.ID, n.Name, n.Website)
+		var err error
+		if t, err = scanTenant(row); err != nil {
+			return fmt.Errorf("inserting tenant: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, email, password_hash) VALUES ($1, $2, $3)`,
+			n.ID, n.Email, n.PasswordHash); err != nil {
+			if _, ok := uniqueViolation(err); ok {
+				return apperr.Errorf(apperr.Conflict, "a user with email %s already exists", n.Email)
+			}
+			return fmt.Errorf("inserting user: %w", err)
+		}
+		if err := insertToken(ctx, tx, n.ID, n.TokenName, n.TokenHash, n.TokenHint); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revenue_origins (id, tenant_id, name, is_default) VALUES ($1, $2, 'Default', true)`,
+			n.OriginID, n.ID); err != nil {
+			return fmt.Errorf("inserting revenue origin: %w", err)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// Tenant returns one tenant; not_found when there is none.
+func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+	if err != nil {
+		return Tenant{}, notFound(err, "no tenant %q", id)
+	}
+	return t, nil
+}
+
+// Tenants returns every tenant, oldest first (for jobs that visit all).
+func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("listing tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scanning tenant: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// UpdateTenantSettings stores the editable settings of t (everything but
+// ID and CreatedAt) and returns the stored tenant.
+func (s *Store) UpdateTenantSettings(ctx context.Context, t Tenant) (Tenant, error) {
+	hosts := t.AllowedHosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	row := s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, website = $3, cookie_days = $4,
+		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
+		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
+		timezone = $13, allowed_hosts = $14
+		WHERE id = $1 RETURNING `+tenantColumns,
+		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
+		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
+		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts))
+	out, err := scanTenant(row)
+	if err != nil {
+		return Tenant{}, notFound(err, "no tenant %q", t.ID)
+	}
+	return out, nil
+}

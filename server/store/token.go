@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tracklane/tracklane/server/apperr"
+)
+
+// PersonalToken is a tenant's API token as stored: never the token itself.
+type PersonalToken struct {
+	ID         int64
+	TenantID   string
+	Name       string
+	Hint       string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, tenantID, name string, hash []byte, hint string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_tokens (tenant_id, name, token_hash, hint) VALUES ($1, $2, $3, $4)`,
+		tenantID, name, hash, hint); err != nil {
+		return fmt.Errorf("inserting personal token: %w", err)
+	}
+	return nil
+}
+
+// CreatePersonalToken stores a new token's hash for the tenant.
+func (s *Store) CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var ok bool
+		if err := tx.QueryRowContext(ctx, `SELECT true FROM tenants WHERE id = $1`, tenantID).Scan(&ok); err != nil {
+			return notFound(err, "no tenant %q", tenantID)
+		}
+		return insertToken(ctx, tx, tenantID, name, hash, hint)
+	})
+}
+
+// TokenTenant returns the tenant of a live (not revoked) token by its hash,
+// and records its use (at most once a minute, to keep reads cheap).
+// Unknown or revoked → unauthorized.
+func (s *Store) TokenTenant(ctx context.Context, hash []byte) (tenantID string, err error) {
+	var id int64
+	var lastUsed sql.NullTime
+	err = s.db.QueryRowContext(ctx, `SELECT id, tenant_id, last_used_at FROM personal_tokens
+		WHERE token_hash = $1 AND revoked_at IS NULL`, hash).Scan(&id, &tenantID, &lastUsed)
+	if err == sql.ErrNoRows {
+		return "", apperr.Errorf(apperr.Unauthorized, "invalid or revoked personal token")
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up token: %w", err)
+	}
+	now := s.Now()
+	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
+		if _, err := s.db.ExecContext(ctx, `UPDATE personal_tokens SET last_used_at = $2 WHERE id = $1`, id, now); err != nil {
+			s.log.WarnContext(ctx, "recording token use", "err", err)
+		}
+	}
+	return tenantID, nil
+}
+
+// PersonalTokens lists a tenant's tokens, newest first, revoked included.
+func (s *Store) PersonalTokens(ctx context.Context, tenantID string) ([]PersonalToken, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, tenant_id, name, hint, created_at, last_used_at, revoked_at
+		FROM personal_tokens WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []PersonalToken
+	for rows.Next() {
+		var t PersonalToken
+		if err := rows.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
+			return nil, fmt.Errorf("scanning token: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokePersonalToken revokes one of the tenant's tokens; not_found when the
+// tenant has no such token.
+func (s *Store) RevokePersonalToken(ctx context.Context, tenantID string, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE personal_tokens SET revoked_at = coalesce(revoked_at, $3)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, s.Now())
+	if err != nil {
+		return fmt.Errorf("revoking token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.Errorf(apperr.NotFound, "no such token")
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+// Package tracking serves the public tracker endpoints that merchants' sites
+// and affiliate links hit: the tracker script, click recording, the redirect
+// link and the email (externalCid) link. These paths take untrusted input
+// from anyone, so every field is capped and checked, and each answer is
+// cheap: a click costs two cached lookups, one indexed read and a share of a
+// batched insert.
+package tracking
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ratelimit"
+	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+// Store is what the tracker endpoints need from storage.
+type Store interface {
+	ClickWriter
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	AffiliateByCode(ctx context.Context, tenantID, code string) (store.Affiliate, error)
+	AffiliateByLinkCode(ctx context.Context, code string) (store.Affiliate, error)
+	RepeatClick(ctx context.Context, tenantID, affiliateID, cid string, visitor []byte, since time.Time) (store.Click, bool, error)
+	CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (store.Link, error)
+}
+
+// LinkNotifier hears of every new email link, so payments that arrived
+// before it can be attributed without waiting for the next check.
+type LinkNotifier interface {
+	Linked(ctx context.Context, tenantID, externalCID string)
+}
+
+// Config holds the tracker's settings.
+type Config struct {
+	VisitorSecret []byte  // key for the visitor hash (derived from SECRET_KEY)
+	RateLimit     float64 // requests/s per IP; 0 = off
+}
+
+// Handler serves the tracker endpoints.
+type Handler struct {
+	store    Store
+	batcher  *Batcher
+	log      *slog.Logger
+	now      func() time.Time
+	limiter  *ratelimit.Limiter
+	visitors *visitorHasher
+	notifier LinkNotifier
+	script   *script
+
+	tenants    ttlCache[store.Tenant]
+	affiliates ttlCache[store.Affiliate]
+}
+
+// New returns a Handler. notifier may be nil.
+func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	sc, err := loadScript()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc,
+		limiter:    ratelimit.New(cfg.RateLimit, now),
+		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
+		tenants:    newTTLCache[store.Tenant](15 * time.Second),
+		affiliates: newTTLCache[store.Affiliate](15 * time.Second),
+	}, nil
+}
+
+// Register mounts the tracker routes.
+func (h *Handler) Register(r gin.IRouter) {
+	r.GET("/tracking.js", h.handleScript)
+	r.HEAD("/tracking.js", h.handleScript)
+	for _, path := range []string{"/tracking/click/v1", "/tracking/external-cid/v1"} {
+		r.OPTIONS(path, h.handlePreflight)
+	}
+	r.POST("/tracking/click/v1", h.cors, h.rateLimit, h.handleClick)
+	r.HEAD("/tracking/click/v1", h.cors, h.handleBotProbe)
+	r.POST("/tracking/external-cid/v1", h.cors, h.rateLimit, h.handleExternalCID)
+	r.GET("/r/:code", h.rateLimit, h.handleRedirect)
+	r.HEAD("/r/:code", h.handleRedirect)
+}
+
+// cors opens the JSON endpoints to every origin: merchants' sites call them
+// from the browser, and no cookie or credential of ours is involved.
+func (h *Handler) cors(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Header("Vary", "Origin")
+}
+
+func (h *Handler) handlePreflight(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Header("Access-Control-Allow-Methods", "POST, OPTIONS")
+	c.Header("Access-Control-Allow-Headers", "Content-Type")
+	c.Header("Access-Control-Max-Age", "86400")
+	c.Status(http.StatusNoContent)
+}
+
+func (h *Handler) rateLimit(c *gin.Context) {
+	if !h.limiter.Allow(c.ClientIP()) {
+		c.Header("Retry-After", "1")
+		respond.Errorf(c, apperr.RateLimited, "too many requests from this address; slow down")
+	}
+}
+
+// handleBotProbe answers HEAD on the click endpoint: nobody but a bot sends
+// it, and it records nothing.
+func (h *Handler) handleBotProbe(c *gin.Context) { c.Status(http.StatusNoContent) }
+
+// tenant returns a tenant by id through a short-lived cache.
+func (h *Handler) tenant(ctx context.Context, id string) (store.Tenant, error) {
+	if t, ok := h.tenants.get(id); ok {
+		return t, nil
+	}
+	t, err := h.store.Tenant(ctx, id)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	h.tenants.put(id, t)
+	return t, nil
+}
+
+func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (store.Affiliate, error) {
+	key := tenantID + "\x00" + code
+	if a, ok := h.affiliates.get(key); ok {
+		return a, nil
+	}
+	a, err := h.store.AffiliateByCode(ctx, tenantID, code)
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	h.affiliates.put(key, a)
+	return a, nil
+}
+
+// codePattern is the shape of an affiliate code (case-folded) and cidPattern
+// of a click id.
+var (
+	codePattern = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
+	cidPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// ttlCache is a small map whose entries expire; it keeps the click path off
+// the database for tenants and affiliates that were just looked up.
+type ttlCache[V any] struct {
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v   V
+	exp time.Time
+}
+
+func newTTLCache[V any](ttl time.Duration) ttlCache[V] {
+	return ttlCache[V]{ttl: ttl, m: map[string]ttlEntry[V]{}}
+}
+
+func (c *ttlCache[V]) get(k string) (V, bool) {
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if !ok || time.Now().After(e.exp) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *ttlCache[V]) put(k string, v V) {
+	c.mu.Lock()
+	if len(c.m) > 10000 { // bounded: start over rather than grow
+		c.m = map[string]ttlEntry[V]{}
+	}
+	c.m[k] = ttlEntry[V]{v: v, exp: time.Now().Add(c.ttl)}
+	c.mu.Unlock()
+}

@@ -1,0 +1,110 @@
+// Package web assembles the HTTP server: the gin engine, middleware shared
+// by every route (panic recovery, security headers, trusted proxies), the
+// health check, and the routes of each feature package.
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/respond"
+)
+
+// Routes is a feature package's handler: it mounts its own routes.
+type Routes interface {
+	Register(r gin.IRouter)
+}
+
+// Pinger checks the database for /healthz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options configures the engine.
+type Options struct {
+	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+	Secure         bool     // PUBLIC_URL is https: send HSTS
+	Log            *slog.Logger
+	DB             Pinger
+}
+
+// New builds the engine with every feature's routes.
+func New(opts Options, features ...Routes) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.ContextWithFallback = true // c.Request.Context() flows through c
+	e.HandleMethodNotAllowed = false
+	e.RemoveExtraSlash = true
+	if err := e.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	e.ForwardedByClientIP = len(opts.TrustedProxies) > 0
+	e.Use(recovery(opts.Log), securityHeaders(opts.Secure))
+	e.GET("/healthz", health(opts.DB))
+	for _, f := range features {
+		f.Register(e)
+	}
+	e.NoRoute(func(c *gin.Context) {
+		respond.Errorf(c, apperr.NotFound, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path)
+	})
+	return e, nil
+}
+
+// recovery turns a panic into a logged 500 with the standard error body,
+// instead of gin's default stack dump.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "panic", fmt.Sprint(r))
+				if !c.Writer.Written() {
+					respond.Errorf(c, apperr.Internal, "internal error")
+				}
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// securityHeaders sets the headers every answer carries. Pages set their own
+// CSP; JSON answers get a deny-all one.
+func securityHeaders(secure bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if !strings.HasPrefix(c.Request.URL.Path, "/r/") {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		c.Next()
+	}
+}
+
+// health answers 200 {"status":"ok"} when the database answers, 503 with
+// the problem otherwise.
+func health(db Pinger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		start := time.Now()
+		if err := db.Ping(c.Request.Context()); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "database": "unreachable",
+				"error": gin.H{"message": "database unreachable"}})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ok", "database": "ok", "db_ms": time.Since(start).Milliseconds()})
+	}
+}
