@@ -1,0 +1,799 @@
+package fakestripe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+)
+
+const (
+	testKey = "sk_test_fakestripe0001"
+	liveKey = "sk_live_fakestripe0002"
+)
+
+var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newServer(t testing.TB) *Server {
+	t.Helper()
+	s := New()
+	t.Cleanup(s.Close)
+	s.AddKey(testKey)
+	s.AddKey(liveKey)
+	return s
+}
+
+func newClient(s *Server, key string, timeout time.Duration) *client.API {
+	hc := &http.Client{Timeout: timeout}
+	if timeout == 0 {
+		hc.Timeout = 10 * time.Second
+	}
+	b := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
+		URL:               stripe.String(s.URL()),
+		MaxNetworkRetries: stripe.Int64(0),
+		HTTPClient:        hc,
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	})
+	return client.New(key, &stripe.Backends{API: b, Connect: b, Uploads: b})
+}
+
+func eventParams(account string) *stripe.EventListParams {
+	p := &stripe.EventListParams{}
+	p.SetStripeAccount(account)
+	return p
+}
+
+// listAll drains an event iterator and returns the events in visit order.
+func listAll(t *testing.T, sc *client.API, p *stripe.EventListParams) []*stripe.Event {
+	t.Helper()
+	it := sc.Events.List(p)
+	var out []*stripe.Event
+	for it.Next() {
+		out = append(out, it.Event())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	return out
+}
+
+func ids(evs []*stripe.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func rawIDs(t *testing.T, raws []json.RawMessage) []string {
+	t.Helper()
+	out := make([]string, len(raws))
+	for i, r := range raws {
+		var e struct{ ID string }
+		if err := json.Unmarshal(r, &e); err != nil {
+			t.Fatal(err)
+		}
+		out[i] = e.ID
+	}
+	return out
+}
+
+func getRaw(t *testing.T, s *Server, key, account, path string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if account != "" {
+		req.Header.Set("Stripe-Account", account)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("GET %s: bad JSON %q: %v", path, b, err)
+	}
+	return res.StatusCode, v
+}
+
+func stripeErr(t *testing.T, err error) *stripe.Error {
+	t.Helper()
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("want *stripe.Error, got %T %v", err, err)
+	}
+	return se
+}
+
+// story plays a subscription story on acct and returns the ids.
+type storyIDs struct {
+	cus, sub, inv, ch, ch2 string
+}
+
+func playStory(s *Server, acct string, live bool) storyIDs {
+	var st storyIDs
+	st.cus = s.CreateCustomer(acct, live, "ann@example.com", t0)
+	st.sub = s.CreateSubscription(acct, live, st.cus, t0.Add(time.Second))
+	st.inv, st.ch = s.PayInvoice(acct, live, InvoiceParams{
+		Customer: st.cus, Subscription: st.sub, AmountPaid: 2400, Tax: 400, At: t0.Add(2 * time.Second),
+	})
+	st.ch2 = s.Charge(acct, live, ChargeParams{Customer: st.cus, BillingEmail: "ann@example.com", Amount: 999, At: t0.Add(3 * time.Second)})
+	return st
+}
+
+func TestEventsNewestFirstWithTypes(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	st := playStory(s, "acct_1", false)
+
+	all := listAll(t, sc, eventParams("acct_1"))
+	wantTypes := []string{"charge.succeeded", "invoice.payment_succeeded", "invoice.paid", "charge.succeeded",
+		"customer.subscription.created", "customer.created"}
+	if len(all) != len(wantTypes) {
+		t.Fatalf("got %d events, want %d", len(all), len(wantTypes))
+	}
+	for i, e := range all {
+		if string(e.Type) != wantTypes[i] {
+			t.Errorf("event %d: type %s, want %s", i, e.Type, wantTypes[i])
+		}
+		if e.Account != "acct_1" || e.APIVersion != "2023-10-16" || e.Livemode || !strings.HasPrefix(e.ID, "evt_") {
+			t.Errorf("event %d: bad envelope %+v", i, e)
+		}
+	}
+	if got := rawIDs(t, s.Events("acct_1")); fmt.Sprint(got) != fmt.Sprint(ids(all)) {
+		t.Errorf("Events() = %v, API = %v", got, ids(all))
+	}
+
+	p := eventParams("acct_1")
+	p.Types = stripe.StringSlice([]string{"charge.succeeded", "invoice.paid"})
+	got := listAll(t, sc, p)
+	if len(got) != 3 || got[0].Type != "charge.succeeded" || got[1].Type != "invoice.paid" || got[2].Type != "charge.succeeded" {
+		t.Fatalf("types filter: %v", got)
+	}
+	if got[0].Data.Object["id"] != st.ch2 || got[2].Data.Object["id"] != st.ch || got[1].Data.Object["id"] != st.inv {
+		t.Errorf("wrong objects: %v %v %v", got[0].Data.Object["id"], got[1].Data.Object["id"], got[2].Data.Object["id"])
+	}
+	// stripe-go encodes the slice as types[0]=…&types[1]=…
+	last := s.Calls()[len(s.Calls())-1]
+	if !strings.Contains(last.RawQuery, "types[0]=") || !strings.Contains(last.RawQuery, "types[1]=") {
+		t.Errorf("query %q", last.RawQuery)
+	}
+	// types[] form and the type wildcard work too.
+	if code, v := getRaw(t, s, testKey, "acct_1", "/v1/events?types[]=invoice.paid&types[]=customer.created"); code != 200 || len(v["data"].([]any)) != 2 {
+		t.Errorf("types[]: %d %v", code, v)
+	}
+	if code, v := getRaw(t, s, testKey, "acct_1", "/v1/events?type=invoice.*"); code != 200 || len(v["data"].([]any)) != 2 {
+		t.Errorf("type=invoice.*: %d %v", code, v)
+	}
+	if code, _ := getRaw(t, s, testKey, "acct_1", "/v1/events?type=invoice.paid&types[0]=invoice.paid"); code != 400 {
+		t.Errorf("type+types: %d", code)
+	}
+	for _, l := range []string{"0", "101", "x"} {
+		if code, v := getRaw(t, s, testKey, "acct_1", "/v1/events?limit="+l); code != 400 {
+			t.Errorf("limit=%s: %d %v", l, code, v)
+		}
+	}
+	if len(s.Unexpected()) != 0 {
+		t.Errorf("unexpected calls: %v", s.Unexpected())
+	}
+}
+
+func TestPagination(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	for i := 0; i < 25; i++ {
+		s.CreateCustomer("acct_1", false, fmt.Sprintf("c%d@example.com", i), t0.Add(time.Duration(i/2)*time.Second))
+	}
+	newest := rawIDs(t, s.Events("acct_1"))
+
+	s.ResetCalls()
+	p := eventParams("acct_1")
+	p.Limit = stripe.Int64(10)
+	all := listAll(t, sc, p)
+	if fmt.Sprint(ids(all)) != fmt.Sprint(newest) {
+		t.Fatalf("paged listing differs:\n%v\n%v", ids(all), newest)
+	}
+	if s.CallCount() != 3 {
+		t.Errorf("calls = %d, want 3", s.CallCount())
+	}
+	if c := s.Calls()[1]; !strings.Contains(c.RawQuery, "starting_after="+newest[9]) || c.Account != "acct_1" || c.Key != testKey {
+		t.Errorf("second call %+v", c)
+	}
+
+	// one page with starting_after
+	p = eventParams("acct_1")
+	p.Limit = stripe.Int64(5)
+	p.StartingAfter = stripe.String(newest[3])
+	p.Single = true
+	it := sc.Events.List(p)
+	var page []string
+	for it.Next() {
+		page = append(page, it.Event().ID)
+	}
+	if fmt.Sprint(page) != fmt.Sprint(newest[4:9]) || !it.EventList().HasMore {
+		t.Errorf("starting_after page %v, want %v", page, newest[4:9])
+	}
+
+	// ending_before: the page just newer than the cursor, newest first on the wire.
+	code, v := getRaw(t, s, testKey, "acct_1", "/v1/events?limit=5&ending_before="+newest[14])
+	if code != 200 {
+		t.Fatal(code, v)
+	}
+	var wire []string
+	for _, e := range v["data"].([]any) {
+		wire = append(wire, e.(map[string]any)["id"].(string))
+	}
+	if fmt.Sprint(wire) != fmt.Sprint(newest[9:14]) || v["has_more"] != true {
+		t.Errorf("ending_before page %v (has_more %v), want %v", wire, v["has_more"], newest[9:14])
+	}
+	// stripe-go walks backwards (oldest to newest) until the newest event.
+	p = eventParams("acct_1")
+	p.Limit = stripe.Int64(4)
+	p.EndingBefore = stripe.String(newest[14])
+	back := ids(listAll(t, sc, p))
+	want := make([]string, 0, 14)
+	for i := 13; i >= 0; i-- {
+		want = append(want, newest[i])
+	}
+	if fmt.Sprint(back) != fmt.Sprint(want) {
+		t.Errorf("ending_before walk %v, want %v", back, want)
+	}
+	// unknown cursor
+	p = eventParams("acct_1")
+	p.StartingAfter = stripe.String("evt_nope")
+	_, err := sc.Events.List(p).Next(), sc.Events.List(p).Err()
+	if se := stripeErr(t, err); se.HTTPStatusCode != 400 || se.Code != stripe.ErrorCodeResourceMissing {
+		t.Errorf("bad cursor: %+v", se)
+	}
+}
+
+func TestCreatedFilters(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	for i := 0; i < 10; i++ {
+		s.CreateCustomer("acct_1", false, "", t0.Add(time.Duration(i)*time.Minute))
+	}
+	count := func(p *stripe.EventListParams) int { return len(listAll(t, sc, p)) }
+	p := eventParams("acct_1")
+	p.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: t0.Add(3 * time.Minute).Unix(), LesserThan: t0.Add(7 * time.Minute).Unix()}
+	if n := count(p); n != 4 {
+		t.Errorf("gte/lt: %d, want 4", n)
+	}
+	p = eventParams("acct_1")
+	p.CreatedRange = &stripe.RangeQueryParams{GreaterThan: t0.Add(3 * time.Minute).Unix(), LesserThanOrEqual: t0.Add(7 * time.Minute).Unix()}
+	if n := count(p); n != 4 {
+		t.Errorf("gt/lte: %d, want 4", n)
+	}
+	p = eventParams("acct_1")
+	p.Created = stripe.Int64(t0.Add(5 * time.Minute).Unix())
+	if n := count(p); n != 1 {
+		t.Errorf("exact: %d, want 1", n)
+	}
+	// created[gt] with a cursor and small pages
+	p = eventParams("acct_1")
+	p.CreatedRange = &stripe.RangeQueryParams{GreaterThan: t0.Add(1 * time.Minute).Unix()}
+	p.Limit = stripe.Int64(3)
+	if n := count(p); n != 8 {
+		t.Errorf("gt paged: %d, want 8", n)
+	}
+}
+
+func TestAccountIsolationAndModes(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	st := playStory(s, "acct_1", false)
+
+	if evs := listAll(t, sc, eventParams("acct_2")); len(evs) != 0 {
+		t.Errorf("acct_2 sees %d events", len(evs))
+	}
+	ip := &stripe.InvoiceParams{}
+	ip.SetStripeAccount("acct_2")
+	_, err := sc.Invoices.Get(st.inv, ip)
+	if se := stripeErr(t, err); se.HTTPStatusCode != 404 || se.Code != stripe.ErrorCodeResourceMissing ||
+		se.Msg != "No such invoice: '"+st.inv+"'" || se.Param != "id" {
+		t.Errorf("cross-account get: %+v", se)
+	}
+	// a live key does not see test objects
+	lc := newClient(s, liveKey, 0)
+	cp := &stripe.ChargeParams{}
+	cp.SetStripeAccount("acct_1")
+	_, err = lc.Charges.Get(st.ch, cp)
+	if se := stripeErr(t, err); se.HTTPStatusCode != 404 || !strings.Contains(se.Msg, "exists in test mode") {
+		t.Errorf("live key on test charge: %+v", se)
+	}
+	if evs := listAll(t, lc, eventParams("acct_1")); len(evs) != 0 {
+		t.Errorf("live key sees %d test events", len(evs))
+	}
+	// wrong collection
+	cu := &stripe.CustomerParams{}
+	cu.SetStripeAccount("acct_1")
+	if _, err := sc.Customers.Get(st.ch, cu); stripeErr(t, err).HTTPStatusCode != 404 {
+		t.Error("charge id served as customer")
+	}
+	// live objects carry livemode
+	lcus := s.CreateCustomer("acct_1", true, "live@example.com", t0)
+	c, err := lc.Customers.Get(lcus, cu)
+	if err != nil || !c.Livemode || c.Email != "live@example.com" {
+		t.Errorf("live customer %+v %v", c, err)
+	}
+}
+
+func TestShape2023Unmarshal(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	st := playStory(s, "acct_1", false)
+	re := s.Refund("acct_1", st.ch, 400, t0.Add(time.Hour))
+	dp := s.CreateDispute("acct_1", st.ch2, t0.Add(2*time.Hour))
+	cs := s.CompleteCheckout("acct_1", false, CheckoutParams{Customer: st.cus, CustomerEmail: "ann@example.com",
+		ClientReferenceID: "click_123", Mode: "subscription", Subscription: st.sub, Invoice: st.inv, AmountTotal: 2400, At: t0})
+
+	ip := &stripe.InvoiceParams{}
+	ip.SetStripeAccount("acct_1")
+	inv, err := sc.Invoices.Get(st.inv, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Charge == nil || inv.Charge.ID != st.ch || inv.Subscription == nil || inv.Subscription.ID != st.sub ||
+		inv.Tax != 400 || inv.AmountPaid != 2400 || inv.Status != stripe.InvoiceStatusPaid || inv.CustomerEmail != "ann@example.com" ||
+		inv.PaymentIntent == nil || inv.StatusTransitions.PaidAt != t0.Add(2*time.Second).Unix() || len(inv.TotalTaxAmounts) != 1 ||
+		inv.TotalTaxAmounts[0].Amount != 400 || inv.Lines == nil || len(inv.Lines.Data) != 1 || inv.Currency != "usd" {
+		t.Errorf("invoice %+v", inv)
+	}
+
+	chp := &stripe.ChargeParams{}
+	chp.SetStripeAccount("acct_1")
+	ch, err := sc.Charges.Get(st.ch, chp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Invoice == nil || ch.Invoice.ID != st.inv || ch.AmountRefunded != 400 || ch.Refunded || ch.Refunds == nil ||
+		len(ch.Refunds.Data) != 1 || ch.Refunds.Data[0].ID != re || ch.BillingDetails.Email != "ann@example.com" ||
+		ch.Customer.ID != st.cus || ch.PaymentIntent.ID != inv.PaymentIntent.ID || ch.AmountCaptured != 2400 {
+		t.Errorf("charge %+v", ch)
+	}
+	ch2, err := sc.Charges.Get(st.ch2, chp)
+	if err != nil || ch2.Invoice != nil || !ch2.Disputed {
+		t.Errorf("invoice-less charge %+v %v", ch2, err)
+	}
+
+	rp := &stripe.RefundParams{}
+	rp.SetStripeAccount("acct_1")
+	if r, err := sc.Refunds.Get(re, rp); err != nil || r.Amount != 400 || r.Charge.ID != st.ch {
+		t.Errorf("refund %+v %v", r, err)
+	}
+	dpp := &stripe.DisputeParams{}
+	dpp.SetStripeAccount("acct_1")
+	if d, err := sc.Disputes.Get(dp, dpp); err != nil || d.Charge.ID != st.ch2 || d.Status != "needs_response" || d.Amount != 999 {
+		t.Errorf("dispute %+v %v", d, err)
+	}
+	sp := &stripe.SubscriptionParams{}
+	sp.SetStripeAccount("acct_1")
+	if sub, err := sc.Subscriptions.Get(st.sub, sp); err != nil || sub.Status != "active" || sub.Customer.ID != st.cus || sub.LatestInvoice.ID != st.inv {
+		t.Errorf("subscription %+v %v", sub, err)
+	}
+	pp := &stripe.PaymentIntentParams{}
+	pp.SetStripeAccount("acct_1")
+	if pi, err := sc.PaymentIntents.Get(inv.PaymentIntent.ID, pp); err != nil || pi.Invoice.ID != st.inv || pi.LatestCharge.ID != st.ch {
+		t.Errorf("payment intent %+v %v", pi, err)
+	}
+	csp := &stripe.CheckoutSessionParams{}
+	csp.SetStripeAccount("acct_1")
+	if c, err := sc.CheckoutSessions.Get(cs, csp); err != nil || c.ClientReferenceID != "click_123" || c.Customer.ID != st.cus || c.CustomerDetails.Email != "ann@example.com" {
+		t.Errorf("checkout session %+v %v", c, err)
+	}
+
+	// lists
+	ilp := &stripe.InvoiceListParams{Customer: stripe.String(st.cus)}
+	ilp.SetStripeAccount("acct_1")
+	it := sc.Invoices.List(ilp)
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if it.Err() != nil || n != 1 {
+		t.Errorf("invoice list %d %v", n, it.Err())
+	}
+	clp := &stripe.ChargeListParams{Customer: stripe.String(st.cus)}
+	clp.SetStripeAccount("acct_1")
+	cit := sc.Charges.List(clp)
+	var chs []string
+	for cit.Next() {
+		chs = append(chs, cit.Charge().ID)
+	}
+	if cit.Err() != nil || fmt.Sprint(chs) != fmt.Sprint([]string{st.ch2, st.ch}) {
+		t.Errorf("charge list %v %v", chs, cit.Err())
+	}
+	clp = &stripe.ChargeListParams{PaymentIntent: stripe.String(inv.PaymentIntent.ID)}
+	clp.SetStripeAccount("acct_1")
+	cit = sc.Charges.List(clp)
+	chs = nil
+	for cit.Next() {
+		chs = append(chs, cit.Charge().ID)
+	}
+	if fmt.Sprint(chs) != fmt.Sprint([]string{st.ch}) {
+		t.Errorf("charge list by payment intent %v %v", chs, cit.Err())
+	}
+
+	// every event unmarshals into the stripe-go type its data.object names
+	for _, e := range listAll(t, sc, eventParams("acct_1")) {
+		var err error
+		switch e.Data.Object["object"] {
+		case "invoice":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Invoice{})
+		case "charge":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Charge{})
+		case "customer":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Customer{})
+		case "subscription":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Subscription{})
+		case "refund":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Refund{})
+		case "dispute":
+			err = json.Unmarshal(e.Data.Raw, &stripe.Dispute{})
+		case "checkout.session":
+			err = json.Unmarshal(e.Data.Raw, &stripe.CheckoutSession{})
+		default:
+			t.Errorf("unexpected object %v", e.Data.Object["object"])
+		}
+		if err != nil {
+			t.Errorf("%s: %v", e.Type, err)
+		}
+	}
+	if len(s.Unexpected()) != 0 {
+		t.Errorf("unexpected: %v", s.Unexpected())
+	}
+}
+
+func TestShapeNew(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	s.SetShape("acct_n", ShapeNew)
+	st := playStory(s, "acct_n", false)
+	oneOff, _ := s.PayInvoice("acct_n", false, InvoiceParams{Customer: st.cus, AmountPaid: 500, At: t0.Add(time.Minute)})
+
+	code, inv := getRaw(t, s, testKey, "acct_n", "/v1/invoices/"+st.inv)
+	if code != 200 {
+		t.Fatal(code, inv)
+	}
+	parent, _ := inv["parent"].(map[string]any)
+	details, _ := parent["subscription_details"].(map[string]any)
+	if parent["type"] != "subscription_details" || details["subscription"] != st.sub {
+		t.Errorf("parent %v", inv["parent"])
+	}
+	taxes, _ := inv["total_taxes"].([]any)
+	if len(taxes) != 1 || taxes[0].(map[string]any)["amount"] != float64(400) || taxes[0].(map[string]any)["type"] != "tax_rate_details" {
+		t.Errorf("total_taxes %v", inv["total_taxes"])
+	}
+	for _, k := range []string{"charge", "subscription", "payment_intent", "tax", "total_tax_amounts", "paid"} {
+		if _, ok := inv[k]; ok {
+			t.Errorf("new-shape invoice has %q", k)
+		}
+	}
+	if code, inv := getRaw(t, s, testKey, "acct_n", "/v1/invoices/"+oneOff); code != 200 || inv["parent"] != nil {
+		t.Errorf("one-off invoice parent %v", inv["parent"])
+	}
+	code, ch := getRaw(t, s, testKey, "acct_n", "/v1/charges/"+st.ch)
+	if _, ok := ch["invoice"]; code != 200 || ok {
+		t.Errorf("new-shape charge %d has invoice: %v", code, ch["invoice"])
+	}
+	evs := listAll(t, sc, eventParams("acct_n"))
+	for _, e := range evs {
+		if e.APIVersion != ShapeNew.APIVersion() {
+			t.Errorf("api_version %s", e.APIVersion)
+		}
+		if e.Type == "invoice.paid" && e.Data.Object["id"] == st.inv {
+			if _, ok := e.Data.Object["charge"]; ok {
+				t.Error("invoice.paid event has charge")
+			}
+			if e.Data.Object["parent"].(map[string]any)["subscription_details"].(map[string]any)["subscription"] != st.sub {
+				t.Error("invoice.paid event lacks parent.subscription_details.subscription")
+			}
+		}
+	}
+	// Switching shape later does not re-render old events.
+	s.SetShape("acct_n", Shape2023)
+	if e := s.Event("acct_n", evs[0].ID); !strings.Contains(string(e), ShapeNew.APIVersion()) {
+		t.Errorf("old event re-rendered: %s", e)
+	}
+}
+
+func TestAuthErrors(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	s.CreateCustomer("acct_1", false, "a@example.com", t0)
+	if evs := listAll(t, sc, eventParams("acct_1")); len(evs) != 1 {
+		t.Fatal(len(evs))
+	}
+	s.RevokeKey(testKey)
+	it := sc.Events.List(eventParams("acct_1"))
+	it.Next()
+	se := stripeErr(t, it.Err())
+	if se.HTTPStatusCode != 401 || se.Code != stripe.ErrorCodeAPIKeyExpired || se.Type != stripe.ErrorTypeInvalidRequest {
+		t.Errorf("revoked key: %+v", se)
+	}
+	unknown := newClient(s, "sk_test_unknown1234", 0)
+	it = unknown.Events.List(eventParams("acct_1"))
+	it.Next()
+	if se := stripeErr(t, it.Err()); se.HTTPStatusCode != 401 {
+		t.Errorf("unknown key: %+v", se)
+	}
+	s.AddKey(testKey) // restored
+	s.RevokeAccount("acct_1")
+	it = sc.Events.List(eventParams("acct_1"))
+	it.Next()
+	if se := stripeErr(t, it.Err()); se.HTTPStatusCode != 403 || se.Code != stripe.ErrorCodeAccountInvalid {
+		t.Errorf("revoked account: %+v", se)
+	}
+	// other accounts still work
+	if evs := listAll(t, sc, eventParams("acct_2")); len(evs) != 0 {
+		t.Error(len(evs))
+	}
+	// basic auth works too
+	s.RestoreAccount("acct_1")
+	req, _ := http.NewRequest("GET", s.URL()+"/v1/events", nil)
+	req.SetBasicAuth(testKey, "")
+	req.Header.Set("Stripe-Account", "acct_1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Errorf("basic auth: %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+}
+
+func TestFaults(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	s.CreateCustomer("acct_1", false, "a@example.com", t0)
+
+	s.InjectFault(Fault{Method: "GET", PathPrefix: "/v1/events", Status: 500})
+	it := sc.Events.List(eventParams("acct_1"))
+	it.Next()
+	if se := stripeErr(t, it.Err()); se.HTTPStatusCode != 500 || se.Type != stripe.ErrorTypeAPI {
+		t.Errorf("500: %+v", se)
+	}
+	if evs := listAll(t, sc, eventParams("acct_1")); len(evs) != 1 {
+		t.Errorf("after fault: %d", len(evs))
+	}
+
+	s.InjectFault(Fault{PathPrefix: "/v1/events", Status: 429, Count: 2, AfterCalls: 1})
+	var codes []int
+	for i := 0; i < 4; i++ {
+		it := sc.Events.List(eventParams("acct_1"))
+		it.Next()
+		code := 200
+		if it.Err() != nil {
+			se := stripeErr(t, it.Err())
+			code = se.HTTPStatusCode
+			if se.Code != stripe.ErrorCodeRateLimit {
+				t.Errorf("429 code %q", se.Code)
+			}
+		}
+		codes = append(codes, code)
+	}
+	if fmt.Sprint(codes) != "[200 429 429 200]" {
+		t.Errorf("codes %v", codes)
+	}
+
+	s.InjectFault(Fault{PathPrefix: "/v1/events", Truncate: true})
+	it = sc.Events.List(eventParams("acct_1"))
+	it.Next()
+	if it.Err() == nil {
+		t.Error("truncated body parsed")
+	}
+
+	s.InjectFault(Fault{PathPrefix: "/v1/events", Delay: 500 * time.Millisecond})
+	slow := newClient(s, testKey, 100*time.Millisecond)
+	it = slow.Events.List(eventParams("acct_1"))
+	it.Next()
+	if it.Err() == nil {
+		t.Error("delay did not time out")
+	}
+	if evs := listAll(t, slow, eventParams("acct_1")); len(evs) != 1 {
+		t.Error("no recovery after delay")
+	}
+}
+
+func TestSnapshotsAndStory(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	st := playStory(s, "acct_1", false)
+	s.UpdateCustomerEmail("acct_1", st.cus, "ann2@example.com", t0.Add(time.Minute))
+	re := s.Refund("acct_1", st.ch, 0, t0.Add(time.Hour))
+	dp := s.CreateDispute("acct_1", st.ch2, t0.Add(2*time.Hour))
+	s.CloseDispute("acct_1", dp, "won", t0.Add(3*time.Hour))
+	s.CancelSubscription("acct_1", st.sub, t0.Add(4*time.Hour))
+
+	p := eventParams("acct_1")
+	evs := listAll(t, sc, p)
+	byType := map[string][]*stripe.Event{}
+	for _, e := range evs {
+		byType[string(e.Type)] = append(byType[string(e.Type)], e)
+	}
+	var paid stripe.Charge
+	for _, e := range byType["charge.succeeded"] {
+		if e.Data.Object["id"] == st.ch {
+			if err := json.Unmarshal(e.Data.Raw, &paid); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if paid.AmountRefunded != 0 || paid.Refunded || len(paid.Refunds.Data) != 0 || paid.Invoice.ID != st.inv {
+		t.Errorf("charge.succeeded snapshot changed: %+v", paid)
+	}
+	var refunded stripe.Charge
+	ev := byType["charge.refunded"][0]
+	_ = json.Unmarshal(ev.Data.Raw, &refunded)
+	if !refunded.Refunded || refunded.AmountRefunded != 2400 || refunded.Refunds.Data[0].ID != re ||
+		ev.Data.PreviousAttributes["amount_refunded"] != float64(0) || ev.Data.PreviousAttributes["refunded"] != false {
+		t.Errorf("charge.refunded %+v prev %v", refunded, ev.Data.PreviousAttributes)
+	}
+	if byType["refund.created"][0].Data.Object["id"] != re {
+		t.Error("refund.created")
+	}
+	if e := byType["customer.updated"][0]; e.Data.PreviousAttributes["email"] != "ann@example.com" || e.Data.Object["email"] != "ann2@example.com" {
+		t.Errorf("customer.updated %v", e.Data)
+	}
+	if e := byType["charge.dispute.created"][0]; e.Data.Object["status"] != "needs_response" || e.Data.Object["charge"] != st.ch2 {
+		t.Errorf("dispute.created %v", e.Data.Object)
+	}
+	if e := byType["charge.dispute.closed"][0]; e.Data.Object["status"] != "won" || e.Data.PreviousAttributes["status"] != "needs_response" {
+		t.Errorf("dispute.closed %v", e.Data)
+	}
+	if e := byType["customer.subscription.deleted"][0]; e.Data.Object["status"] != "canceled" || e.Data.Object["canceled_at"] != float64(t0.Add(4*time.Hour).Unix()) {
+		t.Errorf("subscription.deleted %v", e.Data.Object)
+	}
+	if e := byType["customer.subscription.created"][0]; e.Data.Object["status"] != "active" {
+		t.Error("subscription.created snapshot changed")
+	}
+	// zero invoice: only invoice.paid
+	before := s.EventCount("acct_1")
+	inv0, ch0 := s.PayInvoice("acct_1", false, InvoiceParams{Customer: st.cus, At: t0.Add(5 * time.Hour)})
+	if ch0 != "" || s.EventCount("acct_1") != before+1 {
+		t.Errorf("zero invoice: charge %q, events %d", ch0, s.EventCount("acct_1")-before)
+	}
+	ip := &stripe.InvoiceParams{}
+	ip.SetStripeAccount("acct_1")
+	if inv, err := sc.Invoices.Get(inv0, ip); err != nil || inv.Charge != nil || inv.AmountPaid != 0 {
+		t.Errorf("zero invoice %+v %v", inv, err)
+	}
+
+	// DeleteObject
+	s.DeleteObject("acct_1", st.cus)
+	cp := &stripe.CustomerParams{}
+	cp.SetStripeAccount("acct_1")
+	if _, err := sc.Customers.Get(st.cus, cp); stripeErr(t, err).HTTPStatusCode != 404 {
+		t.Error("deleted customer still readable")
+	}
+}
+
+func TestForgetEvents(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	old := s.CreateCustomer("acct_1", false, "", t0)
+	s.CreateCustomer("acct_1", false, "", t0.Add(40*24*time.Hour))
+	oldEv := rawIDs(t, s.Events("acct_1"))[1]
+	s.ForgetEventsBefore("acct_1", t0.Add(10*24*time.Hour))
+	if evs := listAll(t, sc, eventParams("acct_1")); len(evs) != 1 {
+		t.Errorf("listed %d", len(evs))
+	}
+	ep := &stripe.EventParams{}
+	ep.SetStripeAccount("acct_1")
+	if _, err := sc.Events.Get(oldEv, ep); stripeErr(t, err).HTTPStatusCode != 404 {
+		t.Error("forgotten event readable")
+	}
+	p := eventParams("acct_1")
+	p.EndingBefore = stripe.String(oldEv)
+	it := sc.Events.List(p)
+	it.Next()
+	if se := stripeErr(t, it.Err()); se.HTTPStatusCode != 400 || se.Code != stripe.ErrorCodeResourceMissing {
+		t.Errorf("forgotten cursor %+v", se)
+	}
+	if s.Event("acct_1", oldEv) == nil {
+		t.Error("Event() lost the forgotten event")
+	}
+	// objects stay
+	cp := &stripe.CustomerParams{}
+	cp.SetStripeAccount("acct_1")
+	if _, err := sc.Customers.Get(old, cp); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestUnexpected(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	// a write through stripe-go
+	cp := &stripe.CustomerParams{Email: stripe.String("x@example.com")}
+	cp.SetStripeAccount("acct_1")
+	if _, err := sc.Customers.New(cp); stripeErr(t, err).HTTPStatusCode != 405 {
+		t.Error("POST allowed")
+	}
+	// a route outside the list
+	if _, err := sc.Products.Get("prod_1", nil); stripeErr(t, err).HTTPStatusCode != 404 {
+		t.Error("products served")
+	}
+	// expand is not implemented
+	ip := &stripe.InvoiceParams{}
+	ip.AddExpand("charge")
+	if _, err := sc.Invoices.Get("in_1", ip); stripeErr(t, err).HTTPStatusCode != 400 {
+		t.Error("expand accepted")
+	}
+	u := s.Unexpected()
+	if len(u) != 3 || u[0].Method != "POST" || u[1].Path != "/v1/products/prod_1" || u[2].Status != 400 {
+		t.Errorf("unexpected %+v", u)
+	}
+	if s.CallCount() != 3 {
+		t.Errorf("calls %d", s.CallCount())
+	}
+	s.ResetCalls()
+	if s.CallCount() != 0 || len(s.Unexpected()) != 0 {
+		t.Error("reset")
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(2)
+		acct := fmt.Sprintf("acct_%d", g)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				cus := s.CreateCustomer(acct, false, "c@example.com", t0.Add(time.Duration(i)*time.Second))
+				s.PayInvoice(acct, false, InvoiceParams{Customer: cus, AmountPaid: 100, At: t0.Add(time.Duration(i) * time.Second)})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				it := sc.Events.List(eventParams(acct))
+				for it.Next() {
+				}
+				if it.Err() != nil {
+					t.Error(it.Err())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(listAll(t, sc, eventParams("acct_3"))); n != 200 {
+		t.Errorf("acct_3 has %d events", n)
+	}
+}
+
+func BenchmarkPage10k(b *testing.B) {
+	s := New()
+	defer s.Close()
+	s.AddKey(testKey)
+	for i := 0; i < 10000; i++ {
+		s.CreateCustomer("acct_b", false, "b@example.com", t0.Add(time.Duration(i)*time.Second))
+	}
+	sc := newClient(s, testKey, 0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := eventParams("acct_b")
+		p.Limit = stripe.Int64(100)
+		p.Types = stripe.StringSlice([]string{"customer.created", "invoice.paid"})
+		it := sc.Events.List(p)
+		n := 0
+		for it.Next() {
+			n++
+		}
+		if it.Err() != nil || n != 10000 {
+			b.Fatal(n, it.Err())
+		}
+	}
+}
