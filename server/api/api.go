@@ -25,6 +25,7 @@ type Store interface {
 	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]store.Click, error)
 	Affiliate(ctx context.Context, tenantID, id string) (store.Affiliate, error)
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]store.Affiliate, error)
+	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]store.Conversion, error)
 }
 
 // Handler serves /api/v1.
@@ -46,6 +47,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
+	g.GET("/conversions", h.handleConversionList)
 }
 
 const tenantKey = "tenant_id"

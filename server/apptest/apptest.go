@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/stripesync"
 )
 
 // App is a running application.
@@ -29,6 +30,7 @@ type App struct {
 	Config   config.Config
 	Accounts account.Service
 	Server   *httptest.Server
+	Engine   *stripesync.Engine
 }
 
 // New starts the application. env overrides configuration variables
@@ -60,6 +62,7 @@ func New(t testing.TB, env map[string]string) *App {
 		t.Fatalf("wiring server: %v", err)
 	}
 	t.Cleanup(srv.Close)
+	a.Engine = srv.Engine
 	h = srv.Handler
 	return a
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/tracking"
 	"github.com/tracklane/tracklane/server/web"
 )
@@ -37,6 +39,10 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		return err
 	}
 	defer srv.Close()
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	go func() { defer close(bgDone); srv.Engine.Run(bgCtx) }()
+	defer func() { stopBackground(); <-bgDone }()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -72,6 +78,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 // stopped after the listener is closed.
 type Server struct {
 	Handler http.Handler
+	Engine  *stripesync.Engine // the Stripe checks; serve runs its loop
 	closers []func()
 }
 
@@ -86,11 +93,20 @@ func (s *Server) Close() {
 // run the real application under httptest.
 func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
 	s := &Server{}
+	var live, test *stripesync.Client
+	if cfg.StripeSecretKey != "" {
+		live = stripesync.NewClient(stripesync.ClientOptions{Key: cfg.StripeSecretKey, BaseURL: cfg.StripeAPIBase})
+	}
+	if cfg.StripeTestSecretKey != "" {
+		test = stripesync.NewClient(stripesync.ClientOptions{Key: cfg.StripeTestSecretKey, BaseURL: cfg.StripeAPIBase})
+	}
+	s.Engine = stripesync.New(st, live, test, cfg.SyncInterval, log, time.Now)
+
 	batcher := tracking.NewBatcher(st, log, 4, 256)
 	s.closers = append(s.closers, batcher.Close)
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit,
-	}, nil, log, time.Now)
+	}, s.Engine, log, time.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +118,8 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
+		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine, Log: log, Now: time.Now}),
+		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
 	)
 	if err != nil {
 		return nil, err

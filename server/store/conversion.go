@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/server/conversion"
+)
+
+// Conversion is an attributed payment and the affiliate's commission on it.
+type Conversion struct {
+	ID                 string
+	TenantID           string
+	AffiliateID        string
+	ClickID            string
+	ExternalCID        string
+	RevenueOriginID    string
+	StripeAccount      string
+	Livemode           bool
+	SourceID           string
+	StripeCustomer     string
+	StripeInvoice      string
+	StripeCharge       string
+	StripeSubscription string
+	Currency           string
+	GrossAmount        int64 // paid excluding tax
+	Amount             int64 // after refunds
+	Commission         int64
+	Status             conversion.Status
+	ManualStatus       string
+	CreatedAt          time.Time // the payment's time
+	UpdatedAt          time.Time
+	History            []HistoryEntry // oldest first
+}
+
+// HistoryEntry is one change of a conversion and what caused it.
+type HistoryEntry struct {
+	At          time.Time
+	Status      conversion.Status
+	Reason      string
+	StripeEvent string // "" when not caused by a Stripe event
+	Amount      int64
+	Commission  int64
+}
+
+// ConversionFilter narrows a conversion list.
+type ConversionFilter struct {
+	Status      conversion.Status // "" = all
+	AffiliateID string
+	From, To    time.Time // zero = unbounded; To exclusive
+}
+
+const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
+	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
+	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at`
+
+func scanConversion(row interface{ Scan(...any) error }) (Conversion, error) {
+	var c Conversion
+	var status string
+	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
+		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
+		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt)
+	c.Status = conversion.Status(status)
+	return c, err
+}
+
+// Conversions lists a tenant's conversions, newest payment first, each with
+// its history.
+func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFilter, p Page) ([]Conversion, error) {
+	t, id := p.afterArgs()
+	to := f.To
+	if to.IsZero() {
+		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	q := `SELECT ` + conversionColumns + ` FROM conversions
+		WHERE tenant_id = $1 AND (created_at, id) < ($2, $3) AND created_at >= $4 AND created_at < $5`
+	args := []any{tenantID, t, id, f.From, to, p.Limit}
+	if f.Status != "" {
+		args = append(args, string(f.Status))
+		q += fmt.Sprintf(` AND status = $%d`, len(args))
+	}
+	if f.AffiliateID != "" {
+		args = append(args, f.AffiliateID)
+		q += fmt.Sprintf(` AND affiliate_id = $%d`, len(args))
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT $6`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing conversions: %w", err)
+	}
+	defer rows.Close()
+	var out []Conversion
+	for rows.Next() {
+		c, err := scanConversion(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scanning conversion: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing conversions: %w", err)
+	}
+	if err := s.loadHistory(ctx, tenantID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Conversion returns one of the tenant's conversions with its history.
+func (s *Store) Conversion(ctx context.Context, tenantID, id string) (Conversion, error) {
+	c, err := scanConversion(s.db.QueryRowContext(ctx, `SELECT `+conversionColumns+` FROM conversions
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return Conversion{}, notFound(err, "no conversion %q", id)
+	}
+	list := []Conversion{c}
+	if err := s.loadHistory(ctx, tenantID, list); err != nil {
+		return Conversion{}, err
+	}
+	return list[0], nil
+}
+
+// loadHistory fills the History of each conversion with one query.
+func (s *Store) loadHistory(ctx context.Context, tenantID string, cs []Conversion) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(cs))
+	index := make(map[string]int, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+		index[c.ID] = i
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT conversion_id, at, status, reason, stripe_event, amount, commission
+		FROM conversion_history WHERE tenant_id = $1 AND conversion_id = ANY($2) ORDER BY id`, tenantID, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("loading conversion history: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid, status string
+		var h HistoryEntry
+		if err := rows.Scan(&cid, &h.At, &status, &h.Reason, &h.StripeEvent, &h.Amount, &h.Commission); err != nil {
+			return fmt.Errorf("scanning conversion history: %w", err)
+		}
+		h.Status = conversion.Status(status)
+		cs[index[cid]].History = append(cs[index[cid]].History, h)
+	}
+	return rows.Err()
+}

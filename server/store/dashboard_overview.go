@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// DayRange is a span of tenant-local calendar days, From inclusive and To
+// exclusive; only the dates of From and To matter.
+type DayRange struct {
+	From, To time.Time
+}
+
+func (r DayRange) args() (string, string) {
+	return r.From.Format(time.DateOnly), r.To.Format(time.DateOnly)
+}
+
+// Money is an amount per currency: amounts in different currencies are
+// never added together.
+type Money struct {
+	Currency   string
+	Revenue    int64 // net amount paid (after refunds), non-test conversions
+	Commission int64 // commission that stands: approved and pending
+	Owed       int64 // commission of approved conversions
+	Pending    int64 // commission of pending and disputed conversions
+}
+
+// DayTotals is one tenant-local day of the overview chart.
+type DayTotals struct {
+	Day         time.Time
+	Clicks      int64
+	Uniques     int64
+	Conversions int64
+}
+
+// AffiliateTotals is an affiliate's activity over a range.
+type AffiliateTotals struct {
+	AffiliateID string
+	Name        string
+	Code        string
+	Clicks      int64
+	Uniques     int64
+	Conversions int64
+	Money       []Money // by currency
+}
+
+// Overview is a tenant's dashboard summary over a range of days.
+type Overview struct {
+	Clicks          int64
+	Uniques         int64 // sum of daily uniques
+	Links           int64 // customer emails linked to clicks
+	Conversions     int64 // not counting test-mode ones
+	TestConversions int64
+	Money           []Money
+	Days            []DayTotals // every day of the range, zeros included
+}
+
+// moneyCase sums the rollup's per-status amounts into Money: what counts
+// as revenue, standing commission, owed and pending. Test conversions
+// count toward nothing.
+const moneyCase = `sum(amount) FILTER (WHERE status <> 'test'),
+	sum(commission) FILTER (WHERE status IN ('approved', 'pending', 'disputed')),
+	sum(commission) FILTER (WHERE status = 'approved'),
+	sum(commission) FILTER (WHERE status IN ('pending', 'disputed'))`
+
+type nullMoney struct{ rev, com, owed, pend *int64 }
+
+func (n nullMoney) money(cur string) Money {
+	v := func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	return Money{Currency: cur, Revenue: v(n.rev), Commission: v(n.com), Owed: v(n.owed), Pending: v(n.pend)}
+}
+
+// TenantOverview sums the tenant's rollups over r. Its cost depends on the
+// number of days (and currencies), not on the number of clicks.
+func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange) (Overview, error) {
+	from, to := r.args()
+	var o Overview
+	byDay := map[string]*DayTotals{}
+	for d := r.From; d.Before(r.To); d = d.AddDate(0, 0, 1) {
+		o.Days = append(o.Days, DayTotals{Day: d})
+	}
+	for i := range o.Days {
+		byDay[o.Days[i].Day.Format(time.DateOnly)] = &o.Days[i]
+	}
+
+	rows, err := s.db.QueryContext(ctx, `SELECT day, clicks, uniques FROM click_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to)
+	if err != nil {
+		return o, fmt.Errorf("reading click rollup: %w", err)
+	}
+	for rows.Next() {
+		var day time.Time
+		var clicks, uniques int64
+		if err := rows.Scan(&day, &clicks, &uniques); err != nil {
+			rows.Close()
+			return o, fmt.Errorf("scanning click rollup: %w", err)
+		}
+		o.Clicks += clicks
+		o.Uniques += uniques
+		if d := byDay[day.Format(time.DateOnly)]; d != nil {
+			d.Clicks, d.Uniques = clicks, uniques
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return o, fmt.Errorf("reading click rollup: %w", err)
+	}
+
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(links), 0) FROM link_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to).Scan(&o.Links); err != nil {
+		return o, fmt.Errorf("reading link rollup: %w", err)
+	}
+
+	rows, err = s.db.QueryContext(ctx, `SELECT day, sum(conversions) FILTER (WHERE status <> 'test'),
+			sum(conversions) FILTER (WHERE status = 'test')
+		FROM conversion_days WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
+	if err != nil {
+		return o, fmt.Errorf("reading conversion rollup: %w", err)
+	}
+	for rows.Next() {
+		var day time.Time
+		var n, test *int64
+		if err := rows.Scan(&day, &n, &test); err != nil {
+			rows.Close()
+			return o, fmt.Errorf("scanning conversion rollup: %w", err)
+		}
+		if n != nil {
+			o.Conversions += *n
+			if d := byDay[day.Format(time.DateOnly)]; d != nil {
+				d.Conversions = *n
+			}
+		}
+		if test != nil {
+			o.TestConversions += *test
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return o, fmt.Errorf("reading conversion rollup: %w", err)
+	}
+
+	rows, err = s.db.QueryContext(ctx, `SELECT currency, `+moneyCase+` FROM conversion_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'
+		GROUP BY currency HAVING sum(conversions) > 0 ORDER BY currency`, tenantID, from, to)
+	if err != nil {
+		return o, fmt.Errorf("reading revenue: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cur string
+		var n nullMoney
+		if err := rows.Scan(&cur, &n.rev, &n.com, &n.owed, &n.pend); err != nil {
+			return o, fmt.Errorf("scanning revenue: %w", err)
+		}
+		o.Money = append(o.Money, n.money(cur))
+	}
+	if err := rows.Err(); err != nil {
+		return o, fmt.Errorf("reading revenue: %w", err)
+	}
+	return o, nil
+}
+
+// TopAffiliates returns up to limit affiliates with the most conversions
+// (then clicks) over r, with their money by currency.
+func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r DayRange, limit int) ([]AffiliateTotals, error) {
+	from, to := r.args()
+	rows, err := s.db.QueryContext(ctx, `WITH c AS (
+			SELECT affiliate_id, sum(clicks) AS clicks, sum(uniques) AS uniques FROM affiliate_click_days
+			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY 1
+		), v AS (
+			SELECT affiliate_id, sum(conversions) AS conversions FROM conversion_days
+			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test' GROUP BY 1
+		), top AS (
+			SELECT coalesce(c.affiliate_id, v.affiliate_id) AS affiliate_id, coalesce(c.clicks, 0) AS clicks,
+				coalesce(c.uniques, 0) AS uniques, coalesce(v.conversions, 0) AS conversions
+			FROM c FULL JOIN v ON v.affiliate_id = c.affiliate_id
+			WHERE coalesce(c.clicks, 0) > 0 OR coalesce(v.conversions, 0) > 0
+			ORDER BY 4 DESC, 2 DESC, 1 LIMIT $4
+		)
+		SELECT a.id, a.name, a.code, top.clicks, top.uniques, top.conversions
+		FROM top JOIN affiliates a ON a.tenant_id = $1 AND a.id = top.affiliate_id
+		ORDER BY top.conversions DESC, top.clicks DESC, a.id`, tenantID, from, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading top affiliates: %w", err)
+	}
+	defer rows.Close()
+	var out []AffiliateTotals
+	for rows.Next() {
+		var a AffiliateTotals
+		if err := rows.Scan(&a.AffiliateID, &a.Name, &a.Code, &a.Clicks, &a.Uniques, &a.Conversions); err != nil {
+			return nil, fmt.Errorf("scanning top affiliates: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading top affiliates: %w", err)
+	}
+	ids := make([]string, len(out))
+	for i, a := range out {
+		ids[i] = a.AffiliateID
+	}
+	money, err := s.affiliateMoney(ctx, tenantID, ids, r)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Money = money[out[i].AffiliateID]
+	}
+	return out, nil
+}
+
+// AffiliateStats returns the activity over r of the given affiliates (one
+// page of the affiliate list), keyed by affiliate id; affiliates without
+// activity are missing.
+func (s *Store) AffiliateStats(ctx context.Context, tenantID string, ids []string, r DayRange) (map[string]AffiliateTotals, error) {
+	out := make(map[string]AffiliateTotals, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	from, to := r.args()
+	rows, err := s.db.QueryContext(ctx, `SELECT affiliate_id, sum(clicks), sum(uniques) FROM affiliate_click_days
+		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND day >= $3::date AND day < $4::date GROUP BY 1`,
+		tenantID, stringArray(ids), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("reading affiliate clicks: %w", err)
+	}
+	for rows.Next() {
+		var a AffiliateTotals
+		if err := rows.Scan(&a.AffiliateID, &a.Clicks, &a.Uniques); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scanning affiliate clicks: %w", err)
+		}
+		out[a.AffiliateID] = a
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading affiliate clicks: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT affiliate_id, sum(conversions) FROM conversion_days
+		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND day >= $3::date AND day < $4::date AND status <> 'test'
+		GROUP BY 1`, tenantID, stringArray(ids), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("reading affiliate conversions: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scanning affiliate conversions: %w", err)
+		}
+		a := out[id]
+		a.AffiliateID, a.Conversions = id, n
+		out[id] = a
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading affiliate conversions: %w", err)
+	}
+	money, err := s.affiliateMoney(ctx, tenantID, ids, r)
+	if err != nil {
+		return nil, err
+	}
+	for id, m := range money {
+		a := out[id]
+		a.AffiliateID, a.Money = id, m
+		out[id] = a
+	}
+	return out, nil
+}
+
+// affiliateMoney sums revenue and commission by affiliate and currency.
+func (s *Store) affiliateMoney(ctx context.Context, tenantID string, ids []string, r DayRange) (map[string][]Money, error) {
+	out := map[string][]Money{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	from, to := r.args()
+	rows, err := s.db.QueryContext(ctx, `SELECT affiliate_id, currency, `+moneyCase+` FROM conversion_days
+		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND day >= $3::date AND day < $4::date AND status <> 'test'
+		GROUP BY 1, 2 HAVING sum(conversions) > 0`, tenantID, stringArray(ids), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("reading affiliate revenue: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, cur string
+		var n nullMoney
+		if err := rows.Scan(&id, &cur, &n.rev, &n.com, &n.owed, &n.pend); err != nil {
+			return nil, fmt.Errorf("scanning affiliate revenue: %w", err)
+		}
+		out[id] = append(out[id], n.money(cur))
+	}
+	for _, m := range out {
+		sort.Slice(m, func(i, j int) bool { return m[i].Currency < m[j].Currency })
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tracklane/tracklane/server/apperr"
+)
+
+// StripeConnection binds a Stripe account in one mode (live or test) to a
+// tenant, with the sync cursor and the outcome of the last check.
+type StripeConnection struct {
+	ID            int64
+	TenantID      string
+	AccountID     string
+	Livemode      bool
+	UserID        string
+	TokenHint     string
+	Active        bool
+	ConnectedAt   time.Time
+	CursorEventID string
+	CursorCreated int64
+	BackfillAfter string
+	BackfillSince int64
+	LastCheck     *CheckResult // nil before the first check
+	NextCheckAt   time.Time
+}
+
+// CheckResult is the outcome of one check of a connection.
+type CheckResult struct {
+	StartedAt          time.Time
+	FinishedAt         *time.Time
+	EventsSeen         int
+	ConversionsCreated int
+	ConversionsUpdated int
+	Error              string
+}
+
+const connectionColumns = `id, tenant_id, account_id, livemode, user_id, token_hint, active, connected_at,
+	cursor_event_id, cursor_created, backfill_after, backfill_since,
+	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at`
+
+func scanConnection(row interface{ Scan(...any) error }) (StripeConnection, error) {
+	var c StripeConnection
+	var started, finished sql.NullTime
+	var r CheckResult
+	err := row.Scan(&c.ID, &c.TenantID, &c.AccountID, &c.Livemode, &c.UserID, &c.TokenHint, &c.Active, &c.ConnectedAt,
+		&c.CursorEventID, &c.CursorCreated, &c.BackfillAfter, &c.BackfillSince,
+		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt)
+	if started.Valid {
+		r.StartedAt = started.Time
+		if finished.Valid {
+			f := finished.Time
+			r.FinishedAt = &f
+		}
+		c.LastCheck = &r
+	}
+	return c, err
+}
+
+// Connect binds account+mode to the tenant. Another tenant's active binding
+// → conflict. Reconnecting keeps the cursor (events already applied stay
+// applied); a binding taken over from a disconnected tenant starts afresh.
+func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (StripeConnection, error) {
+	var out StripeConnection
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		existing, err := scanConnection(tx.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections
+			WHERE account_id = $1 AND livemode = $2 FOR UPDATE`, accountID, livemode))
+		switch {
+		case err == sql.ErrNoRows:
+			out, err = scanConnection(tx.QueryRowContext(ctx, `INSERT INTO stripe_connections
+				(tenant_id, account_id, livemode, user_id, token_hint, next_check_at) VALUES ($1, $2, $3, $4, $5, $6)
+				RETURNING `+connectionColumns, tenantID, accountID, livemode, userID, tokenHint, s.Now()))
+			return err
+		case err != nil:
+			return fmt.Errorf("reading connection: %w", err)
+		case existing.Active && existing.TenantID != tenantID:
+			return apperr.Errorf(apperr.Conflict, "this Stripe account (%s mode) is connected to another Tracklane tenant; disconnect it there first", modeName(livemode))
+		case existing.TenantID != tenantID:
+			out, err = scanConnection(tx.QueryRowContext(ctx, `UPDATE stripe_connections SET tenant_id = $2, user_id = $3,
+				token_hint = $4, active = true, connected_at = $5, cursor_event_id = '', cursor_created = 0,
+				backfill_after = '', backfill_since = 0, last_check_started_at = NULL, last_check_finished_at = NULL,
+				last_events_seen = 0, last_created = 0, last_updated = 0, last_error = '', next_check_at = $5
+				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, tenantID, userID, tokenHint, s.Now()))
+			return err
+		default:
+			out, err = scanConnection(tx.QueryRowContext(ctx, `UPDATE stripe_connections SET user_id = $2, token_hint = $3,
+				active = true, connected_at = CASE WHEN active THEN connected_at ELSE $4 END, next_check_at = $4
+				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, userID, tokenHint, s.Now()))
+			return err
+		}
+	})
+	if err != nil {
+		return StripeConnection{}, err
+	}
+	return out, nil
+}
+
+func modeName(livemode bool) string {
+	if livemode {
+		return "live"
+	}
+	return "test"
+}
+
+// Connection returns the connection of account+mode; not_found when there is
+// none (active or not).
+func (s *Store) Connection(ctx context.Context, accountID string, livemode bool) (StripeConnection, error) {
+	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections
+		WHERE account_id = $1 AND livemode = $2`, accountID, livemode))
+	if err != nil {
+		return StripeConnection{}, notFound(err, "this Stripe account is not connected in %s mode", modeName(livemode))
+	}
+	return c, nil
+}
+
+// ConnectionByID returns a connection by id.
+func (s *Store) ConnectionByID(ctx context.Context, id int64) (StripeConnection, error) {
+	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE id = $1`, id))
+	if err != nil {
+		return StripeConnection{}, notFound(err, "no such Stripe connection")
+	}
+	return c, nil
+}
+
+// TenantConnections lists a tenant's connections (active first).
+func (s *Store) TenantConnections(ctx context.Context, tenantID string) ([]StripeConnection, error) {
+	return s.connections(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE tenant_id = $1
+		ORDER BY active DESC, connected_at DESC`, tenantID)
+}
+
+// DueConnections lists active connections whose next check is due.
+func (s *Store) DueConnections(ctx context.Context, now time.Time) ([]StripeConnection, error) {
+	return s.connections(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE active AND next_check_at <= $1
+		ORDER BY next_check_at`, now)
+}
+
+func (s *Store) connections(ctx context.Context, q string, args ...any) ([]StripeConnection, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing connections: %w", err)
+	}
+	defer rows.Close()
+	var out []StripeConnection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scanning connection: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Disconnect stops checking account+mode for the tenant (its conversions
+// stay); not_found when the tenant holds no such connection.
+func (s *Store) Disconnect(ctx context.Context, tenantID, accountID string, livemode bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false
+		WHERE tenant_id = $1 AND account_id = $2 AND livemode = $3`, tenantID, accountID, livemode)
+	if err != nil {
+		return fmt.Errorf("disconnecting: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.Errorf(apperr.NotFound, "this Stripe account is not connected in %s mode", modeName(livemode))
+	}
+	return nil
+}
+
+// DisconnectAccount deactivates every connection of a Stripe account (the
+// app was uninstalled there).
+func (s *Store) DisconnectAccount(ctx context.Context, accountID string, livemode bool) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false WHERE account_id = $1 AND livemode = $2`,
+		accountID, livemode); err != nil {
+		return fmt.Errorf("disconnecting account: %w", err)
+	}
+	return nil
+}
+
+// StartCheck records that a check began.
+func (s *Store) StartCheck(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = NULL
+		WHERE id = $1`, id, at)
+	if err != nil {
+		return fmt.Errorf("recording check start: %w", err)
+	}
+	return nil
+}
+
+// FinishCheck records a check's outcome and when the next one is due.
+func (s *Store) FinishCheck(ctx context.Context, id int64, r CheckResult, next time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = $3,
+		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8 WHERE id = $1`,
+		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next)
+	if err != nil {
+		return fmt.Errorf("recording check result: %w", err)
+	}
+	return nil
+}

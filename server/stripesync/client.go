@@ -1,0 +1,277 @@
+package stripesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/form"
+
+	"github.com/tracklane/tracklane/server/apperr"
+)
+
+// Client reads a connected account's data with the platform key of one mode
+// (live or test), through stripe-go v76 with its own retries switched off:
+// the client retries 429s, 5xx answers, network errors and cut-off bodies
+// itself, with exponential backoff and jitter, and stops at once on answers
+// that retrying cannot fix (401, 403, 404, 400).
+type Client struct {
+	api     *client.API
+	backend stripe.Backend
+	key     string
+	// Attempts is how many times a call is tried (≥ 1); Backoff the first
+	// pause, doubled after each failure.
+	Attempts int
+	Backoff  time.Duration
+}
+
+// ClientOptions configures NewClient.
+type ClientOptions struct {
+	Key      string        // the platform secret key (sk_live_… or sk_test_…)
+	BaseURL  string        // STRIPE_API_BASE; "" = Stripe's own
+	Timeout  time.Duration // per request; 0 = 30 s
+	Attempts int           // 0 = 4
+	Backoff  time.Duration // 0 = 250 ms
+}
+
+// NewClient returns a Client.
+func NewClient(o ClientOptions) *Client {
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Attempts == 0 {
+		o.Attempts = 4
+	}
+	if o.Backoff == 0 {
+		o.Backoff = 250 * time.Millisecond
+	}
+	cfg := &stripe.BackendConfig{
+		MaxNetworkRetries: stripe.Int64(0),
+		HTTPClient:        &http.Client{Timeout: o.Timeout},
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+		EnableTelemetry:   stripe.Bool(false),
+	}
+	if o.BaseURL != "" {
+		cfg.URL = stripe.String(strings.TrimRight(o.BaseURL, "/"))
+	}
+	b := stripe.GetBackendWithConfig(stripe.APIBackend, cfg)
+	return &Client{
+		api:      client.New(o.Key, &stripe.Backends{API: b, Connect: b, Uploads: b}),
+		backend:  b,
+		key:      o.Key,
+		Attempts: o.Attempts,
+		Backoff:  o.Backoff,
+	}
+}
+
+// rawEvent is an event as listed: identity plus its object's raw JSON.
+type rawEvent struct {
+	ID       string
+	Type     string
+	Created  int64
+	Livemode bool
+	Account  string
+	Object   json.RawMessage
+}
+
+// eventQuery selects one page of events.
+type eventQuery struct {
+	Types         []string
+	StartingAfter string // newest-first paging
+	EndingBefore  string // the page just newer than this event, oldest first
+	CreatedGTE    int64
+	Limit         int64
+}
+
+// errCursorGone: Stripe no longer knows the event used as a cursor.
+var errCursorGone = errors.New("stripe no longer knows the cursor event")
+
+// errMissing: the object does not exist (deleted, or never did).
+var errMissing = errors.New("no such stripe object")
+
+// Events returns one page of the account's events and whether more follow.
+// With EndingBefore the page is in chronological order (stripe-go reverses
+// Stripe's newest-first page); otherwise newest first.
+func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]rawEvent, bool, error) {
+	var out []rawEvent
+	var more bool
+	err := c.retry(ctx, func() error {
+		p := &stripe.EventListParams{ListParams: stripe.ListParams{Context: ctx, Single: true, Limit: stripe.Int64(q.Limit)}}
+		p.SetStripeAccount(account)
+		for _, t := range q.Types {
+			p.Types = append(p.Types, stripe.String(t))
+		}
+		if q.StartingAfter != "" {
+			p.StartingAfter = stripe.String(q.StartingAfter)
+		}
+		if q.EndingBefore != "" {
+			p.EndingBefore = stripe.String(q.EndingBefore)
+		}
+		if q.CreatedGTE > 0 {
+			p.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: q.CreatedGTE}
+		}
+		it := c.api.Events.List(p)
+		out = out[:0]
+		for it.Next() {
+			e := it.Event()
+			ev := rawEvent{ID: e.ID, Type: string(e.Type), Created: e.Created, Livemode: e.Livemode, Account: e.Account}
+			if e.Data != nil {
+				ev.Object = e.Data.Raw
+			}
+			out = append(out, ev)
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+		more = it.Meta() != nil && it.Meta().HasMore
+		return nil
+	})
+	var se *stripe.Error
+	if errors.As(err, &se) && se.HTTPStatusCode == http.StatusBadRequest && se.Code == stripe.ErrorCodeResourceMissing {
+		return nil, false, errCursorGone
+	}
+	return out, more, err
+}
+
+// rawObject keeps an object's raw JSON (stripe-go sets LastResponse).
+type rawObject struct {
+	stripe.APIResource
+}
+
+// Get fetches one object by path ("customers/cus_…") as raw JSON.
+func (c *Client) Get(ctx context.Context, account, path string) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := c.retry(ctx, func() error {
+		p := &stripe.Params{Context: ctx}
+		p.SetStripeAccount(account)
+		var obj rawObject
+		if err := c.backend.Call(http.MethodGet, "/v1/"+path, c.key, p, &obj); err != nil {
+			return err
+		}
+		if obj.LastResponse == nil {
+			return fmt.Errorf("empty answer")
+		}
+		raw = obj.LastResponse.RawJSON
+		return nil
+	})
+	var se *stripe.Error
+	if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
+		return nil, errMissing
+	}
+	return raw, err
+}
+
+// invoiceSummary is what a list of invoices says about each.
+type invoiceSummary struct {
+	ID         string
+	AmountPaid int64
+	Created    int64
+	Status     string
+}
+
+// Invoices lists a customer's invoices created in [from, to].
+func (c *Client) Invoices(ctx context.Context, account, customer string, from, to int64) ([]invoiceSummary, error) {
+	var out []invoiceSummary
+	err := c.retry(ctx, func() error {
+		p := &stripe.Params{Context: ctx}
+		p.SetStripeAccount(account)
+		f := &form.Values{}
+		f.Add("customer", customer)
+		f.Add("created[gte]", fmt.Sprint(from))
+		f.Add("created[lte]", fmt.Sprint(to))
+		f.Add("limit", "100")
+		var list struct {
+			stripe.APIResource
+			Data []struct {
+				ID         string `json:"id"`
+				AmountPaid int64  `json:"amount_paid"`
+				Created    int64  `json:"created"`
+				Status     string `json:"status"`
+			} `json:"data"`
+		}
+		if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, d := range list.Data {
+			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// retry runs call until it succeeds, fails for good, or attempts run out.
+func (c *Client) retry(ctx context.Context, call func() error) error {
+	pause := c.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = call()
+		if err == nil || !retryable(err) || attempt >= c.Attempts || ctx.Err() != nil {
+			break
+		}
+		jitter := time.Duration(rand.Int64N(int64(pause)/2 + 1))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause + jitter):
+		}
+		pause *= 2
+	}
+	return classify(err)
+}
+
+// retryable: rate limits, Stripe's 5xx, and transport or decoding failures
+// (timeouts, connections cut, bodies cut short) may pass on a retry.
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		return se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500 || se.HTTPStatusCode == 0
+	}
+	return true
+}
+
+// classify turns what is left after retries into an application error the
+// app and the dashboard can show.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		switch {
+		case se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden:
+			return &accessError{msg: "Stripe refused access: " + se.Msg}
+		case se.HTTPStatusCode == http.StatusNotFound || (se.HTTPStatusCode == http.StatusBadRequest && se.Code == stripe.ErrorCodeResourceMissing):
+			return err
+		case se.HTTPStatusCode == http.StatusTooManyRequests:
+			return apperr.Errorf(apperr.BadGateway, "Stripe rate limit: still refused after retries")
+		default:
+			return apperr.Errorf(apperr.BadGateway, "Stripe answered %d: %s", se.HTTPStatusCode, se.Msg)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return apperr.Errorf(apperr.BadGateway, "could not read from Stripe: %v", err)
+}
+
+// accessError: the platform key cannot read the account (revoked key,
+// uninstalled app). Retrying will not help; the connection is broken until
+// the merchant acts.
+type accessError struct{ msg string }
+
+func (e *accessError) Error() string { return e.msg }
+
+// Unwrap makes an accessError a bad_gateway application error.
+func (e *accessError) Unwrap() error { return apperr.Errorf(apperr.BadGateway, "%s", e.msg) }

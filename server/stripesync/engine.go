@@ -1,0 +1,316 @@
+// Package stripesync turns connected Stripe accounts' billing events into
+// conversions. One code path serves the periodic check, Check Now and
+// webhooks: events are read (listed with a stored cursor, or pushed),
+// interpreted tolerantly from their raw JSON, and applied by the store in
+// one transaction with their event ids, so each event takes effect once,
+// ever. Two checks of one account never overlap, across processes too
+// (PostgreSQL advisory locks).
+package stripesync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+// EventTypes are the events a check reads.
+var EventTypes = []string{
+	"invoice.paid",
+	"charge.succeeded",
+	"charge.refunded",
+	"charge.dispute.created",
+	"charge.dispute.updated",
+	"charge.dispute.closed",
+	"customer.subscription.deleted",
+}
+
+// pageSize is how many events one list call asks for (Stripe's maximum).
+const pageSize = 100
+
+// Store is what the engine needs from storage.
+type Store interface {
+	ConnectionByID(ctx context.Context, id int64) (store.StripeConnection, error)
+	Connection(ctx context.Context, accountID string, livemode bool) (store.StripeConnection, error)
+	DueConnections(ctx context.Context, now time.Time) ([]store.StripeConnection, error)
+	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
+	StartCheck(ctx context.Context, id int64, at time.Time) error
+	FinishCheck(ctx context.Context, id int64, r store.CheckResult, next time.Time) error
+	ApplyEvents(ctx context.Context, conn store.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
+	ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error)
+	CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error)
+	AttributeWaiting(ctx context.Context, tenantID, email string) (int, error)
+	ApproveDue(ctx context.Context) (int, error)
+	LockConnection(ctx context.Context, id int64, wait bool) (unlock func(), ok bool, err error)
+}
+
+// Engine checks connected accounts.
+type Engine struct {
+	store    Store
+	live     *Client // nil when STRIPE_SECRET_KEY is unset
+	test     *Client // nil when STRIPE_TEST_SECRET_KEY is unset
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns an Engine; live or test may be nil (that mode is not
+// configured, and its checks fail with a clear message).
+func New(st Store, live, test *Client, interval time.Duration, log *slog.Logger, now func() time.Time) *Engine {
+	return &Engine{store: st, live: live, test: test, interval: interval, log: log, now: now}
+}
+
+func (e *Engine) client(livemode bool) (*Client, error) {
+	if livemode && e.live != nil {
+		return e.live, nil
+	}
+	if !livemode && e.test != nil {
+		return e.test, nil
+	}
+	return nil, errNoClient(livemode)
+}
+
+// errNoClient: the platform key of a mode is not configured.
+func errNoClient(livemode bool) error {
+	name := "STRIPE_TEST_SECRET_KEY"
+	if livemode {
+		name = "STRIPE_SECRET_KEY"
+	}
+	return apperr.Errorf(apperr.Unavailable, "the server has no Stripe platform key for this mode (%s is unset)", name)
+}
+
+// CheckNow checks one connection now and returns the result. When a check
+// of it is already running (here or in another process), it waits for that
+// one and returns its result instead of starting another.
+func (e *Engine) CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error) {
+	unlock, ok, err := e.store.LockConnection(ctx, conn.ID, false)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	if !ok {
+		unlock, _, err = e.store.LockConnection(ctx, conn.ID, true)
+		if err != nil {
+			return store.CheckResult{}, err
+		}
+		unlock()
+		latest, err := e.store.ConnectionByID(ctx, conn.ID)
+		if err != nil {
+			return store.CheckResult{}, err
+		}
+		if latest.LastCheck == nil {
+			return store.CheckResult{}, apperr.Errorf(apperr.Internal, "the running check left no result")
+		}
+		if latest.LastCheck.Error != "" {
+			return *latest.LastCheck, apperr.Errorf(apperr.BadGateway, "%s", latest.LastCheck.Error)
+		}
+		return *latest.LastCheck, nil
+	}
+	defer unlock()
+	return e.checkLocked(ctx, conn.ID)
+}
+
+// checkLocked runs a check of a connection whose lock the caller holds,
+// and records its outcome.
+func (e *Engine) checkLocked(ctx context.Context, id int64) (store.CheckResult, error) {
+	conn, err := e.store.ConnectionByID(ctx, id) // fresh cursor
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	if !conn.Active {
+		return store.CheckResult{}, apperr.Errorf(apperr.Conflict, "this Stripe account is not connected")
+	}
+	res := store.CheckResult{StartedAt: e.now().UTC()}
+	if err := e.store.StartCheck(ctx, conn.ID, res.StartedAt); err != nil {
+		return res, err
+	}
+	runErr := e.run(ctx, conn, &res)
+	finished := e.now().UTC()
+	res.FinishedAt = &finished
+	if runErr != nil {
+		res.Error = apperr.MessageOf(runErr)
+		if apperr.CodeOf(runErr) == apperr.Internal {
+			e.log.ErrorContext(ctx, "stripe check failed", "account", conn.AccountID, "livemode", conn.Livemode, "err", runErr)
+			res.Error = "internal error while checking; it will be retried"
+		} else {
+			e.log.WarnContext(ctx, "stripe check failed", "account", conn.AccountID, "livemode", conn.Livemode, "err", runErr)
+		}
+	}
+	// Record the outcome even if the request that asked was cancelled.
+	if err := e.store.FinishCheck(context.WithoutCancel(ctx), conn.ID, res, finished.Add(e.interval)); err != nil {
+		return res, err
+	}
+	if runErr != nil {
+		return res, runErr
+	}
+	e.log.InfoContext(ctx, "stripe check done", "account", conn.AccountID, "livemode", conn.Livemode,
+		"events", res.EventsSeen, "created", res.ConversionsCreated, "updated", res.ConversionsUpdated)
+	return res, nil
+}
+
+// run reads every event the connection has not applied: first a backfill
+// (newest first, for a new connection or when the cursor is gone), then
+// forward from the cursor, oldest first. Each page is applied with the
+// cursor that follows it, in one transaction.
+func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *store.CheckResult) error {
+	c, err := e.client(conn.Livemode)
+	if err != nil {
+		return err
+	}
+	in := &interpreter{client: c, store: e.store, conn: conn}
+	cur := store.CursorUpdate{EventID: conn.CursorEventID, Created: conn.CursorCreated,
+		BackfillAfter: conn.BackfillAfter, BackfillSince: conn.BackfillSince}
+	if cur.EventID == "" && cur.BackfillAfter == "" {
+		cur.BackfillAfter = "*" // a new connection reads everything Stripe still has
+	}
+	apply := func(page []rawEvent, next store.CursorUpdate) error {
+		events := make([]store.StripeEvent, 0, len(page))
+		for _, ev := range page {
+			se, err := in.interpret(ctx, ev)
+			if err != nil {
+				return err
+			}
+			se.Via = "check"
+			events = append(events, se)
+		}
+		out, err := e.store.ApplyEvents(ctx, conn, events, &next)
+		if err != nil {
+			return err
+		}
+		res.EventsSeen += len(page)
+		res.ConversionsCreated += out.Created
+		res.ConversionsUpdated += out.Updated
+		cur = next
+		return nil
+	}
+
+	for cur.BackfillAfter != "" {
+		q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: cur.BackfillSince}
+		if cur.BackfillAfter != "*" {
+			q.StartingAfter = cur.BackfillAfter
+		}
+		page, more, err := c.Events(ctx, conn.AccountID, q)
+		if errors.Is(err, errCursorGone) { // the event we stopped at expired: start over, idempotently
+			cur.BackfillAfter = "*"
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		next := cur
+		if cur.BackfillAfter == "*" && next.EventID == "" && len(page) > 0 {
+			next.EventID, next.Created = page[0].ID, page[0].Created // the head: forward reading starts here
+		}
+		next.BackfillAfter = ""
+		if more && len(page) > 0 {
+			next.BackfillAfter = page[len(page)-1].ID
+		} else {
+			next.BackfillSince = 0
+		}
+		if err := apply(page, next); err != nil {
+			return err
+		}
+	}
+
+	for cur.EventID != "" {
+		page, more, err := c.Events(ctx, conn.AccountID, eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: cur.EventID})
+		if errors.Is(err, errCursorGone) {
+			// Stripe forgot the cursor event (it keeps 30 days): read
+			// everything since its time, newest first, idempotently.
+			next := store.CursorUpdate{BackfillAfter: "*", BackfillSince: cur.Created}
+			if err := apply(nil, next); err != nil {
+				return err
+			}
+			return e.run(ctx, withCursor(conn, next), res)
+		}
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1]
+		if err := apply(page, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+
+	// Payments that were waiting for an email link may be attributable now.
+	n, err := e.store.AttributeWaiting(ctx, conn.TenantID, "")
+	if err != nil {
+		return err
+	}
+	res.ConversionsCreated += n
+	return nil
+}
+
+func withCursor(conn store.StripeConnection, c store.CursorUpdate) store.StripeConnection {
+	conn.CursorEventID, conn.CursorCreated, conn.BackfillAfter, conn.BackfillSince = c.EventID, c.Created, c.BackfillAfter, c.BackfillSince
+	return conn
+}
+
+// Linked attributes payments that were waiting for this email link, so a
+// thank-you page that fires after Stripe Checkout still credits the click
+// at once (the next check would otherwise do it).
+func (e *Engine) Linked(ctx context.Context, tenantID, email string) {
+	if _, err := e.store.AttributeWaiting(context.WithoutCancel(ctx), tenantID, email); err != nil {
+		e.log.WarnContext(ctx, "attributing waiting payments after a link", "err", err)
+	}
+}
+
+// Run checks due connections every tick until ctx ends, and approves
+// conversions whose hold period has passed. Connections locked by another
+// process are left to it.
+func (e *Engine) Run(ctx context.Context) {
+	tick := e.interval
+	if tick > 10*time.Second {
+		tick = 10 * time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastApprove := time.Time{}
+	for {
+		e.checkDue(ctx)
+		if e.now().Sub(lastApprove) >= tick {
+			if n, err := e.store.ApproveDue(ctx); err != nil {
+				if ctx.Err() == nil {
+					e.log.WarnContext(ctx, "approving conversions after their hold period", "err", err)
+				}
+			} else if n > 0 {
+				e.log.InfoContext(ctx, "approved conversions after their hold period", "count", n)
+			}
+			lastApprove = e.now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) checkDue(ctx context.Context) {
+	due, err := e.store.DueConnections(ctx, e.now())
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.WarnContext(ctx, "listing due Stripe connections", "err", err)
+		}
+		return
+	}
+	for _, conn := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		unlock, ok, err := e.store.LockConnection(ctx, conn.ID, false)
+		if err != nil || !ok {
+			continue // someone else is checking it
+		}
+		e.checkLocked(ctx, conn.ID) // the outcome is recorded on the connection
+		unlock()
+	}
+}

@@ -1,0 +1,173 @@
+package stripesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracking"
+)
+
+// interpreter turns raw events of one connection into store facts. It reads
+// from Stripe only what a payload lacks: a customer's email when the
+// customer is not attributed yet, or — for newer API versions, where a
+// charge no longer names its invoice — the invoice a charge paid.
+type interpreter struct {
+	client *Client
+	store  Store
+	conn   store.StripeConnection
+
+	emails   map[string]string           // customer → email, per check
+	invoices map[string][]invoiceSummary // customer → recent invoices, per check
+}
+
+func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.StripeEvent, error) {
+	se := store.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
+	switch ev.Type {
+	case "invoice.paid":
+		var inv invoiceObject
+		if err := json.Unmarshal(ev.Object, &inv); err != nil {
+			return se, nil // unreadable payload: recorded, nothing to apply
+		}
+		p := &store.PaymentFact{
+			SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
+			Currency: lowerCurrency(inv.Currency), PaidAt: time.Unix(inv.paidAt(), 0).UTC(),
+			InvoiceID: inv.ID, ChargeID: string(inv.Charge), SubscriptionID: inv.subscription(),
+		}
+		if err := in.fillEmail(ctx, p); err != nil {
+			return se, err
+		}
+		se.Payment = p
+		if inv.Charge != "" {
+			se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
+		}
+	case "charge.succeeded", "charge.refunded":
+		ch, err := parseCharge(ev.Object)
+		if err != nil {
+			return se, nil
+		}
+		invoiceID, standalone, err := in.chargeInvoice(ctx, ch)
+		if err != nil {
+			return se, err
+		}
+		se.Charge = &store.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
+			Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded}
+		if standalone && ch.captured() > 0 && (ch.Paid == nil || *ch.Paid) {
+			p := &store.PaymentFact{
+				SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
+				Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
+			}
+			if err := in.fillEmail(ctx, p); err != nil {
+				return se, err
+			}
+			se.Payment = p
+		}
+	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
+		var d disputeObject
+		if err := json.Unmarshal(ev.Object, &d); err != nil || d.Charge == "" {
+			return se, nil
+		}
+		se.Charge = &store.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
+	case "customer.subscription.deleted":
+		var s subscriptionObject
+		if err := json.Unmarshal(ev.Object, &s); err != nil || s.ID == "" {
+			return se, nil
+		}
+		at := ev.Created
+		if s.CanceledAt != nil && *s.CanceledAt > 0 {
+			at = *s.CanceledAt
+		} else if s.EndedAt != nil && *s.EndedAt > 0 {
+			at = *s.EndedAt
+		}
+		se.Subscription = &store.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(at, 0).UTC()}
+	}
+	return se, nil
+}
+
+// fillEmail fetches the customer's email when the payload has none and the
+// customer is not attributed yet (an attributed customer needs no email).
+func (in *interpreter) fillEmail(ctx context.Context, p *store.PaymentFact) error {
+	if p.Email != "" || p.CustomerID == "" {
+		return nil
+	}
+	if attributed, err := in.store.CustomerAttributed(ctx, in.conn.AccountID, in.conn.Livemode, p.CustomerID); err != nil || attributed {
+		return err
+	}
+	if email, ok := in.emails[p.CustomerID]; ok {
+		p.Email = email
+		return nil
+	}
+	if in.client == nil {
+		return errNoClient(in.conn.Livemode)
+	}
+	raw, err := in.client.Get(ctx, in.conn.AccountID, "customers/"+p.CustomerID)
+	if errors.Is(err, errMissing) {
+		raw, err = nil, nil // deleted customer: no email to match
+	}
+	if err != nil {
+		return err
+	}
+	var c customerObject
+	if raw != nil && json.Unmarshal(raw, &c) == nil && c.Email != nil {
+		p.Email = tracking.NormalizeExternalCID(*c.Email)
+	}
+	if in.emails == nil {
+		in.emails = map[string]string{}
+	}
+	in.emails[p.CustomerID] = p.Email
+	return nil
+}
+
+// chargeInvoice tells which invoice a charge paid, and whether it is an
+// invoice-less ("standalone") charge. Older API versions say so in the
+// charge; for newer ones the answer is what Tracklane already learnt, or a
+// paid invoice of the same customer and amount around the charge's time.
+func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (string, bool, error) {
+	if ch.hasInvoice {
+		return string(ch.Invoice), ch.Invoice == "", nil
+	}
+	known, err := in.store.ChargeInvoice(ctx, in.conn.AccountID, in.conn.Livemode, ch.ID)
+	if err != nil || known != "" {
+		return known, false, err
+	}
+	if ch.Customer == "" {
+		return "", true, nil // invoices always have a customer
+	}
+	invs, ok := in.invoices[string(ch.Customer)]
+	if !ok && in.client == nil {
+		return "", false, errNoClient(in.conn.Livemode)
+	}
+	if !ok {
+		const day = 24 * 60 * 60
+		invs, err = in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), ch.Created-2*day, ch.Created+2*day)
+		if err != nil {
+			return "", false, err
+		}
+		if in.invoices == nil {
+			in.invoices = map[string][]invoiceSummary{}
+		}
+		in.invoices[string(ch.Customer)] = invs
+	}
+	best, bestGap := "", int64(-1)
+	for _, inv := range invs {
+		if inv.Status != "paid" || inv.AmountPaid != ch.Amount {
+			continue
+		}
+		gap := inv.Created - ch.Created
+		if gap < 0 {
+			gap = -gap
+		}
+		if bestGap < 0 || gap < bestGap {
+			best, bestGap = inv.ID, gap
+		}
+	}
+	if best != "" {
+		return best, false, nil
+	}
+	return "", !ch.looksInvoiced(), nil
+}
+
+func lowerCurrency(c string) string { return strings.ToLower(c) }

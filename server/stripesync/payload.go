@@ -1,0 +1,227 @@
+package stripesync
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/tracklane/tracklane/server/tracking"
+)
+
+// The structs below read the few fields Tracklane needs from Stripe objects
+// as raw JSON, tolerating the 2023-10-16 shape that stripe-go v76 models and
+// newer ones (invoice.parent.subscription_details, total_taxes, no
+// invoice.charge or charge.invoice). An expandable field may be an id, an
+// object with an id, or null: ref reads all three.
+
+// ref is an expandable reference: "id", {"id": …}, or null.
+type ref string
+
+func (r *ref) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*r = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*r = ref(s)
+	case b[0] == '{':
+		var o struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		*r = ref(o.ID)
+	}
+	return nil
+}
+
+type amountItem struct {
+	Amount int64 `json:"amount"`
+}
+
+// invoiceObject is an invoice in any API version.
+type invoiceObject struct {
+	ID              string       `json:"id"`
+	Customer        ref          `json:"customer"`
+	CustomerEmail   *string      `json:"customer_email"`
+	AmountPaid      int64        `json:"amount_paid"`
+	Currency        string       `json:"currency"`
+	Tax             *int64       `json:"tax"`
+	TotalTaxes      []amountItem `json:"total_taxes"`
+	TotalTaxAmounts []amountItem `json:"total_tax_amounts"`
+	Subscription    ref          `json:"subscription"`
+	Charge          ref          `json:"charge"`
+	Parent          *struct {
+		SubscriptionDetails *struct {
+			Subscription ref `json:"subscription"`
+		} `json:"subscription_details"`
+	} `json:"parent"`
+	Lines *struct {
+		Data []struct {
+			Subscription ref `json:"subscription"`
+			Parent       *struct {
+				SubscriptionItemDetails *struct {
+					Subscription ref `json:"subscription"`
+				} `json:"subscription_item_details"`
+			} `json:"parent"`
+		} `json:"data"`
+	} `json:"lines"`
+	StatusTransitions *struct {
+		PaidAt *int64 `json:"paid_at"`
+	} `json:"status_transitions"`
+	Created  int64 `json:"created"`
+	Livemode bool  `json:"livemode"`
+}
+
+// tax is the invoice's tax: `tax` (2023-10-16) or the sum of total_taxes
+// (newer) or of total_tax_amounts.
+func (in invoiceObject) tax() int64 {
+	if in.Tax != nil {
+		return *in.Tax
+	}
+	var sum int64
+	items := in.TotalTaxes
+	if len(items) == 0 {
+		items = in.TotalTaxAmounts
+	}
+	for _, t := range items {
+		sum += t.Amount
+	}
+	return sum
+}
+
+// netAmount is what was paid excluding tax.
+func (in invoiceObject) netAmount() int64 {
+	n := in.AmountPaid - in.tax()
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// subscription finds the invoice's subscription wherever this API version
+// puts it.
+func (in invoiceObject) subscription() string {
+	if in.Subscription != "" {
+		return string(in.Subscription)
+	}
+	if in.Parent != nil && in.Parent.SubscriptionDetails != nil && in.Parent.SubscriptionDetails.Subscription != "" {
+		return string(in.Parent.SubscriptionDetails.Subscription)
+	}
+	if in.Lines != nil {
+		for _, l := range in.Lines.Data {
+			if l.Subscription != "" {
+				return string(l.Subscription)
+			}
+			if l.Parent != nil && l.Parent.SubscriptionItemDetails != nil && l.Parent.SubscriptionItemDetails.Subscription != "" {
+				return string(l.Parent.SubscriptionItemDetails.Subscription)
+			}
+		}
+	}
+	return ""
+}
+
+// paidAt is when the invoice was paid (else when it was created).
+func (in invoiceObject) paidAt() int64 {
+	if in.StatusTransitions != nil && in.StatusTransitions.PaidAt != nil && *in.StatusTransitions.PaidAt > 0 {
+		return *in.StatusTransitions.PaidAt
+	}
+	return in.Created
+}
+
+func (in invoiceObject) email() string {
+	if in.CustomerEmail == nil {
+		return ""
+	}
+	return tracking.NormalizeExternalCID(*in.CustomerEmail)
+}
+
+// chargeObject is a charge in any API version. hasInvoice tells whether the
+// version names the charge's invoice at all (newer ones do not).
+type chargeObject struct {
+	ID             string  `json:"id"`
+	Customer       ref     `json:"customer"`
+	Amount         int64   `json:"amount"`
+	AmountCaptured *int64  `json:"amount_captured"`
+	AmountRefunded int64   `json:"amount_refunded"`
+	Currency       string  `json:"currency"`
+	Created        int64   `json:"created"`
+	Invoice        ref     `json:"invoice"`
+	PaymentIntent  ref     `json:"payment_intent"`
+	ReceiptEmail   *string `json:"receipt_email"`
+	Description    *string `json:"description"`
+	Paid           *bool   `json:"paid"`
+	Status         string  `json:"status"`
+	BillingDetails *struct {
+		Email *string `json:"email"`
+	} `json:"billing_details"`
+	Livemode   bool `json:"livemode"`
+	hasInvoice bool
+}
+
+func parseCharge(raw json.RawMessage) (chargeObject, error) {
+	var c chargeObject
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err == nil {
+		_, c.hasInvoice = keys["invoice"]
+	}
+	return c, nil
+}
+
+// captured is the amount the charge actually took.
+func (c chargeObject) captured() int64 {
+	if c.AmountCaptured != nil {
+		return *c.AmountCaptured
+	}
+	return c.Amount
+}
+
+func (c chargeObject) email() string {
+	if c.BillingDetails != nil && c.BillingDetails.Email != nil && strings.TrimSpace(*c.BillingDetails.Email) != "" {
+		return tracking.NormalizeExternalCID(*c.BillingDetails.Email)
+	}
+	if c.ReceiptEmail != nil {
+		return tracking.NormalizeExternalCID(*c.ReceiptEmail)
+	}
+	return ""
+}
+
+// looksInvoiced reports whether a charge of a newer API version (which no
+// longer names its invoice) was made by an invoice, judging by the
+// description Stripe gives such charges.
+func (c chargeObject) looksInvoiced() bool {
+	if c.Description == nil {
+		return false
+	}
+	d := strings.ToLower(*c.Description)
+	return strings.HasPrefix(d, "subscription ") || strings.HasPrefix(d, "payment for invoice")
+}
+
+type disputeObject struct {
+	ID      string `json:"id"`
+	Charge  ref    `json:"charge"`
+	Status  string `json:"status"`
+	Created int64  `json:"created"`
+}
+
+type subscriptionObject struct {
+	ID         string `json:"id"`
+	Customer   ref    `json:"customer"`
+	Status     string `json:"status"`
+	CanceledAt *int64 `json:"canceled_at"`
+	EndedAt    *int64 `json:"ended_at"`
+}
+
+type customerObject struct {
+	ID      string  `json:"id"`
+	Email   *string `json:"email"`
+	Deleted bool    `json:"deleted"`
+}
