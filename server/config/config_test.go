@@ -1,0 +1,70 @@
+package config_test
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracklane/tracklane/server/config"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	dir := t.TempDir()
+	c, err := config.Load(env(nil), dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DatabaseURL != config.DefaultDatabaseURL ||
+		c.SyncInterval != time.Hour || c.TrackingRateLimit != 50 || len(c.TrustedProxies) != 0 {
+		t.Errorf("defaults: %+v", c)
+	}
+	// The generated secret is kept, private, and reused.
+	st, err := os.Stat(filepath.Join(dir, config.SecretFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", st, err)
+	}
+	again, err := config.Load(env(nil), dir, quiet)
+	if err != nil || string(again.SecretKey) != string(c.SecretKey) || !again.SecretGenerated {
+		t.Errorf("the generated secret was not reused")
+	}
+	if string(c.Key("csrf")) == string(c.Key("cookie")) {
+		t.Error("derived keys of different purposes are equal")
+	}
+}
+
+func TestValues(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"SECRET_KEY": "0123456789abcdef0123", "PUBLIC_URL": "https://track.example/", "SYNC_INTERVAL": "90s",
+		"TRACKING_RATE_LIMIT": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "STRIPE_API_BASE": "http://127.0.0.1:12111/",
+	}), t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://track.example" || !c.Secure() || c.SyncInterval != 90*time.Second || c.TrackingRateLimit != 0 ||
+		len(c.TrustedProxies) != 2 || c.StripeAPIBase != "http://127.0.0.1:12111" || c.SecretGenerated {
+		t.Errorf("values: %+v", c)
+	}
+}
+
+func TestInvalidValuesAreNamed(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"SECRET_KEY": "short", "PUBLIC_URL": "localhost:8080", "SYNC_INTERVAL": "500ms", "TRACKING_RATE_LIMIT": "-1",
+		"TRUSTED_PROXIES": "not-a-cidr", "DATABASE_URL": "mysql://x", "STRIPE_API_BASE": "nope",
+	}), t.TempDir(), quiet)
+	if err == nil {
+		t.Fatal("accepted a broken configuration")
+	}
+	for _, name := range []string{"SECRET_KEY", "PUBLIC_URL", "SYNC_INTERVAL", "TRACKING_RATE_LIMIT", "TRUSTED_PROXIES", "DATABASE_URL", "STRIPE_API_BASE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the error does not name %s: %v", name, err)
+		}
+	}
+}
