@@ -14,6 +14,7 @@ import (
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/tracking"
 	"github.com/tracklane/tracklane/server/web"
@@ -120,6 +121,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine, Log: log, Now: time.Now}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
+		stripeapp.New(st, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
 	if err != nil {
 		return nil, err
