@@ -44,25 +44,6 @@ func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, orig
 	return l, err
 }
 
-// AttributableLink returns the link that attributes a payment at paidAt by
-// externalCID: the one to the newest click made in [paidAt − window,
-// paidAt]. ok is false when there is none.
-func (s *Store) AttributableLink(ctx context.Context, tenantID, externalCID string, paidAt time.Time, window time.Duration) (l Link, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT l.id, l.click_id, l.click_created_at, c.affiliate_id, l.revenue_origin_id, l.created_at
-		FROM customer_links l JOIN clicks c ON c.id = l.click_id
-		WHERE l.tenant_id = $1 AND l.external_cid = $2 AND l.click_created_at <= $3 AND l.click_created_at >= $4
-		ORDER BY l.click_created_at DESC, l.id DESC LIMIT 1`,
-		tenantID, externalCID, paidAt, paidAt.Add(-window)).Scan(&l.ID, &l.ClickID, &l.ClickCreatedAt, &l.AffiliateID, &l.RevenueOriginID, &l.CreatedAt)
-	if err == sql.ErrNoRows {
-		return Link{}, false, nil
-	}
-	if err != nil {
-		return Link{}, false, fmt.Errorf("finding a link for attribution: %w", err)
-	}
-	l.TenantID, l.ExternalCID = tenantID, externalCID
-	return l, true, nil
-}
-
 // TenantExists reports whether a tenant id is known.
 func (s *Store) TenantExists(ctx context.Context, tenantID string) (bool, error) {
 	var ok bool

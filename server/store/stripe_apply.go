@@ -179,7 +179,7 @@ func (s *Store) AttributeWaiting(ctx context.Context, tenantID, email string) (i
 		JOIN tenants t ON t.id = p.tenant_id
 		WHERE p.tenant_id = $1 AND NOT p.converted AND p.email <> '' AND ($2 = '' OR p.email = $2)
 		AND EXISTS (SELECT 1 FROM customer_links l WHERE l.tenant_id = p.tenant_id AND l.external_cid = p.email
-			AND l.click_created_at <= p.paid_at AND l.click_created_at >= p.paid_at - t.attribution_days * interval '1 day')
+			AND l.click_created_at < p.paid_at + interval '1 second' AND l.click_created_at >= p.paid_at - t.attribution_days * interval '1 day')
 		ORDER BY p.paid_at`, tenantID, email)
 	if err != nil {
 		return 0, fmt.Errorf("finding waiting payments: %w", err)
@@ -652,12 +652,14 @@ func (a *applier) link(email string, paidAt time.Time) (Link, bool, error) {
 		return Link{}, false, nil
 	}
 	var l Link
+	// Stripe's times are whole seconds: a click within the payment's second
+	// counts as before it.
 	window := time.Duration(a.tenant.AttributionDays) * 24 * time.Hour
 	err := a.tx.QueryRowContext(a.ctx, `SELECT l.click_id, c.affiliate_id, l.revenue_origin_id
 		FROM customer_links l JOIN clicks c ON c.id = l.click_id
-		WHERE l.tenant_id = $1 AND l.external_cid = $2 AND l.click_created_at <= $3 AND l.click_created_at >= $4
+		WHERE l.tenant_id = $1 AND l.external_cid = $2 AND l.click_created_at < $3 AND l.click_created_at >= $4
 		ORDER BY l.click_created_at DESC, l.id DESC LIMIT 1`,
-		a.tenant.ID, email, paidAt, paidAt.Add(-window)).Scan(&l.ClickID, &l.AffiliateID, &l.RevenueOriginID)
+		a.tenant.ID, email, paidAt.Add(time.Second), paidAt.Add(-window)).Scan(&l.ClickID, &l.AffiliateID, &l.RevenueOriginID)
 	if err == sql.ErrNoRows {
 		return Link{}, false, nil
 	}

@@ -531,3 +531,18 @@ func TestHoldPeriodApproval(t *testing.T) {
 		t.Errorf("after the hold period: %+v", cs)
 	}
 }
+
+func TestPaymentInTheClicksSecond(t *testing.T) {
+	t.Parallel()
+	// Stripe's times are whole seconds; a checkout right after the click
+	// lands in the same second and must still count as after it.
+	w := newWorld(t)
+	const acct = "acct_fast"
+	conn := w.connect(acct, true)
+	w.clickAndLink("nia@customer.example", "Mozilla/5.0 nia")
+	cus := w.stripe.CreateCustomer(acct, true, "nia@customer.example", time.Now())
+	w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 4900, At: time.Now()})
+	if res := w.check(conn); res.ConversionsCreated != 1 {
+		t.Fatalf("a payment in the click's second: %+v", res)
+	}
+}
