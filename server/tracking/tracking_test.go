@@ -1,12 +1,15 @@
 package tracking_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apptest"
 )
 
@@ -270,4 +273,73 @@ func TestPreflightAndScript(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidation: %d, want 304", resp.StatusCode)
 	}
+}
+
+func TestAllowedHostnames(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, nil)
+	ten := a.NewTenant(t, "Shop")
+	a.NewAffiliate(t, ten.ID, "hosts")
+	hosts := []string{"shop.example"}
+	if _, err := a.Accounts.UpdateSettings(context.Background(), ten.ID, account.SettingsInput{AllowedHosts: &hosts}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{"https://shop.example/p", 200},
+		{"https://www.shop.example/p", 200},
+		{"https://evil.example/p", 403},
+		{"https://shop.example.evil.example/p", 403},
+	} {
+		body := fmt.Sprintf(`{"tenantId":%q,"aff":"hosts","url":%q}`, ten.ID, tc.url)
+		if s, d := a.Do(t, "POST", "/tracking/click/v1", body, "User-Agent: Mozilla/5.0 "+tc.url); s != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.url, s, d, tc.want)
+		}
+	}
+	if n := a.QueryInt(t, `SELECT count(*) FROM clicks`); n != 2 {
+		t.Errorf("%d clicks, want 2", n)
+	}
+}
+
+func TestFloodFromOneAddressSparesOthers(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, map[string]string{"TRACKING_RATE_LIMIT": "20", "TRUSTED_PROXIES": "127.0.0.1/32"})
+	ten := a.NewTenant(t, "Shop")
+	a.NewAffiliate(t, ten.ID, "flood")
+	body := fmt.Sprintf(`{"tenantId":%q,"aff":"flood","url":"https://shop.example/"}`, ten.ID)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	floodCodes := map[int]int{}
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 60; i++ {
+				s, _ := a.Do(t, "POST", "/tracking/click/v1", body, "X-Forwarded-For: 203.0.113.66", fmt.Sprintf("User-Agent: Mozilla/5.0 flood %d-%d", g, i))
+				mu.Lock()
+				floodCodes[s]++
+				mu.Unlock()
+			}
+		}(g)
+	}
+	legit := 0
+	for i := 0; i < 10; i++ { // real visitors, each from its own address
+		s, _ := a.Do(t, "POST", "/tracking/click/v1", body, fmt.Sprintf("X-Forwarded-For: 198.51.100.%d", i+1), fmt.Sprintf("User-Agent: Mozilla/5.0 visitor %d", i))
+		if s == 200 {
+			legit++
+		}
+	}
+	wg.Wait()
+	if legit != 10 {
+		t.Errorf("%d of 10 legitimate clicks got through during the flood", legit)
+	}
+	if floodCodes[429] < 400 {
+		t.Errorf("the flood was not held back: %v", floodCodes)
+	}
+	if n := a.QueryInt(t, `SELECT count(*) FROM clicks`); n != floodCodes[200]+legit {
+		t.Errorf("%d clicks stored, %d acknowledged", n, floodCodes[200]+legit)
+	}
+	t.Logf("flood of 480 requests from one address: %v; legitimate: %d/10", floodCodes, legit)
 }
