@@ -7,5 +7,5 @@ import "embed"
 // FS holds every file of this folder that the server serves under /static/
 // (and /tracking.js). Go files are not part of it.
 //
-//go:embed *.js *.css
+//go:embed *.js *.css *.svg
 var FS embed.FS

@@ -1,9 +1,16 @@
 // Package dashboard serves the merchant dashboard: server-rendered templ
 // pages (package views) behind email + password sessions with CSRF tokens.
+//
+// Sessions and the login throttle live in PostgreSQL, so any number of
+// server processes share them. Every page reads through the logged-in
+// tenant's id, so an object id of another tenant is simply not found.
 package dashboard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -12,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/static"
 )
 
 // Checker runs a Stripe check of one connection now (the "Check Now"
@@ -32,11 +40,83 @@ type Deps struct {
 
 // Handler serves the dashboard pages.
 type Handler struct {
-	deps Deps
+	deps       Deps
+	store      *store.Store
+	log        *slog.Logger
+	now        func() time.Time
+	csrfKey    []byte
+	limitKey   []byte
+	assetQuery string // "?v=<hash of the static files>" for cache busting
 }
 
 // New returns the dashboard handler.
-func New(deps Deps) *Handler { return &Handler{deps: deps} }
+func New(deps Deps) *Handler {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	return &Handler{
+		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
+		csrfKey:    deps.Config.Key("csrf"),
+		limitKey:   deps.Config.Key("login-throttle"),
+		assetQuery: "?v=" + assetVersion(),
+	}
+}
 
-// Register mounts the dashboard routes (none yet).
-func (h *Handler) Register(r gin.IRouter) {}
+// Register mounts the dashboard routes.
+func (h *Handler) Register(r gin.IRouter) {
+	r.GET("/static/*filepath", h.handleStatic)
+	r.HEAD("/static/*filepath", h.handleStatic)
+
+	pages := r.Group("", h.pageHeaders)
+	pages.GET("/signup", h.handleSignupForm)
+	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
+	pages.GET("/login", h.handleLoginForm)
+	pages.POST("/login", h.checkAnonCSRF, h.handleLogin)
+
+	in := pages.Group("", h.requireSession, h.checkSessionCSRF)
+	in.POST("/logout", h.handleLogout)
+	in.GET("/", h.handleOverview)
+	in.GET("/clicks", h.handleClickList)
+	in.GET("/clicks.csv", h.handleClickCSV)
+	in.GET("/conversions", h.handleConversionList)
+	in.GET("/conversions.csv", h.handleConversionCSV)
+	in.GET("/conversions/:id", h.handleConversionDetail)
+	in.POST("/conversions/:id/approve", h.handleConversionDecide("approved"))
+	in.POST("/conversions/:id/reject", h.handleConversionDecide("rejected"))
+	in.GET("/affiliates", h.handleAffiliateList)
+	in.GET("/affiliates/new", h.handleAffiliateNew)
+	in.POST("/affiliates/new", h.handleAffiliateCreate)
+	in.GET("/affiliates/:id", h.handleAffiliateEdit)
+	in.POST("/affiliates/:id", h.handleAffiliateUpdate)
+	in.GET("/settings", h.handleSettings)
+	in.POST("/settings", h.handleSettingsSave)
+	in.POST("/settings/origins", h.handleOriginCreate)
+	in.POST("/settings/tokens", h.handleTokenCreate)
+	in.POST("/settings/tokens/:id/revoke", h.handleTokenRevoke)
+	in.POST("/settings/stripe/:id/check", h.handleStripeCheck)
+	in.GET("/integration", h.handleIntegration)
+	in.GET("/integration/status.json", h.handleIntegrationStatus)
+	in.GET("/integration/demo", h.handleIntegrationDemo)
+	in.GET("/integration/demo/thanks", h.handleIntegrationDemo)
+}
+
+// assetVersion hashes the embedded static files, so a new build's CSS and
+// JS are fetched fresh while unchanged ones stay cached.
+func assetVersion() string {
+	sum := sha256.New()
+	_ = fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := fs.ReadFile(static.FS, path)
+		if err == nil {
+			sum.Write([]byte(path))
+			sum.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(sum.Sum(nil))[:10]
+}

@@ -31,7 +31,8 @@ type Click struct {
 }
 
 // InsertClicks writes a batch of clicks in one statement and one
-// transaction: either all are committed or none.
+// transaction, together with their daily rollups: either all are committed
+// or none.
 func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
 	if len(clicks) == 0 {
 		return nil
@@ -50,6 +51,9 @@ func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
 		ua[i], device[i], visitors[i] = c.UserAgent, c.Device, c.VisitorHash
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := lockRollupsShared(ctx, tx, tenants); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO clicks (id, tenant_id, affiliate_id, created_at, landing_url, referrer,
 			utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
@@ -59,7 +63,9 @@ func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
 		if err != nil {
 			return fmt.Errorf("inserting %d clicks: %w", n, err)
 		}
-		return nil
+		// The dashboard's daily totals move in the same transaction, so
+		// they never disagree with the committed clicks.
+		return rollupClicks(ctx, tx, ids)
 	})
 }
 

@@ -1,0 +1,17 @@
+DROP TRIGGER IF EXISTS customer_links_rollup ON customer_links;
+DROP TRIGGER IF EXISTS conversions_rollup_update ON conversions;
+DROP TRIGGER IF EXISTS conversions_rollup_delete ON conversions;
+DROP TRIGGER IF EXISTS conversions_rollup_insert ON conversions;
+DROP FUNCTION IF EXISTS customer_links_rollup();
+DROP FUNCTION IF EXISTS conversions_rollup();
+DROP FUNCTION IF EXISTS conversion_days_add(text, timestamptz, text, text, text, bigint, bigint, bigint);
+DROP FUNCTION IF EXISTS rollup_timezone(text);
+DROP FUNCTION IF EXISTS rollup_lock_shared(text);
+DROP INDEX IF EXISTS customer_links_created_brin;
+DROP TABLE IF EXISTS link_days;
+DROP TABLE IF EXISTS conversion_days;
+DROP TABLE IF EXISTS affiliate_click_days;
+DROP TABLE IF EXISTS click_days;
+DROP TABLE IF EXISTS rollup_timezones;
+DROP TABLE IF EXISTS login_attempts;
+DROP TABLE IF EXISTS sessions;

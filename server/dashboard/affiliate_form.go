@@ -1,0 +1,77 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/views"
+)
+
+// handleAffiliateNew shows an empty affiliate form.
+func (h *Handler) handleAffiliateNew(c *gin.Context) {
+	t, err := h.tenant(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.AffiliateEdit(h.affiliatePage(c, t, "", views.AffiliateForm{})))
+}
+
+// handleAffiliateEdit shows an affiliate's form, link and recent activity.
+func (h *Handler) handleAffiliateEdit(c *gin.Context) {
+	t, err := h.tenantForRollups(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	a, err := h.store.Affiliate(c.Request.Context(), t.ID, c.Param("id"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page, err := h.affiliateEditPage(c, t, a, affiliateForm(a))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.AffiliateEdit(page))
+}
+
+func affiliateForm(a store.Affiliate) views.AffiliateForm {
+	f := views.AffiliateForm{Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL}
+	f.CommissionType, f.Percent, f.FixedAmount, f.FixedCurrency = ruleFields(a.Commission)
+	return f
+}
+
+// affiliatePage is the form page around f.
+func (h *Handler) affiliatePage(c *gin.Context, t store.Tenant, id string, f views.AffiliateForm) views.AffiliateFormPage {
+	title := "New affiliate"
+	if id != "" {
+		title = f.Name
+	}
+	return views.AffiliateFormPage{
+		Chrome: h.chrome(c, title, "affiliates"), ID: id, Form: f, Website: t.Website,
+		DefaultRule: views.RuleText(t.Commission),
+	}
+}
+
+// affiliateEditPage adds the link and the last 30 days' activity.
+func (h *Handler) affiliateEditPage(c *gin.Context, t store.Tenant, a store.Affiliate, f views.AffiliateForm) (views.AffiliateFormPage, error) {
+	page := h.affiliatePage(c, t, a.ID, f)
+	page.Link = h.deps.Config.PublicURL + "/r/" + a.Code
+	page.Form.Code = f.Code
+	p, err := readPeriod(url.Values{}, t.Timezone, h.now(), "30d")
+	if err != nil {
+		return page, err
+	}
+	stats, err := h.store.AffiliateStats(c.Request.Context(), t.ID, []string{a.ID}, p.days)
+	if err != nil {
+		return page, err
+	}
+	page.Stats = stats[a.ID]
+	page.PeriodLabel = p.view.Label
+	return page, nil
+}

@@ -1,0 +1,88 @@
+package dashboard
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/views"
+)
+
+// conversionFilter reads the conversion filters shared by the list and
+// its CSV export.
+func (h *Handler) conversionFilter(c *gin.Context, t store.Tenant) (period, store.ConversionFilter, error) {
+	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	if err != nil {
+		return p, store.ConversionFilter{}, err
+	}
+	f := store.ConversionFilter{From: p.start, To: p.end}
+	if s := c.Query("status"); s != "" {
+		if !conversion.Status(s).Valid() {
+			return p, f, apperr.Errorf(apperr.Invalid, "status must be one of pending, approved, refunded, cancelled, disputed, rejected, test")
+		}
+		f.Status = conversion.Status(s)
+	}
+	if f.AffiliateID, err = h.affiliateFilter(c); err != nil {
+		return p, f, err
+	}
+	return p, f, nil
+}
+
+// handleConversionList shows a keyset page of conversions, newest payment
+// first.
+func (h *Handler) handleConversionList(c *gin.Context) {
+	ctx := c.Request.Context()
+	t, err := h.tenant(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, f, err := h.conversionFilter(c, t)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	pg, err := readPage(c.Query("after"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	convs, err := h.store.Conversions(ctx, t.ID, f, pg)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ids := make([]string, len(convs))
+	for i, v := range convs {
+		ids[i] = v.AffiliateID
+	}
+	options, names, err := h.affiliateNames(c, ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page := views.ConversionsPage{
+		Chrome: h.chrome(c, "Conversions", "conversions"), Period: p.view, Loc: p.loc,
+		Affiliates: options, AffiliateID: f.AffiliateID, Status: string(f.Status),
+		Conversions: convs, Names: names, First: pg.After == nil,
+	}
+	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID)
+	page.FirstURL = pageURL("/conversions", filters...)
+	page.CSVURL = pageURL("/conversions.csv", filters...)
+	if len(convs) == pageSize {
+		last := convs[len(convs)-1]
+		page.NextURL = pageURL("/conversions", append(filters, "after", encodeCursor(last.CreatedAt, last.ID))...)
+	}
+	if len(convs) == 0 {
+		conns, err := h.store.TenantConnections(ctx, t.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		page.HasStripe = len(conns) > 0
+	}
+	h.render(c, http.StatusOK, views.Conversions(page))
+}

@@ -1,0 +1,4 @@
+package dashboard
+
+// Neutralise is exported for the tests of package dashboard_test.
+var Neutralise = neutralise

@@ -1,0 +1,95 @@
+package dashboard
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/views"
+)
+
+// topAffiliates is how many affiliates the overview ranks.
+const topAffiliates = 5
+
+// handleOverview shows the period's totals, the daily chart and the top
+// affiliates, all read from the daily rollups.
+func (h *Handler) handleOverview(c *gin.Context) {
+	ctx := c.Request.Context()
+	t, err := h.tenantForRollups(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	stats, err := h.store.TenantOverview(ctx, t.ID, p.days)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	top, err := h.store.TopAffiliates(ctx, t.ID, p.days, topAffiliates)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	setup, err := h.setup(c, t.ID, stats)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Overview(views.OverviewPage{
+		Chrome: h.chrome(c, "Overview", "overview"), Period: p.view, Stats: stats,
+		Chart: views.NewChart(stats.Days), Top: top, Setup: setup,
+	}))
+}
+
+// setup works out the getting-started checklist; the cheap answers come
+// first, so a tenant that is set up pays for one query at most.
+func (h *Handler) setup(c *gin.Context, tenantID string, stats store.Overview) (views.Setup, error) {
+	ctx := c.Request.Context()
+	var s views.Setup
+	if stats.Clicks > 0 {
+		s.HasAffiliate, s.HasClick = true, true
+	} else {
+		affs, err := h.store.Affiliates(ctx, tenantID, store.Page{Limit: 1})
+		if err != nil {
+			return s, err
+		}
+		s.HasAffiliate = len(affs) > 0
+		if s.HasAffiliate {
+			clicks, err := h.store.Clicks(ctx, tenantID, store.ClickFilter{}, store.Page{Limit: 1})
+			if err != nil {
+				return s, err
+			}
+			s.HasClick = len(clicks) > 0
+		}
+	}
+	conns, err := h.store.TenantConnections(ctx, tenantID)
+	if err != nil {
+		return s, err
+	}
+	for _, conn := range conns {
+		s.HasStripe = s.HasStripe || conn.Active
+	}
+	return s, nil
+}
+
+// tenant loads the signed-in tenant.
+func (h *Handler) tenant(c *gin.Context) (store.Tenant, error) {
+	return h.store.Tenant(c.Request.Context(), tenantID(c))
+}
+
+// tenantForRollups loads the signed-in tenant and makes sure its rollups
+// are bucketed in its current timezone (it may have been changed from the
+// CLI since).
+func (h *Handler) tenantForRollups(c *gin.Context) (store.Tenant, error) {
+	t, err := h.tenant(c)
+	if err != nil {
+		return t, err
+	}
+	return t, h.store.EnsureRollups(c.Request.Context(), t)
+}

@@ -1,0 +1,112 @@
+package dashboard
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/views"
+)
+
+// pageCSP allows only our own files: no inline script or style anywhere.
+// The demo page of the integration test, which must run the merchant
+// snippet inline, sets its own with a nonce.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// maxForm caps a form body: no dashboard form is anywhere near it.
+const maxForm = 64 << 10
+
+// pageHeaders sets what every dashboard answer carries and caps form
+// bodies.
+func (h *Handler) pageHeaders(c *gin.Context) {
+	hd := c.Writer.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", pageCSP)
+	if c.Request.Method == http.MethodPost {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
+	}
+	c.Next()
+}
+
+// render writes a page with status.
+func (h *Handler) render(c *gin.Context, status int, page templ.Component) {
+	c.Status(status)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	if err := page.Render(c.Request.Context(), c.Writer); err != nil {
+		h.log.ErrorContext(c.Request.Context(), "rendering page", "path", c.FullPath(), "err", err)
+	}
+}
+
+// chrome is the frame of a signed-in page.
+func (h *Handler) chrome(c *gin.Context, title, active string) views.Chrome {
+	s := session(c)
+	return views.Chrome{
+		Title: title, Active: active, TenantName: s.TenantName, Email: s.Email,
+		CSRF: h.csrfToken(s), Notice: notice(c.Query("ok")), AssetQuery: h.assetQuery,
+	}
+}
+
+// notices are the messages a redirect after an action may ask for (by
+// key, so no text of the URL reaches the page).
+var notices = map[string]string{
+	"affiliate-created": "Affiliate created. Share its link to start tracking.",
+	"affiliate-saved":   "Affiliate saved.",
+	"settings-saved":    "Settings saved.",
+	"origin-created":    "Revenue origin added.",
+	"token-revoked":     "Token revoked. Requests with it are refused from now on.",
+	"checked":           "Stripe check finished.",
+	"approved":          "Conversion approved: its commission is owed now.",
+	"rejected":          "Conversion rejected: no commission is owed for it.",
+	"signed-up":         "Welcome to Tracklane! Start by adding an affiliate and installing the tracking snippets.",
+}
+
+func notice(key string) string { return notices[key] }
+
+// renderError shows a problem as a page: within the app when signed in.
+func (h *Handler) renderError(c *gin.Context, status int, heading, message string) {
+	s, signedIn := c.Get(sessionKey)
+	p := views.ErrorPage{SignedIn: signedIn && s != nil, Status: status, Heading: heading, Message: message}
+	if p.SignedIn {
+		p.Chrome = h.chrome(c, heading, "")
+		p.Chrome.Notice = ""
+	} else {
+		p.Chrome.AssetQuery = h.assetQuery
+	}
+	h.render(c, status, views.Error(p))
+}
+
+// fail shows err as a page with the status of its code. Internal errors are
+// logged with their cause and shown without it.
+func (h *Handler) fail(c *gin.Context, err error) {
+	code := apperr.CodeOf(err)
+	status := respond.Status(code)
+	switch code {
+	case apperr.Internal:
+		h.log.ErrorContext(c.Request.Context(), "dashboard request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		h.renderError(c, status, "Something went wrong", "This page could not be loaded because of a problem on our side. Try again in a moment; if it keeps happening, the server log has the details.")
+	case apperr.NotFound:
+		h.renderError(c, status, "Not found", "There is no such page or object in your account. "+apperr.MessageOf(err)+".")
+	default:
+		h.renderError(c, status, "That did not work", apperr.MessageOf(err))
+	}
+}
+
+// userMessage is the message of err for a form: the application's own
+// message, or a generic one (logged) for internal errors.
+func (h *Handler) userMessage(c *gin.Context, err error) (int, string) {
+	code := apperr.CodeOf(err)
+	if code == apperr.Internal {
+		h.log.ErrorContext(c.Request.Context(), "dashboard action failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		return http.StatusInternalServerError, "Something went wrong on our side; nothing was changed. Try again in a moment."
+	}
+	msg := apperr.MessageOf(err)
+	if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' { // messages are written for logs and JSON too
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return respond.Status(code), msg
+}

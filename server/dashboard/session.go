@@ -1,0 +1,171 @@
+package dashboard
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+const (
+	sessionCookie = "tl_session"
+	// preCookie carries a random value before login, so the log-in and
+	// sign-up forms have a CSRF token too (login CSRF).
+	preCookie = "tl_pre"
+	// sessionLife is how long an idle session lasts; use extends it.
+	sessionLife = 30 * 24 * time.Hour
+	// touchEvery bounds how often a session's expiry is written.
+	touchEvery = time.Hour
+	sessionKey = "dashboard.session"
+)
+
+// randomID returns 256 random bits, URL-safe encoded.
+func randomID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashID(id string) []byte {
+	s := sha256.Sum256([]byte(id))
+	return s[:]
+}
+
+func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: h.deps.Config.Secure(), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// startSession signs u in with a fresh session id (never one the browser
+// brought: no fixation) and ends the session the browser had, if any.
+func (h *Handler) startSession(c *gin.Context, u store.User) error {
+	ctx := c.Request.Context()
+	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
+		if err := h.store.DeleteSession(ctx, hashID(old)); err != nil {
+			return err
+		}
+	}
+	id := randomID()
+	now := h.now()
+	if err := h.store.CreateSession(ctx, hashID(id), u, now, now.Add(sessionLife)); err != nil {
+		return err
+	}
+	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
+	return nil
+}
+
+// requireSession loads the signed-in session or sends the visitor to the
+// log-in page (JSON endpoints answer 401).
+func (h *Handler) requireSession(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, err := c.Cookie(sessionCookie)
+	var sess store.Session
+	if err == nil && id != "" && len(id) < 100 {
+		sess, err = h.store.SessionByHash(ctx, hashID(id), h.now())
+	} else {
+		err = apperr.Errorf(apperr.Unauthorized, "not signed in")
+	}
+	if err != nil {
+		if !apperr.Is(err, apperr.Unauthorized) {
+			h.fail(c, err)
+			c.Abort()
+			return
+		}
+		if strings.HasSuffix(c.Request.URL.Path, ".json") {
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": gin.H{"message": "not signed in"}})
+			return
+		}
+		next := ""
+		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/" {
+			next = "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
+		}
+		c.Redirect(http.StatusSeeOther, "/login"+next)
+		c.Abort()
+		return
+	}
+	if now := h.now(); now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := h.store.TouchSession(ctx, sess.IDHash, now, now.Add(sessionLife)); err != nil {
+			h.log.WarnContext(ctx, "extending session", "err", err)
+		}
+	}
+	c.Set(sessionKey, sess)
+	c.Next()
+}
+
+// session returns the signed-in session (after requireSession).
+func session(c *gin.Context) store.Session {
+	s, _ := c.Get(sessionKey)
+	ss, _ := s.(store.Session)
+	return ss
+}
+
+// tenantID is the signed-in tenant: every read and write is scoped by it.
+func tenantID(c *gin.Context) string { return session(c).TenantID }
+
+// csrfToken is the session's CSRF token: an HMAC of the session, so it
+// needs no storage and dies with the session.
+func (h *Handler) csrfToken(sess store.Session) string {
+	return h.mac("session", sess.IDHash)
+}
+
+func (h *Handler) mac(kind string, v []byte) string {
+	m := hmac.New(sha256.New, h.csrfKey)
+	m.Write([]byte(kind + "\x00"))
+	m.Write(v)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkSessionCSRF refuses a POST whose csrf field is not the session's
+// token.
+func (h *Handler) checkSessionCSRF(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.csrfToken(session(c)))) {
+		h.csrfRefused(c)
+		return
+	}
+	c.Next()
+}
+
+// anonCSRF returns the pre-login CSRF token, setting the browser's random
+// pre-login cookie when it has none.
+func (h *Handler) anonCSRF(c *gin.Context) string {
+	v, err := c.Cookie(preCookie)
+	if err != nil || len(v) < 40 || len(v) > 100 {
+		v = randomID()
+		h.setCookie(c, preCookie, v, 0)
+	}
+	return h.mac("pre", []byte(v))
+}
+
+// checkAnonCSRF refuses a log-in or sign-up POST without the token that
+// matches the browser's pre-login cookie.
+func (h *Handler) checkAnonCSRF(c *gin.Context) {
+	v, err := c.Cookie(preCookie)
+	if err != nil || v == "" || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.mac("pre", []byte(v)))) {
+		h.csrfRefused(c)
+		return
+	}
+	c.Next()
+}
+
+func (h *Handler) csrfRefused(c *gin.Context) {
+	h.renderError(c, http.StatusForbidden, "This form has expired",
+		"The form was not sent from this dashboard, or your session changed since the page was loaded. Go back, reload the page and try again.")
+	c.Abort()
+}

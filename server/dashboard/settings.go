@@ -1,0 +1,109 @@
+package dashboard
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/views"
+)
+
+// timezones offers common IANA names in the timezone field (any valid
+// name is accepted).
+var timezones = []string{
+	"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam",
+	"Europe/Madrid", "Europe/Rome", "Europe/Zurich", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens",
+	"Europe/Helsinki", "Europe/Istanbul", "Europe/Kyiv", "Africa/Lagos", "Africa/Johannesburg", "Africa/Cairo",
+	"Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Hong_Kong", "Asia/Shanghai", "Asia/Tokyo", "Asia/Seoul",
+	"Australia/Perth", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "America/Argentina/Buenos_Aires",
+	"America/Mexico_City", "America/Bogota", "America/New_York", "America/Toronto", "America/Chicago",
+	"America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu",
+}
+
+// clickSnippet is SPEC.md section 2's loader with this server's script URL
+// and the tenant's id: merchants paste it unchanged.
+func clickSnippet(publicURL, tenantID string) string {
+	return `<script async src="` + publicURL + `/tracking.js"></script>
+<script>
+(function(t,d,k){(t[k]=t[k]||[]).push(d);t[d]=t[d]||t[k].f||function(){(t[d].q=t[d].q||[]).push(arguments)}})(window,"trackdesk","TrackdeskObject");
+trackdesk('` + tenantID + `', 'click');
+</script>`
+}
+
+// thankYouCall is the thank-you call with the default revenue origin; the
+// merchant puts the customer's email in place of email.
+func thankYouCall(tenantID, email, originID string) string {
+	return `trackdesk('` + tenantID + `', 'externalCid', {externalCid: '` + email + `', revenueOriginId: '` + originID + `'});`
+}
+
+// defaultOrigin returns the tenant's default revenue origin id.
+func defaultOrigin(origins []store.RevenueOrigin) string {
+	for _, o := range origins {
+		if o.IsDefault {
+			return o.ID
+		}
+	}
+	if len(origins) > 0 {
+		return origins[0].ID
+	}
+	return ""
+}
+
+func (h *Handler) handleSettings(c *gin.Context) {
+	t, err := h.tenant(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page, err := h.settingsPage(c, t)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Settings(page))
+}
+
+// settingsPage gathers every section of the settings page, with the form
+// showing the stored settings.
+func (h *Handler) settingsPage(c *gin.Context, t store.Tenant) (views.SettingsPage, error) {
+	ctx := c.Request.Context()
+	origins, err := h.store.RevenueOrigins(ctx, t.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
+	tokens, err := h.store.PersonalTokens(ctx, t.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
+	conns, err := h.store.TenantConnections(ctx, t.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
+	return views.SettingsPage{
+		Chrome: h.chrome(c, "Settings", "settings"), Loc: location(t.Timezone), Now: h.now(), TenantID: t.ID,
+		ClickSnippet:    clickSnippet(h.deps.Config.PublicURL, t.ID),
+		ThankYouSnippet: thankYouCall(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
+		Origins:         origins, Tokens: tokens, Connections: conns, SyncConfigured: h.deps.Checker != nil,
+		Form: settingsForm(t), Timezones: timezones,
+	}, nil
+}
+
+func settingsForm(t store.Tenant) views.SettingsForm {
+	f := views.SettingsForm{
+		Name: t.Name, Website: t.Website,
+		CookieDays: strconv.Itoa(t.CookieDays), AttributionDays: strconv.Itoa(t.AttributionDays), HoldDays: strconv.Itoa(t.HoldDays),
+		Recurring: t.Recurring.Kind, Timezone: t.Timezone, AllowedHosts: strings.Join(t.AllowedHosts, "\n"),
+	}
+	if t.Recurring.Kind == "months" {
+		f.RecurringMonths = strconv.Itoa(t.Recurring.Months)
+	}
+	rule := t.Commission
+	f.CommissionType, f.Percent, f.FixedAmount, f.FixedCurrency = ruleFields(&rule)
+	if f.Percent == "" {
+		f.Percent = "20"
+	}
+	return f
+}

@@ -1,0 +1,100 @@
+package dashboard
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/views"
+)
+
+func readSettingsForm(c *gin.Context) views.SettingsForm {
+	return views.SettingsForm{
+		Name: c.PostForm("name"), Website: c.PostForm("website"),
+		CookieDays: c.PostForm("cookie_days"), AttributionDays: c.PostForm("attribution_days"), HoldDays: c.PostForm("hold_days"),
+		CommissionType: c.PostForm("commission_type"), Percent: c.PostForm("percent"),
+		FixedAmount: c.PostForm("fixed_amount"), FixedCurrency: c.PostForm("fixed_currency"),
+		Recurring: c.PostForm("recurring"), RecurringMonths: c.PostForm("recurring_months"),
+		Timezone: c.PostForm("timezone"), AllowedHosts: c.PostForm("allowed_hosts"),
+	}
+}
+
+// settingsInput reads the typed form into a full settings change; the
+// rules on the values are account's.
+func settingsInput(f views.SettingsForm) (account.SettingsInput, error) {
+	in := account.SettingsInput{Name: &f.Name, Website: &f.Website, Timezone: &f.Timezone}
+	for _, d := range []struct {
+		s    string
+		dst  **int
+		name string
+	}{
+		{f.CookieDays, &in.CookieDays, "cookie window"},
+		{f.AttributionDays, &in.AttributionDays, "attribution window"},
+		{f.HoldDays, &in.HoldDays, "hold period"},
+	} {
+		n, err := strconv.Atoi(strings.TrimSpace(d.s))
+		if err != nil {
+			return in, apperr.Errorf(apperr.Invalid, "the %s must be a whole number of days", d.name)
+		}
+		*d.dst = &n
+	}
+	typ := f.CommissionType
+	if typ == "" {
+		typ = string(conversion.Percent)
+	}
+	rule, err := readRule(typ, f.Percent, f.FixedAmount, f.FixedCurrency)
+	if err != nil {
+		return in, err
+	}
+	in.Commission = rule
+	recurring := f.Recurring
+	if recurring == "months" {
+		recurring = "months:" + strings.TrimSpace(f.RecurringMonths)
+	}
+	r, err := conversion.ParseRecurring(recurring)
+	if err != nil {
+		return in, apperr.Errorf(apperr.Invalid, "%v", err)
+	}
+	in.Recurring = &r
+	hosts := strings.FieldsFunc(f.AllowedHosts, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
+	in.AllowedHosts = &hosts
+	return in, nil
+}
+
+// handleSettingsSave stores the settings form. When the timezone changed,
+// the rollups are re-bucketed right away, so the next page shows days in
+// the new timezone.
+func (h *Handler) handleSettingsSave(c *gin.Context) {
+	ctx := c.Request.Context()
+	t, err := h.tenant(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	f := readSettingsForm(c)
+	in, err := settingsInput(f)
+	if err == nil {
+		var saved = t
+		if saved, err = h.deps.Accounts.UpdateSettings(ctx, t.ID, in); err == nil {
+			if err := h.store.EnsureRollups(ctx, saved); err != nil {
+				h.fail(c, err)
+				return
+			}
+			c.Redirect(http.StatusSeeOther, "/settings?ok=settings-saved#rules")
+			return
+		}
+	}
+	status, msg := h.userMessage(c, err)
+	page, perr := h.settingsPage(c, t)
+	if perr != nil {
+		h.fail(c, perr)
+		return
+	}
+	page.Form, page.FormError = f, msg
+	h.render(c, status, views.Settings(page))
+}

@@ -1,0 +1,131 @@
+// Tracklane dashboard behaviour. The pages work without it; it adds copy
+// buttons, filters that apply on change, confirmations, and the live
+// status of the integration test page. Loaded as a file: the pages' CSP
+// allows no inline script.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Fallback for plain-http dashboards, where the Clipboard API is off.
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement("textarea");
+      ta.value = text;
+      ta.setAttribute("readonly", "");
+      ta.className = "sr-only";
+      document.body.appendChild(ta);
+      ta.select();
+      try {
+        document.execCommand("copy") ? resolve() : reject(new Error("copy refused"));
+      } catch (e) {
+        reject(e);
+      } finally {
+        document.body.removeChild(ta);
+      }
+    });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-copy]");
+    if (!btn) return;
+    var el = document.getElementById(btn.getAttribute("data-copy"));
+    if (!el) return;
+    var label = btn.textContent;
+    copyText(el.textContent).then(function () {
+      btn.textContent = "Copied";
+      btn.classList.add("copied");
+    }, function () {
+      // Could not copy: select the text so the user can press Ctrl+C.
+      var range = document.createRange();
+      range.selectNodeContents(el);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      btn.textContent = "Press Ctrl+C";
+    });
+    setTimeout(function () {
+      btn.textContent = label;
+      btn.classList.remove("copied");
+    }, 1600);
+  });
+
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+  });
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var msg = form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      ev.preventDefault();
+      return;
+    }
+    var busy = form.getAttribute("data-busy");
+    if (busy) {
+      var b = form.querySelector("button[type=submit]");
+      if (b) {
+        // Disable after the submit has been taken, so the value is sent.
+        setTimeout(function () { b.disabled = true; b.textContent = busy; }, 0);
+      }
+    }
+  });
+
+  // The integration test page: poll the status endpoint and tick off the
+  // steps as the click and the email link arrive.
+  function startIntegration(root) {
+    var url = root.getAttribute("data-status-url");
+    var stepClick = root.querySelector('[data-step="click"]');
+    var stepLink = root.querySelector('[data-step="link"]');
+    var lineClick = root.querySelector('[data-status="click"]');
+    var lineLink = root.querySelector('[data-status="link"]');
+    var note = document.querySelector("[data-live-note]");
+    var timer = null;
+    var failures = 0;
+
+    function setLine(line, text) {
+      line.textContent = text;
+      line.classList.add("ok");
+    }
+
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (s) {
+          failures = 0;
+          if (s.click) {
+            root.querySelector('[data-step="open"]').classList.add("done");
+            stepClick.classList.add("done");
+            setLine(lineClick, "Click received at " + new Date(s.click.at).toLocaleTimeString() +
+              " on " + s.click.landing_url + (s.click.device ? " (" + s.click.device + ")" : ""));
+          }
+          if (s.link) {
+            stepLink.classList.add("done");
+            setLine(lineLink, "Linked " + s.link.customer + " to the click at " + new Date(s.link.at).toLocaleTimeString() +
+              ". Your integration works.");
+          }
+          if (s.click && s.link) {
+            clearInterval(timer);
+            if (note) note.textContent = "All steps done.";
+          }
+        })
+        .catch(function () {
+          failures++;
+          if (note) note.textContent = "Could not reach the server; retrying…";
+          if (failures > 30) clearInterval(timer);
+        });
+    }
+    poll();
+    timer = setInterval(poll, 2000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var root = document.getElementById("integration");
+    if (root && root.getAttribute("data-status-url")) startIntegration(root);
+  });
+})();
