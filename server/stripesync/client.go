@@ -225,7 +225,7 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 		}
 		pause *= 2
 	}
-	return classify(err)
+	return classify(ctx, err)
 }
 
 // retryable: rate limits, Stripe's 5xx, and transport or decoding failures
@@ -243,7 +243,7 @@ func retryable(err error) bool {
 
 // classify turns what is left after retries into an application error the
 // app and the dashboard can show.
-func classify(err error) error {
+func classify(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -260,7 +260,9 @@ func classify(err error) error {
 			return apperr.Errorf(apperr.BadGateway, "Stripe answered %d: %s", se.HTTPStatusCode, se.Msg)
 		}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	// The caller's own cancellation passes through; an HTTP client
+	// time-out (which also wraps DeadlineExceeded) is Stripe not answering.
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return err
 	}
 	return apperr.Errorf(apperr.BadGateway, "could not read from Stripe: %v", err)

@@ -131,7 +131,9 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (store.CheckResult, 
 	res.FinishedAt = &finished
 	if runErr != nil {
 		res.Error = apperr.MessageOf(runErr)
-		if apperr.CodeOf(runErr) == apperr.Internal {
+		if ctx.Err() != nil {
+			res.Error = "the check was interrupted (server shutting down or request cancelled); the next one resumes it"
+		} else if apperr.CodeOf(runErr) == apperr.Internal {
 			e.log.ErrorContext(ctx, "stripe check failed", "account", conn.AccountID, "livemode", conn.Livemode, "err", runErr)
 			res.Error = "internal error while checking; it will be retried"
 		} else {
