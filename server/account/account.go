@@ -30,6 +30,7 @@ type Store interface {
 	CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error
 	CreateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
 	UpdateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
+	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (store.RevenueOrigin, error)
 }
 
 // Service performs account operations against a Store.
@@ -99,6 +100,16 @@ func (s Service) CreateToken(ctx context.Context, tenantID, name string) (string
 		return "", err
 	}
 	return token, nil
+}
+
+// CreateRevenueOrigin adds a named revenue origin (a product or site the
+// thank-you call can name) to a tenant.
+func (s Service) CreateRevenueOrigin(ctx context.Context, tenantID, name string) (store.RevenueOrigin, error) {
+	name, err := cleanName(name, "the origin's name")
+	if err != nil {
+		return store.RevenueOrigin{}, err
+	}
+	return s.Store.CreateRevenueOrigin(ctx, tenantID, ident.UUID(), name)
 }
 
 // AffiliateInput is an affiliate as entered; empty Code → generated.

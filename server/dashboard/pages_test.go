@@ -261,7 +261,7 @@ func TestSettingsActions(t *testing.T) {
 	// Revenue origins.
 	a.post("/settings/origins", url.Values{"name": {"Mobile app"}}).must(t, http.StatusSeeOther)
 	a.get("/settings").must(t, http.StatusOK, "Mobile app")
-	a.post("/settings/origins", url.Values{"name": {""}}).must(t, http.StatusBadRequest, "needs a name")
+	a.post("/settings/origins", url.Values{"name": {""}}).must(t, http.StatusBadRequest, "name is required")
 
 	// Settings: bad values come back with the message and what was typed.
 	form := url.Values{"name": {"Acme Coffee"}, "website": {"https://acme.example"}, "cookie_days": {"60"},
