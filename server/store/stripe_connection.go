@@ -198,3 +198,14 @@ func (s *Store) FinishCheck(ctx context.Context, id int64, r CheckResult, next t
 	}
 	return nil
 }
+
+// RefreshSyncStats updates the planner's statistics of the tables a sync
+// writes. A first check can add thousands of rows to small tables faster
+// than autovacuum notices, and stale statistics make the planner scan
+// instead of probe; the sync calls this every few thousand events.
+func (s *Store) RefreshSyncStats(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `ANALYZE stripe_events, stripe_payments, stripe_charges, stripe_customer_attributions, conversions`); err != nil {
+		return fmt.Errorf("analyzing sync tables: %w", err)
+	}
+	return nil
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
-	"github.com/stripe/stripe-go/v76/client"
 	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/tracklane/tracklane/server/apperr"
@@ -23,7 +22,6 @@ import (
 // itself, with exponential backoff and jitter, and stops at once on answers
 // that retrying cannot fix (401, 403, 404, 400).
 type Client struct {
-	api     *client.API
 	backend stripe.Backend
 	key     string
 	// Attempts is how many times a call is tried (≥ 1); Backoff the first
@@ -63,7 +61,6 @@ func NewClient(o ClientOptions) *Client {
 	}
 	b := stripe.GetBackendWithConfig(stripe.APIBackend, cfg)
 	return &Client{
-		api:      client.New(o.Key, &stripe.Backends{API: b, Connect: b, Uploads: b}),
 		backend:  b,
 		key:      o.Key,
 		Attempts: o.Attempts,
@@ -96,41 +93,61 @@ var errCursorGone = errors.New("stripe no longer knows the cursor event")
 // errMissing: the object does not exist (deleted, or never did).
 var errMissing = errors.New("no such stripe object")
 
+// eventPage is a list of events as Stripe sends it, with each event's
+// object kept raw: decoding only what the sync reads is much cheaper than
+// stripe-go's full Event.
+type eventPage struct {
+	stripe.APIResource
+	HasMore bool `json:"has_more"`
+	Data    []struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Created  int64  `json:"created"`
+		Livemode bool   `json:"livemode"`
+		Account  string `json:"account"`
+		Data     struct {
+			Object json.RawMessage `json:"object"`
+		} `json:"data"`
+	} `json:"data"`
+}
+
 // Events returns one page of the account's events and whether more follow.
-// With EndingBefore the page is in chronological order (stripe-go reverses
-// Stripe's newest-first page); otherwise newest first.
+// With EndingBefore the page is in chronological order (Stripe answers
+// newest first; the page is reversed); otherwise newest first.
 func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]rawEvent, bool, error) {
 	var out []rawEvent
 	var more bool
 	err := c.retry(ctx, func() error {
-		p := &stripe.EventListParams{ListParams: stripe.ListParams{Context: ctx, Single: true, Limit: stripe.Int64(q.Limit)}}
+		p := &stripe.Params{Context: ctx}
 		p.SetStripeAccount(account)
-		for _, t := range q.Types {
-			p.Types = append(p.Types, stripe.String(t))
+		f := &form.Values{}
+		for i, t := range q.Types {
+			f.Add(fmt.Sprintf("types[%d]", i), t)
 		}
+		f.Add("limit", fmt.Sprint(q.Limit))
 		if q.StartingAfter != "" {
-			p.StartingAfter = stripe.String(q.StartingAfter)
+			f.Add("starting_after", q.StartingAfter)
 		}
 		if q.EndingBefore != "" {
-			p.EndingBefore = stripe.String(q.EndingBefore)
+			f.Add("ending_before", q.EndingBefore)
 		}
 		if q.CreatedGTE > 0 {
-			p.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: q.CreatedGTE}
+			f.Add("created[gte]", fmt.Sprint(q.CreatedGTE))
 		}
-		it := c.api.Events.List(p)
-		out = out[:0]
-		for it.Next() {
-			e := it.Event()
-			ev := rawEvent{ID: e.ID, Type: string(e.Type), Created: e.Created, Livemode: e.Livemode, Account: e.Account}
-			if e.Data != nil {
-				ev.Object = e.Data.Raw
-			}
-			out = append(out, ev)
-		}
-		if err := it.Err(); err != nil {
+		var page eventPage
+		if err := c.backend.CallRaw(http.MethodGet, "/v1/events", c.key, f, p, &page); err != nil {
 			return err
 		}
-		more = it.Meta() != nil && it.Meta().HasMore
+		out = make([]rawEvent, 0, len(page.Data))
+		for _, e := range page.Data {
+			out = append(out, rawEvent{ID: e.ID, Type: e.Type, Created: e.Created, Livemode: e.Livemode, Account: e.Account, Object: e.Data.Object})
+		}
+		if q.EndingBefore != "" {
+			for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+		more = page.HasMore
 		return nil
 	})
 	var se *stripe.Error

@@ -31,6 +31,10 @@ var EventTypes = []string{
 // pageSize is how many events one list call asks for (Stripe's maximum).
 const pageSize = 100
 
+// statsEvery is how many applied events pass between refreshes of the
+// planner's statistics during a check.
+const statsEvery = 1000
+
 // Store is what the engine needs from storage.
 type Store interface {
 	ConnectionByID(ctx context.Context, id int64) (store.StripeConnection, error)
@@ -45,6 +49,7 @@ type Store interface {
 	AttributeWaiting(ctx context.Context, tenantID, email string) (int, error)
 	ApproveDue(ctx context.Context) (int, error)
 	LockConnection(ctx context.Context, id int64, wait bool) (unlock func(), ok bool, err error)
+	RefreshSyncStats(ctx context.Context) error
 }
 
 // Engine checks connected accounts.
@@ -167,6 +172,7 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 	if cur.EventID == "" && cur.BackfillAfter == "" {
 		cur.BackfillAfter = "*" // a new connection reads everything Stripe still has
 	}
+	applied := 0
 	apply := func(page []rawEvent, next store.CursorUpdate) error {
 		events := make([]store.StripeEvent, 0, len(page))
 		for _, ev := range page {
@@ -185,59 +191,89 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 		res.ConversionsCreated += out.Created
 		res.ConversionsUpdated += out.Updated
 		cur = next
+		// A large backlog grows the sync tables faster than autovacuum
+		// re-plans them: refresh their statistics now and then.
+		if applied += len(page); applied >= statsEvery {
+			applied = 0
+			if err := e.store.RefreshSyncStats(ctx); err != nil {
+				e.log.WarnContext(ctx, "refreshing planner statistics", "err", err)
+			}
+		}
 		return nil
 	}
 
-	for cur.BackfillAfter != "" {
-		q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: cur.BackfillSince}
-		if cur.BackfillAfter != "*" {
-			q.StartingAfter = cur.BackfillAfter
+	// While a page is applied, the next one is already being read: reading
+	// and applying overlap.
+	backfillQuery := func(after string, since int64) eventQuery {
+		q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: since}
+		if after != "*" {
+			q.StartingAfter = after
 		}
-		page, more, err := c.Events(ctx, conn.AccountID, q)
-		if errors.Is(err, errCursorGone) { // the event we stopped at expired: start over, idempotently
+		return q
+	}
+	var next <-chan pageResult
+	for cur.BackfillAfter != "" {
+		if next == nil {
+			next = fetch(ctx, c, conn.AccountID, backfillQuery(cur.BackfillAfter, cur.BackfillSince))
+		}
+		r := <-next
+		next = nil
+		if errors.Is(r.err, errCursorGone) { // the event we stopped at expired: start over, idempotently
 			cur.BackfillAfter = "*"
 			continue
 		}
-		if err != nil {
-			return err
+		if r.err != nil {
+			return r.err
 		}
-		next := cur
-		if cur.BackfillAfter == "*" && next.EventID == "" && len(page) > 0 {
-			next.EventID, next.Created = page[0].ID, page[0].Created // the head: forward reading starts here
+		page := r.events
+		following := cur
+		if cur.BackfillAfter == "*" && following.EventID == "" && len(page) > 0 {
+			following.EventID, following.Created = page[0].ID, page[0].Created // the head: forward reading starts here
 		}
-		next.BackfillAfter = ""
-		if more && len(page) > 0 {
-			next.BackfillAfter = page[len(page)-1].ID
+		following.BackfillAfter = ""
+		if r.more && len(page) > 0 {
+			following.BackfillAfter = page[len(page)-1].ID
+			next = fetch(ctx, c, conn.AccountID, backfillQuery(following.BackfillAfter, following.BackfillSince))
 		} else {
-			next.BackfillSince = 0
+			following.BackfillSince = 0
 		}
-		if err := apply(page, next); err != nil {
+		if err := apply(page, following); err != nil {
 			return err
 		}
 	}
 
+	forwardQuery := func(after string) eventQuery {
+		return eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: after}
+	}
 	for cur.EventID != "" {
-		page, more, err := c.Events(ctx, conn.AccountID, eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: cur.EventID})
-		if errors.Is(err, errCursorGone) {
+		if next == nil {
+			next = fetch(ctx, c, conn.AccountID, forwardQuery(cur.EventID))
+		}
+		r := <-next
+		next = nil
+		if errors.Is(r.err, errCursorGone) {
 			// Stripe forgot the cursor event (it keeps 30 days): read
 			// everything since its time, newest first, idempotently.
-			next := store.CursorUpdate{BackfillAfter: "*", BackfillSince: cur.Created}
-			if err := apply(nil, next); err != nil {
+			following := store.CursorUpdate{BackfillAfter: "*", BackfillSince: cur.Created}
+			if err := apply(nil, following); err != nil {
 				return err
 			}
-			return e.run(ctx, withCursor(conn, next), res)
+			return e.run(ctx, withCursor(conn, following), res)
 		}
-		if err != nil {
-			return err
+		if r.err != nil {
+			return r.err
 		}
-		if len(page) == 0 {
+		if len(r.events) == 0 {
 			break
 		}
-		last := page[len(page)-1]
-		if err := apply(page, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
+		last := r.events[len(r.events)-1]
+		if r.more {
+			next = fetch(ctx, c, conn.AccountID, forwardQuery(last.ID))
+		}
+		if err := apply(r.events, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
 			return err
 		}
-		if !more {
+		if !r.more {
 			break
 		}
 	}
@@ -249,6 +285,23 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 	}
 	res.ConversionsCreated += n
 	return nil
+}
+
+// pageResult is one page of events read ahead.
+type pageResult struct {
+	events []rawEvent
+	more   bool
+	err    error
+}
+
+// fetch reads a page in the background.
+func fetch(ctx context.Context, c *Client, account string, q eventQuery) <-chan pageResult {
+	ch := make(chan pageResult, 1)
+	go func() {
+		events, more, err := c.Events(ctx, account, q)
+		ch <- pageResult{events: events, more: more, err: err}
+	}()
+	return ch
 }
 
 func withCursor(conn store.StripeConnection, c store.CursorUpdate) store.StripeConnection {
