@@ -17,17 +17,11 @@ func (h *Handler) handleClickCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	p, filter, err := h.clickFilter(c, t)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	affID, err := h.affiliateFilter(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	filter := store.ClickFilter{AffiliateID: affID, From: p.start, To: p.end}
 	pg := store.Page{Limit: csvPage}
 	names := map[string]store.Affiliate{}
 	var w *csvWriter

@@ -12,6 +12,18 @@ import (
 // maxAffiliateOptions caps the affiliate filter menu.
 const maxAffiliateOptions = 500
 
+// clickFilter reads the click filters shared by the list and its CSV
+// export: the period and the affiliate.
+func (h *Handler) clickFilter(c *gin.Context, t store.Tenant) (period, store.ClickFilter, error) {
+	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	if err != nil {
+		return p, store.ClickFilter{}, err
+	}
+	f := store.ClickFilter{From: p.start, To: p.end}
+	f.AffiliateID, err = h.affiliateFilter(c)
+	return p, f, err
+}
+
 // handleClickList shows a keyset page of clicks, newest first.
 func (h *Handler) handleClickList(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -20,22 +32,18 @@ func (h *Handler) handleClickList(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	p, filter, err := h.clickFilter(c, t)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	affID, err := h.affiliateFilter(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
+	affID := filter.AffiliateID
 	pg, err := readPage(c.Query("after"))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	clicks, err := h.store.Clicks(ctx, t.ID, store.ClickFilter{AffiliateID: affID, From: p.start, To: p.end}, pg)
+	clicks, err := h.store.Clicks(ctx, t.ID, filter, pg)
 	if err != nil {
 		h.fail(c, err)
 		return
