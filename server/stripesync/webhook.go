@@ -83,7 +83,7 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	if ev.Type == "account.application.deauthorized" {
 		if ev.Account != "" {
 			if err := h.engine.store.DisconnectAccount(ctx, ev.Account, ev.Livemode); err != nil {
-				respond.Error(c, h.log, err)
+				h.retryLater(c, ev.ID, err)
 				return
 			}
 		}
@@ -96,7 +96,7 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		return
 	}
 	if err != nil {
-		respond.Error(c, h.log, err)
+		h.retryLater(c, ev.ID, err)
 		return
 	}
 	if !handled(ev.Type) {
@@ -105,16 +105,18 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	}
 	if err := h.engine.ApplyPushed(ctx, conn, rawEvent{ID: ev.ID, Type: ev.Type, Created: ev.Created,
 		Livemode: ev.Livemode, Account: ev.Account, Object: ev.Data.Object}); err != nil {
-		// Stripe retries non-2xx deliveries: answer 503 for what may pass.
-		if apperr.CodeOf(err) == apperr.Internal || apperr.CodeOf(err) == apperr.BadGateway || apperr.CodeOf(err) == apperr.Unavailable {
-			h.log.WarnContext(ctx, "webhook event not applied; Stripe will retry", "event", ev.ID, "err", err)
-			respond.Errorf(c, apperr.Unavailable, "could not apply the event now; retry later")
-			return
-		}
-		respond.Error(c, h.log, err)
+		h.retryLater(c, ev.ID, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"received": true})
+}
+
+// retryLater answers 503 for an event that could not be applied now (the
+// database or Stripe is unreachable): Stripe redelivers non-2xx answers,
+// and the event applies once when it does.
+func (h *WebhookHandler) retryLater(c *gin.Context, eventID string, err error) {
+	h.log.WarnContext(c.Request.Context(), "webhook event not applied; Stripe will retry", "event", eventID, "err", err)
+	respond.Errorf(c, apperr.Unavailable, "could not apply the event now; retry later")
 }
 
 func handled(t string) bool {
