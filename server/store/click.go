@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,19 +29,23 @@ type Click struct {
 	// ExternalCID is the customer identifier most recently linked to the
 	// click ("" when none); filled by list queries only.
 	ExternalCID string
+	// CookieCID is the click id the visitor's cookie holds ("" when none);
+	// an input of RecordClicks only, never stored.
+	CookieCID string
 }
 
-// InsertClicks writes a batch of clicks in one statement and one
-// transaction, together with their daily rollups: either all are committed
-// or none.
-func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
-	if len(clicks) == 0 {
-		return nil
-	}
+// RepeatWindow: a visit of the same tenant, affiliate and visitor within it
+// gets the earlier click instead of a new one.
+const RepeatWindow = time.Hour
+
+// clickArgs are the parameters $1–$15 of the click statements: one array
+// per column, in the order of clickInputCTE.
+func clickArgs(clicks []Click) []any {
 	n := len(clicks)
 	var (
 		ids, tenants, affs, created, landing, ref = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		src, med, camp, term, content, ua, device = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		cookies                                   = make([]string, n)
 		visitors                                  = make(pq.ByteaArray, n)
 	)
 	for i, c := range clicks {
@@ -48,43 +53,178 @@ func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
 		created[i] = c.CreatedAt.UTC().Format(time.RFC3339Nano)
 		landing[i], ref[i] = c.LandingURL, c.Referrer
 		src[i], med[i], camp[i], term[i], content[i] = c.UTMSource, c.UTMMedium, c.UTMCampaign, c.UTMTerm, c.UTMContent
-		ua[i], device[i], visitors[i] = c.UserAgent, c.Device, c.VisitorHash
+		ua[i], device[i], visitors[i], cookies[i] = c.UserAgent, c.Device, c.VisitorHash, c.CookieCID
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := lockRollupsShared(ctx, tx, tenants); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO clicks (id, tenant_id, affiliate_id, created_at, landing_url, referrer,
-			utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])`,
-			pq.Array(ids), pq.Array(tenants), pq.Array(affs), pq.Array(created), pq.Array(landing), pq.Array(ref),
-			pq.Array(src), pq.Array(med), pq.Array(camp), pq.Array(term), pq.Array(content), pq.Array(ua), pq.Array(device), visitors)
-		if err != nil {
-			return fmt.Errorf("inserting %d clicks: %w", n, err)
-		}
-		// The dashboard's daily totals move in the same transaction, so
-		// they never disagree with the committed clicks.
-		return rollupClicks(ctx, tx, ids)
-	})
+	return []any{pq.Array(ids), pq.Array(tenants), pq.Array(affs), pq.Array(created), pq.Array(landing), pq.Array(ref),
+		pq.Array(src), pq.Array(med), pq.Array(camp), pq.Array(term), pq.Array(content), pq.Array(ua), pq.Array(device),
+		visitors, pq.Array(cookies)}
 }
 
-// RepeatClick finds the click a repeat visit should reuse: the tenant's
-// click for this affiliate since `since` that has id cid (the browser's
-// cookie) or else the newest one with this visitor hash. ok is false when
-// there is none.
-func (s *Store) RepeatClick(ctx context.Context, tenantID, affiliateID, cid string, visitor []byte, since time.Time) (c Click, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT id, created_at FROM clicks
-		WHERE tenant_id = $1 AND affiliate_id = $2 AND created_at > $3 AND (id = $4 OR visitor_hash = $5)
-		ORDER BY (id = $4) DESC, created_at DESC LIMIT 1`, tenantID, affiliateID, since, cid, visitor).Scan(&c.ID, &c.CreatedAt)
-	if err == sql.ErrNoRows {
-		return Click{}, false, nil
+// clickInputCTE is the batch as rows, numbered in input order.
+const clickInputCTE = `input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::text[])
+			WITH ORDINALITY AS i(id, tenant_id, affiliate_id, created_at, landing_url, referrer,
+				utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash, cookie_cid, ord)
+	)`
+
+// recordClicksSQL resolves a batch of visits in one statement: each visit's
+// earlier click within the repeat window (by the cookie's id through the
+// primary key, else the visitor's newest through clicks_visitor — two index
+// probes, never an OR over the affiliate's clicks), then the visits without
+// one grouped by tenant, affiliate and visitor, the first of each group
+// becoming a new click. The new clicks are inserted and rolled up
+// (rollupCTEs), and every visit's click comes back by input position.
+//
+// Appending an empty string to c.tenant_id and c.affiliate_id keeps the
+// visitor probe off the (tenant, affiliate, time) index whatever the
+// statistics say: that plan reads every click of the affiliate in the window.
+var recordClicksSQL = `WITH ` + clickInputCTE + `, found AS (
+		SELECT i.ord, coalesce(k.id, v.id) AS old_id, coalesce(k.created_at, v.created_at) AS old_created_at
+		FROM input i
+		LEFT JOIN LATERAL (
+			SELECT c.id, c.created_at FROM clicks c
+			WHERE i.cookie_cid <> '' AND c.id = i.cookie_cid AND c.tenant_id = i.tenant_id
+				AND c.affiliate_id = i.affiliate_id AND c.created_at > i.created_at - $17::interval
+			LIMIT 1 -- a probe per visit (primary key), never a join over clicks
+		) k ON true
+		LEFT JOIN LATERAL (
+			SELECT c.id, c.created_at FROM clicks c
+			WHERE k.id IS NULL AND c.visitor_hash = i.visitor_hash AND c.created_at > i.created_at - $17::interval
+				AND (c.tenant_id || '') = i.tenant_id AND (c.affiliate_id || '') = i.affiliate_id
+			ORDER BY c.created_at DESC LIMIT 1
+		) v ON true
+	), fresh AS (
+		SELECT DISTINCT ON (i.tenant_id, i.affiliate_id, i.visitor_hash) i.*
+		FROM input i JOIN found f ON f.ord = i.ord
+		WHERE f.old_id IS NULL
+		ORDER BY i.tenant_id, i.affiliate_id, i.visitor_hash, i.ord
+	), ` + rollupCTEs + `
+	SELECT f.ord, coalesce(f.old_id, n.id), coalesce(f.old_created_at, n.created_at)
+	FROM found f JOIN input i ON i.ord = f.ord
+	LEFT JOIN fresh n ON f.old_id IS NULL AND n.tenant_id = i.tenant_id AND n.affiliate_id = i.affiliate_id
+		AND n.visitor_hash = i.visitor_hash`
+
+// insertClicksSQL inserts every click of the batch as given.
+var insertClicksSQL = `WITH ` + clickInputCTE + `, fresh AS (SELECT * FROM input), ` + rollupCTEs + `
+	SELECT count(*) FROM fresh`
+
+// RecordClicks records a batch of visits in one transaction and returns,
+// for each, the click the visitor gets (ID, TenantID, AffiliateID,
+// CreatedAt): the one an earlier visit within RepeatWindow made — found by
+// c.CookieCID (the cookie's click id, if any) or else by c.VisitorHash, for
+// the same tenant and affiliate — or a new click, c itself. Visits of one
+// tenant, affiliate and visitor within the batch share the first one's new
+// click. Only new clicks are inserted; they are rolled up (rollupCTEs) in
+// the same transaction. shard is the batch writer's number: the rollup rows
+// it adds to, and, with the tenant, an advisory lock held until commit, so
+// that another process's writer of the same shard (the same visitors, when
+// both route visitors alike: tracking.Batcher does) waits and then sees
+// this batch's clicks instead of making a second one.
+func (s *Store) RecordClicks(ctx context.Context, shard int, clicks []Click) ([]Click, error) {
+	if len(clicks) == 0 {
+		return nil, nil
 	}
+	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()))
+	tenants := args[1]
+	out := make([]Click, len(clicks))
+	err := s.retryDeadlock(ctx, func(tx *sql.Tx) error {
+		if err := s.lockClickBatch(ctx, tx, tenants, shard); err != nil {
+			return err
+		}
+		stmt, err := s.prepared(ctx, recordClicksSQL)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var ord int
+			var id string
+			var at time.Time
+			if err := rows.Scan(&ord, &id, &at); err != nil {
+				return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+			}
+			if ord < 1 || ord > len(clicks) {
+				return fmt.Errorf("recording clicks: position %d out of range", ord)
+			}
+			in := clicks[ord-1]
+			if id == in.ID {
+				out[ord-1] = in
+			} else {
+				out[ord-1] = Click{ID: id, TenantID: in.TenantID, AffiliateID: in.AffiliateID, CreatedAt: at}
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+		}
+		if n != len(clicks) {
+			return fmt.Errorf("recording clicks: %d answers for %d visits", n, len(clicks))
+		}
+		return nil
+	})
 	if err != nil {
-		return Click{}, false, fmt.Errorf("looking for a repeat click: %w", err)
+		return nil, err
 	}
-	c.TenantID, c.AffiliateID = tenantID, affiliateID
-	return c, true, nil
+	return out, nil
+}
+
+// prepared returns q prepared on s's pool: the click batch statement is
+// parsed and planned once per connection instead of once per batch (about
+// a millisecond each time). database/sql prepares it again on each new
+// connection, and PostgreSQL re-plans it after a schema change.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("preparing click statement: %w", err)
+	}
+	if v, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// retryDeadlock runs fn in a transaction (inTx), again when PostgreSQL
+// broke a deadlock by aborting it. Click batches write their rows in key
+// order and should never deadlock; this is the safety net, as a lost batch
+// would fail a few hundred requests.
+func (s *Store) retryDeadlock(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		var pe *pq.Error
+		if attempt >= 2 || !errors.As(err, &pe) || pe.Code != "40P01" {
+			return err
+		}
+	}
+}
+
+// InsertClicks writes a batch of clicks as given (no repeat check: for
+// imports, tools and tests), in one transaction with their daily rollups:
+// either all are committed or none.
+func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
+	if len(clicks) == 0 {
+		return nil
+	}
+	args := append(clickArgs(clicks), 0)
+	return s.retryDeadlock(ctx, func(tx *sql.Tx) error {
+		if err := lockRollupsShared(ctx, tx, args[1]); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, insertClicksSQL, args...).Scan(&n); err != nil {
+			return fmt.Errorf("inserting %d clicks: %w", len(clicks), err)
+		}
+		return nil
+	})
 }
 
 const clickListColumns = `c.id, c.tenant_id, c.affiliate_id, c.created_at, c.landing_url, c.referrer,

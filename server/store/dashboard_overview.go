@@ -90,8 +90,8 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange)
 		byDay[o.Days[i].Day.Format(time.DateOnly)] = &o.Days[i]
 	}
 
-	rows, err := s.db.QueryContext(ctx, `SELECT day, clicks, uniques FROM click_days
-		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT day, sum(clicks), sum(uniques) FROM click_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
 	if err != nil {
 		return o, fmt.Errorf("reading click rollup: %w", err)
 	}

@@ -2,6 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +121,250 @@ func TestRollups(t *testing.T) {
 	o, _ = st.TenantOverview(ctx, tid, store.DayRange{From: day, To: day.AddDate(0, 0, 3)})
 	if o.Days[1].Clicks != 1 {
 		t.Fatalf("Berlin day 2 %+v", o.Days)
+	}
+}
+
+var codeSeq atomic.Int64
+
+// newClickTenant makes a tenant with n affiliates for the click tests.
+func newClickTenant(t *testing.T, st *store.Store, n int) (string, []store.Affiliate) {
+	t.Helper()
+	ctx := context.Background()
+	svc := account.Service{Store: st, BcryptCost: 4}
+	ten, err := svc.CreateTenant(ctx, account.NewTenantInput{Name: "Acme", Email: fmt.Sprintf("o%d@acme.example", n), Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var affs []store.Affiliate
+	for i := 0; i < n; i++ {
+		a, err := svc.CreateAffiliate(ctx, ten.Tenant.ID, account.AffiliateInput{Name: "A", Email: fmt.Sprintf("a%d@p.example", i), Code: fmt.Sprintf("aff-%d-%d", codeSeq.Add(1), i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		affs = append(affs, a)
+	}
+	return ten.Tenant.ID, affs
+}
+
+// checkRollups compares the tenant's rollups (all shards summed) with a
+// recount from the clicks, bucketed in tz.
+func checkRollups(t *testing.T, st *store.Store, tenantID, tz string) {
+	t.Helper()
+	var bad int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM (SELECT day, sum(clicks) AS clicks, sum(uniques) AS uniques FROM click_days
+		WHERE tenant_id = $1 GROUP BY 1) r FULL JOIN (SELECT (created_at AT TIME ZONE $2)::date AS day, count(*) AS clicks,
+		count(DISTINCT visitor_hash) AS uniques FROM clicks WHERE tenant_id = $1 GROUP BY 1) c USING (day)
+		WHERE r.clicks IS DISTINCT FROM c.clicks OR r.uniques IS DISTINCT FROM c.uniques`, tenantID, tz).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("click_days disagrees with a recount on %d days", bad)
+	}
+	if err := st.DB().QueryRow(`SELECT count(*) FROM (SELECT day, affiliate_id, sum(clicks) AS clicks, sum(uniques) AS uniques
+		FROM affiliate_click_days WHERE tenant_id = $1 GROUP BY 1, 2) r FULL JOIN (SELECT (created_at AT TIME ZONE $2)::date AS day,
+		affiliate_id, count(*) AS clicks, count(DISTINCT visitor_hash) AS uniques FROM clicks WHERE tenant_id = $1 GROUP BY 1, 2) c
+		USING (day, affiliate_id)
+		WHERE r.clicks IS DISTINCT FROM c.clicks OR r.uniques IS DISTINCT FROM c.uniques`, tenantID, tz).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Errorf("affiliate_click_days disagrees with a recount on %d rows", bad)
+	}
+}
+
+// RecordClicks resolves repeats in the batch's own statement: by the
+// cookie's click id (same tenant and affiliate, within the hour), else by
+// the visitor hash, and within the batch the first visit of a visitor
+// gives its click to the others.
+func TestRecordClicksRepeats(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	tid, affs := newClickTenant(t, st, 2)
+	otherTID, otherAffs := newClickTenant(t, st, 1)
+	a1, a2 := affs[0].ID, affs[1].ID
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	n := 0
+	visit := func(aff, visitor, cookie string, at time.Time) store.Click {
+		n++
+		return store.Click{ID: fmt.Sprintf("rc%d", n), TenantID: tid, AffiliateID: aff, CreatedAt: at,
+			VisitorHash: []byte(visitor), CookieCID: cookie, UserAgent: "UA", LandingURL: "https://shop.example/"}
+	}
+	got, err := st.RecordClicks(ctx, 0, []store.Click{visit(a1, "v1", "", now.Add(-10*time.Minute))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := got[0]
+	if x.ID != "rc1" || !x.CreatedAt.Equal(now.Add(-10*time.Minute)) {
+		t.Fatalf("first visit: %+v", x)
+	}
+	other, err := st.RecordClicks(ctx, 1, []store.Click{{ID: "other", TenantID: otherTID, AffiliateID: otherAffs[0].ID,
+		CreatedAt: now, VisitorHash: []byte("v1")}})
+	if err != nil || other[0].ID != "other" {
+		t.Fatalf("other tenant: %+v %v", other, err)
+	}
+
+	batch := []store.Click{
+		visit(a1, "v2", x.ID, now),      // 0: cookie → x
+		visit(a1, "v2", "", now),        // 1: v2 is new → new click
+		visit(a1, "v2", "", now),        // 2: same visitor in the batch → 1's
+		visit(a1, "v1", "", now),        // 3: visitor repeat → x
+		visit(a2, "v1", "", now),        // 4: other affiliate → new
+		visit(a2, "v3", x.ID, now),      // 5: cookie of another affiliate → new
+		visit(a1, "v4", "missing", now), // 6: unknown cookie → new
+		visit(a1, "v5", "other", now),   // 7: another tenant's click → new
+		visit(a2, "v1", "", now),        // 8: → 4's
+	}
+	got, err = st.RecordClicks(ctx, 2, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{x.ID, batch[1].ID, batch[1].ID, x.ID, batch[4].ID, batch[5].ID, batch[6].ID, batch[7].ID, batch[4].ID}
+	for i, w := range want {
+		if got[i].ID != w {
+			t.Errorf("visit %d got click %s, want %s", i, got[i].ID, w)
+		}
+	}
+	if !got[0].CreatedAt.Equal(x.CreatedAt) || !got[3].CreatedAt.Equal(x.CreatedAt) || !got[1].CreatedAt.Equal(now) {
+		t.Errorf("created_at of the answers: %v %v %v", got[0].CreatedAt, got[3].CreatedAt, got[1].CreatedAt)
+	}
+	var rows int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM clicks WHERE tenant_id = $1`, tid).Scan(&rows); err != nil || rows != 6 {
+		t.Fatalf("%d rows (%v), want 6", rows, err)
+	}
+	// Past the hour, the same visitor gets a new click, and so does the cookie.
+	later := x.CreatedAt.Add(RepeatWindowForTest + time.Second)
+	got, err = st.RecordClicks(ctx, 3, []store.Click{visit(a1, "v1", "", later), visit(a1, "v9", x.ID, later)})
+	if err != nil || got[0].ID == x.ID || got[1].ID == x.ID {
+		t.Fatalf("after the window: %+v %v", got, err)
+	}
+	checkRollups(t, st, tid, "UTC")
+	o, err := st.TenantOverview(ctx, tid, store.DayRange{From: now.Truncate(24*time.Hour).AddDate(0, 0, -1), To: now.Truncate(24*time.Hour).AddDate(0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Clicks != 8 {
+		t.Errorf("overview counts %d clicks, want 8", o.Clicks)
+	}
+}
+
+const RepeatWindowForTest = store.RepeatWindow
+
+// Concurrent batches of overlapping visitors, in every shard, keep the
+// rollups exactly equal to a recount: uniques are decided by the
+// visitor-day rows, whichever batch commits first. Batches of one shard
+// and tenant are serialised (as two processes' writers of one shard are),
+// so routing visitors by shard leaves no duplicate within the hour.
+func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	tid, affs := newClickTenant(t, st, 3)
+	now := time.Now().UTC()
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for b := 0; b < 25; b++ {
+				shard := rng.IntN(4)
+				var batch []store.Click
+				for i := 0; i < 20; i++ {
+					v := rng.IntN(60)
+					if v%4 != shard { // route visitors by shard, as the batcher does
+						v = v - v%4 + shard
+					}
+					batch = append(batch, store.Click{ID: fmt.Sprintf("k%d", seq.Add(1)), TenantID: tid,
+						AffiliateID: affs[rng.IntN(len(affs))].ID, CreatedAt: now.Add(time.Duration(rng.IntN(1000)) * time.Millisecond),
+						VisitorHash: []byte(fmt.Sprintf("visitor-%d", v))})
+				}
+				if _, err := st.RecordClicks(ctx, shard, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	// Unrouted writers race the same visitors across shards: repeats may
+	// double up without the routing, but the uniques must stay exact.
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := 0; b < 10; b++ {
+				var batch []store.Click
+				for i := 0; i < 15; i++ {
+					batch = append(batch, store.Click{ID: fmt.Sprintf("u%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[(b+i)%3].ID,
+						CreatedAt: now.Add(2 * time.Hour), VisitorHash: []byte(fmt.Sprintf("visitor-%d", (g*7+i)%60))})
+				}
+				if _, err := st.RecordClicks(ctx, (g+b)%4, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	checkRollups(t, st, tid, "UTC")
+	var dups int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM clicks a JOIN clicks b ON a.tenant_id = b.tenant_id
+		AND a.affiliate_id = b.affiliate_id AND a.visitor_hash = b.visitor_hash AND a.id < b.id
+		AND abs(extract(epoch FROM a.created_at - b.created_at)) < 3600
+		WHERE a.tenant_id = $1 AND a.id LIKE 'k%' AND b.id LIKE 'k%'`, tid).Scan(&dups); err != nil {
+		t.Fatal(err)
+	}
+	if dups != 0 {
+		t.Errorf("%d repeat pairs within the hour among routed writers", dups)
+	}
+
+	// A timezone change rebuilds the rollups and the visitor-days; new
+	// clicks of the same visitors keep the uniques exact in the new days.
+	ten, err := st.Tenant(ctx, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten.Timezone = "Pacific/Kiritimati" // UTC+14: today's clicks move to tomorrow
+	if err := st.EnsureRollups(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	checkRollups(t, st, tid, ten.Timezone)
+	for b := 0; b < 5; b++ {
+		var batch []store.Click
+		for i := 0; i < 20; i++ {
+			batch = append(batch, store.Click{ID: fmt.Sprintf("z%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[i%3].ID,
+				CreatedAt: now.Add(3 * time.Hour), VisitorHash: []byte(fmt.Sprintf("visitor-%d", i*3))})
+		}
+		if _, err := st.RecordClicks(ctx, b%4, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRollups(t, st, tid, ten.Timezone)
+}
+
+// Visitor-days older than the tables keep are pruned; recent ones stay.
+func TestPruneVisitorDays(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	db := st.DB()
+	if _, err := db.Exec(`INSERT INTO click_visitor_days (tenant_id, day, visitor_hash) VALUES
+		('t', current_date - 30, 'a'), ('t', click_visitor_days_from(), 'b');
+		INSERT INTO affiliate_visitor_days (tenant_id, day, affiliate_id, visitor_hash) VALUES
+		('t', current_date - 30, 'x', 'a'), ('t', click_visitor_days_covered(), 'x', 'b')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PruneVisitorDays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM click_visitor_days) + (SELECT count(*) FROM affiliate_visitor_days)`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d rows left (%v), want 2", n, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -28,8 +29,9 @@ import (
 
 // Store is the database. Create it with Open; it is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	log *slog.Logger
+	db    *sql.DB
+	log   *slog.Logger
+	stmts sync.Map // prepared statements of hot paths, by SQL text
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -40,7 +42,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	if err := ensureDatabase(ctx, dsn); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("postgres", dsn)
+	db, err := sql.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
@@ -58,8 +60,32 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	return &Store{db: db, log: log, Now: time.Now}, nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
+// sets it: a statement with parameters then costs one round trip
+// (Parse/Bind/Execute together) instead of two, and []byte parameters go as
+// binary. Every []byte this package passes is a bytea; arrays (pq.Array,
+// pq.ByteaArray) and times still travel as text.
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return strings.TrimSpace(dsn) + " binary_parameters=yes" // key=value form
+}
+
+// Close closes the prepared statements and the connection pool.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Ping checks that the database answers (for /healthz).
 func (s *Store) Ping(ctx context.Context) error {

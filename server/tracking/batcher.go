@@ -2,27 +2,48 @@ package tracking
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/tracklane/tracklane/server/store"
 )
 
-// ClickWriter stores a batch of clicks atomically.
+// ClickWriter records batches of visits atomically (store.RecordClicks):
+// for each visit, the click the visitor gets — an earlier one within the
+// repeat window, or the visit's own new click.
 type ClickWriter interface {
-	InsertClicks(ctx context.Context, clicks []store.Click) error
+	RecordClicks(ctx context.Context, shard int, clicks []store.Click) ([]store.Click, error)
 }
 
-// Batcher groups concurrent clicks into multi-row inserts ("group commit"):
-// each Add waits until the transaction holding its click has committed, so
-// an acknowledged click is never lost, while the database sees one commit
-// per batch instead of one per click.
+// visitorPruner is implemented by a ClickWriter that keeps per-day visitor
+// rows to prune now and then (store.PruneVisitorDays).
+type visitorPruner interface {
+	PruneVisitorDays(ctx context.Context) error
+}
+
+// pruneEvery is how often writer 0 prunes old visitor-days.
+const pruneEvery = time.Hour
+
+// Batcher groups concurrent clicks into one transaction per batch ("group
+// commit"): each Add waits until the transaction holding its click has
+// committed, so an acknowledged click is never lost, while the database sees
+// one commit (and one statement) per batch instead of one per click. The
+// repeat check is part of the batch's statement.
+//
+// Each writer has its own queue and rollup shard, and a visitor (by its
+// hash) always goes to the same writer: a writer's batches run one after
+// another, so concurrent visits of one visitor land in one batch (which
+// gives them one click) or in consecutive ones (the later sees the earlier's
+// commit) — never in two batches racing each other. Writers touch disjoint
+// rollup and visitor-day rows, so their commits overlap.
 type Batcher struct {
 	w        ClickWriter
 	log      *slog.Logger
 	maxBatch int
-	queue    chan pending
+	queues   []chan pending
 	wg       sync.WaitGroup
 	closeMu  sync.RWMutex
 	closed   bool
@@ -30,7 +51,12 @@ type Batcher struct {
 
 type pending struct {
 	click store.Click
-	done  chan error
+	done  chan result
+}
+
+type result struct {
+	click store.Click
+	err   error
 }
 
 // errClosed is returned by Add after Close: the server is shutting down.
@@ -39,32 +65,53 @@ var errClosed = errors.New("click batcher is closed")
 // NewBatcher starts `writers` goroutines that each write up to maxBatch
 // clicks per transaction.
 func NewBatcher(w ClickWriter, log *slog.Logger, writers, maxBatch int) *Batcher {
-	b := &Batcher{w: w, log: log, maxBatch: maxBatch, queue: make(chan pending, maxBatch*writers*2)}
+	if writers < 1 {
+		writers = 1
+	}
+	if maxBatch < 1 {
+		maxBatch = 1
+	}
+	b := &Batcher{w: w, log: log, maxBatch: maxBatch}
 	for i := 0; i < writers; i++ {
+		b.queues = append(b.queues, make(chan pending, maxBatch*2))
+	}
+	for i := range b.queues {
 		b.wg.Add(1)
-		go b.run()
+		go b.run(i)
 	}
 	return b
 }
 
-// Add queues c and returns once it is committed (nil) or failed.
-func (b *Batcher) Add(ctx context.Context, c store.Click) error {
-	p := pending{click: c, done: make(chan error, 1)}
+// shardOf is the writer of a visitor. Processes with the same number of
+// writers route alike, which the store's per-shard lock relies on to keep
+// them from racing on one visitor.
+func (b *Batcher) shardOf(c store.Click) int {
+	if len(c.VisitorHash) < 4 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(c.VisitorHash) % uint32(len(b.queues)))
+}
+
+// Add queues the visit c and returns, once its batch has committed, the
+// click the visitor gets: an earlier one (a repeat) or c.
+func (b *Batcher) Add(ctx context.Context, c store.Click) (store.Click, error) {
+	p := pending{click: c, done: make(chan result, 1)}
 	b.closeMu.RLock()
 	if b.closed {
 		b.closeMu.RUnlock()
-		return errClosed
+		return store.Click{}, errClosed
 	}
 	select {
-	case b.queue <- p:
+	case b.queues[b.shardOf(c)] <- p:
 	case <-ctx.Done():
 		b.closeMu.RUnlock()
-		return ctx.Err()
+		return store.Click{}, ctx.Err()
 	}
 	b.closeMu.RUnlock()
 	// Wait for the commit even if the client went away: the click is
 	// already in a batch, and the answer must not claim otherwise.
-	return <-p.done
+	r := <-p.done
+	return r.click, r.err
 }
 
 // Close stops accepting clicks and waits until every queued one is written.
@@ -72,22 +119,27 @@ func (b *Batcher) Close() {
 	b.closeMu.Lock()
 	if !b.closed {
 		b.closed = true
-		close(b.queue)
+		for _, q := range b.queues {
+			close(q)
+		}
 	}
 	b.closeMu.Unlock()
 	b.wg.Wait()
 }
 
-func (b *Batcher) run() {
+func (b *Batcher) run(shard int) {
 	defer b.wg.Done()
+	queue := b.queues[shard]
+	pruner, _ := b.w.(visitorPruner)
+	nextPrune := time.Now().Add(pruneEvery / 60)
 	batch := make([]pending, 0, b.maxBatch)
 	clicks := make([]store.Click, 0, b.maxBatch)
-	for first := range b.queue {
+	for first := range queue {
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < b.maxBatch {
 			select {
-			case p, ok := <-b.queue:
+			case p, ok := <-queue:
 				if !ok {
 					break fill
 				}
@@ -102,12 +154,27 @@ func (b *Batcher) run() {
 		}
 		// A background context: the batch belongs to many requests, and
 		// none of them may cancel the others' writes.
-		err := b.w.InsertClicks(context.Background(), clicks)
+		got, err := b.w.RecordClicks(context.Background(), shard, clicks)
+		if err == nil && len(got) != len(clicks) {
+			err = errors.New("click writer answered a different number of clicks")
+		}
 		if err != nil {
 			b.log.Error("writing a click batch", "clicks", len(clicks), "err", err)
 		}
-		for _, p := range batch {
-			p.done <- err
+		for i, p := range batch {
+			if err != nil {
+				p.done <- result{err: err}
+			} else {
+				p.done <- result{click: got[i]}
+			}
+		}
+		clear(batch) // drop references to answered requests
+		clear(clicks)
+		if shard == 0 && pruner != nil && time.Now().After(nextPrune) {
+			nextPrune = time.Now().Add(pruneEvery)
+			if err := pruner.PruneVisitorDays(context.Background()); err != nil {
+				b.log.Warn("pruning visitor days", "err", err)
+			}
 		}
 	}
 }

@@ -19,10 +19,6 @@ import (
 // maxBody caps the tracker endpoints' request bodies.
 const maxBody = 16 << 10
 
-// repeatWindow: the same visitor, tenant and affiliate within it gets the
-// same click id instead of a new click.
-const repeatWindow = time.Hour
-
 type clickRequest struct {
 	TenantID string `json:"tenantId"`
 	Aff      string `json:"aff"`
@@ -67,7 +63,7 @@ func (h *Handler) handleClick(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	click, err := h.record(c, tenant, aff, in.landing.String(), in.referrer, in.cid, ua)
+	click, err := h.record(c, tenant, aff, in.landing.String(), in.landing.Query(), in.referrer, in.cid, ua)
 	if err != nil {
 		respond.Error(c, h.log, err)
 		return
@@ -75,33 +71,26 @@ func (h *Handler) handleClick(c *gin.Context) {
 	c.JSON(http.StatusOK, clickResponse{CID: click.ID, ExpiredAt: expiry(click, tenant)})
 }
 
-// record returns the click for this visit: the one a repeat visit within the
-// hour already has, or a new one, committed before it returns.
-func (h *Handler) record(c *gin.Context, tenant store.Tenant, aff store.Affiliate, landing, referrer, cid, ua string) (store.Click, error) {
-	ctx := c.Request.Context()
-	now := h.now().UTC()
-	visitor := h.visitors.hash(c.ClientIP(), ua, now)
-	if prev, ok, err := h.store.RepeatClick(ctx, tenant.ID, aff.ID, cid, visitor, now.Add(-repeatWindow)); err != nil {
-		return store.Click{}, err
-	} else if ok {
-		return prev, nil
-	}
+// record returns the click for this visit, committed before it returns:
+// the one a repeat visit within the hour (same tenant, affiliate and
+// visitor — by the cookie's cid, else by the keyed hash of IP and user
+// agent) already has, or a new one. The batch it joins decides (see
+// Batcher); query is the landing URL's query, for the UTM tags.
+func (h *Handler) record(c *gin.Context, tenant store.Tenant, aff store.Affiliate, landing string, query url.Values, referrer, cid, ua string) (store.Click, error) {
+	// Microseconds, as PostgreSQL stores it: a new click's answer and a
+	// repeat's (read back) then agree to the second.
+	now := h.now().UTC().Truncate(time.Microsecond)
 	click := store.Click{
 		ID: ident.ClickID(), TenantID: tenant.ID, AffiliateID: aff.ID, CreatedAt: now,
-		LandingURL: landing, Referrer: referrer, UserAgent: ua, Device: device(ua), VisitorHash: visitor,
+		LandingURL: landing, Referrer: referrer, UserAgent: ua, Device: device(ua),
+		VisitorHash: h.visitors.hash(c.ClientIP(), ua, now), CookieCID: cid,
+		UTMSource:   capString(query.Get("utm_source"), 200),
+		UTMMedium:   capString(query.Get("utm_medium"), 200),
+		UTMCampaign: capString(query.Get("utm_campaign"), 200),
+		UTMTerm:     capString(query.Get("utm_term"), 200),
+		UTMContent:  capString(query.Get("utm_content"), 200),
 	}
-	if u, err := url.Parse(landing); err == nil {
-		q := u.Query()
-		click.UTMSource = capString(q.Get("utm_source"), 200)
-		click.UTMMedium = capString(q.Get("utm_medium"), 200)
-		click.UTMCampaign = capString(q.Get("utm_campaign"), 200)
-		click.UTMTerm = capString(q.Get("utm_term"), 200)
-		click.UTMContent = capString(q.Get("utm_content"), 200)
-	}
-	if err := h.batcher.Add(ctx, click); err != nil {
-		return store.Click{}, err
-	}
-	return click, nil
+	return h.batcher.Add(c.Request.Context(), click)
 }
 
 func expiry(c store.Click, t store.Tenant) string {
@@ -127,7 +116,7 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if in.code == "" {
 		return in, apperr.Errorf(apperr.Invalid, "aff (the affiliate code) is required")
 	}
-	if !codePattern.MatchString(in.code) {
+	if !validCode(in.code) {
 		return in, apperr.Errorf(apperr.NotFound, "unknown affiliate %q", capString(in.code, 40))
 	}
 	landing, err := parseWebURL(req.URL)
@@ -138,7 +127,7 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if ref, err := parseWebURL(req.Referrer); err == nil {
 		in.referrer = ref.String()
 	} // a referrer that is not a URL is dropped, not an error: browsers send odd ones
-	if cidPattern.MatchString(req.CID) {
+	if validCID(req.CID) {
 		in.cid = req.CID
 	}
 	return in, nil

@@ -74,9 +74,9 @@ func BenchmarkBotCheck(b *testing.B) {
 }
 
 // BenchmarkClickHandler measures POST /tracking/click/v1 in process against
-// a real database: decode, cached tenant and affiliate, the repeat-visit
-// query and the group-committed insert (each request waits for its batch's
-// commit, as in production). Requests run from 64 goroutines per CPU so
+// a real database: decode, cached tenant and affiliate, and the
+// group-committed batch that also resolves repeats (each request waits for
+// its batch's commit, as in production). Requests run from 64 goroutines per CPU so
 // batches form; every request has its own user agent, so none is a repeat.
 func BenchmarkClickHandler(b *testing.B) {
 	st, _ := storetest.New(b)

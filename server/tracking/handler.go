@@ -2,8 +2,8 @@
 // and affiliate links hit: the tracker script, click recording, the redirect
 // link and the email (externalCid) link. These paths take untrusted input
 // from anyone, so every field is capped and checked, and each answer is
-// cheap: a click costs two cached lookups, one indexed read and a share of a
-// batched insert.
+// cheap: a click costs two cached lookups and a share of a batched
+// transaction, whose one statement also finds repeats (no query per click).
 package tracking
 
 import (
@@ -28,7 +28,6 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (store.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (store.Affiliate, error)
-	RepeatClick(ctx context.Context, tenantID, affiliateID, cid string, visitor []byte, since time.Time) (store.Click, bool, error)
 	CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (store.Link, error)
 }
 
@@ -57,6 +56,7 @@ type Handler struct {
 
 	tenants    ttlCache[store.Tenant]
 	affiliates ttlCache[store.Affiliate]
+	links      ttlCache[store.Affiliate] // by link code (/r/<code>)
 }
 
 // New returns a Handler. notifier may be nil.
@@ -71,6 +71,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		tenants:    newTTLCache[store.Tenant](15 * time.Second),
 		affiliates: newTTLCache[store.Affiliate](15 * time.Second),
+		links:      newTTLCache[store.Affiliate](15 * time.Second),
 	}, nil
 }
 
@@ -140,12 +141,50 @@ func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (store.A
 	return a, nil
 }
 
+// affiliateByLink returns the affiliate of a link code through a
+// short-lived cache, like affiliate.
+func (h *Handler) affiliateByLink(ctx context.Context, code string) (store.Affiliate, error) {
+	if a, ok := h.links.get(code); ok {
+		return a, nil
+	}
+	a, err := h.store.AffiliateByLinkCode(ctx, code)
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	h.links.put(code, a)
+	return a, nil
+}
+
 // codePattern is the shape of an affiliate code (case-folded) and cidPattern
-// of a click id.
+// of a click id; validCode and validCID check them without a regexp.
 var (
 	codePattern = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
 	cidPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
+
+func validCode(s string) bool {
+	if len(s) < 2 || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validCID(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isWordByte(c) || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ttlCache is a small map whose entries expire; it keeps the click path off
 // the database for tenants and affiliates that were just looked up.

@@ -17,12 +17,12 @@ import (
 // are passed on. Bots and HEAD requests are redirected without a click.
 func (h *Handler) handleRedirect(c *gin.Context) {
 	code := strings.ToLower(strings.TrimSpace(c.Param("code")))
-	if !codePattern.MatchString(code) {
+	if !validCode(code) {
 		h.redirectError(c, http.StatusNotFound, "This affiliate link does not exist.")
 		return
 	}
 	ctx := c.Request.Context()
-	aff, err := h.store.AffiliateByLinkCode(ctx, code)
+	aff, err := h.affiliateByLink(ctx, code)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
 			h.redirectError(c, http.StatusNotFound, "This affiliate link does not exist.")
@@ -66,7 +66,7 @@ func (h *Handler) handleRedirect(c *gin.Context) {
 		if ref, err := parseWebURL(c.Request.Referer()); err == nil {
 			referrer = ref.String()
 		}
-		click, err := h.record(c, tenant, aff, capString(dest.String(), 2048), referrer, "", ua)
+		click, err := h.record(c, tenant, aff, capString(dest.String(), 2048), q, referrer, "", ua)
 		if err != nil {
 			// Never strand the visitor: send them on without attribution.
 			h.log.ErrorContext(ctx, "recording a redirect click", "err", err)
