@@ -120,7 +120,7 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange)
 
 	rows, err = s.db.QueryContext(ctx, `SELECT day, sum(conversions) FILTER (WHERE status <> 'test'),
 			sum(conversions) FILTER (WHERE status = 'test')
-		FROM conversion_days WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
+		FROM tenant_conversion_days WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
 	if err != nil {
 		return o, fmt.Errorf("reading conversion rollup: %w", err)
 	}
@@ -146,7 +146,7 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange)
 		return o, fmt.Errorf("reading conversion rollup: %w", err)
 	}
 
-	rows, err = s.db.QueryContext(ctx, `SELECT currency, `+moneyCase+` FROM conversion_days
+	rows, err = s.db.QueryContext(ctx, `SELECT currency, `+moneyCase+` FROM tenant_conversion_days
 		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'
 		GROUP BY currency HAVING sum(conversions) > 0 ORDER BY currency`, tenantID, from, to)
 	if err != nil {

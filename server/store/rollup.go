@@ -14,7 +14,8 @@ import (
 //     InsertClicks in the transaction of the clicks (rollupCTEs below),
 //     one row per shard (batch writer) that readers sum, with the
 //     visitor-days tables that decide uniques;
-//   - conversion_days: kept by a trigger on conversions (migration 0003),
+//   - conversion_days and tenant_conversion_days: kept by statement
+//     triggers on conversions (migrations 0005, 0006),
 //     so every writer of conversions keeps it right without knowing of it;
 //   - link_days: kept by a statement trigger on customer_links.
 //
@@ -165,7 +166,7 @@ func (s *Store) RebuildRollups(ctx context.Context, tenantID, tz string) error {
 			return fmt.Errorf("locking rollups: %w", err)
 		}
 		for _, table := range []string{"click_days", "affiliate_click_days", "click_visitor_days", "affiliate_visitor_days",
-			"conversion_days", "link_days"} {
+			"conversion_days", "tenant_conversion_days", "link_days"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1`, tenantID); err != nil {
 				return fmt.Errorf("clearing %s: %w", table, err)
 			}
@@ -188,6 +189,9 @@ func (s *Store) RebuildRollups(ctx context.Context, tenantID, tz string) error {
 			{"rebuilding conversion rollup", `INSERT INTO conversion_days (tenant_id, day, affiliate_id, currency, status, conversions, amount, commission)
 				SELECT $1, (created_at AT TIME ZONE $2)::date, affiliate_id, currency, status, count(*), sum(amount), sum(commission)
 				FROM conversions WHERE tenant_id = $1 GROUP BY 2, 3, 4, 5`},
+			{"rebuilding tenant conversion rollup", `INSERT INTO tenant_conversion_days (tenant_id, day, currency, status, conversions, amount, commission)
+				SELECT $1, (created_at AT TIME ZONE $2)::date, currency, status, count(*), sum(amount), sum(commission)
+				FROM conversions WHERE tenant_id = $1 GROUP BY 2, 3, 4`},
 			{"rebuilding link rollup", `INSERT INTO link_days (tenant_id, day, links)
 				SELECT $1, (created_at AT TIME ZONE $2)::date, count(*) FROM customer_links WHERE tenant_id = $1 GROUP BY 2`},
 			{"recording rollup timezone", `INSERT INTO rollup_timezones (tenant_id, timezone) VALUES ($1, $2)
