@@ -40,7 +40,7 @@ fi
 
 step "build"
 go build -o "$OUT/tracklane" ./server
-for cmd in clickbench syncbench datagen report; do
+for cmd in clickbench syncbench datagen dashbench report; do
   go build -o "$OUT/$cmd" "./bench/$cmd"
 done
 {
@@ -64,6 +64,11 @@ go test -run '^$' -bench . -benchmem -benchtime=1s -count=1 \
 
 step "dashboard dataset: datagen ${DG_ARGS[*]}"
 "$OUT/datagen" "${DG_ARGS[@]}" -out "$OUT/datagen.json" > /dev/null
+
+step "dashboard pages on that dataset"
+DG_DB=${DG_ARGS[1]}
+"$OUT/dashbench" -bin "$OUT/tracklane" -database-url "postgres://postgres@127.0.0.1:5432/${DG_DB}?sslmode=disable" \
+  -n 20 -out "$OUT/dash.json" 2>/dev/null | sed -n '1,/^times in ms/p' > "$OUT/dash.txt"
 
 step "report"
 "$OUT/report" -dir "$OUT" -o bench/RESULTS.md
