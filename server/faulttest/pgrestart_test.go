@@ -99,6 +99,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		ackLinks   = map[linkKey]bool{}
 		tried      atomic.Int64
 		failed     atomic.Int64
+		errored    atomic.Int64 // answers that are neither 200 nor the 503 of an outage
 		seq        atomic.Int64
 		stopLoad   = make(chan struct{})
 		loadDone   sync.WaitGroup
@@ -121,6 +122,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			status, body := post("/tracking/click/v1", fmt.Sprintf(`{"tenantId":%q,"aff":%q,"url":"https://shop.example/?aff=partner"}`, m.TenantID, m.Aff.Code), ua)
 			if status != http.StatusOK {
 				failed.Add(1)
+				if status != http.StatusServiceUnavailable && status != 0 {
+					errored.Add(1)
+				}
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
@@ -142,6 +146,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			status, _ = post("/tracking/external-cid/v1", fmt.Sprintf(`{"tenantId":%q,"cid":%q,"externalCid":%q}`, m.TenantID, c.CID, email), ua)
 			if status != http.StatusOK {
 				failed.Add(1)
+				if status != http.StatusServiceUnavailable && status != 0 {
+					errored.Add(1)
+				}
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
@@ -312,6 +319,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	mu.Lock()
 	nClicks, nLinks := len(ackClicks), len(ackLinks)
 	mu.Unlock()
+	if n := errored.Load(); n > 0 {
+		t.Errorf("%d tracker answers during the outage were neither 200 nor 503 (retry later)", n)
+	}
 	t.Logf("figures: outages 2 (stop/start, restart -m fast), /healthz recovered in %s and %s, requests tried %d, failed (no 200) %d, clicks acknowledged %d, click rows %d (committed but not acknowledged %d), links acknowledged %d, link rows %d, lost clicks %d, lost links %d, doubled links %d; Stripe requests %d, events applied %d/%d, conversions %d/%d, lost %d, doubled %d; last check %+v",
 		recovery1.Round(time.Millisecond), recovery2.Round(time.Millisecond), tried.Load(), failed.Load(), nClicks, len(clickRows)-1, len(clickRows)-1-nClicks,
 		nLinks, len(linkRows), lostClicks, lostLinks, doubledLinks, fs.CallCount(), l.Events, len(ids), l.Conversions, wantConversions, lost, doubled, final)

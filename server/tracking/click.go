@@ -35,7 +35,7 @@ type clickResponse struct {
 func (h *Handler) handleClick(c *gin.Context) {
 	var req clickRequest
 	if err := jsonbody.Decode(c.Writer, c.Request, maxBody, &req); err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	ua := capString(c.Request.UserAgent(), 512)
@@ -45,13 +45,13 @@ func (h *Handler) handleClick(c *gin.Context) {
 	}
 	in, err := h.parseClick(req)
 	if err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	tenant, err := h.tenant(ctx, in.tenantID)
 	if err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	if !hostAllowed(tenant.AllowedHosts, in.landing) {
@@ -60,12 +60,12 @@ func (h *Handler) handleClick(c *gin.Context) {
 	}
 	aff, err := h.affiliate(ctx, tenant.ID, in.code)
 	if err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	click, err := h.record(c, tenant, aff, in.landing.String(), in.landing.Query(), in.referrer, in.cid, ua)
 	if err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, clickResponse{CID: click.ID, ExpiredAt: expiry(click, tenant)})

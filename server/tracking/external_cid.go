@@ -28,7 +28,7 @@ func NormalizeExternalCID(s string) string { return strings.ToLower(strings.Trim
 func (h *Handler) handleExternalCID(c *gin.Context) {
 	var req externalCIDRequest
 	if err := jsonbody.Decode(c.Writer, c.Request, maxBody, &req); err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	tenantID := strings.TrimSpace(req.TenantID)
@@ -52,7 +52,7 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if _, err := h.tenant(ctx, tenantID); err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	if !cidPattern.MatchString(req.CID) {
@@ -60,7 +60,7 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		return
 	}
 	if _, err := h.store.CreateLink(ctx, tenantID, req.CID, capString(email, 320), strings.TrimSpace(req.RevenueOriginID)); err != nil {
-		respond.Error(c, h.log, err)
+		h.fail(c, err)
 		return
 	}
 	if h.notifier != nil {

@@ -222,3 +222,16 @@ func (c *ttlCache[V]) put(k string, v V) {
 	c.m[k] = ttlEntry[V]{v: v, exp: time.Now().Add(c.ttl)}
 	c.mu.Unlock()
 }
+
+// fail answers an error of a tracker endpoint. An internal failure (the
+// database unreachable, say) is a 503: nothing was recorded, and the
+// caller may simply try again.
+func (h *Handler) fail(c *gin.Context, err error) {
+	if apperr.CodeOf(err) == apperr.Internal {
+		h.log.ErrorContext(c.Request.Context(), "tracker request failed", "path", c.FullPath(), "err", err)
+		c.Header("Retry-After", "1")
+		respond.Errorf(c, apperr.Unavailable, "temporarily unavailable; nothing was recorded, please retry")
+		return
+	}
+	respond.Error(c, h.log, err)
+}
