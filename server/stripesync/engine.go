@@ -174,6 +174,7 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 	}
 	applied := 0
 	apply := func(page []rawEvent, next store.CursorUpdate) error {
+		in.notePage(page)
 		events := make([]store.StripeEvent, 0, len(page))
 		for _, ev := range page {
 			se, err := in.interpret(ctx, ev)

@@ -20,8 +20,9 @@ type interpreter struct {
 	store  Store
 	conn   store.StripeConnection
 
-	emails   map[string]string           // customer → email, per check
-	invoices map[string][]invoiceSummary // customer → recent invoices, per check
+	emails       map[string]string           // customer → email, per check
+	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
+	pageInvoices map[string][]invoiceSummary // customer → invoices paid in the page being applied
 }
 
 func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.StripeEvent, error) {
@@ -136,21 +137,43 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
 	}
-	invs, ok := in.invoices[string(ch.Customer)]
-	if !ok && in.client == nil {
-		return "", false, errNoClient(in.conn.Livemode)
+	// The page being applied often holds the invoice itself (a charge and
+	// its invoice.paid share a second): no call needed then.
+	if id := matchInvoice(in.pageInvoices[string(ch.Customer)], ch); id != "" {
+		return id, false, nil
 	}
-	if !ok {
-		const day = 24 * 60 * 60
-		invs, err = in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), ch.Created-2*day, ch.Created+2*day)
+	const day = 24 * 60 * 60
+	from, to := ch.Created-2*day, ch.Created+2*day
+	listed, ok := in.invoices[string(ch.Customer)]
+	if !ok || from < listed.from || to > listed.to {
+		if in.client == nil {
+			return "", false, errNoClient(in.conn.Livemode)
+		}
+		invs, err := in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), from, to)
 		if err != nil {
 			return "", false, err
 		}
 		if in.invoices == nil {
-			in.invoices = map[string][]invoiceSummary{}
+			in.invoices = map[string]invoiceWindow{}
 		}
-		in.invoices[string(ch.Customer)] = invs
+		listed = invoiceWindow{from: from, to: to, invoices: invs}
+		in.invoices[string(ch.Customer)] = listed
 	}
+	if id := matchInvoice(listed.invoices, ch); id != "" {
+		return id, false, nil
+	}
+	return "", !ch.looksInvoiced(), nil
+}
+
+// invoiceWindow is a customer's invoices listed for a span of time.
+type invoiceWindow struct {
+	from, to int64
+	invoices []invoiceSummary
+}
+
+// matchInvoice picks the paid invoice of the charge's amount closest in
+// time to the charge, or "".
+func matchInvoice(invs []invoiceSummary, ch chargeObject) string {
 	best, bestGap := "", int64(-1)
 	for _, inv := range invs {
 		if inv.Status != "paid" || inv.AmountPaid != ch.Amount {
@@ -160,14 +183,31 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 		if gap < 0 {
 			gap = -gap
 		}
+		if gap > 2*24*60*60 {
+			continue
+		}
 		if bestGap < 0 || gap < bestGap {
 			best, bestGap = inv.ID, gap
 		}
 	}
-	if best != "" {
-		return best, false, nil
+	return best
+}
+
+// notePage remembers the paid invoices of a page of events by customer, so
+// charges of the same page can be matched to them without a Stripe call.
+func (in *interpreter) notePage(page []rawEvent) {
+	in.pageInvoices = map[string][]invoiceSummary{}
+	for _, ev := range page {
+		if ev.Type != "invoice.paid" {
+			continue
+		}
+		var inv invoiceObject
+		if json.Unmarshal(ev.Object, &inv) != nil || inv.Customer == "" {
+			continue
+		}
+		in.pageInvoices[string(inv.Customer)] = append(in.pageInvoices[string(inv.Customer)],
+			invoiceSummary{ID: inv.ID, AmountPaid: inv.AmountPaid, Created: inv.paidAt(), Status: "paid"})
 	}
-	return "", !ch.looksInvoiced(), nil
 }
 
 func lowerCurrency(c string) string { return strings.ToLower(c) }

@@ -438,6 +438,17 @@ func TestNewShapeEvents(t *testing.T) {
 	if len(w.stripe.Unexpected()) != 0 {
 		t.Errorf("unexpected calls: %+v", w.stripe.Unexpected())
 	}
+	// Hal's charge is matched to the invoice paid in the same page; only
+	// Ivy's invoice-less charge needs Stripe to confirm it has no invoice.
+	lists := 0
+	for _, c := range w.stripe.Calls() {
+		if c.Path == "/v1/invoices" {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Errorf("%d invoice list calls, want 1", lists)
+	}
 }
 
 func TestEventsInAnyOrder(t *testing.T) {
