@@ -23,15 +23,18 @@ type interpreter struct {
 	emails       map[string]string           // customer → email, per check
 	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
 	pageInvoices map[string][]invoiceSummary // customer → invoices paid in the page being applied
+	pageParsed   map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
 }
 
 func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.StripeEvent, error) {
 	se := store.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
 	switch ev.Type {
 	case "invoice.paid":
-		var inv invoiceObject
-		if err := json.Unmarshal(ev.Object, &inv); err != nil {
-			return se, nil // unreadable payload: recorded, nothing to apply
+		inv, ok := in.pageParsed[ev.ID]
+		if !ok {
+			if err := json.Unmarshal(ev.Object, &inv); err != nil {
+				return se, nil // unreadable payload: recorded, nothing to apply
+			}
 		}
 		p := &store.PaymentFact{
 			SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
@@ -197,12 +200,17 @@ func matchInvoice(invs []invoiceSummary, ch chargeObject) string {
 // charges of the same page can be matched to them without a Stripe call.
 func (in *interpreter) notePage(page []rawEvent) {
 	in.pageInvoices = map[string][]invoiceSummary{}
+	in.pageParsed = map[string]invoiceObject{}
 	for _, ev := range page {
 		if ev.Type != "invoice.paid" {
 			continue
 		}
 		var inv invoiceObject
-		if json.Unmarshal(ev.Object, &inv) != nil || inv.Customer == "" {
+		if json.Unmarshal(ev.Object, &inv) != nil {
+			continue
+		}
+		in.pageParsed[ev.ID] = inv
+		if inv.Customer == "" {
 			continue
 		}
 		in.pageInvoices[string(inv.Customer)] = append(in.pageInvoices[string(inv.Customer)],

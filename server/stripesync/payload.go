@@ -144,19 +144,20 @@ func (in invoiceObject) email() string {
 // chargeObject is a charge in any API version. hasInvoice tells whether the
 // version names the charge's invoice at all (newer ones do not).
 type chargeObject struct {
-	ID             string  `json:"id"`
-	Customer       ref     `json:"customer"`
-	Amount         int64   `json:"amount"`
-	AmountCaptured *int64  `json:"amount_captured"`
-	AmountRefunded int64   `json:"amount_refunded"`
-	Currency       string  `json:"currency"`
-	Created        int64   `json:"created"`
-	Invoice        ref     `json:"invoice"`
-	PaymentIntent  ref     `json:"payment_intent"`
-	ReceiptEmail   *string `json:"receipt_email"`
-	Description    *string `json:"description"`
-	Paid           *bool   `json:"paid"`
-	Status         string  `json:"status"`
+	ID             string          `json:"id"`
+	Customer       ref             `json:"customer"`
+	Amount         int64           `json:"amount"`
+	AmountCaptured *int64          `json:"amount_captured"`
+	AmountRefunded int64           `json:"amount_refunded"`
+	Currency       string          `json:"currency"`
+	Created        int64           `json:"created"`
+	Invoice        ref             `json:"-"`
+	RawInvoice     json.RawMessage `json:"invoice"` // nil when the key is absent
+	PaymentIntent  ref             `json:"payment_intent"`
+	ReceiptEmail   *string         `json:"receipt_email"`
+	Description    *string         `json:"description"`
+	Paid           *bool           `json:"paid"`
+	Status         string          `json:"status"`
 	BillingDetails *struct {
 		Email *string `json:"email"`
 	} `json:"billing_details"`
@@ -169,9 +170,13 @@ func parseCharge(raw json.RawMessage) (chargeObject, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return c, err
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err == nil {
-		_, c.hasInvoice = keys["invoice"]
+	// A raw field tells an absent key (newer API versions) from null (an
+	// invoice-less charge), in the same single pass over the payload.
+	c.hasInvoice = c.RawInvoice != nil
+	if c.hasInvoice {
+		if err := c.Invoice.UnmarshalJSON(c.RawInvoice); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }
