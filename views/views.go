@@ -93,14 +93,6 @@ func fmtTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2 Jan 2006, 15:04")
 }
 
-// fmtTimePtr renders an optional time, or a dash.
-func fmtTimePtr(t *time.Time, loc *time.Location) string {
-	if t == nil {
-		return "—"
-	}
-	return fmtTime(*t, loc)
-}
-
 // ago renders how long before now t was ("3 min ago", "in 12 min").
 func ago(t, now time.Time) string {
 	d := now.Sub(t)

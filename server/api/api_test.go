@@ -184,7 +184,7 @@ func TestAffiliateCreateAndList(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, data = a.Do(t, "GET", "/api/v1/affiliates", nil, auth)
-	if l := apptest.Decode[listAnswer](t, data); len(l.Data) != 2 {
+	if l := apptest.Decode[listAnswer](t, data); status != 200 || len(l.Data) != 2 {
 		t.Errorf("another tenant's affiliate is listed: %s", data)
 	}
 }

@@ -235,7 +235,8 @@ func ScreenshotOnFailure(t testing.TB, ctx context.Context) {
 			dir = filepath.Join(root, "artifacts")
 		}
 		path := filepath.Join(dir, unsafeName.ReplaceAllString(t.Name(), "_")+".png")
-		if err := os.MkdirAll(dir, 0o755); err == nil {
+		err = os.MkdirAll(dir, 0o755)
+		if err == nil {
 			err = os.WriteFile(path, png, 0o644)
 		}
 		if err != nil {

@@ -182,19 +182,6 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
-// Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Output returns what the process wrote so far.
-func (p *Process) Output() string { return p.out.String() }
-
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s
