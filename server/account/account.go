@@ -112,6 +112,10 @@ func (s Service) CreateRevenueOrigin(ctx context.Context, tenantID, name string)
 	return s.Store.CreateRevenueOrigin(ctx, tenantID, ident.UUID(), name)
 }
 
+// Link is an affiliate's shareable link: the redirect /r/<code> on the
+// public URL.
+func Link(publicURL, code string) string { return publicURL + "/r/" + code }
+
 // AffiliateInput is an affiliate as entered; empty Code → generated.
 type AffiliateInput struct {
 	Name, Email, Code, LandingURL string
@@ -160,7 +164,7 @@ func affiliateFromInput(in AffiliateInput) (store.Affiliate, error) {
 		return store.Affiliate{}, err
 	}
 	code := strings.ToLower(strings.TrimSpace(in.Code))
-	if code != "" && !codePattern.MatchString(code) {
+	if code != "" && !ident.ValidCode(code) {
 		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
 	}
 	landing, err := OptionalURL(in.LandingURL, "landing_url")
@@ -174,8 +178,6 @@ func affiliateFromInput(in AffiliateInput) (store.Affiliate, error) {
 	}
 	return store.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
 }
-
-var codePattern = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
 
 // SettingsInput is a partial settings change: nil fields stay as they are.
 type SettingsInput struct {

@@ -26,7 +26,7 @@ type affiliateJSON struct {
 func (h *Handler) affiliateJSON(a store.Affiliate) affiliateJSON {
 	return affiliateJSON{
 		ID: a.ID, Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL,
-		Link: h.publicURL + "/r/" + a.Code, CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
+		Link: account.Link(h.publicURL, a.Code), CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
 	}
 }
 

@@ -65,7 +65,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
 	}
-	var cmd func(context.Context, account.Service, []string) (any, error)
+	var cmd func(context.Context, provisioner, []string) (any, error)
 	switch args[0] + " " + args[1] {
 	case "tenant create":
 		cmd = tenantCreate
@@ -92,7 +92,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	defer st.Close()
-	out, err := cmd(ctx, account.Service{Store: st}, args[2:])
+	out, err := cmd(ctx, provisioner{Service: account.Service{Store: st}, publicURL: cfg.PublicURL}, args[2:])
 	if err != nil {
 		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(env.Stderr, usage)
@@ -100,9 +100,6 @@ func Run(ctx context.Context, args []string, env Env) int {
 		}
 		fmt.Fprintf(env.Stderr, "error: %s\n", errorText(err))
 		return 1
-	}
-	if withLink, ok := out.(interface{ setLink(string) }); ok {
-		withLink.setLink(cfg.PublicURL)
 	}
 	enc := json.NewEncoder(env.Stdout)
 	if err := enc.Encode(out); err != nil {

@@ -13,6 +13,12 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 )
 
+// provisioner is what a provisioning command works with.
+type provisioner struct {
+	account.Service
+	publicURL string
+}
+
 type tenantCreated struct {
 	TenantID        string `json:"tenant_id"`
 	PersonalToken   string `json:"personal_token"`
@@ -20,7 +26,7 @@ type tenantCreated struct {
 	Email           string `json:"email"`
 }
 
-func tenantCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+func tenantCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
 	fs := newFlags("tenant create")
 	name := fs.String("name", "", "")
 	email := fs.String("email", "", "")
@@ -42,9 +48,7 @@ type affiliateCreated struct {
 	Link        string `json:"link"`
 }
 
-func (a *affiliateCreated) setLink(publicURL string) { a.Link = publicURL + "/r/" + a.Code }
-
-func affiliateCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+func affiliateCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
 	fs := newFlags("affiliate create")
 	tenant := fs.String("tenant", "", "")
 	name := fs.String("name", "", "")
@@ -61,14 +65,14 @@ func affiliateCreate(ctx context.Context, svc account.Service, args []string) (a
 	if err != nil {
 		return nil, err
 	}
-	return &affiliateCreated{AffiliateID: a.ID, Code: a.Code}, nil
+	return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code)}, nil
 }
 
 type tokenCreated struct {
 	PersonalToken string `json:"personal_token"`
 }
 
-func tokenCreate(ctx context.Context, svc account.Service, args []string) (any, error) {
+func tokenCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
 	fs := newFlags("token create")
 	tenant := fs.String("tenant", "", "")
 	name := fs.String("name", "", "")
@@ -118,7 +122,7 @@ func Settings(t store.Tenant) SettingsJSON {
 	return s
 }
 
-func tenantUpdate(ctx context.Context, svc account.Service, args []string) (any, error) {
+func tenantUpdate(ctx context.Context, svc provisioner, args []string) (any, error) {
 	fs := newFlags("tenant update")
 	tenant := fs.String("tenant", "", "")
 	var in account.SettingsInput

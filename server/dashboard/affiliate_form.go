@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/views"
 )
@@ -61,7 +62,7 @@ func (h *Handler) affiliatePage(c *gin.Context, t store.Tenant, id string, f vie
 // affiliateEditPage adds the link and the last 30 days' activity.
 func (h *Handler) affiliateEditPage(c *gin.Context, t store.Tenant, a store.Affiliate, f views.AffiliateForm) (views.AffiliateFormPage, error) {
 	page := h.affiliatePage(c, t, a.ID, f)
-	page.Link = h.deps.Config.PublicURL + "/r/" + a.Code
+	page.Link = account.Link(h.deps.Config.PublicURL, a.Code)
 	page.Form.Code = f.Code
 	p, err := readPeriod(url.Values{}, t.Timezone, h.now(), "30d")
 	if err != nil {

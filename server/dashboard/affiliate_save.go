@@ -75,7 +75,7 @@ func (h *Handler) handleAffiliateUpdate(c *gin.Context) {
 		h.fail(c, perr)
 		return
 	}
-	page.Link = h.deps.Config.PublicURL + "/r/" + a.Code // the saved code, not the refused one
+	page.Link = account.Link(h.deps.Config.PublicURL, a.Code) // the saved code, not the refused one
 	page.Chrome.Error = msg
 	h.render(c, status, views.AffiliateEdit(page))
 }

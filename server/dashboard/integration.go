@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/views"
@@ -46,7 +47,7 @@ func (h *Handler) handleIntegration(c *gin.Context) {
 	}
 	if page.HasAffiliate {
 		code := page.Affiliate.Code
-		page.LinkURL = h.deps.Config.PublicURL + "/r/" + code
+		page.LinkURL = account.Link(h.deps.Config.PublicURL, code)
 		if t.Website != "" {
 			page.SiteURL = withQuery(t.Website, "aff", code)
 		}

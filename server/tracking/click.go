@@ -116,7 +116,7 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if in.code == "" {
 		return in, apperr.Errorf(apperr.Invalid, "aff (the affiliate code) is required")
 	}
-	if !validCode(in.code) {
+	if !ident.ValidCode(in.code) {
 		return in, apperr.Errorf(apperr.NotFound, "unknown affiliate %q", capString(in.code, 40))
 	}
 	landing, err := parseWebURL(req.URL)
@@ -127,7 +127,7 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if ref, err := parseWebURL(req.Referrer); err == nil {
 		in.referrer = ref.String()
 	} // a referrer that is not a URL is dropped, not an error: browsers send odd ones
-	if validCID(req.CID) {
+	if ident.ValidClickID(req.CID) {
 		in.cid = req.CID
 	}
 	return in, nil

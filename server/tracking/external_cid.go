@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
 )
@@ -55,7 +56,7 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if !cidPattern.MatchString(req.CID) {
+	if !ident.ValidClickID(req.CID) {
 		respond.Errorf(c, apperr.NotFound, "no click %q for this tenant", capString(req.CID, 64))
 		return
 	}

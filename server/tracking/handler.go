@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
 
@@ -153,37 +152,6 @@ func (h *Handler) affiliateByLink(ctx context.Context, code string) (store.Affil
 	}
 	h.links.put(code, a)
 	return a, nil
-}
-
-// codePattern is the shape of an affiliate code (case-folded) and cidPattern
-// of a click id; validCode and validCID check them without a regexp.
-var (
-	codePattern = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
-	cidPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
-
-func validCode(s string) bool {
-	if len(s) < 2 || len(s) > 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validCID(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(isWordByte(c) || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // ttlCache is a small map whose entries expire; it keeps the click path off

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 )
 
 // handleRedirect serves an affiliate link /r/<code>: it records the click
@@ -17,7 +18,7 @@ import (
 // are passed on. Bots and HEAD requests are redirected without a click.
 func (h *Handler) handleRedirect(c *gin.Context) {
 	code := strings.ToLower(strings.TrimSpace(c.Param("code")))
-	if !validCode(code) {
+	if !ident.ValidCode(code) {
 		h.redirectError(c, http.StatusNotFound, "This affiliate link does not exist.")
 		return
 	}

@@ -82,14 +82,3 @@ func TestVisitorHashIsStable(t *testing.T) {
 		t.Fatalf("hash of %d bytes", len(a))
 	}
 }
-
-func TestValidCodeAndCID(t *testing.T) {
-	for _, s := range []string{"", "a", "ab", "a-b", "AB", "ab_", "x" + string(make([]byte, 40)), "abcdefghijabcdefghijabcdefghijabcdefghij", "abcdefghijabcdefghijabcdefghijabcdefghijk", "é1"} {
-		if validCode(s) != codePattern.MatchString(s) {
-			t.Errorf("validCode(%q) = %v", s, validCode(s))
-		}
-		if validCID(s) != cidPattern.MatchString(s) {
-			t.Errorf("validCID(%q) = %v", s, validCID(s))
-		}
-	}
-}
