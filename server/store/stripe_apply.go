@@ -169,107 +169,72 @@ func (s *Store) CustomerAttributed(ctx context.Context, accountID string, livemo
 // means every waiting payment of the tenant. It returns how many
 // conversions were created.
 func (s *Store) AttributeWaiting(ctx context.Context, tenantID, email string) (int, error) {
-	type key struct {
-		account  string
-		livemode bool
-	}
-	bySource := map[key][]string{}
-	rows, err := s.db.QueryContext(ctx, `SELECT p.account_id, p.livemode, p.source_id FROM stripe_payments p
-		JOIN tenants t ON t.id = p.tenant_id
+	created, _, err := s.evaluateListed(ctx, "email linked to a click", `SELECT p.tenant_id, p.account_id, p.livemode, p.source_id
+		FROM stripe_payments p JOIN tenants t ON t.id = p.tenant_id
 		WHERE p.tenant_id = $1 AND NOT p.converted AND p.email <> '' AND ($2 = '' OR p.email = $2)
 		AND EXISTS (SELECT 1 FROM customer_links l WHERE l.tenant_id = p.tenant_id AND l.external_cid = p.email
 			AND l.click_created_at < p.paid_at + interval '1 second' AND l.click_created_at >= p.paid_at - t.attribution_days * interval '1 day')
 		ORDER BY p.paid_at`, tenantID, email)
-	if err != nil {
-		return 0, fmt.Errorf("finding waiting payments: %w", err)
-	}
-	for rows.Next() {
-		var k key
-		var src string
-		if err := rows.Scan(&k.account, &k.livemode, &src); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("scanning waiting payment: %w", err)
-		}
-		bySource[k] = append(bySource[k], src)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("finding waiting payments: %w", err)
-	}
-	created := 0
-	for k, sources := range bySource {
-		err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-			a, err := s.newApplier(ctx, tx, tenantID, k.account, k.livemode)
-			if err != nil {
-				return err
-			}
-			causes := map[string]string{}
-			for _, src := range sources {
-				causes[src] = ""
-			}
-			if err := a.evaluate(causes, "email linked to a click"); err != nil {
-				return err
-			}
-			created += a.created
-			return nil
-		})
-		if err != nil {
-			return created, err
-		}
-	}
-	return created, nil
+	return created, err
 }
 
 // ApproveDue re-evaluates pending conversions whose hold period has ended,
 // which approves them (with a history entry). It returns how many changed.
 func (s *Store) ApproveDue(ctx context.Context) (int, error) {
-	type key struct {
+	_, updated, err := s.evaluateListed(ctx, "", `SELECT c.tenant_id, c.stripe_account, c.livemode, c.source_id
+		FROM conversions c JOIN tenants t ON t.id = c.tenant_id
+		WHERE c.status = 'pending' AND c.created_at + t.hold_days * interval '1 day' <= $1
+		ORDER BY c.created_at LIMIT 5000`, s.Now())
+	return updated, err
+}
+
+// evaluateListed re-evaluates the payments a query lists as (tenant,
+// account, livemode, source) rows, one transaction per connection, and
+// returns how many conversions were created and updated.
+func (s *Store) evaluateListed(ctx context.Context, why, query string, args ...any) (created, updated int, err error) {
+	type conn struct {
 		tenant, account string
 		livemode        bool
 	}
-	bySource := map[key][]string{}
-	rows, err := s.db.QueryContext(ctx, `SELECT c.tenant_id, c.stripe_account, c.livemode, c.source_id FROM conversions c
-		JOIN tenants t ON t.id = c.tenant_id
-		WHERE c.status = 'pending' AND c.created_at + t.hold_days * interval '1 day' <= $1
-		ORDER BY c.created_at LIMIT 5000`, s.Now())
+	sources := map[conn][]string{}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return 0, fmt.Errorf("finding due conversions: %w", err)
+		return 0, 0, fmt.Errorf("listing payments to evaluate: %w", err)
 	}
 	for rows.Next() {
-		var k key
+		var k conn
 		var src string
 		if err := rows.Scan(&k.tenant, &k.account, &k.livemode, &src); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("scanning due conversion: %w", err)
+			return 0, 0, fmt.Errorf("listing payments to evaluate: %w", err)
 		}
-		bySource[k] = append(bySource[k], src)
+		sources[k] = append(sources[k], src)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return 0, 0, fmt.Errorf("listing payments to evaluate: %w", err)
 	}
-	changed := 0
-	for k, sources := range bySource {
+	for k, list := range sources {
+		var a *applier
 		err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-			a, err := s.newApplier(ctx, tx, k.tenant, k.account, k.livemode)
+			var err error
+			a, err = s.newApplier(ctx, tx, k.tenant, k.account, k.livemode)
 			if err != nil {
 				return err
 			}
-			causes := map[string]string{}
-			for _, src := range sources {
+			causes := make(map[string]string, len(list))
+			for _, src := range list {
 				causes[src] = ""
 			}
-			if err := a.evaluate(causes, ""); err != nil {
-				return err
-			}
-			changed += a.updated
-			return nil
+			return a.evaluate(causes, why)
 		})
 		if err != nil {
-			return changed, err
+			return created, updated, err
 		}
+		// Counted once committed: a retried attempt starts a fresh applier.
+		created, updated = created+a.created, updated+a.updated
 	}
-	return changed, nil
+	return created, updated, nil
 }
 
 // SetConversionManualStatus records the merchant's decision ("approved",
