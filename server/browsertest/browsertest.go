@@ -160,18 +160,23 @@ func Cookie(t testing.TB, ctx context.Context, url, name string) *network.Cookie
 // repository (the folder holding go.mod above the working directory).
 func ArtifactsDir(t testing.TB) string {
 	t.Helper()
+	dir, err := artifactsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func artifactsDir() (string, error) {
 	dir := os.Getenv("ARTIFACTS_DIR")
 	if dir == "" {
 		root, err := repoRoot()
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		dir = filepath.Join(root, "artifacts")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 func repoRoot() (string, error) {
@@ -198,16 +203,9 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // test when the screenshot cannot be taken or saved.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	path, err := saveScreenshot(ctx, name)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if !strings.HasSuffix(name, ".png") {
-		name += ".png"
-	}
-	path := filepath.Join(ArtifactsDir(t), unsafeName.ReplaceAllString(name, "_"))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
 	}
 	return path
 }
@@ -220,31 +218,29 @@ func ScreenshotOnFailure(t testing.TB, ctx context.Context) {
 		if !t.Failed() || ctx.Err() != nil {
 			return
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Logf("screenshot on failure: %v", err)
-			return
-		}
-		dir := os.Getenv("ARTIFACTS_DIR")
-		if dir == "" {
-			root, err := repoRoot()
-			if err != nil {
-				t.Log(err)
-				return
-			}
-			dir = filepath.Join(root, "artifacts")
-		}
-		path := filepath.Join(dir, unsafeName.ReplaceAllString(t.Name(), "_")+".png")
-		err = os.MkdirAll(dir, 0o755)
-		if err == nil {
-			err = os.WriteFile(path, png, 0o644)
-		}
+		path, err := saveScreenshot(ctx, t.Name())
 		if err != nil {
 			t.Logf("screenshot on failure: %v", err)
 			return
 		}
 		t.Logf("screenshot of the failure: %s", path)
 	})
+}
+
+func saveScreenshot(ctx context.Context, name string) (string, error) {
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return "", err
+	}
+	dir, err := artifactsDir()
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasSuffix(name, ".png") {
+		name += ".png"
+	}
+	path := filepath.Join(dir, unsafeName.ReplaceAllString(name, "_"))
+	return path, os.WriteFile(path, png, 0o644)
 }
 
 // ConsoleLog collects what the pages of a browser write to the console, and
