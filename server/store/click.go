@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -39,75 +40,114 @@ type Click struct {
 const RepeatWindow = time.Hour
 
 // clickArgs are the parameters $1–$15 of the click statements: one array
-// per column, in the order of clickInputCTE.
+// per column, in the order of visitCTEs, in PostgreSQL's binary format
+// (pgarray.go).
 func clickArgs(clicks []Click) []any {
-	n := len(clicks)
-	var (
-		ids, tenants, affs, created, landing, ref = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		src, med, camp, term, content, ua, device = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		cookies                                   = make([]string, n)
-		visitors                                  = make(pq.ByteaArray, n)
-	)
-	for i, c := range clicks {
-		ids[i], tenants[i], affs[i] = c.ID, c.TenantID, c.AffiliateID
-		created[i] = c.CreatedAt.UTC().Format(time.RFC3339Nano)
-		landing[i], ref[i] = c.LandingURL, c.Referrer
-		src[i], med[i], camp[i], term[i], content[i] = c.UTMSource, c.UTMMedium, c.UTMCampaign, c.UTMTerm, c.UTMContent
-		ua[i], device[i], visitors[i], cookies[i] = c.UserAgent, c.Device, c.VisitorHash, c.CookieCID
+	text := func(field func(*Click) string) []byte { return textArray(clicks, field) }
+	return []any{
+		text(func(c *Click) string { return c.ID }),
+		text(func(c *Click) string { return c.TenantID }),
+		text(func(c *Click) string { return c.AffiliateID }),
+		timestamptzArray(clicks, func(c *Click) time.Time { return c.CreatedAt }),
+		text(func(c *Click) string { return c.LandingURL }),
+		text(func(c *Click) string { return c.Referrer }),
+		text(func(c *Click) string { return c.UTMSource }),
+		text(func(c *Click) string { return c.UTMMedium }),
+		text(func(c *Click) string { return c.UTMCampaign }),
+		text(func(c *Click) string { return c.UTMTerm }),
+		text(func(c *Click) string { return c.UTMContent }),
+		text(func(c *Click) string { return c.UserAgent }),
+		text(func(c *Click) string { return c.Device }),
+		byteaArray(clicks, func(c *Click) []byte { return c.VisitorHash }),
+		text(func(c *Click) string { return c.CookieCID }),
 	}
-	return []any{pq.Array(ids), pq.Array(tenants), pq.Array(affs), pq.Array(created), pq.Array(landing), pq.Array(ref),
-		pq.Array(src), pq.Array(med), pq.Array(camp), pq.Array(term), pq.Array(content), pq.Array(ua), pq.Array(device),
-		visitors, pq.Array(cookies)}
 }
 
-// clickInputCTE is the batch as rows, numbered in input order.
-const clickInputCTE = `input AS (
+// visitCTEs are the batch as rows numbered in input order ("input"), each
+// with its tenant-local day ("visit": day, day_start, day_end). The
+// timezone is looked up once per tenant.
+const visitCTEs = `input AS (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::text[])
 			WITH ORDINALITY AS i(id, tenant_id, affiliate_id, created_at, landing_url, referrer,
 				utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash, cookie_cid, ord)
+	), tz AS MATERIALIZED (
+		SELECT t.tenant_id, rollup_timezone(t.tenant_id) AS tz FROM (SELECT DISTINCT tenant_id FROM input) t
+	), visit AS (
+		SELECT i.*, d.day, d.day::timestamp AT TIME ZONE z.tz AS day_start, (d.day + 1)::timestamp AT TIME ZONE z.tz AS day_end
+		FROM input i JOIN tz z ON z.tenant_id = i.tenant_id
+		CROSS JOIN LATERAL (SELECT (i.created_at AT TIME ZONE z.tz)::date AS day) d
 	)`
 
-// recordClicksSQL resolves a batch of visits in one statement: each visit's
-// earlier click within the repeat window (by the cookie's id through the
-// primary key, else the visitor's newest through clicks_visitor — two index
-// probes, never an OR over the affiliate's clicks), then the visits without
-// one grouped by tenant, affiliate and visitor, the first of each group
-// becoming a new click. The new clicks are inserted and rolled up
-// (rollupCTEs), and every visit's click comes back by input position.
-//
-// Appending an empty string to c.tenant_id and c.affiliate_id keeps the
-// visitor probe off the (tenant, affiliate, time) index whatever the
-// statistics say: that plan reads every click of the affiliate in the window.
-var recordClicksSQL = `WITH ` + clickInputCTE + `, found AS (
-		SELECT i.ord, coalesce(k.id, v.id) AS old_id, coalesce(k.created_at, v.created_at) AS old_created_at
-		FROM input i
+// visitorProbe reads, through clicks_visitor, the visitor's clicks of the
+// tenant from lower on ("v" is the visit) and answers whether any of them
+// falls on the visit's local day for the tenant (seen_tenant) and for the
+// affiliate (seen_affiliate): a new click counts as unique only when not.
+// %s adds columns. Appending an empty string to c.tenant_id keeps the probe
+// off the tenant indexes whatever the statistics say: that plan reads every
+// click of the tenant in the range.
+const visitorProbe = `SELECT %s
+			coalesce(bool_or(c.created_at >= v.day_start AND c.created_at < v.day_end), false) AS seen_tenant,
+			coalesce(bool_or(c.affiliate_id = v.affiliate_id AND c.created_at >= v.day_start AND c.created_at < v.day_end), false) AS seen_affiliate
+		FROM clicks c
+		WHERE c.visitor_hash = v.visitor_hash AND (c.tenant_id || '') = v.tenant_id AND c.created_at >= %s`
+
+// recordClicksSQL resolves a batch of visits in one statement. Each visit
+// gets its earlier click within the repeat window, by the cookie's id
+// through the primary key, else by one probe of the visitor's clicks since
+// the start of the local day (or of the window, if earlier), which also
+// tells whether the visitor was already counted that day. The visits
+// without an earlier click are grouped by tenant, affiliate and visitor,
+// the first of each group becoming a new click; the new clicks are
+// inserted and rolled up (rollupCTEs), and every visit's click comes back
+// by input position.
+var recordClicksSQL = `WITH ` + visitCTEs + `, found AS (
+		SELECT v.ord, coalesce(k.id, p.id) AS old_id, coalesce(k.created_at, p.created_at) AS old_created_at,
+			p.seen_tenant, p.seen_affiliate
+		FROM visit v
 		LEFT JOIN LATERAL (
 			SELECT c.id, c.created_at FROM clicks c
-			WHERE i.cookie_cid <> '' AND c.id = i.cookie_cid AND c.tenant_id = i.tenant_id
-				AND c.affiliate_id = i.affiliate_id AND c.created_at > i.created_at - $17::interval
+			WHERE v.cookie_cid <> '' AND c.id = v.cookie_cid AND c.tenant_id = v.tenant_id
+				AND c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval
 			LIMIT 1 -- a probe per visit (primary key), never a join over clicks
 		) k ON true
-		LEFT JOIN LATERAL (
-			SELECT c.id, c.created_at FROM clicks c
-			WHERE k.id IS NULL AND c.visitor_hash = i.visitor_hash AND c.created_at > i.created_at - $17::interval
-				AND (c.tenant_id || '') = i.tenant_id AND (c.affiliate_id || '') = i.affiliate_id
-			ORDER BY c.created_at DESC LIMIT 1
-		) v ON true
+		LEFT JOIN LATERAL (` + fmt.Sprintf(visitorProbe,
+	`(array_agg(c.id ORDER BY c.created_at DESC) FILTER (WHERE c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval))[1] AS id,
+			max(c.created_at) FILTER (WHERE c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval) AS created_at,`,
+	`least(v.day_start, v.created_at - $17::interval) AND k.id IS NULL`) + `
+		) p ON true
 	), fresh AS (
-		SELECT DISTINCT ON (i.tenant_id, i.affiliate_id, i.visitor_hash) i.*
-		FROM input i JOIN found f ON f.ord = i.ord
+		SELECT DISTINCT ON (v.tenant_id, v.affiliate_id, v.visitor_hash) v.*, f.seen_tenant, f.seen_affiliate
+		FROM visit v JOIN found f ON f.ord = v.ord
 		WHERE f.old_id IS NULL
-		ORDER BY i.tenant_id, i.affiliate_id, i.visitor_hash, i.ord
+		ORDER BY v.tenant_id, v.affiliate_id, v.visitor_hash, v.ord
 	), ` + rollupCTEs + `
 	SELECT f.ord, coalesce(f.old_id, n.id), coalesce(f.old_created_at, n.created_at)
 	FROM found f JOIN input i ON i.ord = f.ord
 	LEFT JOIN fresh n ON f.old_id IS NULL AND n.tenant_id = i.tenant_id AND n.affiliate_id = i.affiliate_id
 		AND n.visitor_hash = i.visitor_hash`
 
-// insertClicksSQL inserts every click of the batch as given.
-var insertClicksSQL = `WITH ` + clickInputCTE + `, fresh AS (SELECT * FROM input), ` + rollupCTEs + `
+// insertClicksSQL inserts every click of the batch as given, each checked
+// against the visitor's clicks of its day for the uniques.
+var insertClicksSQL = `WITH ` + visitCTEs + `, fresh AS (
+		SELECT v.*, p.seen_tenant, p.seen_affiliate FROM visit v
+		CROSS JOIN LATERAL (` + fmt.Sprintf(visitorProbe, "", "v.day_start AND c.created_at < v.day_end") + `) p
+	), ` + rollupCTEs + `
 	SELECT count(*) FROM fresh`
+
+// VisitorBuckets is the number of lock buckets visitors are spread over
+// (VisitorBucket). A batch of clicks locks the buckets of its visitors.
+const VisitorBuckets = 64
+
+// VisitorBucket is the lock bucket of a visitor hash. A writer that takes
+// only the visitors of some buckets (tracking.Batcher routes by bucket
+// modulo its writer count) never waits for another writer's buckets.
+func VisitorBucket(visitorHash []byte) int {
+	if len(visitorHash) < 4 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(visitorHash) % VisitorBuckets)
+}
 
 // RecordClicks records a batch of visits in one transaction and returns,
 // for each, the click the visitor gets (ID, TenantID, AffiliateID,
@@ -116,20 +156,22 @@ var insertClicksSQL = `WITH ` + clickInputCTE + `, fresh AS (SELECT * FROM input
 // the same tenant and affiliate — or a new click, c itself. Visits of one
 // tenant, affiliate and visitor within the batch share the first one's new
 // click. Only new clicks are inserted; they are rolled up (rollupCTEs) in
-// the same transaction. shard is the batch writer's number: the rollup rows
-// it adds to, and, with the tenant, an advisory lock held until commit, so
-// that another process's writer of the same shard (the same visitors, when
-// both route visitors alike: tracking.Batcher does) waits and then sees
-// this batch's clicks instead of making a second one.
+// the same transaction, into the rollup rows of shard (the batch writer's
+// number: writers add to different rows, so their commits overlap).
+//
+// Before reading, the batch locks its visitors' buckets (VisitorBucket) per
+// tenant until commit, so another batch with one of its visitors — of this
+// process or another, routed alike or not — waits and then sees this
+// batch's clicks: no second click within the window, no visitor counted
+// twice in a day.
 func (s *Store) RecordClicks(ctx context.Context, shard int, clicks []Click) ([]Click, error) {
 	if len(clicks) == 0 {
 		return nil, nil
 	}
 	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()))
-	tenants := args[1]
 	out := make([]Click, len(clicks))
 	err := s.retryDeadlock(ctx, func(tx *sql.Tx) error {
-		if err := s.lockClickBatch(ctx, tx, tenants, shard); err != nil {
+		if err := s.lockClickBatch(ctx, tx, clicks); err != nil {
 			return err
 		}
 		stmt, err := s.prepared(ctx, recordClicksSQL)
@@ -216,7 +258,7 @@ func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
 	}
 	args := append(clickArgs(clicks), 0)
 	return s.retryDeadlock(ctx, func(tx *sql.Tx) error {
-		if err := lockRollupsShared(ctx, tx, args[1]); err != nil {
+		if err := s.lockClickBatch(ctx, tx, clicks); err != nil {
 			return err
 		}
 		var n int

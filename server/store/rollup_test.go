@@ -251,10 +251,9 @@ func TestRecordClicksRepeats(t *testing.T) {
 const RepeatWindowForTest = store.RepeatWindow
 
 // Concurrent batches of overlapping visitors, in every shard, keep the
-// rollups exactly equal to a recount: uniques are decided by the
-// visitor-day rows, whichever batch commits first. Batches of one shard
-// and tenant are serialised (as two processes' writers of one shard are),
-// so routing visitors by shard leaves no duplicate within the hour.
+// rollups exactly equal to a recount and make no second click of a visitor
+// within the hour: batches sharing a visitor bucket are serialised (as two
+// processes' writers are), whether or not they were routed by bucket.
 func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 	t.Parallel()
 	st, _ := storetest.New(t)
@@ -288,8 +287,8 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 			}
 		}()
 	}
-	// Unrouted writers race the same visitors across shards: repeats may
-	// double up without the routing, but the uniques must stay exact.
+	// Unrouted writers race the same visitors across shards (as a process
+	// with another writer count, or an import, would).
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
@@ -317,14 +316,14 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 	if err := st.DB().QueryRow(`SELECT count(*) FROM clicks a JOIN clicks b ON a.tenant_id = b.tenant_id
 		AND a.affiliate_id = b.affiliate_id AND a.visitor_hash = b.visitor_hash AND a.id < b.id
 		AND abs(extract(epoch FROM a.created_at - b.created_at)) < 3600
-		WHERE a.tenant_id = $1 AND a.id LIKE 'k%' AND b.id LIKE 'k%'`, tid).Scan(&dups); err != nil {
+		WHERE a.tenant_id = $1`, tid).Scan(&dups); err != nil {
 		t.Fatal(err)
 	}
 	if dups != 0 {
-		t.Errorf("%d repeat pairs within the hour among routed writers", dups)
+		t.Errorf("%d repeat pairs within the hour", dups)
 	}
 
-	// A timezone change rebuilds the rollups and the visitor-days; new
+	// A timezone change rebuilds the rollups; new
 	// clicks of the same visitors keep the uniques exact in the new days.
 	ten, err := st.Tenant(ctx, tid)
 	if err != nil {
@@ -346,25 +345,4 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 		}
 	}
 	checkRollups(t, st, tid, ten.Timezone)
-}
-
-// Visitor-days older than the tables keep are pruned; recent ones stay.
-func TestPruneVisitorDays(t *testing.T) {
-	t.Parallel()
-	st, _ := storetest.New(t)
-	ctx := context.Background()
-	db := st.DB()
-	if _, err := db.Exec(`INSERT INTO click_visitor_days (tenant_id, day, visitor_hash) VALUES
-		('t', current_date - 30, 'a'), ('t', click_visitor_days_from(), 'b');
-		INSERT INTO affiliate_visitor_days (tenant_id, day, affiliate_id, visitor_hash) VALUES
-		('t', current_date - 30, 'x', 'a'), ('t', click_visitor_days_covered(), 'x', 'b')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PruneVisitorDays(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := db.QueryRow(`SELECT (SELECT count(*) FROM click_visitor_days) + (SELECT count(*) FROM affiliate_visitor_days)`).Scan(&n); err != nil || n != 2 {
-		t.Fatalf("%d rows left (%v), want 2", n, err)
-	}
 }

@@ -60,22 +60,20 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	return &Store{db: db, log: log, Now: time.Now}, nil
 }
 
-// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
-// sets it: a statement with parameters then costs one round trip
+// withBinaryParameters turns on lib/pq's binary_parameters, overriding the
+// DSN: a statement with parameters then costs one round trip
 // (Parse/Bind/Execute together) instead of two, and []byte parameters go as
-// binary. Every []byte this package passes is a bytea; arrays (pq.Array,
-// pq.ByteaArray) and times still travel as text.
+// binary. The store relies on the latter: every []byte it passes is either
+// a bytea or an array already in PostgreSQL's binary format (pgarray.go).
+// Other arrays (pq.Array) and times travel as text.
 func withBinaryParameters(dsn string) string {
-	if strings.Contains(dsn, "binary_parameters") {
-		return dsn
-	}
 	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		q := u.Query()
 		q.Set("binary_parameters", "yes")
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return strings.TrimSpace(dsn) + " binary_parameters=yes" // key=value form
+	return strings.TrimSpace(dsn) + " binary_parameters=yes" // key=value form: the last setting wins
 }
 
 // Close closes the prepared statements and the connection pool.

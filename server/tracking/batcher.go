@@ -2,11 +2,9 @@ package tracking
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/tracklane/tracklane/server/store"
 )
@@ -17,15 +15,6 @@ import (
 type ClickWriter interface {
 	RecordClicks(ctx context.Context, shard int, clicks []store.Click) ([]store.Click, error)
 }
-
-// visitorPruner is implemented by a ClickWriter that keeps per-day visitor
-// rows to prune now and then (store.PruneVisitorDays).
-type visitorPruner interface {
-	PruneVisitorDays(ctx context.Context) error
-}
-
-// pruneEvery is how often writer 0 prunes old visitor-days.
-const pruneEvery = time.Hour
 
 // Batcher groups concurrent clicks into one transaction per batch ("group
 // commit"): each Add waits until the transaction holding its click has
@@ -82,14 +71,11 @@ func NewBatcher(w ClickWriter, log *slog.Logger, writers, maxBatch int) *Batcher
 	return b
 }
 
-// shardOf is the writer of a visitor. Processes with the same number of
-// writers route alike, which the store's per-shard lock relies on to keep
-// them from racing on one visitor.
+// shardOf is the writer of a visitor: its lock bucket (store.VisitorBucket)
+// modulo the writer count. With a count that divides store.VisitorBuckets,
+// writers lock disjoint buckets and never wait for each other.
 func (b *Batcher) shardOf(c store.Click) int {
-	if len(c.VisitorHash) < 4 {
-		return 0
-	}
-	return int(binary.BigEndian.Uint32(c.VisitorHash) % uint32(len(b.queues)))
+	return store.VisitorBucket(c.VisitorHash) % len(b.queues)
 }
 
 // Add queues the visit c and returns, once its batch has committed, the
@@ -130,8 +116,6 @@ func (b *Batcher) Close() {
 func (b *Batcher) run(shard int) {
 	defer b.wg.Done()
 	queue := b.queues[shard]
-	pruner, _ := b.w.(visitorPruner)
-	nextPrune := time.Now().Add(pruneEvery / 60)
 	batch := make([]pending, 0, b.maxBatch)
 	clicks := make([]store.Click, 0, b.maxBatch)
 	for first := range queue {
@@ -170,11 +154,5 @@ func (b *Batcher) run(shard int) {
 		}
 		clear(batch) // drop references to answered requests
 		clear(clicks)
-		if shard == 0 && pruner != nil && time.Now().After(nextPrune) {
-			nextPrune = time.Now().Add(pruneEvery)
-			if err := pruner.PruneVisitorDays(context.Background()); err != nil {
-				b.log.Warn("pruning visitor days", "err", err)
-			}
-		}
 	}
 }

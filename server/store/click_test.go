@@ -1,0 +1,75 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/storetest"
+)
+
+// A click's fields reach PostgreSQL unchanged, whatever characters they
+// hold: the batch parameters are binary arrays (pgarray.go), so nothing is
+// quoted or escaped on the way. Times keep their microseconds.
+func TestClickFieldsRoundTrip(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	tid, affs := newClickTenant(t, st, 1)
+	tricky := []string{``, `"`, `\`, `{}`, `a,b`, `NULL`, `{"x": [1, 2]}`, "tab\there\nnewline", `'; DROP TABLE clicks; --`,
+		"ünïcødé ✓ 😀", `\\x00`, "  spaced  "}
+	at := time.Date(2026, 11, 25, 10, 11, 12, 345678901, time.UTC)
+	var clicks []store.Click
+	for i, s := range tricky {
+		clicks = append(clicks, store.Click{ID: "k" + string(rune('a'+i)), TenantID: tid, AffiliateID: affs[0].ID,
+			CreatedAt: at.Add(time.Duration(i) * time.Second), LandingURL: "https://shop.example/?q=" + s, Referrer: s,
+			UTMSource: s, UTMMedium: s + "m", UTMCampaign: s + "c", UTMTerm: s + "t", UTMContent: s + "x",
+			UserAgent: s + "ua", Device: "desktop", VisitorHash: []byte{0, byte(i), '\\', '"', 0xff}})
+	}
+	if err := st.InsertClicks(ctx, clicks[:6]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.RecordClicks(ctx, 0, clicks[6:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range got {
+		if g.ID != clicks[6+i].ID {
+			t.Errorf("visit %d got click %q, want its own new click %q", 6+i, g.ID, clicks[6+i].ID)
+		}
+	}
+	for _, want := range clicks {
+		c, err := st.Click(ctx, tid, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.CreatedAt = want.CreatedAt.Round(time.Microsecond)
+		want.VisitorHash, want.CookieCID = nil, ""
+		c.CreatedAt = c.CreatedAt.UTC()
+		if !reflect.DeepEqual(c, want) {
+			t.Errorf("read back\n %+v\nwant\n %+v", c, want)
+		}
+	}
+	rows, err := st.DB().QueryContext(ctx, `SELECT id, visitor_hash FROM clicks WHERE tenant_id = $1`, tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	hashes := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var h []byte
+		if err := rows.Scan(&id, &h); err != nil {
+			t.Fatal(err)
+		}
+		hashes[id] = h
+	}
+	for _, c := range clicks {
+		if !bytes.Equal(hashes[c.ID], c.VisitorHash) {
+			t.Errorf("click %s: visitor hash %x, want %x", c.ID, hashes[c.ID], c.VisitorHash)
+		}
+	}
+}
