@@ -39,9 +39,8 @@ type Click struct {
 // gets the earlier click instead of a new one.
 const RepeatWindow = time.Hour
 
-// clickArgs are the parameters $1–$15 of the click statements: one array
-// per column, in the order of visitCTEs, in PostgreSQL's binary format
-// (pgarray.go).
+// clickArgs are the parameters $1–$16 of record_clicks: one array per
+// column, in PostgreSQL's binary format (pgarray.go).
 func clickArgs(clicks []Click) []any {
 	text := func(field func(*Click) string) []byte { return textArray(clicks, field) }
 	return []any{
@@ -60,80 +59,15 @@ func clickArgs(clicks []Click) []any {
 		text(func(c *Click) string { return c.Device }),
 		byteaArray(clicks, func(c *Click) []byte { return c.VisitorHash }),
 		text(func(c *Click) string { return c.CookieCID }),
+		int4Array(clicks, func(c *Click) int32 { return int32(VisitorBucket(c.VisitorHash)) }),
 	}
 }
 
-// visitCTEs are the batch as rows numbered in input order ("input"), each
-// with its tenant-local day ("visit": day, day_start, day_end). The
-// timezone is looked up once per tenant.
-const visitCTEs = `input AS (
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::text[])
-			WITH ORDINALITY AS i(id, tenant_id, affiliate_id, created_at, landing_url, referrer,
-				utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash, cookie_cid, ord)
-	), tz AS MATERIALIZED (
-		SELECT t.tenant_id, rollup_timezone(t.tenant_id) AS tz FROM (SELECT DISTINCT tenant_id FROM input) t
-	), visit AS (
-		SELECT i.*, d.day, d.day::timestamp AT TIME ZONE z.tz AS day_start, (d.day + 1)::timestamp AT TIME ZONE z.tz AS day_end
-		FROM input i JOIN tz z ON z.tenant_id = i.tenant_id
-		CROSS JOIN LATERAL (SELECT (i.created_at AT TIME ZONE z.tz)::date AS day) d
-	)`
-
-// visitorProbe reads, through clicks_visitor, the visitor's clicks of the
-// tenant from lower on ("v" is the visit) and answers whether any of them
-// falls on the visit's local day for the tenant (seen_tenant) and for the
-// affiliate (seen_affiliate): a new click counts as unique only when not.
-// %s adds columns. Appending an empty string to c.tenant_id keeps the probe
-// off the tenant indexes whatever the statistics say: that plan reads every
-// click of the tenant in the range.
-const visitorProbe = `SELECT %s
-			coalesce(bool_or(c.created_at >= v.day_start AND c.created_at < v.day_end), false) AS seen_tenant,
-			coalesce(bool_or(c.affiliate_id = v.affiliate_id AND c.created_at >= v.day_start AND c.created_at < v.day_end), false) AS seen_affiliate
-		FROM clicks c
-		WHERE c.visitor_hash = v.visitor_hash AND (c.tenant_id || '') = v.tenant_id AND c.created_at >= %s`
-
-// recordClicksSQL resolves a batch of visits in one statement. Each visit
-// gets its earlier click within the repeat window, by the cookie's id
-// through the primary key, else by one probe of the visitor's clicks since
-// the start of the local day (or of the window, if earlier), which also
-// tells whether the visitor was already counted that day. The visits
-// without an earlier click are grouped by tenant, affiliate and visitor,
-// the first of each group becoming a new click; the new clicks are
-// inserted and rolled up (rollupCTEs), and every visit's click comes back
-// by input position.
-var recordClicksSQL = `WITH ` + visitCTEs + `, found AS (
-		SELECT v.ord, coalesce(k.id, p.id) AS old_id, coalesce(k.created_at, p.created_at) AS old_created_at,
-			p.seen_tenant, p.seen_affiliate
-		FROM visit v
-		LEFT JOIN LATERAL (
-			SELECT c.id, c.created_at FROM clicks c
-			WHERE v.cookie_cid <> '' AND c.id = v.cookie_cid AND c.tenant_id = v.tenant_id
-				AND c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval
-			LIMIT 1 -- a probe per visit (primary key), never a join over clicks
-		) k ON true
-		LEFT JOIN LATERAL (` + fmt.Sprintf(visitorProbe,
-	`(array_agg(c.id ORDER BY c.created_at DESC) FILTER (WHERE c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval))[1] AS id,
-			max(c.created_at) FILTER (WHERE c.affiliate_id = v.affiliate_id AND c.created_at > v.created_at - $17::interval) AS created_at,`,
-	`least(v.day_start, v.created_at - $17::interval) AND k.id IS NULL`) + `
-		) p ON true
-	), fresh AS (
-		SELECT DISTINCT ON (v.tenant_id, v.affiliate_id, v.visitor_hash) v.*, f.seen_tenant, f.seen_affiliate
-		FROM visit v JOIN found f ON f.ord = v.ord
-		WHERE f.old_id IS NULL
-		ORDER BY v.tenant_id, v.affiliate_id, v.visitor_hash, v.ord
-	), ` + rollupCTEs + `
-	SELECT f.ord, coalesce(f.old_id, n.id), coalesce(f.old_created_at, n.created_at)
-	FROM found f JOIN input i ON i.ord = f.ord
-	LEFT JOIN fresh n ON f.old_id IS NULL AND n.tenant_id = i.tenant_id AND n.affiliate_id = i.affiliate_id
-		AND n.visitor_hash = i.visitor_hash`
-
-// insertClicksSQL inserts every click of the batch as given, each checked
-// against the visitor's clicks of its day for the uniques.
-var insertClicksSQL = `WITH ` + visitCTEs + `, fresh AS (
-		SELECT v.*, p.seen_tenant, p.seen_affiliate FROM visit v
-		CROSS JOIN LATERAL (` + fmt.Sprintf(visitorProbe, "", "v.day_start AND c.created_at < v.day_end") + `) p
-	), ` + rollupCTEs + `
-	SELECT count(*) FROM fresh`
+// recordClicksSQL calls the click writer, migration 0008's record_clicks:
+// the locks, the repeat check, the insert and the rollups in one round trip.
+const recordClicksSQL = `SELECT out_ord, out_id, out_created_at FROM record_clicks($1::text[], $2::text[], $3::text[],
+	$4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+	$13::text[], $14::bytea[], $15::text[], $16::int[], $17::smallint, $18::interval, $19::boolean)`
 
 // VisitorBuckets is the number of lock buckets visitors are spread over
 // (VisitorBucket). A batch of clicks locks the buckets of its visitors.
@@ -155,63 +89,87 @@ func VisitorBucket(visitorHash []byte) int {
 // c.CookieCID (the cookie's click id, if any) or else by c.VisitorHash, for
 // the same tenant and affiliate — or a new click, c itself. Visits of one
 // tenant, affiliate and visitor within the batch share the first one's new
-// click. Only new clicks are inserted; they are rolled up (rollupCTEs) in
-// the same transaction, into the rollup rows of shard (the batch writer's
-// number: writers add to different rows, so their commits overlap).
+// click. Only new clicks are inserted; they are rolled up in the same
+// transaction, into the rollup rows of shard (the batch writer's number:
+// writers add to different rows, so their commits overlap). A visitor
+// counts as unique once per tenant-local day.
 //
 // Before reading, the batch locks its visitors' buckets (VisitorBucket) per
 // tenant until commit, so another batch with one of its visitors — of this
 // process or another, routed alike or not — waits and then sees this
 // batch's clicks: no second click within the window, no visitor counted
-// twice in a day.
+// twice in a day. See migration 0008 for the statement.
 func (s *Store) RecordClicks(ctx context.Context, shard int, clicks []Click) ([]Click, error) {
+	return s.writeClicks(ctx, shard, clicks, true)
+}
+
+// InsertClicks writes a batch of clicks as given (no repeat check: for
+// imports, tools and tests), in one transaction with their daily rollups:
+// either all are committed or none.
+func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
+	_, err := s.writeClicks(ctx, 0, clicks, false)
+	return err
+}
+
+func (s *Store) writeClicks(ctx context.Context, shard int, clicks []Click, repeats bool) ([]Click, error) {
 	if len(clicks) == 0 {
 		return nil, nil
 	}
-	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()))
-	out := make([]Click, len(clicks))
-	err := s.retryDeadlock(ctx, func(tx *sql.Tx) error {
-		if err := s.lockClickBatch(ctx, tx, clicks); err != nil {
-			return err
-		}
-		stmt, err := s.prepared(ctx, recordClicksSQL)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
-		}
-		defer rows.Close()
-		n := 0
-		for rows.Next() {
-			var ord int
-			var id string
-			var at time.Time
-			if err := rows.Scan(&ord, &id, &at); err != nil {
-				return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
-			}
-			if ord < 1 || ord > len(clicks) {
-				return fmt.Errorf("recording clicks: position %d out of range", ord)
-			}
-			in := clicks[ord-1]
-			if id == in.ID {
-				out[ord-1] = in
-			} else {
-				out[ord-1] = Click{ID: id, TenantID: in.TenantID, AffiliateID: in.AffiliateID, CreatedAt: at}
-			}
-			n++
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("recording %d clicks: %w", len(clicks), err)
-		}
-		if n != len(clicks) {
-			return fmt.Errorf("recording clicks: %d answers for %d visits", n, len(clicks))
-		}
-		return nil
-	})
+	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()), repeats)
+	stmt, err := s.prepared(ctx, recordClicksSQL)
 	if err != nil {
 		return nil, err
+	}
+	// The statement is its own transaction. PostgreSQL breaking a deadlock
+	// (batches take their locks in one order, so this is a safety net) or
+	// a lost connection aborts it whole: try again. Should a lost
+	// connection hide a commit, the retry fails on the clicks' primary key
+	// instead of writing them twice.
+	for attempt := 0; ; attempt++ {
+		out, err := scanClickBatch(ctx, stmt, args, clicks)
+		var pe *pq.Error
+		deadlock := errors.As(err, &pe) && pe.Code == "40P01"
+		if err == nil || attempt >= 2 || ctx.Err() != nil || !(deadlock || isConnError(err)) {
+			return out, err
+		}
+	}
+}
+
+// scanClickBatch runs the batch and reads, by input position, the click
+// each visit gets.
+func scanClickBatch(ctx context.Context, stmt *sql.Stmt, args []any, clicks []Click) ([]Click, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+	}
+	defer rows.Close()
+	out := make([]Click, len(clicks))
+	n := 0
+	for rows.Next() {
+		var ord int
+		var id string
+		var at time.Time
+		if err := rows.Scan(&ord, &id, &at); err != nil {
+			return nil, fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+		}
+		if ord < 1 || ord > len(clicks) {
+			return nil, fmt.Errorf("recording clicks: position %d out of range", ord)
+		}
+		in := clicks[ord-1]
+		if id == in.ID {
+			out[ord-1] = in
+		} else {
+			out[ord-1] = Click{ID: id, TenantID: in.TenantID, AffiliateID: in.AffiliateID, CreatedAt: at}
+		}
+		n++
+	}
+	// rows.Err is nil only once PostgreSQL reported the statement, and so
+	// its implicit transaction, complete: the clicks are committed.
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recording %d clicks: %w", len(clicks), err)
+	}
+	if n != len(clicks) {
+		return nil, fmt.Errorf("recording clicks: %d answers for %d visits", n, len(clicks))
 	}
 	return out, nil
 }
@@ -233,40 +191,6 @@ func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 		return v.(*sql.Stmt), nil
 	}
 	return st, nil
-}
-
-// retryDeadlock runs fn in a transaction (inTx), again when PostgreSQL
-// broke a deadlock by aborting it. Click batches write their rows in key
-// order and should never deadlock; this is the safety net, as a lost batch
-// would fail a few hundred requests.
-func (s *Store) retryDeadlock(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	for attempt := 0; ; attempt++ {
-		err := s.inTx(ctx, fn)
-		var pe *pq.Error
-		if attempt >= 2 || !errors.As(err, &pe) || pe.Code != "40P01" {
-			return err
-		}
-	}
-}
-
-// InsertClicks writes a batch of clicks as given (no repeat check: for
-// imports, tools and tests), in one transaction with their daily rollups:
-// either all are committed or none.
-func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
-	if len(clicks) == 0 {
-		return nil
-	}
-	args := append(clickArgs(clicks), 0)
-	return s.retryDeadlock(ctx, func(tx *sql.Tx) error {
-		if err := s.lockClickBatch(ctx, tx, clicks); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, insertClicksSQL, args...).Scan(&n); err != nil {
-			return fmt.Errorf("inserting %d clicks: %w", len(clicks), err)
-		}
-		return nil
-	})
 }
 
 const clickListColumns = `c.id, c.tenant_id, c.affiliate_id, c.created_at, c.landing_url, c.referrer,

@@ -15,6 +15,7 @@ import (
 // Element type OIDs (pg_type).
 const (
 	oidBytea       = 17
+	oidInt4        = 23
 	oidText        = 25
 	oidTimestamptz = 1184
 )
@@ -71,6 +72,16 @@ func timestamptzArray[T any](rows []T, field func(*T) time.Time) []byte {
 	for i := range rows {
 		b = binary.BigEndian.AppendUint32(b, 8)
 		b = binary.BigEndian.AppendUint64(b, uint64(field(&rows[i]).Round(time.Microsecond).UnixMicro()-pgEpochMicros))
+	}
+	return b
+}
+
+// int4Array encodes values for an int[] parameter.
+func int4Array[T any](rows []T, field func(*T) int32) []byte {
+	b := arrayHeader(8*len(rows), oidInt4, len(rows))
+	for i := range rows {
+		b = binary.BigEndian.AppendUint32(b, 4)
+		b = binary.BigEndian.AppendUint32(b, uint32(field(&rows[i])))
 	}
 	return b
 }

@@ -4,18 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	"github.com/lib/pq"
 )
 
 // Rollups. The dashboard reads daily totals per tenant-local day instead of
 // raw rows, so its cost does not grow with the size of clicks or
 // conversions:
 //
-//   - click_days / affiliate_click_days: written by RecordClicks and
-//     InsertClicks in the transaction of the clicks (rollupCTEs below),
-//     one row per shard (batch writer) that readers sum, with the
-//     visitor-days tables that decide uniques;
+//   - click_days / affiliate_click_days: written with the clicks by
+//     record_clicks (migration 0008; RecordClicks and InsertClicks), one
+//     row per shard (batch writer) that readers sum;
 //   - conversion_days and tenant_conversion_days: kept by statement
 //     triggers on conversions (migrations 0005, 0006),
 //     so every writer of conversions keeps it right without knowing of it;
@@ -26,73 +23,6 @@ import (
 // everything from the raw rows under an exclusive per-tenant advisory lock;
 // every incremental writer holds the same lock in shared mode, so a rebuild
 // neither misses nor double-counts a concurrent write.
-
-// clickBucketLock is the first key of the advisory lock a click batch
-// holds per tenant and visitor bucket (see RecordClicks).
-const clickBucketLock = 730302
-
-// lockClickBatch takes, for each tenant of a batch in a fixed order, the
-// rollup lock in shared mode and then the locks of the batch's visitor
-// buckets (VisitorBucket) in ascending order: every click writer takes
-// them in the same global order, so they never deadlock. It is a
-// statement of its own: the batch's next statement then reads with a
-// snapshot taken after the locks were granted, so it sees everything the
-// previous holder committed (its clicks, or a rebuild's timezone).
-func (s *Store) lockClickBatch(ctx context.Context, tx *sql.Tx, clicks []Click) error {
-	tenants, buckets := make([]string, len(clicks)), make([]int64, len(clicks))
-	for i, c := range clicks {
-		tenants[i], buckets[i] = c.TenantID, int64(VisitorBucket(c.VisitorHash))
-	}
-	stmt, err := s.prepared(ctx, lockClickBatchSQL)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, pq.Array(tenants), pq.Array(buckets), clickBucketLock); err != nil {
-		return fmt.Errorf("locking click batch: %w", err)
-	}
-	return nil
-}
-
-// lockClickBatchSQL: bucket -1 stands for the tenant's rollup lock, which
-// sorts first.
-const lockClickBatchSQL = `SELECT CASE WHEN b < 0 THEN rollup_lock_shared(t) ELSE pg_advisory_xact_lock($3, hashtext(t || '/' || b)) END
-	FROM (
-		SELECT DISTINCT t, b FROM (
-			SELECT unnest($1::text[]) AS t, unnest($2::int[]) AS b
-			UNION ALL SELECT unnest($1::text[]), -1
-		) u
-		ORDER BY t, b
-	) x`
-
-// rollupCTEs inserts the batch's new clicks (the CTE "fresh": the
-// columns of clicks plus ord, day, seen_tenant and seen_affiliate, see
-// visitorProbe) and adds them to the daily rollups from the batch's own
-// values: no re-read of clicks. It is the tail of a WITH list; $16 is the
-// rollup shard. A new click is a unique visitor of its day unless the
-// visitor already had a click that day (seen_*) or an earlier one of this
-// batch. That is exact because a visitor's batches never run concurrently
-// (RecordClicks: each visitor has one writer, whose shard lock serialises
-// its batches across processes). Rows are written in key order, so
-// concurrent batches cannot deadlock on them.
-const rollupCTEs = `ins AS (
-		INSERT INTO clicks (id, tenant_id, affiliate_id, created_at, landing_url, referrer,
-			utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash)
-		SELECT id, tenant_id, affiliate_id, created_at, landing_url, referrer,
-			utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, device, visitor_hash
-		FROM fresh ORDER BY ord
-	), cd AS (
-		INSERT INTO click_days (tenant_id, day, shard, clicks, uniques)
-		SELECT tenant_id, day, $16::smallint, count(*), count(DISTINCT visitor_hash) FILTER (WHERE NOT seen_tenant)
-		FROM fresh GROUP BY 1, 2 ORDER BY 1, 2
-		ON CONFLICT (tenant_id, day, shard) DO UPDATE SET clicks = click_days.clicks + excluded.clicks,
-			uniques = click_days.uniques + excluded.uniques
-	), acd AS (
-		INSERT INTO affiliate_click_days (tenant_id, day, affiliate_id, shard, clicks, uniques)
-		SELECT tenant_id, day, affiliate_id, $16::smallint, count(*), count(DISTINCT visitor_hash) FILTER (WHERE NOT seen_affiliate)
-		FROM fresh GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-		ON CONFLICT (tenant_id, day, affiliate_id, shard) DO UPDATE SET clicks = affiliate_click_days.clicks + excluded.clicks,
-			uniques = affiliate_click_days.uniques + excluded.uniques
-	)`
 
 // RollupTimezone returns the timezone the tenant's rollups are bucketed in.
 func (s *Store) RollupTimezone(ctx context.Context, tenantID string) (string, error) {
