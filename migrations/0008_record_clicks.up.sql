@@ -19,12 +19,21 @@
 -- visitor already had a click that day: the same probe of clicks_visitor
 -- tells, so no other table is written per click.
 --
+-- Every click's affiliate exists in its tenant: the batch checks each
+-- distinct (tenant, affiliate) of its own once and fails whole otherwise,
+-- as the foreign key from clicks to affiliates did per row. That key goes:
+-- its check cost a query and a row lock per click (FOR KEY SHARE on the
+-- affiliate, which concurrent batches turn into multixacts), and its
+-- ON DELETE CASCADE never fires, as affiliates are never deleted.
+--
 -- Exactness across concurrent batches: first the batch takes, per tenant in
 -- a fixed order, the tenant's rollup lock in shared mode (a rebuild of the
 -- rollups takes it exclusively; 730301, as rollup_lock_shared) and the
 -- advisory locks of its visitors' buckets (p_buckets, store.VisitorBucket;
 -- 730302) in ascending order. A batch sharing a visitor waits and then sees
 -- this batch's clicks.
+ALTER TABLE clicks DROP CONSTRAINT clicks_tenant_id_affiliate_id_fkey;
+
 CREATE FUNCTION record_clicks(
     p_ids text[], p_tenants text[], p_affiliates text[], p_created timestamptz[], p_landing text[], p_referrers text[],
     p_utm_source text[], p_utm_medium text[], p_utm_campaign text[], p_utm_term text[], p_utm_content text[],
@@ -41,6 +50,13 @@ BEGIN
         FROM (SELECT x.t, x.b FROM unnest(p_tenants, p_buckets) AS x(t, b) UNION ALL SELECT x.t, -1 FROM unnest(p_tenants) AS x(t)) u
         ORDER BY 1, 2
     ) l;
+
+    IF EXISTS (
+        SELECT FROM (SELECT DISTINCT x.t, x.a FROM unnest(p_tenants, p_affiliates) AS x(t, a)) x
+        WHERE NOT EXISTS (SELECT FROM affiliates f WHERE f.tenant_id = x.t AND f.id = x.a)
+    ) THEN
+        RAISE EXCEPTION 'a click names an affiliate that does not exist in its tenant' USING ERRCODE = 'foreign_key_violation';
+    END IF;
 
     RETURN QUERY
     WITH input AS (

@@ -73,3 +73,33 @@ func TestClickFieldsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A batch naming an affiliate that its tenant does not have fails whole:
+// no click of it is written.
+func TestClickBatchRefusesUnknownAffiliate(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	tid, affs := newClickTenant(t, st, 1)
+	other, otherAffs := newClickTenant(t, st, 2)
+	now := time.Now()
+	good := store.Click{ID: "ok1", TenantID: tid, AffiliateID: affs[0].ID, CreatedAt: now, VisitorHash: []byte("v1")}
+	for name, bad := range map[string]store.Click{
+		"unknown":          {ID: "bad1", TenantID: tid, AffiliateID: "aff_nope", CreatedAt: now, VisitorHash: []byte("v2")},
+		"another tenant's": {ID: "bad2", TenantID: tid, AffiliateID: otherAffs[0].ID, CreatedAt: now, VisitorHash: []byte("v3")},
+	} {
+		if _, err := st.RecordClicks(ctx, 0, []store.Click{good, bad}); err == nil {
+			t.Errorf("%s affiliate: RecordClicks accepted it", name)
+		}
+		if err := st.InsertClicks(ctx, []store.Click{good, bad}); err == nil {
+			t.Errorf("%s affiliate: InsertClicks accepted it", name)
+		}
+	}
+	var n int
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM clicks WHERE tenant_id IN ($1, $2)`, tid, other).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d clicks written by failed batches", n)
+	}
+}
