@@ -23,11 +23,13 @@ type ClickWriter interface {
 // repeat check is part of the batch's statement.
 //
 // Each writer has its own queue and rollup shard, and a visitor (by its
-// hash) always goes to the same writer: a writer's batches run one after
-// another, so concurrent visits of one visitor land in one batch (which
-// gives them one click) or in consecutive ones (the later sees the earlier's
-// commit) — never in two batches racing each other. Writers touch disjoint
-// rollup and visitor-day rows, so their commits overlap.
+// lock bucket, store.VisitorBucket) always goes to the same writer: a
+// writer's batches run one after another, so concurrent visits of one
+// visitor land in one batch (which gives them one click) or in consecutive
+// ones (the later sees the earlier's commit). Writers lock disjoint buckets
+// and write disjoint rollup rows, so they never wait for each other. (The
+// store locks the buckets anyway: batches of other processes, or of
+// imports, that share a visitor are serialised by the database.)
 type Batcher struct {
 	w        ClickWriter
 	log      *slog.Logger
@@ -72,8 +74,7 @@ func NewBatcher(w ClickWriter, log *slog.Logger, writers, maxBatch int) *Batcher
 }
 
 // shardOf is the writer of a visitor: its lock bucket (store.VisitorBucket)
-// modulo the writer count. With a count that divides store.VisitorBuckets,
-// writers lock disjoint buckets and never wait for each other.
+// modulo the writer count, so each bucket has one writer.
 func (b *Batcher) shardOf(c store.Click) int {
 	return store.VisitorBucket(c.VisitorHash) % len(b.queues)
 }
