@@ -37,26 +37,22 @@ func arrayHeader(size int, oid uint32, n int) []byte {
 
 // textArray encodes values for a text[] parameter.
 func textArray[T any](rows []T, field func(*T) string) []byte {
-	size := 0
-	for i := range rows {
-		size += 4 + len(field(&rows[i]))
-	}
-	b := arrayHeader(size, oidText, len(rows))
-	for i := range rows {
-		s := field(&rows[i])
-		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return varlenArray(rows, oidText, field)
 }
 
 // byteaArray encodes values for a bytea[] parameter.
 func byteaArray[T any](rows []T, field func(*T) []byte) []byte {
+	return varlenArray(rows, oidBytea, field)
+}
+
+// varlenArray encodes variable-length values, each as its length and its
+// bytes (text travels as its UTF-8 bytes).
+func varlenArray[T any, V string | []byte](rows []T, oid uint32, field func(*T) V) []byte {
 	size := 0
 	for i := range rows {
 		size += 4 + len(field(&rows[i]))
 	}
-	b := arrayHeader(size, oidBytea, len(rows))
+	b := arrayHeader(size, oid, len(rows))
 	for i := range rows {
 		v := field(&rows[i])
 		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
