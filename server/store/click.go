@@ -116,17 +116,13 @@ func (s *Store) writeClicks(ctx context.Context, shard int, clicks []Click, repe
 		return nil, nil
 	}
 	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()), repeats)
-	stmt, err := s.prepared(ctx, recordClicksSQL)
-	if err != nil {
-		return nil, err
-	}
 	// The statement is its own transaction. PostgreSQL breaking a deadlock
 	// (batches take their locks in one order, so this is a safety net) or
 	// a lost connection aborts it whole: try again. Should a lost
 	// connection hide a commit, the retry fails on the clicks' primary key
 	// instead of writing them twice.
 	for attempt := 0; ; attempt++ {
-		out, err := scanClickBatch(ctx, stmt, args, clicks)
+		out, err := scanClickBatch(ctx, s.recordClicks, args, clicks)
 		var pe *pq.Error
 		deadlock := errors.As(err, &pe) && pe.Code == "40P01"
 		if err == nil || attempt >= 2 || ctx.Err() != nil || !(deadlock || isConnError(err)) {
@@ -172,25 +168,6 @@ func scanClickBatch(ctx context.Context, stmt *sql.Stmt, args []any, clicks []Cl
 		return nil, fmt.Errorf("recording clicks: %d answers for %d visits", n, len(clicks))
 	}
 	return out, nil
-}
-
-// prepared returns q prepared on s's pool: the click batch statement is
-// parsed and planned once per connection instead of once per batch (about
-// a millisecond each time). database/sql prepares it again on each new
-// connection, and PostgreSQL re-plans it after a schema change.
-func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
-	if v, ok := s.stmts.Load(q); ok {
-		return v.(*sql.Stmt), nil
-	}
-	st, err := s.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("preparing click statement: %w", err)
-	}
-	if v, loaded := s.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 const clickListColumns = `c.id, c.tenant_id, c.affiliate_id, c.created_at, c.landing_url, c.referrer,

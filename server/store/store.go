@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -29,9 +28,12 @@ import (
 
 // Store is the database. Create it with Open; it is safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	log   *slog.Logger
-	stmts sync.Map // prepared statements of hot paths, by SQL text
+	db  *sql.DB
+	log *slog.Logger
+	// recordClicks is the click batch statement (recordClicksSQL), prepared
+	// once: database/sql prepares it again on each new connection, and
+	// PostgreSQL re-plans it after a schema change.
+	recordClicks *sql.Stmt
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -57,7 +59,12 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, log: log, Now: time.Now}, nil
+	recordClicks, err := db.PrepareContext(ctx, recordClicksSQL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the click batch statement: %w", err)
+	}
+	return &Store{db: db, log: log, recordClicks: recordClicks, Now: time.Now}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters, overriding the
@@ -76,12 +83,9 @@ func withBinaryParameters(dsn string) string {
 	return strings.TrimSpace(dsn) + " binary_parameters=yes" // key=value form: the last setting wins
 }
 
-// Close closes the prepared statements and the connection pool.
+// Close closes the prepared statement and the connection pool.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
+	s.recordClicks.Close()
 	return s.db.Close()
 }
 
