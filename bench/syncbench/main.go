@@ -35,7 +35,7 @@ import (
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 const liveKey = "sk_live_bench_platform"

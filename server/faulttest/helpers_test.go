@@ -17,7 +17,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 const (

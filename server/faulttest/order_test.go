@@ -13,7 +13,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tracklane/tracklane/server/apptest"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // orderStory is one Stripe account's history, played once on a fake

@@ -18,7 +18,7 @@ import (
 	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // TestPostgresRestartUnderLoad restarts a private PostgreSQL cluster twice

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/storetest"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // serverEnv is the environment of a server process on database dsn that

@@ -15,7 +15,7 @@ import (
 	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // stripeWorld is the whole application in-process (webhooks included) on a

@@ -8,7 +8,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/storetest"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // TestTwoProcessesOneDatabase runs two server processes on one database,

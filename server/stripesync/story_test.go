@@ -13,7 +13,7 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 // startStripeMock runs Stripe's stripe-mock on loopback ports and returns

@@ -20,7 +20,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
 func main() {

@@ -25,6 +25,9 @@
 //
 // Builders panic on misuse (unknown ids, over-refunds): they are test helpers
 // and a panic points at the broken test line.
+//
+// It is test support only (see package testkit); the sync benchmark in bench/
+// and the standalone server in server/devtools/fakestripe use it too.
 package fakestripe
 
 import (

@@ -1,0 +1,10 @@
+// Package testkit is the root of Tracklane's test support; it holds no code
+// itself. Its packages are used only by tests, benchmarks and dev tools,
+// never by the server:
+//
+//   - fakestripe: a stateful, in-process fake of the Stripe API
+//
+// It is server/testkit and not server/internal/testkit on purpose: the
+// benchmarks under bench/ (outside server/) import storetest and fakestripe,
+// and Go's internal rule would forbid that.
+package testkit
