@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/tracklane/tracklane/server/testkit/browser"
 	"github.com/tracklane/tracklane/static"
 )
 
@@ -234,14 +235,14 @@ func (m *merchant) page(path, html string) {
 // setup starts a stub tracker, a merchant site and a browser, and checks at
 // the end that the pages threw nothing and the tracker's requests were
 // simple text/plain requests from the merchant's origin.
-func setup(t *testing.T, browser context.Context, scriptDelay time.Duration) (context.Context, *tracker, *merchant) {
+func setup(t *testing.T, chrome context.Context, scriptDelay time.Duration) (context.Context, *tracker, *merchant) {
 	t.Helper()
 	t.Parallel()
 	tr := newTracker(t, scriptDelay)
 	m := newMerchant(t)
-	ctx := NewIsolated(t, browser)
-	ScreenshotOnFailure(t, ctx)
-	console := Console(t, ctx)
+	ctx := browser.NewIsolated(t, chrome)
+	browser.ScreenshotOnFailure(t, ctx)
+	console := browser.Console(t, ctx)
 	t.Cleanup(func() {
 		for _, e := range console.Exceptions() {
 			t.Errorf("page exception: %s", e)
@@ -303,7 +304,7 @@ func checkBody(t *testing.T, got request, want map[string]any) {
 // checkCookie checks the trakdesk_cid cookie the merchant's pages see.
 func checkCookie(t *testing.T, ctx context.Context, m *merchant, cid string) {
 	t.Helper()
-	c := Cookie(t, ctx, m.URL+"/", "trakdesk_cid")
+	c := browser.Cookie(t, ctx, m.URL+"/", "trakdesk_cid")
 	if c == nil {
 		t.Fatalf("no trakdesk_cid cookie for %s", m.URL)
 	}
@@ -351,7 +352,7 @@ func settle() { time.Sleep(300 * time.Millisecond) }
 // server and merchant pages on another origin. They share one Chromium; each
 // has its own browser context, so no cookie or storage leaks between them.
 func TestTracker(t *testing.T) {
-	browser := New(t)
+	chrome := browser.New(t)
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, context.Context)
@@ -367,14 +368,14 @@ func TestTracker(t *testing.T) {
 		{"ThrowingCallback", testThrowingCallback},
 		{"BeaconFallback", testBeaconFallback},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, browser) })
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, chrome) })
 	}
 }
 
 // testClickThenThankYou follows a visitor from an affiliate link to the
 // thank-you page.
-func testClickThenThankYou(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testClickThenThankYou(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/blog", snippet(tr.URL, "")+`<a id="go" href="/landing?aff=partner1">to the shop</a>`)
 	m.page("/landing", snippet(tr.URL, "")+`<h1>Landing</h1>`)
 	m.page("/thanks", snippet(tr.URL, `trackdesk('T1', 'externalCid', {externalCid:'Bob@Example.com', revenueOriginId:'ro_1'}, keep('ext'));`)+`<h1>Thank you</h1>`)
@@ -395,7 +396,7 @@ func testClickThenThankYou(t *testing.T, browser context.Context) {
 	})
 	waitCookie(t, ctx)
 	checkCookie(t, ctx, m, stubCID)
-	trackerCookies, err := Cookies(ctx, tr.URL+"/")
+	trackerCookies, err := browser.Cookies(ctx, tr.URL+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +405,7 @@ func testClickThenThankYou(t *testing.T, browser context.Context) {
 			t.Errorf("the tracker's origin got the cookie %v; it belongs to the merchant", c)
 		}
 	}
-	Screenshot(t, ctx, "tracker-landing")
+	browser.Screenshot(t, ctx, "tracker-landing")
 
 	navigate(t, ctx, m.URL+"/thanks")
 	if got := result(t, ctx, "ext"); got["ok"] != true {
@@ -431,8 +432,8 @@ func testClickThenThankYou(t *testing.T, browser context.Context) {
 
 // testQueuedAndDirectCalls: calls made before the script loads are replayed
 // once, in order, and calls made after it loads work directly.
-func testQueuedAndDirectCalls(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 700*time.Millisecond)
+func testQueuedAndDirectCalls(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 700*time.Millisecond)
 	m.page("/queued", `<head>`+
 		snippet(tr.URL, `trackdesk('T1', 'click', keep('click')); trackdesk('T1', 'externalCid', {externalCid:'early@example.com'}, keep('early'));`)+
 		`<script>window.queuedBefore = (window.trackdesk.q || []).length;</script></head><body><h1>Queued</h1></body>`)
@@ -476,8 +477,8 @@ func testQueuedAndDirectCalls(t *testing.T, browser context.Context) {
 // testScriptBeforeStub: tracking.js runs before the loader stub (a plain
 // script tag above the snippet), and the snippet's own async tag loads it a
 // second time: the calls go straight to the tracker, once.
-func testScriptBeforeStub(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testScriptBeforeStub(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/early", `<script src="`+tr.URL+`/tracking.js"></script>
 <script>window.realBefore = typeof window.trackdesk === 'function' && !('q' in window.trackdesk);</script>
 `+snippet(tr.URL, `trackdesk('T1', 'click', keep('click'));`))
@@ -497,8 +498,8 @@ func testScriptBeforeStub(t *testing.T, browser context.Context) {
 
 // testLoadedTwice: two copies of the script, both after queued calls, replay
 // the queue once.
-func testLoadedTwice(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 200*time.Millisecond)
+func testLoadedTwice(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 200*time.Millisecond)
 	m.page("/twice", snippet(tr.URL, `trackdesk('T1', 'click', keep('click'));`)+
 		`<script async src="`+tr.URL+`/tracking.js?v=2"></script>`)
 
@@ -514,8 +515,8 @@ func testLoadedTwice(t *testing.T, browser context.Context) {
 
 // testNoAffiliateNoRequest: a page without aff, via, ref or cid sends
 // nothing; via and ref are accepted as aff.
-func testNoAffiliateNoRequest(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testNoAffiliateNoRequest(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/p", snippet(tr.URL, `trackdesk('T1', 'click', keep('click'));`))
 
 	navigate(t, ctx, m.URL+"/p?utm_source=news")
@@ -526,7 +527,7 @@ func testNoAffiliateNoRequest(t *testing.T, browser context.Context) {
 	if n := len(tr.calls(clickPath)) + len(tr.calls(extPath)); n != 0 {
 		t.Fatalf("%d requests from a page without an affiliate, want none", n)
 	}
-	if c := Cookie(t, ctx, m.URL+"/", "trakdesk_cid"); c != nil {
+	if c := browser.Cookie(t, ctx, m.URL+"/", "trakdesk_cid"); c != nil {
 		t.Errorf("cookie %q set without an affiliate", c.Value)
 	}
 
@@ -540,8 +541,8 @@ func testNoAffiliateNoRequest(t *testing.T, browser context.Context) {
 }
 
 // testCidInURL: the redirect link's ?cid= is stored without a request.
-func testCidInURL(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testCidInURL(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/landing", snippet(tr.URL, `trackdesk('T1', 'click', keep('click'));`))
 
 	navigate(t, ctx, m.URL+"/landing?cid=abc_DEF-1")
@@ -565,8 +566,8 @@ func testCidInURL(t *testing.T, browser context.Context) {
 
 // testUnknownAffiliate: a 404 or a network error stores nothing and throws
 // nothing.
-func testUnknownAffiliate(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testUnknownAffiliate(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/landing", snippet(tr.URL, `trackdesk('T1', 'click', keep('click'));`)+
 		`<script>window.after = true;</script>`)
 
@@ -580,7 +581,7 @@ func testUnknownAffiliate(t *testing.T, browser context.Context) {
 			t.Errorf("aff=%s: callback got %v, want cid null and error %v", c.aff, got, c.want)
 		}
 		tr.waitCalls(t, clickPath, i+1)
-		if cookie := Cookie(t, ctx, m.URL+"/", "trakdesk_cid"); cookie != nil {
+		if cookie := browser.Cookie(t, ctx, m.URL+"/", "trakdesk_cid"); cookie != nil {
 			t.Errorf("aff=%s: cookie %q set", c.aff, cookie.Value)
 		}
 		if ls := eval[string](t, ctx, "localStorage.getItem('trakdesk_cid') || ''"); ls != "" {
@@ -597,8 +598,8 @@ func testUnknownAffiliate(t *testing.T, browser context.Context) {
 
 // testExternalCidWithoutCookie: no cookie, no request; the localStorage
 // fallback and a URL-encoded cookie are read.
-func testExternalCidWithoutCookie(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testExternalCidWithoutCookie(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/thanks", snippet(tr.URL, `trackdesk('T1', 'externalCid', {externalCid:'bob@example.com', revenueOriginId:'ro_1'}, keep('ext'));`))
 
 	navigate(t, ctx, m.URL+"/thanks")
@@ -633,8 +634,8 @@ func testExternalCidWithoutCookie(t *testing.T, browser context.Context) {
 
 // testThrowingCallback: a merchant's callback that throws, and calls with
 // bad arguments, break neither the tracker nor the page.
-func testThrowingCallback(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 300*time.Millisecond)
+func testThrowingCallback(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 300*time.Millisecond)
 	m.page("/landing", snippet(tr.URL, `
 trackdesk('T1', 'click', function () { throw new Error('merchant bug (queued)'); });
 trackdesk(); trackdesk('T1'); trackdesk('T1', 'nope'); trackdesk('T1', 'externalCid', null, 42);
@@ -662,8 +663,8 @@ window.afterSnippet = true;`))
 
 // testBeaconFallback: without fetch, externalCid goes out with
 // navigator.sendBeacon.
-func testBeaconFallback(t *testing.T, browser context.Context) {
-	ctx, tr, m := setup(t, browser, 0)
+func testBeaconFallback(t *testing.T, chrome context.Context) {
+	ctx, tr, m := setup(t, chrome, 0)
 	m.page("/thanks", snippet(tr.URL, `window.fetch = undefined;
 trackdesk('T1', 'externalCid', {externalCid:'bob@example.com', revenueOriginId:'ro_1'}, keep('ext'));`))
 

@@ -8,7 +8,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tracklane/tracklane/server/apptest"
-	"github.com/tracklane/tracklane/server/browsertest"
+	// aliased: this package has its own browser type (an HTTP visitor)
+	headless "github.com/tracklane/tracklane/server/testkit/browser"
 )
 
 // TestBrowserWalkthrough drives the dashboard in headless Chromium as a new
@@ -18,9 +19,9 @@ import (
 func TestBrowserWalkthrough(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t, nil)
-	ctx := browsertest.New(t)
-	browsertest.ScreenshotOnFailure(t, ctx)
-	console := browsertest.Console(t, ctx)
+	ctx := headless.New(t)
+	headless.ScreenshotOnFailure(t, ctx)
+	console := headless.Console(t, ctx)
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -35,7 +36,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 		}
 		return s
 	}
-	shot := func(name string) { browsertest.Screenshot(t, ctx, "dashboard-"+name) }
+	shot := func(name string) { headless.Screenshot(t, ctx, "dashboard-"+name) }
 
 	run("viewport", chromedp.EmulateViewport(1366, 900))
 	run("sign-up page", chromedp.Navigate(app.URL+"/signup"), chromedp.WaitVisible(`input[name=name]`))

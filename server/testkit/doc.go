@@ -2,6 +2,7 @@
 // itself. Its packages are used only by tests, benchmarks and dev tools,
 // never by the server:
 //
+//   - browser: headless Chromium through chromedp, screenshots as artifacts
 //   - fakestripe: a stateful, in-process fake of the Stripe API
 //
 // It is server/testkit and not server/internal/testkit on purpose: the

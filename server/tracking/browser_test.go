@@ -13,7 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apptest"
-	"github.com/tracklane/tracklane/server/browsertest"
+	"github.com/tracklane/tracklane/server/testkit/browser"
 )
 
 // snippet is the loader exactly as SPEC.md §2 prints it, with our src.
@@ -64,11 +64,11 @@ func TestTrackerInBrowserAgainstTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	browser := browsertest.New(t)
+	chrome := browser.New(t)
 
 	t.Run("click then thank-you", func(t *testing.T) {
-		ctx := browsertest.NewIsolated(t, browser)
-		browsertest.ScreenshotOnFailure(t, ctx)
+		ctx := browser.NewIsolated(t, chrome)
+		browser.ScreenshotOnFailure(t, ctx)
 		mustRun(t, ctx, chromedp.Navigate(site+"/landing?aff=browser-partner&utm_source=news"))
 		cookie := waitCookie(t, ctx, site)
 		cid := strings.TrimSuffix(strings.TrimPrefix(cookie, `{"cid":"`), `"}`)
@@ -87,18 +87,18 @@ func TestTrackerInBrowserAgainstTheServer(t *testing.T) {
 		if !strings.Contains(string(data), `"external_cid":"buyer@example.com"`) {
 			t.Errorf("the API does not show the link: %s", data)
 		}
-		browsertest.Screenshot(t, ctx, "merchant-thanks")
+		browser.Screenshot(t, ctx, "merchant-thanks")
 	})
 
 	t.Run("calls queued before the script loads", func(t *testing.T) {
-		ctx := browsertest.NewIsolated(t, browser)
+		ctx := browser.NewIsolated(t, chrome)
 		mustRun(t, ctx, chromedp.Navigate(site+"/late?ref=browser-partner"))
 		waitTrue(t, ctx, `window.clicked && typeof window.clicked.cid === 'string'`)
 		waitCookie(t, ctx, site)
 	})
 
 	t.Run("page without an affiliate", func(t *testing.T) {
-		ctx := browsertest.NewIsolated(t, browser)
+		ctx := browser.NewIsolated(t, chrome)
 		before := a.QueryInt(t, `SELECT count(*) FROM clicks`)
 		mustRun(t, ctx, chromedp.Navigate(site+"/plain"))
 		waitTrue(t, ctx, `window.TrackdeskObject && typeof window.TrackdeskObject.f === 'function'`)
@@ -106,13 +106,13 @@ func TestTrackerInBrowserAgainstTheServer(t *testing.T) {
 		if n := a.QueryInt(t, `SELECT count(*) FROM clicks`); n != before {
 			t.Errorf("a page without an affiliate made a click")
 		}
-		if c := browsertest.Cookie(t, ctx, site, "trakdesk_cid"); c != nil {
+		if c := browser.Cookie(t, ctx, site, "trakdesk_cid"); c != nil {
 			t.Errorf("cookie set without an affiliate: %v", c.Value)
 		}
 	})
 
 	t.Run("redirect link", func(t *testing.T) {
-		ctx := browsertest.NewIsolated(t, browser)
+		ctx := browser.NewIsolated(t, chrome)
 		mustRun(t, ctx, chromedp.Navigate(a.URL+"/r/browser-partner"))
 		cookie := waitCookie(t, ctx, site)
 		cid := strings.TrimSuffix(strings.TrimPrefix(cookie, `{"cid":"`), `"}`)
@@ -148,7 +148,7 @@ func waitTrue(t *testing.T, ctx context.Context, expr string) {
 func waitCookie(t *testing.T, ctx context.Context, site string) string {
 	t.Helper()
 	waitTrue(t, ctx, `document.cookie.indexOf('trakdesk_cid=') >= 0`)
-	c := browsertest.Cookie(t, ctx, site, "trakdesk_cid")
+	c := browser.Cookie(t, ctx, site, "trakdesk_cid")
 	if c == nil {
 		t.Fatal("no trakdesk_cid cookie")
 	}

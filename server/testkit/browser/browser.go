@@ -1,4 +1,4 @@
-// Package browsertest runs headless Chromium through chromedp for the tests of
+// Package browser runs headless Chromium through chromedp for the tests of
 // other packages: New starts a fresh browser for a test, NewIsolated opens a
 // tab with its own cookies and storage in it (for parallel subtests), and
 // helpers read cookies, collect the page's console and exceptions, and save
@@ -7,7 +7,9 @@
 // Chromium is found through the environment variable CHROMIUM_PATH, else as
 // /usr/bin/chromium, chromium, chromium-browser or google-chrome on the PATH.
 // A missing browser fails the test: a skipped test is not a passing test.
-package browsertest
+//
+// It is test support only (see package testkit).
+package browser
 
 import (
 	"context"
