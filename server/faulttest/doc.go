@@ -6,9 +6,7 @@
 // acknowledged click or link is lost, and every Stripe event takes effect
 // exactly once.
 //
-// The non-test files are the harness: building and running the real server
-// binary as an OS process (proc.go), a private PostgreSQL cluster that a test
-// may stop and restart without disturbing the shared server on 5432
-// (cluster.go), and a recording, fault-injecting proxy in front of the fake
-// Stripe API (proxy.go).
+// It has no production code; the harness (the server binary as an OS
+// process, a private PostgreSQL cluster, a fault-injecting proxy in front of
+// the fake Stripe API) is in server/testkit/fault.
 package faulttest

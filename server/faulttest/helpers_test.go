@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fault"
 )
 
 const (
@@ -29,7 +29,7 @@ const (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	faulttest.Cleanup()
+	fault.Cleanup()
 	os.Exit(code)
 }
 
@@ -43,8 +43,8 @@ func newFakeStripe(t testing.TB) *fakestripe.Server {
 }
 
 // newProxy starts a recording proxy in front of fs.
-func newProxy(t testing.TB, fs *fakestripe.Server) *faulttest.Proxy {
-	p := faulttest.NewProxy(fs.URL())
+func newProxy(t testing.TB, fs *fakestripe.Server) *fault.Proxy {
+	p := fault.NewProxy(fs.URL())
 	t.Cleanup(p.Close)
 	return p
 }

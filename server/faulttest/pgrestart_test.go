@@ -15,10 +15,10 @@ import (
 
 	"github.com/tracklane/tracklane/server/cli"
 	"github.com/tracklane/tracklane/server/config"
-	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fault"
 )
 
 // TestPostgresRestartUnderLoad restarts a private PostgreSQL cluster twice
@@ -30,7 +30,7 @@ import (
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := faulttest.StartCluster(t)
+	pg := fault.StartCluster(t)
 	dsn := pg.DSN("tracklane")
 	log := storetest.Logger(t)
 	st, err := store.Open(ctx, dsn, log)

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fault"
 )
 
 // serverEnv is the environment of a server process on database dsn that
@@ -55,7 +55,7 @@ func TestSIGKILLMidSync(t *testing.T) {
 	fs.InjectFault(fakestripe.Fault{PathPrefix: "/v1/events", Delay: pageDelay, Count: 100000})
 
 	env := serverEnv(dsn, fs.URL())
-	first := faulttest.StartServer(t, "server#1", env)
+	first := fault.StartServer(t, "server#1", env)
 	applied := func() int { return queryInt(t, db, `SELECT count(*) FROM stripe_events WHERE account_id = $1`, acct) }
 	if !waitFor(30*time.Second, func() bool { return applied() >= 300 }) {
 		t.Fatalf("the first check did not get going: %d events applied", applied())
@@ -74,7 +74,7 @@ func TestSIGKILLMidSync(t *testing.T) {
 	}
 	t.Logf("SIGKILL after %d of %d events (backfill cursor %s)", atKill, wantEvents, before.BackfillAfter)
 
-	second := faulttest.StartServer(t, "server#2", env)
+	second := fault.StartServer(t, "server#2", env)
 	done := waitFor(60*time.Second, func() bool {
 		c, err := st.ConnectionByID(context.Background(), conn.ID)
 		return err == nil && c.LastCheck != nil && c.LastCheck.FinishedAt != nil && c.LastCheck.Error == "" &&

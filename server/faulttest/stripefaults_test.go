@@ -12,10 +12,10 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
-	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fault"
 )
 
 // stripeWorld is the whole application in-process (webhooks included) on a
@@ -26,7 +26,7 @@ type stripeWorld struct {
 	t      *testing.T
 	app    *apptest.App
 	fs     *fakestripe.Server
-	px     *faulttest.Proxy
+	px     *fault.Proxy
 	engine *stripesync.Engine
 	m      merchant
 	acct   string
@@ -95,19 +95,19 @@ func (w *stripeWorld) ledger() ledger { return readLedger(w.t, w.app.Store.DB(),
 // faultCounter tallies injected faults for the figures.
 type faultCounter struct{ n atomic.Int64 }
 
-func (f *faultCounter) inject(fs *fakestripe.Server, fault fakestripe.Fault) {
-	n := fault.Count
+func (f *faultCounter) inject(fs *fakestripe.Server, ft fakestripe.Fault) {
+	n := ft.Count
 	if n < 1 {
 		n = 1
 	}
 	f.n.Add(int64(n))
-	fs.InjectFault(fault)
+	fs.InjectFault(ft)
 }
 
 // retryGaps returns, for requests to path that were retried (same query),
 // the pauses between one attempt's end and the next one's start.
-func retryGaps(calls []faulttest.ProxyCall, path string) [][]time.Duration {
-	byQuery := map[string][]faulttest.ProxyCall{}
+func retryGaps(calls []fault.ProxyCall, path string) [][]time.Duration {
+	byQuery := map[string][]fault.ProxyCall{}
 	var order []string
 	for _, c := range calls {
 		if !strings.HasPrefix(c.Path, path) {

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/faulttest"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/fault"
 )
 
 // TestTwoProcessesOneDatabase runs two server processes on one database,
@@ -41,8 +41,8 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 	fs.InjectFault(fakestripe.Fault{PathPrefix: "/v1/events", Delay: pageDelay, Count: 100000})
 
 	env := serverEnv(dsn, px.URL())
-	a := faulttest.StartServer(t, "server#A", env)
-	b := faulttest.StartServer(t, "server#B", env)
+	a := fault.StartServer(t, "server#A", env)
+	b := fault.StartServer(t, "server#B", env)
 	engine := newEngine(t, st, px.URL(), 10*time.Second, 50*time.Millisecond)
 
 	// Sample the account's advisory lock: at most one holder, ever, and

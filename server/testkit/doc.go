@@ -4,6 +4,8 @@
 //
 //   - browser: headless Chromium through chromedp, screenshots as artifacts
 //   - fakestripe: a stateful, in-process fake of the Stripe API
+//   - fault: the server as an OS process, a private PostgreSQL cluster, a
+//     fault-injecting proxy in front of the fake Stripe API
 //
 // It is server/testkit and not server/internal/testkit on purpose: the
 // benchmarks under bench/ (outside server/) import storetest and fakestripe,

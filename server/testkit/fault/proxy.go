@@ -1,4 +1,4 @@
-package faulttest
+package fault
 
 import (
 	"bytes"
@@ -204,7 +204,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) cutBody(w http.ResponseWriter, resp *http.Response, body []byte) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		panic("faulttest: the proxy's ResponseWriter cannot be hijacked")
+		panic("fault: the proxy's ResponseWriter cannot be hijacked")
 	}
 	conn, buf, err := hj.Hijack()
 	if err != nil {
