@@ -11,7 +11,7 @@ import (
 
 	"github.com/tracklane/tracklane/bench/internal/benchenv"
 	"github.com/tracklane/tracklane/bench/internal/loadgen"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // TestAcknowledgedClicksSurviveSIGKILL runs the built server binary as a

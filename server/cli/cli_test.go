@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/cli"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 type runner struct {

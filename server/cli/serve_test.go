@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/cli"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's logging goroutines.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 func TestSignupLoginLogout(t *testing.T) {

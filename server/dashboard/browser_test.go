@@ -7,7 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 	// aliased: this package has its own browser type (an HTTP visitor)
 	headless "github.com/tracklane/tracklane/server/testkit/browser"
 )

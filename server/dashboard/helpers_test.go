@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // browser is a signed-in (or not) visitor of the dashboard: a cookie jar

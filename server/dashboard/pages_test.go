@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // world is two tenants, each signed in in its own browser, A with an

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 	"github.com/tracklane/tracklane/server/web"
 )
 

@@ -14,10 +14,10 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/fault"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 const (

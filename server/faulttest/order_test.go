@@ -12,7 +12,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 

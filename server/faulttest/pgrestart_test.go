@@ -16,9 +16,9 @@ import (
 	"github.com/tracklane/tracklane/server/cli"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/fault"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // TestPostgresRestartUnderLoad restarts a private PostgreSQL cluster twice

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/fault"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // serverEnv is the environment of a server process on database dsn that

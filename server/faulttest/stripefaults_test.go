@@ -11,9 +11,9 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/fault"
 )

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/fault"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // TestTwoProcessesOneDatabase runs two server processes on one database,

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // TestDatabaseDumpRevealsNoSecrets dumps a database that has seen tokens,

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // visitor is a dashboard user agent: cookies kept, redirects not followed.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 func accountInput(name, email, code, landing string) account.AffiliateInput {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // TestStoredFieldsAreEscaped stores markup through every field a stranger

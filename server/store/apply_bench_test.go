@@ -9,7 +9,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // applyWorld is a tenant with one affiliate, one click linked to an email,

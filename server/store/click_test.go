@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // A click's fields reach PostgreSQL unchanged, whatever characters they

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // TestConversionRollupsMatchARecount: after conversions are created,

@@ -17,8 +17,8 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripeapp"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 const secret = "absec_test_0123456789abcdef"

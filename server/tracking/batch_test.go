@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 // Identical requests arriving together (a double submit, a retrying

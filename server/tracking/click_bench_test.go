@@ -16,7 +16,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // clickBody is what the tracker posts for a click on a landing page with

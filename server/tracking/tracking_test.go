@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
 
 type clickAnswer struct {

@@ -1,6 +1,8 @@
 // Package apptest runs the whole Tracklane application for tests: a fresh
 // database, the real wiring (cli.NewServer) behind an httptest server, and
 // helpers that provision tenants and affiliates the way a merchant would.
+//
+// It is test support only (see package testkit).
 package apptest
 
 import (
@@ -18,8 +20,8 @@ import (
 	"github.com/tracklane/tracklane/server/cli"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
 )
 
 // App is a running application.

@@ -1,6 +1,9 @@
 // Package storetest gives each test its own freshly migrated PostgreSQL
 // database, created under a unique name and dropped when the test ends, so
 // test packages can run in parallel against one server.
+//
+// It is test support only (see package testkit); the durability benchmark
+// in bench/ uses it too.
 package storetest
 
 import (
