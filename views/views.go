@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/dashboard/money"
+	"github.com/tracklane/tracklane/server/money"
 	"github.com/tracklane/tracklane/server/store"
 )
 

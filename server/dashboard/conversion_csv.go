@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/dashboard/money"
+	"github.com/tracklane/tracklane/server/money"
 	"github.com/tracklane/tracklane/server/store"
 )
 

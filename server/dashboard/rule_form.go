@@ -5,7 +5,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/dashboard/money"
+	"github.com/tracklane/tracklane/server/money"
 )
 
 // readRule turns the commission fields of a form into a rule: a percentage
