@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/keyset"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
 )
@@ -91,33 +91,13 @@ func page(c *gin.Context) (store.Page, error) {
 		p.Limit = n
 	}
 	if v := c.Query("cursor"); v != "" {
-		cur, err := DecodeCursor(v)
+		t, id, err := keyset.Decode(v)
 		if err != nil {
-			return p, err
+			return p, apperr.Errorf(apperr.Invalid, "cursor is not one this API returned")
 		}
-		p.After = &cur
+		p.After = &store.Cursor{Time: t, ID: id}
 	}
 	return p, nil
-}
-
-// EncodeCursor makes the opaque next_cursor of a page's last row.
-func EncodeCursor(t time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.UnixNano(), 10) + "." + id))
-}
-
-// DecodeCursor reads a cursor made by EncodeCursor.
-func DecodeCursor(s string) (store.Cursor, error) {
-	bad := apperr.Errorf(apperr.Invalid, "cursor is not one this API returned")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 200 {
-		return store.Cursor{}, bad
-	}
-	ns, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || id == "" {
-		return store.Cursor{}, bad
-	}
-	return store.Cursor{Time: time.Unix(0, n).UTC(), ID: id}, nil
 }
 
 // list is the JSON envelope of every list.
@@ -134,7 +114,7 @@ func newList[T any](rows []T, limit int, key func(T) (time.Time, string)) list[T
 	}
 	if len(rows) == limit && limit > 0 {
 		t, id := key(rows[len(rows)-1])
-		cur := EncodeCursor(t, id)
+		cur := keyset.Encode(t, id)
 		l.NextCursor = &cur
 	}
 	return l

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/keyset"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -49,7 +50,7 @@ func (h *Handler) handleAffiliateList(c *gin.Context) {
 	}
 	if len(affs) == pageSize {
 		last := affs[len(affs)-1]
-		page.NextURL = pageURL("/affiliates", append(filters, "after", encodeCursor(last.CreatedAt, last.ID))...)
+		page.NextURL = pageURL("/affiliates", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	h.render(c, http.StatusOK, views.Affiliates(page))
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/keyset"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/views"
 )
@@ -62,7 +63,7 @@ func (h *Handler) handleClickList(c *gin.Context) {
 	}
 	if len(clicks) == pageSize {
 		last := clicks[len(clicks)-1]
-		page.NextURL = pageURL("/clicks", append(filters, "after", encodeCursor(last.CreatedAt, last.ID))...)
+		page.NextURL = pageURL("/clicks", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	h.render(c, http.StatusOK, views.Clicks(page))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/keyset"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/views"
 )
@@ -74,7 +75,7 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 	page.CSVURL = pageURL("/conversions.csv", filters...)
 	if len(convs) == pageSize {
 		last := convs[len(convs)-1]
-		page.NextURL = pageURL("/conversions", append(filters, "after", encodeCursor(last.CreatedAt, last.ID))...)
+		page.NextURL = pageURL("/conversions", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	if len(convs) == 0 {
 		conns, err := h.store.TenantConnections(ctx, t.ID)
