@@ -3,11 +3,13 @@ package dashboard_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/dashboard"
@@ -337,6 +339,45 @@ func TestCSVExports(t *testing.T) {
 	}
 	if len(rows) != 2 || rows[1][1] != w.convA.ID || rows[1][7] != "49.99" || rows[1][8] != "10.00" || rows[1][5] != "b***@customer.example" {
 		t.Fatalf("conversions CSV: %q", rows)
+	}
+}
+
+// TestCSVExportReadsEveryPage: an export longer than one store page (1000
+// rows) has every click once, newest first, across the page boundaries,
+// where clicks share a time.
+func TestCSVExportReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t) // A already has one click
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	clicks := make([]store.Click, 2100)
+	for i := range clicks {
+		clicks[i] = store.Click{ID: fmt.Sprintf("ck_page%04d", i), TenantID: w.tenantA, AffiliateID: w.affA.ID,
+			CreatedAt: start.Add(time.Duration(i/3) * time.Second), VisitorHash: []byte(strconv.Itoa(i))}
+	}
+	if err := w.app.Store.InsertClicks(context.Background(), clicks); err != nil {
+		t.Fatal(err)
+	}
+	r := w.a.get("/clicks.csv?period=7d")
+	r.must(t, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+len(clicks)+1 {
+		t.Fatalf("clicks CSV has %d rows, want a header and %d clicks", len(rows), len(clicks)+1)
+	}
+	seen := map[string]bool{}
+	for i, row := range rows[1:] {
+		if seen[row[1]] {
+			t.Fatalf("click %s exported twice", row[1])
+		}
+		seen[row[1]] = true
+		if row[3] != "Jamie Rivera" {
+			t.Fatalf("row %d: affiliate %q", i, row[3])
+		}
+		if i > 0 && row[0] > rows[i][0] {
+			t.Fatalf("row %d (%s) is newer than the row before (%s)", i, row[0], rows[i][0])
+		}
 	}
 }
 
