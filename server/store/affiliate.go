@@ -119,13 +119,5 @@ func (s *Store) Affiliates(ctx context.Context, tenantID string, p Page) ([]Affi
 		return nil, fmt.Errorf("listing affiliates: %w", err)
 	}
 	defer rows.Close()
-	var out []Affiliate
-	for rows.Next() {
-		a, err := scanAffiliate(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning affiliate: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "affiliate", scanAffiliate)
 }

@@ -207,15 +207,7 @@ func (s *Store) Clicks(ctx context.Context, tenantID string, f ClickFilter, p Pa
 		return nil, fmt.Errorf("listing clicks: %w", err)
 	}
 	defer rows.Close()
-	var out []Click
-	for rows.Next() {
-		c, err := scanClick(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning click: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "click", scanClick)
 }
 
 // Click returns one of the tenant's clicks.

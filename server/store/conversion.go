@@ -92,15 +92,8 @@ func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFi
 		return nil, fmt.Errorf("listing conversions: %w", err)
 	}
 	defer rows.Close()
-	var out []Conversion
-	for rows.Next() {
-		c, err := scanConversion(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning conversion: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, "conversion", scanConversion)
+	if err != nil {
 		return nil, fmt.Errorf("listing conversions: %w", err)
 	}
 	if err := s.loadHistory(ctx, tenantID, out); err != nil {

@@ -26,14 +26,11 @@ func (s *Store) AffiliatesByID(ctx context.Context, tenantID string, ids []strin
 		return nil, fmt.Errorf("reading affiliates: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAffiliate(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning affiliate: %w", err)
-		}
+	affs, err := scanAll(rows, "affiliate", scanAffiliate)
+	for _, a := range affs {
 		out[a.ID] = a
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // AffiliateOptions lists up to limit of the tenant's affiliates by name,
@@ -45,15 +42,7 @@ func (s *Store) AffiliateOptions(ctx context.Context, tenantID string, limit int
 		return nil, fmt.Errorf("listing affiliates: %w", err)
 	}
 	defer rows.Close()
-	var out []Affiliate
-	for rows.Next() {
-		a, err := scanAffiliate(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning affiliate: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "affiliate", scanAffiliate)
 }
 
 // LatestClick returns the affiliate's newest click made at or after since

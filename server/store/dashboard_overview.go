@@ -191,15 +191,12 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r DayRange, 
 		return nil, fmt.Errorf("reading top affiliates: %w", err)
 	}
 	defer rows.Close()
-	var out []AffiliateTotals
-	for rows.Next() {
+	out, err := scanAll(rows, "top affiliates", func(row scanner) (AffiliateTotals, error) {
 		var a AffiliateTotals
-		if err := rows.Scan(&a.AffiliateID, &a.Name, &a.Code, &a.Clicks, &a.Uniques, &a.Conversions); err != nil {
-			return nil, fmt.Errorf("scanning top affiliates: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&a.AffiliateID, &a.Name, &a.Code, &a.Clicks, &a.Uniques, &a.Conversions)
+		return a, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("reading top affiliates: %w", err)
 	}
 	ids := make([]string, len(out))

@@ -27,15 +27,11 @@ func (s *Store) RevenueOrigins(ctx context.Context, tenantID string) ([]RevenueO
 		return nil, fmt.Errorf("listing revenue origins: %w", err)
 	}
 	defer rows.Close()
-	var out []RevenueOrigin
-	for rows.Next() {
+	return scanAll(rows, "revenue origin", func(row scanner) (RevenueOrigin, error) {
 		var o RevenueOrigin
-		if err := rows.Scan(&o.ID, &o.TenantID, &o.Name, &o.IsDefault, &o.CreatedAt); err != nil {
-			return nil, fmt.Errorf("scanning revenue origin: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+		err := row.Scan(&o.ID, &o.TenantID, &o.Name, &o.IsDefault, &o.CreatedAt)
+		return o, err
+	})
 }
 
 // CreateRevenueOrigin adds a named origin to a tenant.

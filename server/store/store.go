@@ -223,6 +223,25 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
+// scanner is what *sql.Row and *sql.Rows have in common: the scan funcs
+// (scanAffiliate, scanClick, …) read one row from either.
+type scanner = interface{ Scan(dest ...any) error }
+
+// scanAll reads every remaining row with scan. A row that does not scan
+// stops it with "scanning <what>: …"; otherwise it returns the rows and
+// rows.Err(). The caller still closes rows.
+func scanAll[T any](rows *sql.Rows, what string, scan func(scanner) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scanning %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Cursor is a keyset position: the (time, id) of the last row of a page.
 type Cursor struct {
 	Time time.Time

@@ -70,15 +70,11 @@ func (s *Store) PersonalTokens(ctx context.Context, tenantID string) ([]Personal
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []PersonalToken
-	for rows.Next() {
+	return scanAll(rows, "token", func(row scanner) (PersonalToken, error) {
 		var t PersonalToken
-		if err := rows.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
-			return nil, fmt.Errorf("scanning token: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+		return t, err
+	})
 }
 
 // RevokePersonalToken revokes one of the tenant's tokens; not_found when the
