@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // handleClickCSV streams the clicks of the filtered period as CSV, newest
@@ -22,18 +23,18 @@ func (h *Handler) handleClickCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	streamCSV(h, c, csvExport[store.Click]{
+	streamCSV(h, c, csvExport[tracklane.Click]{
 		what:     "click",
 		filename: "clicks-" + p.view.From + "-to-" + p.view.To + ".csv",
 		header: []string{
 			"time", "click_id", "affiliate_id", "affiliate", "landing_url", "referrer",
 			"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "device", "customer"},
-		list: func(ctx context.Context, pg store.Page) ([]store.Click, error) {
+		list: func(ctx context.Context, pg store.Page) ([]tracklane.Click, error) {
 			return h.store.Clicks(ctx, t.ID, filter, pg)
 		},
-		position:  func(k store.Click) store.Cursor { return store.Cursor{Time: k.CreatedAt, ID: k.ID} },
-		affiliate: func(k store.Click) string { return k.AffiliateID },
-		record: func(k store.Click, affiliate string) []string {
+		position:  func(k tracklane.Click) store.Cursor { return store.Cursor{Time: k.CreatedAt, ID: k.ID} },
+		affiliate: func(k tracklane.Click) string { return k.AffiliateID },
+		record: func(k tracklane.Click, affiliate string) []string {
 			return []string{k.CreatedAt.UTC().Format(time.RFC3339), k.ID, k.AffiliateID, affiliate, k.LandingURL, k.Referrer,
 				k.UTMSource, k.UTMMedium, k.UTMCampaign, k.UTMTerm, k.UTMContent, k.Device, maskOrEmpty(k.ExternalCID)}
 		},

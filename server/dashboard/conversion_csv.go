@@ -9,6 +9,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/money"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // handleConversionCSV streams the filtered conversions as CSV, paging
@@ -25,19 +26,19 @@ func (h *Handler) handleConversionCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	streamCSV(h, c, csvExport[store.Conversion]{
+	streamCSV(h, c, csvExport[tracklane.Conversion]{
 		what:     "conversion",
 		filename: "conversions-" + p.view.From + "-to-" + p.view.To + ".csv",
 		header: []string{
 			"time", "conversion_id", "status", "affiliate_id", "affiliate", "customer", "currency",
 			"amount", "commission", "amount_minor", "commission_minor", "gross_amount_minor", "livemode",
 			"stripe_customer", "stripe_invoice", "stripe_charge", "stripe_subscription", "click_id"},
-		list: func(ctx context.Context, pg store.Page) ([]store.Conversion, error) {
+		list: func(ctx context.Context, pg store.Page) ([]tracklane.Conversion, error) {
 			return h.store.Conversions(ctx, t.ID, f, pg)
 		},
-		position:  func(v store.Conversion) store.Cursor { return store.Cursor{Time: v.CreatedAt, ID: v.ID} },
-		affiliate: func(v store.Conversion) string { return v.AffiliateID },
-		record: func(v store.Conversion, affiliate string) []string {
+		position:  func(v tracklane.Conversion) store.Cursor { return store.Cursor{Time: v.CreatedAt, ID: v.ID} },
+		affiliate: func(v tracklane.Conversion) string { return v.AffiliateID },
+		record: func(v tracklane.Conversion, affiliate string) []string {
 			return []string{v.CreatedAt.UTC().Format(time.RFC3339), v.ID, string(v.Status), v.AffiliateID, affiliate,
 				maskOrEmpty(v.ExternalCID), v.Currency,
 				money.Decimal(v.Amount, v.Currency), money.Decimal(v.Commission, v.Currency),

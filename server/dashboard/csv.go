@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -36,7 +37,7 @@ type csvExport[T any] struct {
 func streamCSV[T any](h *Handler, c *gin.Context, e csvExport[T]) {
 	ctx := c.Request.Context()
 	pg := store.Page{Limit: csvPage}
-	names := map[string]store.Affiliate{}
+	names := map[string]tracklane.Affiliate{}
 	var w *csvWriter
 	for {
 		rows, err := e.list(ctx, pg)
@@ -70,7 +71,7 @@ func streamCSV[T any](h *Handler, c *gin.Context, e csvExport[T]) {
 }
 
 // addNames adds the affiliates among ids that names lacks.
-func (h *Handler) addNames(c *gin.Context, names map[string]store.Affiliate, ids []string) error {
+func (h *Handler) addNames(c *gin.Context, names map[string]tracklane.Affiliate, ids []string) error {
 	var missing []string
 	for _, id := range uniq(ids) {
 		if _, ok := names[id]; !ok {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/dashboard"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // world is two tenants, each signed in in its own browser, A with an
@@ -24,9 +24,9 @@ type world struct {
 	a, b     *browser
 	tenantA  string
 	tenantB  string
-	affA     store.Affiliate
-	affB     store.Affiliate
-	convA    store.Conversion
+	affA     tracklane.Affiliate
+	affB     tracklane.Affiliate
+	convA    tracklane.Conversion
 	tokenIDA int64
 }
 
@@ -349,9 +349,9 @@ func TestCSVExportReadsEveryPage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t) // A already has one click
 	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-	clicks := make([]store.Click, 2100)
+	clicks := make([]tracklane.Click, 2100)
 	for i := range clicks {
-		clicks[i] = store.Click{ID: fmt.Sprintf("ck_page%04d", i), TenantID: w.tenantA, AffiliateID: w.affA.ID,
+		clicks[i] = tracklane.Click{ID: fmt.Sprintf("ck_page%04d", i), TenantID: w.tenantA, AffiliateID: w.affA.ID,
 			CreatedAt: start.Add(time.Duration(i/3) * time.Second), VisitorHash: []byte(strconv.Itoa(i))}
 	}
 	if err := w.app.Store.InsertClicks(context.Background(), clicks); err != nil {

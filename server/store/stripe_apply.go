@@ -10,7 +10,9 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // StripeEvent is one Stripe event as the sync engine understood it: its
@@ -83,7 +85,7 @@ type ApplyOutcome struct {
 // same transaction. The work is set-based — a fixed number of statements
 // per batch, not per event — and conflicts with a concurrent writer are
 // retried.
-func (s *Store) ApplyEvents(ctx context.Context, conn StripeConnection, events []StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
+func (s *Store) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		out = ApplyOutcome{}
@@ -167,14 +169,21 @@ func (s *Store) CustomerAttributed(ctx context.Context, accountID string, livemo
 // AttributeWaiting turns the tenant's payments that were waiting for an
 // email link into conversions where a link now attributes them. email ""
 // means every waiting payment of the tenant. It returns how many
-// conversions were created.
+// conversions were created. The query only narrows the candidates to
+// payments with a link in the window's span; the rule decides.
 func (s *Store) AttributeWaiting(ctx context.Context, tenantID, email string) (int, error) {
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	before, after := attribution.Window{Days: t.AttributionDays}.Span()
 	created, _, err := s.evaluateListed(ctx, "email linked to a click", `SELECT p.tenant_id, p.account_id, p.livemode, p.source_id
-		FROM stripe_payments p JOIN tenants t ON t.id = p.tenant_id
+		FROM stripe_payments p
 		WHERE p.tenant_id = $1 AND NOT p.converted AND p.email <> '' AND ($2 = '' OR p.email = $2)
 		AND EXISTS (SELECT 1 FROM customer_links l WHERE l.tenant_id = p.tenant_id AND l.external_cid = p.email
-			AND l.click_created_at < p.paid_at + interval '1 second' AND l.click_created_at >= p.paid_at - t.attribution_days * interval '1 day')
-		ORDER BY p.paid_at`, tenantID, email)
+			AND l.click_created_at < p.paid_at + $4 * interval '1 microsecond'
+			AND l.click_created_at >= p.paid_at - $3 * interval '1 microsecond')
+		ORDER BY p.paid_at`, tenantID, email, before.Microseconds(), after.Microseconds())
 	return created, err
 }
 
@@ -239,9 +248,9 @@ func (s *Store) evaluateListed(ctx context.Context, why, query string, args ...a
 
 // SetConversionManualStatus records the merchant's decision ("approved",
 // "rejected", or "" to undo) and re-evaluates the conversion.
-func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, manual string) (Conversion, error) {
+func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, manual string) (tracklane.Conversion, error) {
 	if manual != conversion.ManualApproved && manual != conversion.ManualRejected && manual != conversion.ManualNone {
-		return Conversion{}, apperr.Errorf(apperr.Invalid, "unknown decision %q", manual)
+		return tracklane.Conversion{}, apperr.Errorf(apperr.Invalid, "unknown decision %q", manual)
 	}
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		var account, source string
@@ -258,7 +267,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 		return a.evaluate(map[string]string{source: ""}, "")
 	})
 	if err != nil {
-		return Conversion{}, err
+		return tracklane.Conversion{}, err
 	}
 	return s.Conversion(ctx, tenantID, id)
 }
@@ -267,7 +276,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 type applier struct {
 	ctx      context.Context
 	tx       *sql.Tx
-	tenant   Tenant
+	tenant   tracklane.Tenant
 	account  string
 	livemode bool
 	now      time.Time
