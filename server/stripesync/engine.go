@@ -173,7 +173,7 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 		cur.BackfillAfter = "*" // a new connection reads everything Stripe still has
 	}
 	applied := 0
-	apply := func(page []rawEvent, next store.CursorUpdate) error {
+	apply := func(page []Event, next store.CursorUpdate) error {
 		in.notePage(page)
 		events := make([]store.StripeEvent, 0, len(page))
 		for _, ev := range page {
@@ -290,7 +290,7 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 
 // pageResult is one page of events read ahead.
 type pageResult struct {
-	events []rawEvent
+	events []Event
 	more   bool
 	err    error
 }
