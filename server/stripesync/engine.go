@@ -160,125 +160,30 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (store.CheckResult, 
 // run reads every event the connection has not applied: first a backfill
 // (newest first, for a new connection or when the cursor is gone), then
 // forward from the cursor, oldest first. Each page is applied with the
-// cursor that follows it, in one transaction.
+// cursor that follows it, in one transaction, so an interrupted check
+// resumes where it stopped.
 func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *store.CheckResult) error {
 	c, err := e.client(conn.Livemode)
 	if err != nil {
 		return err
 	}
-	in := &interpreter{client: c, store: e.store, conn: conn}
-	cur := store.CursorUpdate{EventID: conn.CursorEventID, Created: conn.CursorCreated,
-		BackfillAfter: conn.BackfillAfter, BackfillSince: conn.BackfillSince}
-	if cur.EventID == "" && cur.BackfillAfter == "" {
-		cur.BackfillAfter = "*" // a new connection reads everything Stripe still has
-	}
-	applied := 0
-	apply := func(page []Event, next store.CursorUpdate) error {
-		in.notePage(page)
-		events := make([]store.StripeEvent, 0, len(page))
-		for _, ev := range page {
-			se, err := in.interpret(ctx, ev)
-			if err != nil {
-				return err
-			}
-			se.Via = "check"
-			events = append(events, se)
+	cr := &checkRun{engine: e, client: c, conn: conn, res: res, cur: startCursor(conn),
+		in: &interpreter{client: c, store: e.store, conn: conn}}
+	for {
+		if err := cr.backfill(ctx); err != nil {
+			return err
 		}
-		out, err := e.store.ApplyEvents(ctx, conn, events, &next)
+		// When Stripe has forgotten the cursor event, forward turns the
+		// cursor into a backfill since that event's time: read it, then
+		// forward again.
+		gone, err := cr.forward(ctx)
 		if err != nil {
 			return err
 		}
-		res.EventsSeen += len(page)
-		res.ConversionsCreated += out.Created
-		res.ConversionsUpdated += out.Updated
-		cur = next
-		// A large backlog grows the sync tables faster than autovacuum
-		// re-plans them: refresh their statistics now and then.
-		if applied += len(page); applied >= statsEvery {
-			applied = 0
-			if err := e.store.RefreshSyncStats(ctx); err != nil {
-				e.log.WarnContext(ctx, "refreshing planner statistics", "err", err)
-			}
-		}
-		return nil
-	}
-
-	// While a page is applied, the next one is already being read: reading
-	// and applying overlap.
-	backfillQuery := func(after string, since int64) eventQuery {
-		q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: since}
-		if after != "*" {
-			q.StartingAfter = after
-		}
-		return q
-	}
-	var next <-chan pageResult
-	for cur.BackfillAfter != "" {
-		if next == nil {
-			next = fetch(ctx, c, conn.AccountID, backfillQuery(cur.BackfillAfter, cur.BackfillSince))
-		}
-		r := <-next
-		next = nil
-		if errors.Is(r.err, errCursorGone) { // the event we stopped at expired: start over, idempotently
-			cur.BackfillAfter = "*"
-			continue
-		}
-		if r.err != nil {
-			return r.err
-		}
-		page := r.events
-		following := cur
-		if cur.BackfillAfter == "*" && following.EventID == "" && len(page) > 0 {
-			following.EventID, following.Created = page[0].ID, page[0].Created // the head: forward reading starts here
-		}
-		following.BackfillAfter = ""
-		if r.more && len(page) > 0 {
-			following.BackfillAfter = page[len(page)-1].ID
-			next = fetch(ctx, c, conn.AccountID, backfillQuery(following.BackfillAfter, following.BackfillSince))
-		} else {
-			following.BackfillSince = 0
-		}
-		if err := apply(page, following); err != nil {
-			return err
-		}
-	}
-
-	forwardQuery := func(after string) eventQuery {
-		return eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: after}
-	}
-	for cur.EventID != "" {
-		if next == nil {
-			next = fetch(ctx, c, conn.AccountID, forwardQuery(cur.EventID))
-		}
-		r := <-next
-		next = nil
-		if errors.Is(r.err, errCursorGone) {
-			// Stripe forgot the cursor event (it keeps 30 days): read
-			// everything since its time, newest first, idempotently.
-			following := store.CursorUpdate{BackfillAfter: "*", BackfillSince: cur.Created}
-			if err := apply(nil, following); err != nil {
-				return err
-			}
-			return e.run(ctx, withCursor(conn, following), res)
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if len(r.events) == 0 {
-			break
-		}
-		last := r.events[len(r.events)-1]
-		if r.more {
-			next = fetch(ctx, c, conn.AccountID, forwardQuery(last.ID))
-		}
-		if err := apply(r.events, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
-			return err
-		}
-		if !r.more {
+		if !gone {
 			break
 		}
 	}
-
 	// Payments that were waiting for an email link may be attributable now.
 	n, err := e.store.AttributeWaiting(ctx, conn.TenantID, "")
 	if err != nil {
@@ -288,6 +193,167 @@ func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *stor
 	return nil
 }
 
+// checkRun is one check of one connection under way: where it has read to
+// and what it has applied so far.
+type checkRun struct {
+	engine *Engine
+	client *Client
+	conn   store.StripeConnection
+	in     *interpreter // caches what it looked up for the whole check
+	res    *store.CheckResult
+	cur    store.CursorUpdate // the cursor as last applied
+	// sinceStats counts events applied since the planner's statistics
+	// were last refreshed.
+	sinceStats int
+}
+
+// startCursor is where a check of conn starts reading; a new connection
+// reads everything Stripe still has.
+func startCursor(conn store.StripeConnection) store.CursorUpdate {
+	cur := store.CursorUpdate{EventID: conn.CursorEventID, Created: conn.CursorCreated,
+		BackfillAfter: conn.BackfillAfter, BackfillSince: conn.BackfillSince}
+	if cur.EventID == "" && cur.BackfillAfter == "" {
+		cur.BackfillAfter = "*"
+	}
+	return cur
+}
+
+// backfill reads newest first, from just after cur.BackfillAfter ("*": the
+// newest event) back to cur.BackfillSince (0: as far as Stripe goes). While
+// a page is applied the next one is already being read.
+func (cr *checkRun) backfill(ctx context.Context) error {
+	var next <-chan pageResult
+	for cr.cur.BackfillAfter != "" {
+		if next == nil {
+			next = cr.fetch(ctx, backfillQuery(cr.cur))
+		}
+		p := <-next
+		next = nil
+		if errors.Is(p.err, errCursorGone) { // the event we stopped at expired: start over, idempotently
+			cr.cur.BackfillAfter = "*"
+			continue
+		}
+		if p.err != nil {
+			return p.err
+		}
+		following := afterBackfillPage(cr.cur, p)
+		if following.BackfillAfter != "" {
+			next = cr.fetch(ctx, backfillQuery(following))
+		}
+		if err := cr.apply(ctx, p.events, following); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// backfillQuery selects the backfill page after cur.
+func backfillQuery(cur store.CursorUpdate) eventQuery {
+	q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: cur.BackfillSince}
+	if cur.BackfillAfter != "*" {
+		q.StartingAfter = cur.BackfillAfter
+	}
+	return q
+}
+
+// afterBackfillPage is the cursor once backfill page p, read from cur, is
+// applied. The first page of a backfill from the newest event also fixes
+// where forward reading starts (its head), unless the connection already
+// has a forward cursor. The last page ends the backfill.
+func afterBackfillPage(cur store.CursorUpdate, p pageResult) store.CursorUpdate {
+	following := cur
+	if cur.BackfillAfter == "*" && following.EventID == "" && len(p.events) > 0 {
+		following.EventID, following.Created = p.events[0].ID, p.events[0].Created
+	}
+	following.BackfillAfter = ""
+	if p.more && len(p.events) > 0 {
+		following.BackfillAfter = p.events[len(p.events)-1].ID
+	} else {
+		following.BackfillSince = 0
+	}
+	return following
+}
+
+// forward reads oldest first from the cursor event to the newest, and
+// reports gone when Stripe no longer knows the cursor event (it keeps 30
+// days): the cursor is then set to a backfill of everything since that
+// event's time, which the caller reads before reading forward again. While
+// a page is applied the next one is already being read.
+func (cr *checkRun) forward(ctx context.Context) (gone bool, err error) {
+	var next <-chan pageResult
+	for cr.cur.EventID != "" {
+		if next == nil {
+			next = cr.fetch(ctx, forwardQuery(cr.cur.EventID))
+		}
+		p := <-next
+		next = nil
+		if errors.Is(p.err, errCursorGone) {
+			// Re-reading since its time is idempotent: events apply once.
+			return true, cr.apply(ctx, nil, store.CursorUpdate{BackfillAfter: "*", BackfillSince: cr.cur.Created})
+		}
+		if p.err != nil {
+			return false, p.err
+		}
+		if len(p.events) == 0 {
+			return false, nil
+		}
+		last := p.events[len(p.events)-1]
+		if p.more {
+			next = cr.fetch(ctx, forwardQuery(last.ID))
+		}
+		if err := cr.apply(ctx, p.events, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
+			return false, err
+		}
+		if !p.more {
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+// forwardQuery selects the page of events just newer than event after.
+func forwardQuery(after string) eventQuery {
+	return eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: after}
+}
+
+// apply interprets a page and applies it with the cursor that follows it,
+// in one transaction, then counts it in the result.
+func (cr *checkRun) apply(ctx context.Context, page []Event, following store.CursorUpdate) error {
+	cr.in.notePage(page)
+	events := make([]store.StripeEvent, 0, len(page))
+	for _, ev := range page {
+		se, err := cr.in.interpret(ctx, ev)
+		if err != nil {
+			return err
+		}
+		se.Via = "check"
+		events = append(events, se)
+	}
+	out, err := cr.engine.store.ApplyEvents(ctx, cr.conn, events, &following)
+	if err != nil {
+		return err
+	}
+	cr.cur = following
+	cr.res.EventsSeen += len(page)
+	cr.res.ConversionsCreated += out.Created
+	cr.res.ConversionsUpdated += out.Updated
+	cr.refreshStats(ctx, len(page))
+	return nil
+}
+
+// refreshStats refreshes the sync tables' planner statistics every
+// statsEvery applied events: a large backlog grows them faster than
+// autovacuum re-plans them.
+func (cr *checkRun) refreshStats(ctx context.Context, applied int) {
+	if cr.sinceStats += applied; cr.sinceStats < statsEvery {
+		return
+	}
+	cr.sinceStats = 0
+	if err := cr.engine.store.RefreshSyncStats(ctx); err != nil {
+		cr.engine.log.WarnContext(ctx, "refreshing planner statistics", "err", err)
+	}
+}
+
 // pageResult is one page of events read ahead.
 type pageResult struct {
 	events []Event
@@ -295,19 +361,14 @@ type pageResult struct {
 	err    error
 }
 
-// fetch reads a page in the background.
-func fetch(ctx context.Context, c *Client, account string, q eventQuery) <-chan pageResult {
+// fetch reads a page of the connection's events in the background.
+func (cr *checkRun) fetch(ctx context.Context, q eventQuery) <-chan pageResult {
 	ch := make(chan pageResult, 1)
 	go func() {
-		events, more, err := c.Events(ctx, account, q)
+		events, more, err := cr.client.Events(ctx, cr.conn.AccountID, q)
 		ch <- pageResult{events: events, more: more, err: err}
 	}()
 	return ch
-}
-
-func withCursor(conn store.StripeConnection, c store.CursorUpdate) store.StripeConnection {
-	conn.CursorEventID, conn.CursorCreated, conn.BackfillAfter, conn.BackfillSince = c.EventID, c.Created, c.BackfillAfter, c.BackfillSince
-	return conn
 }
 
 // Linked attributes payments that were waiting for this email link, so a
