@@ -40,6 +40,7 @@ type Store interface {
 	ConnectionByID(ctx context.Context, id int64) (store.StripeConnection, error)
 	Connection(ctx context.Context, accountID string, livemode bool) (store.StripeConnection, error)
 	DueConnections(ctx context.Context, now time.Time) ([]store.StripeConnection, error)
+	CapNextChecks(ctx context.Context, interval time.Duration) error
 	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
 	StartCheck(ctx context.Context, id int64, at time.Time) error
 	FinishCheck(ctx context.Context, id int64, r store.CheckResult, next time.Time) error
@@ -382,8 +383,12 @@ func (e *Engine) Linked(ctx context.Context, tenantID, email string) {
 
 // Run checks due connections every tick until ctx ends, and approves
 // conversions whose hold period has passed. Connections locked by another
-// process are left to it.
+// process are left to it. Checks scheduled under a longer SYNC_INTERVAL
+// than the engine's are brought forward first.
 func (e *Engine) Run(ctx context.Context) {
+	if err := e.store.CapNextChecks(ctx, e.interval); err != nil && ctx.Err() == nil {
+		e.log.WarnContext(ctx, "bringing checks forward to SYNC_INTERVAL", "interval", e.interval, "err", err)
+	}
 	tick := e.interval
 	if tick > 10*time.Second {
 		tick = 10 * time.Second
