@@ -20,17 +20,18 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Store is the storage the account operations use.
 type Store interface {
-	CreateTenant(ctx context.Context, n store.NewTenant) (store.Tenant, error)
-	Tenant(ctx context.Context, id string) (store.Tenant, error)
-	UpdateTenantSettings(ctx context.Context, t store.Tenant) (store.Tenant, error)
+	CreateTenant(ctx context.Context, n store.NewTenant) (tracklane.Tenant, error)
+	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error)
 	CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error
-	CreateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
-	UpdateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
-	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (store.RevenueOrigin, error)
+	CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
+	UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
+	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error)
 }
 
 // Service performs account operations against a Store.
@@ -48,7 +49,7 @@ type NewTenantInput struct {
 
 // NewTenantResult carries the one-time secrets of a new tenant.
 type NewTenantResult struct {
-	Tenant          store.Tenant
+	Tenant          tracklane.Tenant
 	Email           string
 	PersonalToken   string // shown once, stored hashed
 	RevenueOriginID string
@@ -104,10 +105,10 @@ func (s Service) CreateToken(ctx context.Context, tenantID, name string) (string
 
 // CreateRevenueOrigin adds a named revenue origin (a product or site the
 // thank-you call can name) to a tenant.
-func (s Service) CreateRevenueOrigin(ctx context.Context, tenantID, name string) (store.RevenueOrigin, error) {
+func (s Service) CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error) {
 	name, err := cleanName(name, "the origin's name")
 	if err != nil {
-		return store.RevenueOrigin{}, err
+		return tracklane.RevenueOrigin{}, err
 	}
 	return s.Store.CreateRevenueOrigin(ctx, tenantID, ident.UUID(), name)
 }
@@ -123,10 +124,10 @@ type AffiliateInput struct {
 }
 
 // CreateAffiliate validates and stores a new affiliate of the tenant.
-func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (store.Affiliate, error) {
+func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (tracklane.Affiliate, error) {
 	a, err := affiliateFromInput(in)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	a.ID, a.TenantID = ident.New("af_"), tenantID
 	if a.Code != "" {
@@ -142,41 +143,41 @@ func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in Affili
 }
 
 // UpdateAffiliate validates and stores new values for an existing affiliate.
-func (s Service) UpdateAffiliate(ctx context.Context, tenantID, id string, in AffiliateInput) (store.Affiliate, error) {
+func (s Service) UpdateAffiliate(ctx context.Context, tenantID, id string, in AffiliateInput) (tracklane.Affiliate, error) {
 	if strings.TrimSpace(in.Code) == "" {
-		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code is required")
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.Invalid, "code is required")
 	}
 	a, err := affiliateFromInput(in)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	a.ID, a.TenantID = id, tenantID
 	return s.Store.UpdateAffiliate(ctx, a)
 }
 
-func affiliateFromInput(in AffiliateInput) (store.Affiliate, error) {
+func affiliateFromInput(in AffiliateInput) (tracklane.Affiliate, error) {
 	name, err := cleanName(in.Name, "name")
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
-	code := strings.ToLower(strings.TrimSpace(in.Code))
-	if code != "" && !ident.ValidCode(code) {
-		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
+	code := tracklane.FoldCode(in.Code)
+	if code != "" && !tracklane.ValidCode(code) {
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
 	}
 	landing, err := OptionalURL(in.LandingURL, "landing_url")
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	if in.Commission != nil {
 		if err := checkRule(*in.Commission); err != nil {
-			return store.Affiliate{}, err
+			return tracklane.Affiliate{}, err
 		}
 	}
-	return store.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
+	return tracklane.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
 }
 
 // SettingsInput is a partial settings change: nil fields stay as they are.
@@ -193,19 +194,19 @@ type SettingsInput struct {
 }
 
 // UpdateSettings applies a partial settings change to a tenant.
-func (s Service) UpdateSettings(ctx context.Context, tenantID string, in SettingsInput) (store.Tenant, error) {
+func (s Service) UpdateSettings(ctx context.Context, tenantID string, in SettingsInput) (tracklane.Tenant, error) {
 	t, err := s.Store.Tenant(ctx, tenantID)
 	if err != nil {
-		return store.Tenant{}, err
+		return tracklane.Tenant{}, err
 	}
 	if in.Name != nil {
 		if t.Name, err = cleanName(*in.Name, "name"); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 	}
 	if in.Website != nil {
 		if t.Website, err = OptionalURL(*in.Website, "website"); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 	}
 	for _, d := range []struct {
@@ -222,13 +223,13 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			continue
 		}
 		if *d.v < d.min || *d.v > d.max {
-			return store.Tenant{}, apperr.Errorf(apperr.Invalid, "%s must be between %d and %d", d.name, d.min, d.max)
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "%s must be between %d and %d", d.name, d.min, d.max)
 		}
 		*d.dst = *d.v
 	}
 	if in.Commission != nil {
 		if err := checkRule(*in.Commission); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 		t.Commission = *in.Commission
 	}
@@ -238,7 +239,7 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 	if in.Timezone != nil {
 		tz := strings.TrimSpace(*in.Timezone)
 		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-			return store.Tenant{}, apperr.Errorf(apperr.Invalid, "timezone must be an IANA name like Europe/Berlin, got %q", tz)
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "timezone must be an IANA name like Europe/Berlin, got %q", tz)
 		}
 		t.Timezone = tz
 	}
@@ -250,7 +251,7 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 				continue
 			}
 			if !hostPattern.MatchString(h) {
-				return store.Tenant{}, apperr.Errorf(apperr.Invalid, "%q is not a host name", h)
+				return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "%q is not a host name", h)
 			}
 			hosts = append(hosts, h)
 		}
@@ -284,7 +285,7 @@ var currencyPattern = regexp.MustCompile(`^[a-z]{3}$`)
 
 // NormalizeEmail trims and case-folds an email and checks its shape.
 func NormalizeEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
+	e := tracklane.FoldEmail(s)
 	if e == "" {
 		return "", apperr.Errorf(apperr.Invalid, "email is required")
 	}

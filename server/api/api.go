@@ -17,15 +17,16 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Store is what the API reads.
 type Store interface {
 	TokenTenant(ctx context.Context, hash []byte) (string, error)
-	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]store.Click, error)
-	Affiliate(ctx context.Context, tenantID, id string) (store.Affiliate, error)
-	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]store.Affiliate, error)
-	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]store.Conversion, error)
+	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]tracklane.Click, error)
+	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
+	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
+	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
 }
 
 // Handler serves /api/v1.

@@ -19,13 +19,14 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
 )
 
 // Checker runs a Stripe check of one connection now (the "Check Now"
 // button); it waits for a check already running and returns its result.
 type Checker interface {
-	CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error)
+	CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error)
 }
 
 // Deps is what the dashboard needs, passed explicitly.

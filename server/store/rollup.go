@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Rollups. The dashboard reads daily totals per tenant-local day instead of
@@ -36,7 +38,7 @@ func (s *Store) RollupTimezone(ctx context.Context, tenantID string) (string, er
 // EnsureRollups rebuckets the tenant's rollups when its timezone is not the
 // one they were built in (it was changed in settings or from the CLI). It
 // costs one indexed read when nothing changed.
-func (s *Store) EnsureRollups(ctx context.Context, t Tenant) error {
+func (s *Store) EnsureRollups(ctx context.Context, t tracklane.Tenant) error {
 	tz, err := s.RollupTimezone(ctx, t.ID)
 	if err != nil {
 		return err

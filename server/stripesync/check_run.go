@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // checkRun is one check of one connection under way: where it has read to
@@ -12,9 +13,9 @@ import (
 type checkRun struct {
 	engine *Engine
 	client *Client
-	conn   store.StripeConnection
+	conn   tracklane.StripeConnection
 	in     *interpreter // caches what it looked up for the whole check
-	res    *store.CheckResult
+	res    *tracklane.CheckResult
 	cur    store.CursorUpdate // the cursor as last applied
 	// sinceStats counts events applied since the planner's statistics
 	// were last refreshed.
@@ -23,7 +24,7 @@ type checkRun struct {
 
 // startCursor is where a check of conn starts reading; a new connection
 // reads everything Stripe still has.
-func startCursor(conn store.StripeConnection) store.CursorUpdate {
+func startCursor(conn tracklane.StripeConnection) store.CursorUpdate {
 	cur := store.CursorUpdate{EventID: conn.CursorEventID, Created: conn.CursorCreated,
 		BackfillAfter: conn.BackfillAfter, BackfillSince: conn.BackfillSince}
 	if cur.EventID == "" && cur.BackfillAfter == "" {

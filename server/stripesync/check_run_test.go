@@ -4,17 +4,18 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 func TestStartCursor(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		conn store.StripeConnection
+		conn tracklane.StripeConnection
 		want store.CursorUpdate
 	}{
-		{"new connection: everything", store.StripeConnection{}, store.CursorUpdate{BackfillAfter: "*"}},
-		{"forward", store.StripeConnection{CursorEventID: "evt_9", CursorCreated: 9}, store.CursorUpdate{EventID: "evt_9", Created: 9}},
-		{"backfill under way", store.StripeConnection{CursorEventID: "evt_9", CursorCreated: 9, BackfillAfter: "evt_5", BackfillSince: 3},
+		{"new connection: everything", tracklane.StripeConnection{}, store.CursorUpdate{BackfillAfter: "*"}},
+		{"forward", tracklane.StripeConnection{CursorEventID: "evt_9", CursorCreated: 9}, store.CursorUpdate{EventID: "evt_9", Created: 9}},
+		{"backfill under way", tracklane.StripeConnection{CursorEventID: "evt_9", CursorCreated: 9, BackfillAfter: "evt_5", BackfillSince: 3},
 			store.CursorUpdate{EventID: "evt_9", Created: 9, BackfillAfter: "evt_5", BackfillSince: 3}},
 	} {
 		if got := startCursor(tc.conn); got != tc.want {

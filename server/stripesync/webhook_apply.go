@@ -5,6 +5,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // WebhookOutcome says what became of an event a webhook delivered.
@@ -54,7 +55,7 @@ func (e *Engine) ApplyWebhookEvent(ctx context.Context, ev Event) (WebhookOutcom
 // applyPushed interprets and applies one pushed event of a connection. It
 // moves no cursor: pushed events arrive in any order, and the cursor only
 // follows what checks have read.
-func (e *Engine) applyPushed(ctx context.Context, conn store.StripeConnection, ev Event) error {
+func (e *Engine) applyPushed(ctx context.Context, conn tracklane.StripeConnection, ev Event) error {
 	// Without a platform key for this mode the event may still be
 	// applicable from its payload alone; the interpreter says when not.
 	c, _ := e.client(conn.Livemode)
