@@ -1,0 +1,78 @@
+package account
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/store"
+)
+
+// Link is an affiliate's shareable link: the redirect /r/<code> on the
+// public URL.
+func Link(publicURL, code string) string { return publicURL + "/r/" + code }
+
+// AffiliateInput is an affiliate as entered; empty Code → generated.
+type AffiliateInput struct {
+	Name, Email, Code, LandingURL string
+	Commission                    *conversion.Rule
+}
+
+// CreateAffiliate validates and stores a new affiliate of the tenant.
+func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (store.Affiliate, error) {
+	a, err := affiliateFromInput(in)
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	a.ID, a.TenantID = ident.New("af_"), tenantID
+	if a.Code != "" {
+		return s.Store.CreateAffiliate(ctx, a)
+	}
+	for i := 0; ; i++ { // a generated code may collide (very rarely): draw again
+		a.Code = ident.Code(8)
+		out, err := s.Store.CreateAffiliate(ctx, a)
+		if err == nil || !apperr.Is(err, apperr.Conflict) || i == 4 {
+			return out, err
+		}
+	}
+}
+
+// UpdateAffiliate validates and stores new values for an existing affiliate.
+func (s Service) UpdateAffiliate(ctx context.Context, tenantID, id string, in AffiliateInput) (store.Affiliate, error) {
+	if strings.TrimSpace(in.Code) == "" {
+		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code is required")
+	}
+	a, err := affiliateFromInput(in)
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	a.ID, a.TenantID = id, tenantID
+	return s.Store.UpdateAffiliate(ctx, a)
+}
+
+func affiliateFromInput(in AffiliateInput) (store.Affiliate, error) {
+	name, err := cleanName(in.Name, "name")
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	code := strings.ToLower(strings.TrimSpace(in.Code))
+	if code != "" && !ident.ValidCode(code) {
+		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
+	}
+	landing, err := OptionalURL(in.LandingURL, "landing_url")
+	if err != nil {
+		return store.Affiliate{}, err
+	}
+	if in.Commission != nil {
+		if err := checkRule(*in.Commission); err != nil {
+			return store.Affiliate{}, err
+		}
+	}
+	return store.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
+}
