@@ -24,6 +24,9 @@ type Store interface {
 	CreateTenant(ctx context.Context, n store.NewTenant) (store.Tenant, error)
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
 	UpdateTenantSettings(ctx context.Context, t store.Tenant) (store.Tenant, error)
+	// EnsureRollups re-buckets the tenant's daily rollups when they are not
+	// in its timezone.
+	EnsureRollups(ctx context.Context, t store.Tenant) error
 	CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error
 	CreateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
 	UpdateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)

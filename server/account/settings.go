@@ -24,7 +24,12 @@ type SettingsInput struct {
 	AllowedHosts    *[]string
 }
 
-// UpdateSettings applies a partial settings change to a tenant.
+// UpdateSettings applies a partial settings change to a tenant, whichever
+// door it comes through (dashboard, CLI). When the change names a timezone,
+// the daily rollups are re-bucketed in it before this returns (seconds at
+// millions of rows, only when it differs from the rollups' timezone), so
+// every page read afterwards shows days in the new timezone. A failed
+// rebuild is an error; saving again retries it.
 func (s Service) UpdateSettings(ctx context.Context, tenantID string, in SettingsInput) (store.Tenant, error) {
 	t, err := s.Store.Tenant(ctx, tenantID)
 	if err != nil {
@@ -88,7 +93,16 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 		}
 		t.AllowedHosts = hosts
 	}
-	return s.Store.UpdateTenantSettings(ctx, t)
+	saved, err := s.Store.UpdateTenantSettings(ctx, t)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	if in.Timezone != nil {
+		if err := s.Store.EnsureRollups(ctx, saved); err != nil {
+			return store.Tenant{}, err
+		}
+	}
+	return saved, nil
 }
 
 var hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)

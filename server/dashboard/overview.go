@@ -16,7 +16,7 @@ const topAffiliates = 5
 // affiliates, all read from the daily rollups.
 func (h *Handler) handleOverview(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenantForRollups(c)
+	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -81,15 +81,4 @@ func (h *Handler) setup(c *gin.Context, tenantID string, stats store.Overview) (
 // tenant loads the signed-in tenant.
 func (h *Handler) tenant(c *gin.Context) (store.Tenant, error) {
 	return h.store.Tenant(c.Request.Context(), tenantID(c))
-}
-
-// tenantForRollups loads the signed-in tenant and makes sure its rollups
-// are bucketed in its current timezone (it may have been changed from the
-// CLI since).
-func (h *Handler) tenantForRollups(c *gin.Context) (store.Tenant, error) {
-	t, err := h.tenant(c)
-	if err != nil {
-		return t, err
-	}
-	return t, h.store.EnsureRollups(c.Request.Context(), t)
 }
