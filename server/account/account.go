@@ -1,15 +1,20 @@
 // Package account creates and edits what a merchant sets up: tenants with
-// their first user and token, affiliates, personal tokens and settings. It
-// checks and normalises input once, for the CLI, the API and the dashboard
-// alike, and leaves storage to the store.
+// their first user and token, settings, affiliates, personal tokens and
+// revenue origins, and authenticates personal tokens. Each action is one
+// method of Service, used alike by the CLI, the API, the dashboard and the
+// Stripe App, so its checks and side effects (such as re-bucketing the
+// rollups when the timezone changes) happen whichever door it comes
+// through. Input is checked and normalised here; storage is the store's.
 package account
 
 import (
 	"context"
+	"log/slog"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,7 +24,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 )
 
-// Store is the storage the account operations use.
+// Store is the storage the account operations use (*store.Store).
 type Store interface {
 	CreateTenant(ctx context.Context, n store.NewTenant) (store.Tenant, error)
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
@@ -28,17 +33,41 @@ type Store interface {
 	// in its timezone.
 	EnsureRollups(ctx context.Context, t store.Tenant) error
 	CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error
+	// PersonalTokenByHash finds a token, revoked or not; not_found if none.
+	PersonalTokenByHash(ctx context.Context, hash []byte) (store.PersonalToken, error)
+	RecordTokenUse(ctx context.Context, id int64, at time.Time) error
+	RevokePersonalToken(ctx context.Context, tenantID string, id int64) error
 	CreateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
 	UpdateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
 	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (store.RevenueOrigin, error)
 }
 
-// Service performs account operations against a Store.
+// Service performs account operations against a Store. The zero values of
+// its optional fields are usable.
 type Service struct {
 	Store Store
 	// BcryptCost is the password hashing cost (bcrypt.DefaultCost if 0;
 	// tests lower it).
 	BcryptCost int
+	// Log receives what fails without failing the action (recording a
+	// token's use); nil discards it.
+	Log *slog.Logger
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+func (s Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+func (s Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 func checkRule(r conversion.Rule) error {

@@ -21,7 +21,6 @@ import (
 
 // Store is what the API reads.
 type Store interface {
-	TokenTenant(ctx context.Context, hash []byte) (string, error)
 	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]store.Click, error)
 	Affiliate(ctx context.Context, tenantID, id string) (store.Affiliate, error)
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]store.Affiliate, error)
@@ -31,7 +30,7 @@ type Store interface {
 // Handler serves /api/v1.
 type Handler struct {
 	store     Store
-	accounts  account.Service
+	accounts  account.Service // token authentication and every write
 	publicURL string
 	log       *slog.Logger
 }
@@ -70,7 +69,7 @@ func (h *Handler) authenticate(c *gin.Context) {
 		respond.Errorf(c, apperr.Unauthorized, "a personal token is required (Authorization: Bearer <token>)")
 		return
 	}
-	tenantID, err := h.store.TokenTenant(c.Request.Context(), account.HashToken(token))
+	tenantID, err := h.accounts.Authenticate(c.Request.Context(), token)
 	if err != nil {
 		respond.Error(c, h.log, err)
 		return
