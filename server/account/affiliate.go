@@ -20,8 +20,12 @@ type AffiliateInput struct {
 	Commission                    *conversion.Rule
 }
 
-// CreateAffiliate validates and stores a new affiliate of the tenant.
+// CreateAffiliate validates and stores a new affiliate of the tenant; an
+// unknown tenant is not found.
 func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (store.Affiliate, error) {
+	if _, err := s.Store.Tenant(ctx, tenantID); err != nil {
+		return store.Affiliate{}, err
+	}
 	a, err := affiliateFromInput(in)
 	if err != nil {
 		return store.Affiliate{}, err
