@@ -27,16 +27,23 @@ type Store interface {
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]store.Conversion, error)
 }
 
+// Accounts is the account service (account.Service): the one token check
+// and every write, shared with the dashboard, the CLI and the Stripe App.
+type Accounts interface {
+	Authenticate(ctx context.Context, token string) (tenantID string, err error)
+	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (store.Affiliate, error)
+}
+
 // Handler serves /api/v1.
 type Handler struct {
 	store     Store
-	accounts  account.Service // token authentication and every write
+	accounts  Accounts
 	publicURL string
 	log       *slog.Logger
 }
 
 // New returns the API handler.
-func New(st Store, accounts account.Service, publicURL string, log *slog.Logger) *Handler {
+func New(st Store, accounts Accounts, publicURL string, log *slog.Logger) *Handler {
 	return &Handler{store: st, accounts: accounts, publicURL: publicURL, log: log}
 }
 
