@@ -9,7 +9,7 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/tracklane/tracklane/server/store"
+import "github.com/tracklane/tracklane/server/tracklane"
 
 // AffiliatesPage is a page of the affiliate list with each one's activity
 // over the period.
@@ -17,8 +17,8 @@ type AffiliatesPage struct {
 	Chrome     Chrome
 	Period     Period
 	PublicURL  string
-	Affiliates []store.Affiliate
-	Stats      map[string]store.AffiliateTotals
+	Affiliates []tracklane.Affiliate
+	Stats      map[string]tracklane.AffiliateTotals
 	First      bool
 	FirstURL   string
 	NextURL    string
@@ -250,7 +250,7 @@ type AffiliateFormPage struct {
 	Link        string // the affiliate's link (edit only)
 	Website     string // the tenant's website, the default landing page
 	DefaultRule string // the tenant's rule in words
-	Stats       store.AffiliateTotals
+	Stats       tracklane.AffiliateTotals
 	PeriodLabel string
 }
 

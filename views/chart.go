@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Chart is the geometry of the overview's SVG chart of clicks (bars, left
@@ -46,7 +46,7 @@ type Tick struct {
 }
 
 // NewChart lays out days (oldest first) as a chart.
-func NewChart(days []store.DayTotals) Chart {
+func NewChart(days []tracklane.DayTotals) Chart {
 	c := Chart{W: 760, H: 240, Left: 48, Right: 760 - 44, Top: 12, Bottom: 240 - 30}
 	n := len(days)
 	if n == 0 {

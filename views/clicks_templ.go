@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // ClicksPage is a page of the click table with its filters.
@@ -22,8 +22,8 @@ type ClicksPage struct {
 	Loc         *time.Location
 	Affiliates  []Option // the affiliate filter's choices
 	AffiliateID string   // the chosen affiliate ("" = all)
-	Clicks      []store.Click
-	Names       map[string]store.Affiliate
+	Clicks      []tracklane.Click
+	Names       map[string]tracklane.Affiliate
 	First       bool   // this is the newest page
 	FirstURL    string // the newest page with the same filters
 	NextURL     string // "" on the last page

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // ConversionsPage is a page of the conversion table with its filters.
@@ -25,8 +25,8 @@ type ConversionsPage struct {
 	Affiliates  []Option
 	AffiliateID string
 	Status      string
-	Conversions []store.Conversion
-	Names       map[string]store.Affiliate
+	Conversions []tracklane.Conversion
+	Names       map[string]tracklane.Affiliate
 	First       bool
 	FirstURL    string
 	NextURL     string
@@ -543,7 +543,7 @@ func statusLabel(s conversion.Status) string {
 	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }
 
-func stripeLinks(v store.Conversion, compact bool) templ.Component {
+func stripeLinks(v tracklane.Conversion, compact bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -693,8 +693,8 @@ func stripeLinks(v store.Conversion, compact bool) templ.Component {
 type ConversionPage struct {
 	Chrome     Chrome
 	Loc        *time.Location
-	Conversion store.Conversion
-	Affiliate  store.Affiliate
+	Conversion tracklane.Conversion
+	Affiliate  tracklane.Affiliate
 	HasAff     bool
 }
 

@@ -9,13 +9,13 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/tracklane/tracklane/server/store"
+import "github.com/tracklane/tracklane/server/tracklane"
 
 // IntegrationPage guides a merchant through a live test of the snippets.
 type IntegrationPage struct {
 	Chrome          Chrome
 	Affiliates      []Option
-	Affiliate       store.Affiliate
+	Affiliate       tracklane.Affiliate
 	HasAffiliate    bool
 	Website         string
 	SiteURL         string // the website with ?aff=code (click snippet)

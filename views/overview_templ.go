@@ -9,16 +9,16 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/tracklane/tracklane/server/store"
+import "github.com/tracklane/tracklane/server/tracklane"
 
 // OverviewPage is the dashboard's home: the period's numbers, the chart and
 // the top affiliates.
 type OverviewPage struct {
 	Chrome Chrome
 	Period Period
-	Stats  store.Overview
+	Stats  tracklane.Overview
 	Chart  Chart
-	Top    []store.AffiliateTotals
+	Top    []tracklane.AffiliateTotals
 	Setup  Setup
 }
 
@@ -500,7 +500,7 @@ func stat(label, value, note string) templ.Component {
 
 // moneyList shows one line per currency: revenue, or the commission that
 // stands (approved + pending).
-func moneyList(ms []store.Money, commission bool) templ.Component {
+func moneyList(ms []tracklane.Money, commission bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // SettingsPage is everything a merchant configures, in sections.
@@ -23,11 +23,11 @@ type SettingsPage struct {
 	TenantID        string
 	ClickSnippet    string
 	ThankYouSnippet string
-	Origins         []store.RevenueOrigin
-	Tokens          []store.PersonalToken
+	Origins         []tracklane.RevenueOrigin
+	Tokens          []tracklane.PersonalToken
 	NewToken        string // shown once, right after it was created
 	NewTokenName    string
-	Connections     []store.StripeConnection
+	Connections     []tracklane.StripeConnection
 	SyncConfigured  bool // a Stripe checker is wired (Check Now works)
 	Form            SettingsForm
 	Timezones       []string
@@ -874,7 +874,7 @@ func Settings(p SettingsPage) templ.Component {
 	})
 }
 
-func lastCheck(conn store.StripeConnection, loc *time.Location, now time.Time) templ.Component {
+func lastCheck(conn tracklane.StripeConnection, loc *time.Location, now time.Time) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

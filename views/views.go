@@ -12,7 +12,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/dashboard/money"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Chrome is what every signed-in page shows around its content.
@@ -173,7 +173,7 @@ func displayURL(s string) string {
 }
 
 // utm joins the UTM tags of a click that are set.
-func utm(c store.Click) string {
+func utm(c tracklane.Click) string {
 	var parts []string
 	for _, v := range []string{c.UTMSource, c.UTMMedium, c.UTMCampaign} {
 		if v != "" {

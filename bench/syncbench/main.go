@@ -36,6 +36,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const liveKey = "sk_live_bench_platform"
@@ -149,7 +150,7 @@ func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofi
 	clickAt := time.Now().Add(-29 * 24 * time.Hour).UTC()
 	for _, email := range linked {
 		cid := ident.ClickID()
-		if err := st.InsertClicks(ctx, []store.Click{{ID: cid, TenantID: t.Tenant.ID, AffiliateID: aff.ID, CreatedAt: clickAt,
+		if err := st.InsertClicks(ctx, []tracklane.Click{{ID: cid, TenantID: t.Tenant.ID, AffiliateID: aff.ID, CreatedAt: clickAt,
 			LandingURL: "https://shop.example/", VisitorHash: []byte(cid)}}); err != nil {
 			return r, err
 		}
@@ -345,7 +346,7 @@ func (s *timedStore) addLookup(d time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *timedStore) ApplyEvents(ctx context.Context, conn store.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error) {
+func (s *timedStore) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error) {
 	t0 := time.Now()
 	defer func() { s.addApply(time.Since(t0)) }()
 	return s.Store.ApplyEvents(ctx, conn, events, cursor)

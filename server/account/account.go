@@ -22,24 +22,25 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Store is the storage the account operations use (*store.Store).
 type Store interface {
-	CreateTenant(ctx context.Context, n store.NewTenant) (store.Tenant, error)
-	Tenant(ctx context.Context, id string) (store.Tenant, error)
-	UpdateTenantSettings(ctx context.Context, t store.Tenant) (store.Tenant, error)
+	CreateTenant(ctx context.Context, n store.NewTenant) (tracklane.Tenant, error)
+	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error)
 	// EnsureRollups re-buckets the tenant's daily rollups when they are not
 	// in its timezone.
-	EnsureRollups(ctx context.Context, t store.Tenant) error
+	EnsureRollups(ctx context.Context, t tracklane.Tenant) error
 	CreatePersonalToken(ctx context.Context, tenantID, name string, hash []byte, hint string) error
 	// PersonalTokenByHash finds a token, revoked or not; not_found if none.
-	PersonalTokenByHash(ctx context.Context, hash []byte) (store.PersonalToken, error)
+	PersonalTokenByHash(ctx context.Context, hash []byte) (tracklane.PersonalToken, error)
 	RecordTokenUse(ctx context.Context, id int64, at time.Time) error
 	RevokePersonalToken(ctx context.Context, tenantID string, id int64) error
-	CreateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
-	UpdateAffiliate(ctx context.Context, a store.Affiliate) (store.Affiliate, error)
-	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (store.RevenueOrigin, error)
+	CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
+	UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
+	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error)
 }
 
 // Service performs account operations against a Store. The zero values of
@@ -93,7 +94,7 @@ var currencyPattern = regexp.MustCompile(`^[a-z]{3}$`)
 
 // NormalizeEmail trims and case-folds an email and checks its shape.
 func NormalizeEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
+	e := tracklane.FoldEmail(s)
 	if e == "" {
 		return "", apperr.Errorf(apperr.Invalid, "email is required")
 	}

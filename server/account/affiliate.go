@@ -7,7 +7,7 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/ident"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Link is an affiliate's shareable link: the redirect /r/<code> on the
@@ -22,13 +22,13 @@ type AffiliateInput struct {
 
 // CreateAffiliate validates and stores a new affiliate of the tenant; an
 // unknown tenant is not found.
-func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (store.Affiliate, error) {
+func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in AffiliateInput) (tracklane.Affiliate, error) {
 	if _, err := s.Store.Tenant(ctx, tenantID); err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	a, err := affiliateFromInput(in)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	a.ID, a.TenantID = ident.New("af_"), tenantID
 	if a.Code != "" {
@@ -44,39 +44,39 @@ func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in Affili
 }
 
 // UpdateAffiliate validates and stores new values for an existing affiliate.
-func (s Service) UpdateAffiliate(ctx context.Context, tenantID, id string, in AffiliateInput) (store.Affiliate, error) {
+func (s Service) UpdateAffiliate(ctx context.Context, tenantID, id string, in AffiliateInput) (tracklane.Affiliate, error) {
 	if strings.TrimSpace(in.Code) == "" {
-		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code is required")
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.Invalid, "code is required")
 	}
 	a, err := affiliateFromInput(in)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	a.ID, a.TenantID = id, tenantID
 	return s.Store.UpdateAffiliate(ctx, a)
 }
 
-func affiliateFromInput(in AffiliateInput) (store.Affiliate, error) {
+func affiliateFromInput(in AffiliateInput) (tracklane.Affiliate, error) {
 	name, err := cleanName(in.Name, "name")
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
-	code := strings.ToLower(strings.TrimSpace(in.Code))
-	if code != "" && !ident.ValidCode(code) {
-		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
+	code := tracklane.FoldCode(in.Code)
+	if code != "" && !tracklane.ValidCode(code) {
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.Invalid, "code must be 2 to 40 characters of a-z, 0-9 and -")
 	}
 	landing, err := OptionalURL(in.LandingURL, "landing_url")
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	if in.Commission != nil {
 		if err := checkRule(*in.Commission); err != nil {
-			return store.Affiliate{}, err
+			return tracklane.Affiliate{}, err
 		}
 	}
-	return store.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
+	return tracklane.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
 }

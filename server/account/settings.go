@@ -8,7 +8,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // SettingsInput is a partial settings change: nil fields stay as they are.
@@ -30,19 +30,19 @@ type SettingsInput struct {
 // millions of rows, only when it differs from the rollups' timezone), so
 // every page read afterwards shows days in the new timezone. A failed
 // rebuild is an error; saving again retries it.
-func (s Service) UpdateSettings(ctx context.Context, tenantID string, in SettingsInput) (store.Tenant, error) {
+func (s Service) UpdateSettings(ctx context.Context, tenantID string, in SettingsInput) (tracklane.Tenant, error) {
 	t, err := s.Store.Tenant(ctx, tenantID)
 	if err != nil {
-		return store.Tenant{}, err
+		return tracklane.Tenant{}, err
 	}
 	if in.Name != nil {
 		if t.Name, err = cleanName(*in.Name, "name"); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 	}
 	if in.Website != nil {
 		if t.Website, err = OptionalURL(*in.Website, "website"); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 	}
 	for _, d := range []struct {
@@ -59,13 +59,13 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			continue
 		}
 		if *d.v < d.min || *d.v > d.max {
-			return store.Tenant{}, apperr.Errorf(apperr.Invalid, "%s must be between %d and %d", d.name, d.min, d.max)
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "%s must be between %d and %d", d.name, d.min, d.max)
 		}
 		*d.dst = *d.v
 	}
 	if in.Commission != nil {
 		if err := checkRule(*in.Commission); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 		t.Commission = *in.Commission
 	}
@@ -75,7 +75,7 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 	if in.Timezone != nil {
 		tz := strings.TrimSpace(*in.Timezone)
 		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-			return store.Tenant{}, apperr.Errorf(apperr.Invalid, "timezone must be an IANA name like Europe/Berlin, got %q", tz)
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "timezone must be an IANA name like Europe/Berlin, got %q", tz)
 		}
 		t.Timezone = tz
 	}
@@ -87,7 +87,7 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 				continue
 			}
 			if !hostPattern.MatchString(h) {
-				return store.Tenant{}, apperr.Errorf(apperr.Invalid, "%q is not a host name", h)
+				return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "%q is not a host name", h)
 			}
 			hosts = append(hosts, h)
 		}
@@ -95,11 +95,11 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 	}
 	saved, err := s.Store.UpdateTenantSettings(ctx, t)
 	if err != nil {
-		return store.Tenant{}, err
+		return tracklane.Tenant{}, err
 	}
 	if in.Timezone != nil {
 		if err := s.Store.EnsureRollups(ctx, saved); err != nil {
-			return store.Tenant{}, err
+			return tracklane.Tenant{}, err
 		}
 	}
 	return saved, nil

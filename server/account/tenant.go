@@ -7,6 +7,7 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // NewTenantInput is what signing up asks for.
@@ -16,7 +17,7 @@ type NewTenantInput struct {
 
 // NewTenantResult carries the one-time secrets of a new tenant.
 type NewTenantResult struct {
-	Tenant          store.Tenant
+	Tenant          tracklane.Tenant
 	Email           string
 	PersonalToken   string // shown once, stored hashed
 	RevenueOriginID string

@@ -9,7 +9,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 type affiliateJSON struct {
@@ -23,7 +23,7 @@ type affiliateJSON struct {
 	createdAt  time.Time
 }
 
-func (h *Handler) affiliateJSON(a store.Affiliate) affiliateJSON {
+func (h *Handler) affiliateJSON(a tracklane.Affiliate) affiliateJSON {
 	return affiliateJSON{
 		ID: a.ID, Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL,
 		Link: account.Link(h.publicURL, a.Code), CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,

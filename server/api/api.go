@@ -17,21 +17,22 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Store is what the API reads.
 type Store interface {
-	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]store.Click, error)
-	Affiliate(ctx context.Context, tenantID, id string) (store.Affiliate, error)
-	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]store.Affiliate, error)
-	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]store.Conversion, error)
+	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]tracklane.Click, error)
+	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
+	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
+	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
 }
 
 // Accounts is the account service (account.Service): the one token check
 // and every write, shared with the dashboard, the CLI and the Stripe App.
 type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
-	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (store.Affiliate, error)
+	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
 }
 
 // Handler serves /api/v1.

@@ -10,6 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 type conversionJSON struct {
@@ -50,7 +51,7 @@ func nullable(s string) *string {
 	return &s
 }
 
-func toConversionJSON(c store.Conversion) conversionJSON {
+func toConversionJSON(c tracklane.Conversion) conversionJSON {
 	out := conversionJSON{
 		ID: c.ID, Status: string(c.Status), Amount: c.Amount, Currency: c.Currency, Commission: c.Commission,
 		AffiliateID: c.AffiliateID, ClickID: c.ClickID, ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,

@@ -20,6 +20,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // App is a running application.
@@ -86,7 +87,7 @@ func (a *App) NewTenant(t testing.TB, name string) Tenant {
 }
 
 // NewAffiliate creates an affiliate with the given code.
-func (a *App) NewAffiliate(t testing.TB, tenantID, code string) store.Affiliate {
+func (a *App) NewAffiliate(t testing.TB, tenantID, code string) tracklane.Affiliate {
 	t.Helper()
 	af, err := a.Accounts.CreateAffiliate(context.Background(), tenantID, account.AffiliateInput{
 		Name: "Affiliate " + code, Email: code + "@partners.example", Code: code,

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/cli"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 type runner struct {
@@ -134,11 +134,11 @@ func TestTenantUpdateTimezoneRebuildsRollups(t *testing.T) {
 	// 23:30 UTC on March 10th is 00:30 on March 11th in Berlin (UTC+1).
 	ctx := context.Background()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-	if err := st.InsertClicks(ctx, []store.Click{{ID: "c1", TenantID: tid, AffiliateID: affID,
+	if err := st.InsertClicks(ctx, []tracklane.Click{{ID: "c1", TenantID: tid, AffiliateID: affID,
 		CreatedAt: day.Add(23*time.Hour + 30*time.Minute), VisitorHash: []byte("v1")}}); err != nil {
 		t.Fatal(err)
 	}
-	days := store.DayRange{From: day, To: day.AddDate(0, 0, 2)}
+	days := tracklane.DayRange{From: day, To: day.AddDate(0, 0, 2)}
 	clicksPerDay := func() []int64 {
 		t.Helper()
 		o, err := st.TenantOverview(ctx, tid, days)

@@ -10,7 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // provisioner is what a provisioning command works with: the account
@@ -104,7 +104,7 @@ type SettingsJSON struct {
 }
 
 // Settings renders a tenant's settings.
-func Settings(t store.Tenant) SettingsJSON {
+func Settings(t tracklane.Tenant) SettingsJSON {
 	s := SettingsJSON{
 		TenantID: t.ID, Name: t.Name, Website: t.Website, HoldDays: t.HoldDays, CookieDays: t.CookieDays,
 		AttributionDays: t.AttributionDays, CommissionType: string(t.Commission.Type),

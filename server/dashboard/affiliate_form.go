@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -41,14 +41,14 @@ func (h *Handler) handleAffiliateEdit(c *gin.Context) {
 	h.render(c, http.StatusOK, views.AffiliateEdit(page))
 }
 
-func affiliateForm(a store.Affiliate) views.AffiliateForm {
+func affiliateForm(a tracklane.Affiliate) views.AffiliateForm {
 	f := views.AffiliateForm{Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL}
 	f.CommissionType, f.Percent, f.FixedAmount, f.FixedCurrency = ruleFields(a.Commission)
 	return f
 }
 
 // affiliatePage is the form page around f.
-func (h *Handler) affiliatePage(c *gin.Context, t store.Tenant, id string, f views.AffiliateForm) views.AffiliateFormPage {
+func (h *Handler) affiliatePage(c *gin.Context, t tracklane.Tenant, id string, f views.AffiliateForm) views.AffiliateFormPage {
 	title := "New affiliate"
 	if id != "" {
 		title = f.Name
@@ -60,7 +60,7 @@ func (h *Handler) affiliatePage(c *gin.Context, t store.Tenant, id string, f vie
 }
 
 // affiliateEditPage adds the link and the last 30 days' activity.
-func (h *Handler) affiliateEditPage(c *gin.Context, t store.Tenant, a store.Affiliate, f views.AffiliateForm) (views.AffiliateFormPage, error) {
+func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a tracklane.Affiliate, f views.AffiliateForm) (views.AffiliateFormPage, error) {
 	page := h.affiliatePage(c, t, a.ID, f)
 	page.Link = account.Link(h.deps.Config.PublicURL, a.Code)
 	page.Form.Code = f.Code

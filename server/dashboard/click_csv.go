@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // handleClickCSV streams the clicks of the filtered period as CSV, newest
@@ -23,7 +24,7 @@ func (h *Handler) handleClickCSV(c *gin.Context) {
 		return
 	}
 	pg := store.Page{Limit: csvPage}
-	names := map[string]store.Affiliate{}
+	names := map[string]tracklane.Affiliate{}
 	var w *csvWriter
 	for {
 		clicks, err := h.store.Clicks(ctx, t.ID, filter, pg)
@@ -56,7 +57,7 @@ func (h *Handler) handleClickCSV(c *gin.Context) {
 }
 
 // addNames adds the affiliates among ids that names lacks.
-func (h *Handler) addNames(c *gin.Context, names map[string]store.Affiliate, ids []string) error {
+func (h *Handler) addNames(c *gin.Context, names map[string]tracklane.Affiliate, ids []string) error {
 	var missing []string
 	for _, id := range uniq(ids) {
 		if _, ok := names[id]; !ok {

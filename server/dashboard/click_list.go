@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -14,7 +15,7 @@ const maxAffiliateOptions = 500
 
 // clickFilter reads the click filters shared by the list and its CSV
 // export: the period and the affiliate.
-func (h *Handler) clickFilter(c *gin.Context, t store.Tenant) (period, store.ClickFilter, error) {
+func (h *Handler) clickFilter(c *gin.Context, t tracklane.Tenant) (period, store.ClickFilter, error) {
 	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
 	if err != nil {
 		return p, store.ClickFilter{}, err
@@ -67,7 +68,7 @@ func (h *Handler) handleClickList(c *gin.Context) {
 	h.render(c, http.StatusOK, views.Clicks(page))
 }
 
-func clickAffiliates(clicks []store.Click) []string {
+func clickAffiliates(clicks []tracklane.Click) []string {
 	ids := make([]string, 0, len(clicks))
 	for _, c := range clicks {
 		ids = append(ids, c.AffiliateID)
@@ -90,7 +91,7 @@ func (h *Handler) affiliateFilter(c *gin.Context) (string, error) {
 
 // affiliateNames returns the filter menu's choices and the affiliates of
 // the rows shown.
-func (h *Handler) affiliateNames(c *gin.Context, ids []string) ([]views.Option, map[string]store.Affiliate, error) {
+func (h *Handler) affiliateNames(c *gin.Context, ids []string) ([]views.Option, map[string]tracklane.Affiliate, error) {
 	ctx := c.Request.Context()
 	all, err := h.store.AffiliateOptions(ctx, tenantID(c), maxAffiliateOptions)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/dashboard/money"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // handleConversionCSV streams the filtered conversions as CSV, paging
@@ -26,7 +27,7 @@ func (h *Handler) handleConversionCSV(c *gin.Context) {
 		return
 	}
 	pg := store.Page{Limit: csvPage}
-	names := map[string]store.Affiliate{}
+	names := map[string]tracklane.Affiliate{}
 	var w *csvWriter
 	for {
 		convs, err := h.store.Conversions(ctx, t.ID, f, pg)

@@ -8,12 +8,13 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
 // conversionFilter reads the conversion filters shared by the list and
 // its CSV export.
-func (h *Handler) conversionFilter(c *gin.Context, t store.Tenant) (period, store.ConversionFilter, error) {
+func (h *Handler) conversionFilter(c *gin.Context, t tracklane.Tenant) (period, store.ConversionFilter, error) {
 	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
 	if err != nil {
 		return p, store.ConversionFilter{}, err

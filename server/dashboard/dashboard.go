@@ -19,13 +19,14 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
 )
 
 // Checker runs a Stripe check of one connection now (the "Check Now"
 // button); it waits for a check already running and returns its result.
 type Checker interface {
-	CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error)
+	CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error)
 }
 
 // Accounts is the account service (account.Service): every change to a
@@ -33,12 +34,12 @@ type Checker interface {
 // as it does from the CLI and the API.
 type Accounts interface {
 	CreateTenant(ctx context.Context, in account.NewTenantInput) (account.NewTenantResult, error)
-	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (store.Tenant, error)
-	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (store.Affiliate, error)
-	UpdateAffiliate(ctx context.Context, tenantID, id string, in account.AffiliateInput) (store.Affiliate, error)
+	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (tracklane.Tenant, error)
+	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	UpdateAffiliate(ctx context.Context, tenantID, id string, in account.AffiliateInput) (tracklane.Affiliate, error)
 	CreateToken(ctx context.Context, tenantID, name string) (string, error)
 	RevokeToken(ctx context.Context, tenantID string, id int64) error
-	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (store.RevenueOrigin, error)
+	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error)
 }
 
 // Deps is what the dashboard needs, passed explicitly.

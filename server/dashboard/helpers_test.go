@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // browser is a signed-in (or not) visitor of the dashboard: a cookie jar
@@ -139,7 +140,7 @@ func clickAndLink(t *testing.T, app *apptest.App, tenantID, code, email string) 
 
 // paid makes Stripe (through the store, as the sync would) report a paid
 // invoice by email and returns the conversion it created.
-func paid(t *testing.T, app *apptest.App, tenantID, account, email string, amount int64, currency string) store.Conversion {
+func paid(t *testing.T, app *apptest.App, tenantID, account, email string, amount int64, currency string) tracklane.Conversion {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := app.Store.Connect(ctx, tenantID, account, true, "usr_1", "…abcd")
@@ -166,7 +167,7 @@ func paid(t *testing.T, app *apptest.App, tenantID, account, email string, amoun
 		}
 	}
 	t.Fatalf("no conversion for %s", email)
-	return store.Conversion{}
+	return tracklane.Conversion{}
 }
 
 func statusJSON(t *testing.T, b *browser, path string) (int, string) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -91,10 +91,10 @@ func withQuery(raw, name, value string) string {
 
 // integrationAffiliate reads ?affiliate= for the status endpoint: required,
 // and the tenant's.
-func (h *Handler) integrationAffiliate(c *gin.Context) (store.Affiliate, error) {
+func (h *Handler) integrationAffiliate(c *gin.Context) (tracklane.Affiliate, error) {
 	id := c.Query("affiliate")
 	if id == "" {
-		return store.Affiliate{}, apperr.Errorf(apperr.Invalid, "affiliate is required")
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.Invalid, "affiliate is required")
 	}
 	return h.store.Affiliate(c.Request.Context(), tenantID(c), id)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -54,7 +55,7 @@ func (h *Handler) handleLogin(c *gin.Context) {
 	// email finds no user, like an unknown one.
 	email, emailErr := account.NormalizeEmail(c.PostForm("email"))
 	if emailErr != nil {
-		email = strings.ToLower(strings.TrimSpace(c.PostForm("email")))
+		email = tracklane.FoldEmail(c.PostForm("email"))
 	}
 	page := views.AuthPage{CSRF: h.anonCSRF(c), Email: email, Next: safeNext(c.PostForm("next")), AssetQuery: h.assetQuery}
 	perIP := h.throttleKey("login", email, c.ClientIP())

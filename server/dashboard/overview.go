@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -49,7 +50,7 @@ func (h *Handler) handleOverview(c *gin.Context) {
 
 // setup works out the getting-started checklist; the cheap answers come
 // first, so a tenant that is set up pays for one query at most.
-func (h *Handler) setup(c *gin.Context, tenantID string, stats store.Overview) (views.Setup, error) {
+func (h *Handler) setup(c *gin.Context, tenantID string, stats tracklane.Overview) (views.Setup, error) {
 	ctx := c.Request.Context()
 	var s views.Setup
 	if stats.Clicks > 0 {
@@ -79,6 +80,6 @@ func (h *Handler) setup(c *gin.Context, tenantID string, stats store.Overview) (
 }
 
 // tenant loads the signed-in tenant.
-func (h *Handler) tenant(c *gin.Context) (store.Tenant, error) {
+func (h *Handler) tenant(c *gin.Context) (tracklane.Tenant, error) {
 	return h.store.Tenant(c.Request.Context(), tenantID(c))
 }

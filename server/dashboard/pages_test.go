@@ -12,7 +12,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/dashboard"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // world is two tenants, each signed in in its own browser, A with an
@@ -22,9 +22,9 @@ type world struct {
 	a, b     *browser
 	tenantA  string
 	tenantB  string
-	affA     store.Affiliate
-	affB     store.Affiliate
-	convA    store.Conversion
+	affA     tracklane.Affiliate
+	affB     tracklane.Affiliate
+	convA    tracklane.Conversion
 	tokenIDA int64
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -17,7 +17,7 @@ const maxPeriodDays = 3 * 366
 // period is a chosen range of tenant-local days.
 type period struct {
 	view  views.Period
-	days  store.DayRange // To exclusive
+	days  tracklane.DayRange // To exclusive
 	loc   *time.Location
 	start time.Time // the first instant of the range
 	end   time.Time // the first instant after it
@@ -58,7 +58,7 @@ func readPeriod(q url.Values, tz string, now time.Time, def string) (period, err
 	default:
 		return period{}, apperr.Errorf(apperr.Invalid, "period must be 7d, 30d, 90d or custom")
 	}
-	p := period{loc: loc, days: store.DayRange{From: from, To: to.AddDate(0, 0, 1)}}
+	p := period{loc: loc, days: tracklane.DayRange{From: from, To: to.AddDate(0, 0, 1)}}
 	p.start = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
 	p.end = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc)
 	p.view = views.Period{Key: key, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Timezone: loc.String()}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const (
@@ -51,7 +52,7 @@ func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
 
 // startSession signs u in with a fresh session id (never one the browser
 // brought: no fixation) and ends the session the browser had, if any.
-func (h *Handler) startSession(c *gin.Context, u store.User) error {
+func (h *Handler) startSession(c *gin.Context, u tracklane.User) error {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
 		if err := h.store.DeleteSession(ctx, hashID(old)); err != nil {

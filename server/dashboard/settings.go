@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -40,7 +40,7 @@ func thankYouCall(tenantID, email, originID string) string {
 }
 
 // defaultOrigin returns the tenant's default revenue origin id.
-func defaultOrigin(origins []store.RevenueOrigin) string {
+func defaultOrigin(origins []tracklane.RevenueOrigin) string {
 	for _, o := range origins {
 		if o.IsDefault {
 			return o.ID
@@ -68,7 +68,7 @@ func (h *Handler) handleSettings(c *gin.Context) {
 
 // settingsPage gathers every section of the settings page, with the form
 // showing the stored settings.
-func (h *Handler) settingsPage(c *gin.Context, t store.Tenant) (views.SettingsPage, error) {
+func (h *Handler) settingsPage(c *gin.Context, t tracklane.Tenant) (views.SettingsPage, error) {
 	ctx := c.Request.Context()
 	origins, err := h.store.RevenueOrigins(ctx, t.ID)
 	if err != nil {
@@ -91,7 +91,7 @@ func (h *Handler) settingsPage(c *gin.Context, t store.Tenant) (views.SettingsPa
 	}, nil
 }
 
-func settingsForm(t store.Tenant) views.SettingsForm {
+func settingsForm(t tracklane.Tenant) views.SettingsForm {
 	f := views.SettingsForm{
 		Name: t.Name, Website: t.Website,
 		CookieDays: strconv.Itoa(t.CookieDays), AttributionDays: strconv.Itoa(t.AttributionDays), HoldDays: strconv.Itoa(t.HoldDays),

@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -26,7 +26,7 @@ func (h *Handler) handleStripeCheck(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	var conn *store.StripeConnection
+	var conn *tracklane.StripeConnection
 	for i := range conns {
 		if conns[i].ID == id {
 			conn = &conns[i]

@@ -13,8 +13,8 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/dashboard"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/server/web"
 )
 
@@ -23,10 +23,10 @@ type fakeChecker struct {
 	err   error
 }
 
-func (f *fakeChecker) CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error) {
+func (f *fakeChecker) CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error) {
 	f.calls.Add(1)
 	now := time.Now()
-	return store.CheckResult{StartedAt: now, FinishedAt: &now, EventsSeen: 3}, f.err
+	return tracklane.CheckResult{StartedAt: now, FinishedAt: &now, EventsSeen: 3}, f.err
 }
 
 // dashboardWith serves only the dashboard with the given checker (nil: a

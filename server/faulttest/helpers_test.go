@@ -18,6 +18,7 @@ import (
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const (
@@ -54,7 +55,7 @@ type merchant struct {
 	TenantID string
 	OriginID string
 	Token    string
-	Aff      store.Affiliate
+	Aff      tracklane.Affiliate
 	ClickID  string
 }
 
@@ -74,7 +75,7 @@ func provision(t testing.TB, st *store.Store, emails ...string) merchant {
 		t.Fatalf("creating affiliate: %v", err)
 	}
 	m := merchant{TenantID: r.Tenant.ID, OriginID: r.RevenueOriginID, Token: r.PersonalToken, Aff: aff, ClickID: ident.ClickID()}
-	if err := st.InsertClicks(ctx, []store.Click{{ID: m.ClickID, TenantID: m.TenantID, AffiliateID: aff.ID,
+	if err := st.InsertClicks(ctx, []tracklane.Click{{ID: m.ClickID, TenantID: m.TenantID, AffiliateID: aff.ID,
 		CreatedAt: time.Now().UTC().Add(-time.Minute), LandingURL: "https://shop.example/", UserAgent: "Mozilla/5.0 faulttest"}}); err != nil {
 		t.Fatalf("inserting click: %v", err)
 	}
@@ -86,7 +87,7 @@ func provision(t testing.TB, st *store.Store, emails ...string) merchant {
 	return m
 }
 
-func connect(t testing.TB, st *store.Store, tenantID, acct string) store.StripeConnection {
+func connect(t testing.TB, st *store.Store, tenantID, acct string) tracklane.StripeConnection {
 	t.Helper()
 	conn, err := st.Connect(context.Background(), tenantID, acct, true, "usr_faulttest", "…abcd")
 	if err != nil {

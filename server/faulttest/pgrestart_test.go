@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // TestPostgresRestartUnderLoad restarts a private PostgreSQL cluster twice
@@ -239,7 +240,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 
 	// The check catches up with everything Stripe has (a check cut by the
 	// restart may have recorded an error; the next one finishes the work).
-	var final store.CheckResult
+	var final tracklane.CheckResult
 	var checkErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -13,9 +13,9 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
 	"github.com/tracklane/tracklane/server/faulttest"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // stripeWorld is the whole application in-process (webhooks included) on a
@@ -30,7 +30,7 @@ type stripeWorld struct {
 	engine *stripesync.Engine
 	m      merchant
 	acct   string
-	conn   store.StripeConnection
+	conn   tracklane.StripeConnection
 }
 
 const (
@@ -54,13 +54,13 @@ func newStripeWorld(t *testing.T, acct string, shape fakestripe.Shape, emails ..
 }
 
 // check runs a check with the test's engine.
-func (w *stripeWorld) check() (store.CheckResult, error) {
+func (w *stripeWorld) check() (tracklane.CheckResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return w.engine.CheckNow(ctx, w.conn)
 }
 
-func (w *stripeWorld) mustCheck() store.CheckResult {
+func (w *stripeWorld) mustCheck() tracklane.CheckResult {
 	w.t.Helper()
 	res, err := w.check()
 	if err != nil {

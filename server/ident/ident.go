@@ -73,33 +73,3 @@ func Hint(secret string) string {
 // IsToken reports whether s looks like a personal token at all (cheap check
 // before a database lookup).
 func IsToken(s string) bool { return strings.HasPrefix(s, "tl_pt_") && len(s) == 6+43 }
-
-// ValidCode reports whether s is an affiliate code as stored: 2 to 40
-// characters of a-z, 0-9 and '-' (callers case-fold first). It is on the
-// click path, so it checks bytes rather than running a regexp.
-func ValidCode(s string) bool {
-	if len(s) < 2 || len(s) > 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidClickID reports whether s can be a click id: 1 to 64 characters of
-// [A-Za-z0-9_-], the alphabet of the tracker's cookie.
-func ValidClickID(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}

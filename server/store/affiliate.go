@@ -4,30 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// Affiliate is a partner who earns commission on the customers they bring.
-type Affiliate struct {
-	ID         string
-	TenantID   string
-	Name       string
-	Email      string
-	Code       string // case-folded, unique across the instance
-	LandingURL string // "" → the tenant's website
-	// Commission overrides the tenant's rule when non-nil.
-	Commission *conversion.Rule
-	CreatedAt  time.Time
-}
 
 const affiliateColumns = `id, tenant_id, name, email, code, landing_url,
 	commission_type, commission_bp, commission_fixed, commission_currency, created_at`
 
-func scanAffiliate(row interface{ Scan(...any) error }) (Affiliate, error) {
-	var a Affiliate
+func scanAffiliate(row interface{ Scan(...any) error }) (tracklane.Affiliate, error) {
+	var a tracklane.Affiliate
 	var ctype sql.NullString
 	var rule conversion.Rule
 	err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Email, &a.Code, &a.LandingURL,
@@ -47,7 +34,7 @@ func ruleArgs(r *conversion.Rule) (any, int64, int64, string) {
 }
 
 // CreateAffiliate inserts a; a taken code → conflict.
-func (s *Store) CreateAffiliate(ctx context.Context, a Affiliate) (Affiliate, error) {
+func (s *Store) CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error) {
 	ctype, bp, fixed, cur := ruleArgs(a.Commission)
 	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `INSERT INTO affiliates
 		(id, tenant_id, name, email, code, landing_url, commission_type, commission_bp, commission_fixed, commission_currency)
@@ -55,15 +42,15 @@ func (s *Store) CreateAffiliate(ctx context.Context, a Affiliate) (Affiliate, er
 		a.ID, a.TenantID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
 	if err != nil {
 		if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
-			return Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+			return tracklane.Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
 		}
-		return Affiliate{}, fmt.Errorf("inserting affiliate: %w", err)
+		return tracklane.Affiliate{}, fmt.Errorf("inserting affiliate: %w", err)
 	}
 	return out, nil
 }
 
 // UpdateAffiliate stores the editable fields of a (scoped by a.TenantID).
-func (s *Store) UpdateAffiliate(ctx context.Context, a Affiliate) (Affiliate, error) {
+func (s *Store) UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error) {
 	ctype, bp, fixed, cur := ruleArgs(a.Commission)
 	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET name = $3, email = $4, code = $5,
 		landing_url = $6, commission_type = $7, commission_bp = $8, commission_fixed = $9, commission_currency = $10
@@ -71,46 +58,46 @@ func (s *Store) UpdateAffiliate(ctx context.Context, a Affiliate) (Affiliate, er
 		a.TenantID, a.ID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
 	if err != nil {
 		if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
-			return Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+			return tracklane.Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
 		}
-		return Affiliate{}, notFound(err, "no affiliate %q", a.ID)
+		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", a.ID)
 	}
 	return out, nil
 }
 
 // Affiliate returns one of the tenant's affiliates.
-func (s *Store) Affiliate(ctx context.Context, tenantID, id string) (Affiliate, error) {
+func (s *Store) Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error) {
 	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if err != nil {
-		return Affiliate{}, notFound(err, "no affiliate %q", id)
+		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", id)
 	}
 	return a, nil
 }
 
 // AffiliateByCode finds an affiliate by its (case-folded) code within a
 // tenant; not_found otherwise.
-func (s *Store) AffiliateByCode(ctx context.Context, tenantID, code string) (Affiliate, error) {
+func (s *Store) AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error) {
 	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
 		WHERE tenant_id = $1 AND code = $2`, tenantID, code))
 	if err != nil {
-		return Affiliate{}, notFound(err, "no affiliate with code %q", code)
+		return tracklane.Affiliate{}, notFound(err, "no affiliate with code %q", code)
 	}
 	return a, nil
 }
 
 // AffiliateByLinkCode finds an affiliate by code across all tenants, for
 // the redirect link /r/<code>, which names no tenant.
-func (s *Store) AffiliateByLinkCode(ctx context.Context, code string) (Affiliate, error) {
+func (s *Store) AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error) {
 	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates WHERE code = $1`, code))
 	if err != nil {
-		return Affiliate{}, notFound(err, "no affiliate link %q", code)
+		return tracklane.Affiliate{}, notFound(err, "no affiliate link %q", code)
 	}
 	return a, nil
 }
 
 // Affiliates lists a tenant's affiliates, newest first.
-func (s *Store) Affiliates(ctx context.Context, tenantID string, p Page) ([]Affiliate, error) {
+func (s *Store) Affiliates(ctx context.Context, tenantID string, p Page) ([]tracklane.Affiliate, error) {
 	t, id := p.afterArgs()
 	rows, err := s.db.QueryContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
 		WHERE tenant_id = $1 AND (created_at, id) < ($2, $3)
@@ -119,7 +106,7 @@ func (s *Store) Affiliates(ctx context.Context, tenantID string, p Page) ([]Affi
 		return nil, fmt.Errorf("listing affiliates: %w", err)
 	}
 	defer rows.Close()
-	var out []Affiliate
+	var out []tracklane.Affiliate
 	for rows.Next() {
 		a, err := scanAffiliate(rows)
 		if err != nil {

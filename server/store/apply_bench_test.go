@@ -10,13 +10,14 @@ import (
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // applyWorld is a tenant with one affiliate, one click linked to an email,
 // and a live Stripe connection: what attributing a payment needs.
 type applyWorld struct {
 	st    *store.Store
-	conn  store.StripeConnection
+	conn  tracklane.StripeConnection
 	email string
 	click time.Time
 }
@@ -37,7 +38,7 @@ func newApplyWorld(b *testing.B) applyWorld {
 	}
 	w := applyWorld{st: st, email: "customer@bench.example", click: time.Now().Add(-time.Hour).UTC()}
 	cid := ident.ClickID()
-	if err := st.InsertClicks(ctx, []store.Click{{ID: cid, TenantID: t.Tenant.ID, AffiliateID: aff.ID, CreatedAt: w.click,
+	if err := st.InsertClicks(ctx, []tracklane.Click{{ID: cid, TenantID: t.Tenant.ID, AffiliateID: aff.ID, CreatedAt: w.click,
 		LandingURL: "https://shop.example/", VisitorHash: []byte("visitor")}}); err != nil {
 		b.Fatal(err)
 	}

@@ -9,57 +9,31 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// Click is one visit through an affiliate link. Clicks are append-only.
-type Click struct {
-	ID          string
-	TenantID    string
-	AffiliateID string
-	CreatedAt   time.Time
-	LandingURL  string
-	Referrer    string
-	UTMSource   string
-	UTMMedium   string
-	UTMCampaign string
-	UTMTerm     string
-	UTMContent  string
-	UserAgent   string
-	Device      string
-	VisitorHash []byte
-	// ExternalCID is the customer identifier most recently linked to the
-	// click ("" when none); filled by list queries only.
-	ExternalCID string
-	// CookieCID is the click id the visitor's cookie holds ("" when none);
-	// an input of RecordClicks only, never stored.
-	CookieCID string
-}
-
-// RepeatWindow: a visit of the same tenant, affiliate and visitor within it
-// gets the earlier click instead of a new one.
-const RepeatWindow = time.Hour
 
 // clickArgs are the parameters $1–$16 of record_clicks: one array per
 // column, in PostgreSQL's binary format (pgarray.go).
-func clickArgs(clicks []Click) []any {
-	text := func(field func(*Click) string) []byte { return textArray(clicks, field) }
+func clickArgs(clicks []tracklane.Click) []any {
+	text := func(field func(*tracklane.Click) string) []byte { return textArray(clicks, field) }
 	return []any{
-		text(func(c *Click) string { return c.ID }),
-		text(func(c *Click) string { return c.TenantID }),
-		text(func(c *Click) string { return c.AffiliateID }),
-		timestamptzArray(clicks, func(c *Click) time.Time { return c.CreatedAt }),
-		text(func(c *Click) string { return c.LandingURL }),
-		text(func(c *Click) string { return c.Referrer }),
-		text(func(c *Click) string { return c.UTMSource }),
-		text(func(c *Click) string { return c.UTMMedium }),
-		text(func(c *Click) string { return c.UTMCampaign }),
-		text(func(c *Click) string { return c.UTMTerm }),
-		text(func(c *Click) string { return c.UTMContent }),
-		text(func(c *Click) string { return c.UserAgent }),
-		text(func(c *Click) string { return c.Device }),
-		byteaArray(clicks, func(c *Click) []byte { return c.VisitorHash }),
-		text(func(c *Click) string { return c.CookieCID }),
-		int4Array(clicks, func(c *Click) int32 { return int32(VisitorBucket(c.VisitorHash)) }),
+		text(func(c *tracklane.Click) string { return c.ID }),
+		text(func(c *tracklane.Click) string { return c.TenantID }),
+		text(func(c *tracklane.Click) string { return c.AffiliateID }),
+		timestamptzArray(clicks, func(c *tracklane.Click) time.Time { return c.CreatedAt }),
+		text(func(c *tracklane.Click) string { return c.LandingURL }),
+		text(func(c *tracklane.Click) string { return c.Referrer }),
+		text(func(c *tracklane.Click) string { return c.UTMSource }),
+		text(func(c *tracklane.Click) string { return c.UTMMedium }),
+		text(func(c *tracklane.Click) string { return c.UTMCampaign }),
+		text(func(c *tracklane.Click) string { return c.UTMTerm }),
+		text(func(c *tracklane.Click) string { return c.UTMContent }),
+		text(func(c *tracklane.Click) string { return c.UserAgent }),
+		text(func(c *tracklane.Click) string { return c.Device }),
+		byteaArray(clicks, func(c *tracklane.Click) []byte { return c.VisitorHash }),
+		text(func(c *tracklane.Click) string { return c.CookieCID }),
+		int4Array(clicks, func(c *tracklane.Click) int32 { return int32(VisitorBucket(c.VisitorHash)) }),
 	}
 }
 
@@ -99,23 +73,23 @@ func VisitorBucket(visitorHash []byte) int {
 // process or another, routed alike or not — waits and then sees this
 // batch's clicks: no second click within the window, no visitor counted
 // twice in a day. See migration 0008 for the statement.
-func (s *Store) RecordClicks(ctx context.Context, shard int, clicks []Click) ([]Click, error) {
+func (s *Store) RecordClicks(ctx context.Context, shard int, clicks []tracklane.Click) ([]tracklane.Click, error) {
 	return s.writeClicks(ctx, shard, clicks, true)
 }
 
 // InsertClicks writes a batch of clicks as given (no repeat check: for
 // imports, tools and tests), in one transaction with their daily rollups:
 // either all are committed or none.
-func (s *Store) InsertClicks(ctx context.Context, clicks []Click) error {
+func (s *Store) InsertClicks(ctx context.Context, clicks []tracklane.Click) error {
 	_, err := s.writeClicks(ctx, 0, clicks, false)
 	return err
 }
 
-func (s *Store) writeClicks(ctx context.Context, shard int, clicks []Click, repeats bool) ([]Click, error) {
+func (s *Store) writeClicks(ctx context.Context, shard int, clicks []tracklane.Click, repeats bool) ([]tracklane.Click, error) {
 	if len(clicks) == 0 {
 		return nil, nil
 	}
-	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", RepeatWindow.Microseconds()), repeats)
+	args := append(clickArgs(clicks), shard, fmt.Sprintf("%d microseconds", tracklane.RepeatWindow.Microseconds()), repeats)
 	// The statement is its own transaction. PostgreSQL breaking a deadlock
 	// (batches take their locks in one order, so this is a safety net) or
 	// a lost connection aborts it whole: try again. Should a lost
@@ -133,13 +107,13 @@ func (s *Store) writeClicks(ctx context.Context, shard int, clicks []Click, repe
 
 // scanClickBatch runs the batch and reads, by input position, the click
 // each visit gets.
-func scanClickBatch(ctx context.Context, stmt *sql.Stmt, args []any, clicks []Click) ([]Click, error) {
+func scanClickBatch(ctx context.Context, stmt *sql.Stmt, args []any, clicks []tracklane.Click) ([]tracklane.Click, error) {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("recording %d clicks: %w", len(clicks), err)
 	}
 	defer rows.Close()
-	out := make([]Click, len(clicks))
+	out := make([]tracklane.Click, len(clicks))
 	n := 0
 	for rows.Next() {
 		var ord int
@@ -155,7 +129,7 @@ func scanClickBatch(ctx context.Context, stmt *sql.Stmt, args []any, clicks []Cl
 		if id == in.ID {
 			out[ord-1] = in
 		} else {
-			out[ord-1] = Click{ID: id, TenantID: in.TenantID, AffiliateID: in.AffiliateID, CreatedAt: at}
+			out[ord-1] = tracklane.Click{ID: id, TenantID: in.TenantID, AffiliateID: in.AffiliateID, CreatedAt: at}
 		}
 		n++
 	}
@@ -174,8 +148,8 @@ const clickListColumns = `c.id, c.tenant_id, c.affiliate_id, c.created_at, c.lan
 	c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term, c.utm_content, c.user_agent, c.device,
 	coalesce((SELECT l.external_cid FROM customer_links l WHERE l.click_id = c.id ORDER BY l.created_at DESC, l.id DESC LIMIT 1), '')`
 
-func scanClick(row interface{ Scan(...any) error }) (Click, error) {
-	var c Click
+func scanClick(row interface{ Scan(...any) error }) (tracklane.Click, error) {
+	var c tracklane.Click
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.CreatedAt, &c.LandingURL, &c.Referrer,
 		&c.UTMSource, &c.UTMMedium, &c.UTMCampaign, &c.UTMTerm, &c.UTMContent, &c.UserAgent, &c.Device, &c.ExternalCID)
 	return c, err
@@ -188,7 +162,7 @@ type ClickFilter struct {
 }
 
 // Clicks lists a tenant's clicks, newest first, with their latest link.
-func (s *Store) Clicks(ctx context.Context, tenantID string, f ClickFilter, p Page) ([]Click, error) {
+func (s *Store) Clicks(ctx context.Context, tenantID string, f ClickFilter, p Page) ([]tracklane.Click, error) {
 	t, id := p.afterArgs()
 	from, to := f.From, f.To
 	if to.IsZero() {
@@ -207,7 +181,7 @@ func (s *Store) Clicks(ctx context.Context, tenantID string, f ClickFilter, p Pa
 		return nil, fmt.Errorf("listing clicks: %w", err)
 	}
 	defer rows.Close()
-	var out []Click
+	var out []tracklane.Click
 	for rows.Next() {
 		c, err := scanClick(rows)
 		if err != nil {
@@ -219,11 +193,11 @@ func (s *Store) Clicks(ctx context.Context, tenantID string, f ClickFilter, p Pa
 }
 
 // Click returns one of the tenant's clicks.
-func (s *Store) Click(ctx context.Context, tenantID, id string) (Click, error) {
+func (s *Store) Click(ctx context.Context, tenantID, id string) (tracklane.Click, error) {
 	c, err := scanClick(s.db.QueryRowContext(ctx, `SELECT `+clickListColumns+` FROM clicks c
 		WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, id))
 	if err != nil {
-		return Click{}, notFound(err, "no click %q", id)
+		return tracklane.Click{}, notFound(err, "no click %q", id)
 	}
 	return c, nil
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // A click's fields reach PostgreSQL unchanged, whatever characters they
@@ -22,9 +22,9 @@ func TestClickFieldsRoundTrip(t *testing.T) {
 	tricky := []string{``, `"`, `\`, `{}`, `a,b`, `NULL`, `{"x": [1, 2]}`, "tab\there\nnewline", `'; DROP TABLE clicks; --`,
 		"ünïcødé ✓ 😀", `\\x00`, "  spaced  "}
 	at := time.Date(2026, 11, 25, 10, 11, 12, 345678901, time.UTC)
-	var clicks []store.Click
+	var clicks []tracklane.Click
 	for i, s := range tricky {
-		clicks = append(clicks, store.Click{ID: "k" + string(rune('a'+i)), TenantID: tid, AffiliateID: affs[0].ID,
+		clicks = append(clicks, tracklane.Click{ID: "k" + string(rune('a'+i)), TenantID: tid, AffiliateID: affs[0].ID,
 			CreatedAt: at.Add(time.Duration(i) * time.Second), LandingURL: "https://shop.example/?q=" + s, Referrer: s,
 			UTMSource: s, UTMMedium: s + "m", UTMCampaign: s + "c", UTMTerm: s + "t", UTMContent: s + "x",
 			UserAgent: s + "ua", Device: "desktop", VisitorHash: []byte{0, byte(i), '\\', '"', 0xff}})
@@ -83,15 +83,15 @@ func TestClickBatchRefusesUnknownAffiliate(t *testing.T) {
 	tid, affs := newClickTenant(t, st, 1)
 	other, otherAffs := newClickTenant(t, st, 2)
 	now := time.Now()
-	good := store.Click{ID: "ok1", TenantID: tid, AffiliateID: affs[0].ID, CreatedAt: now, VisitorHash: []byte("v1")}
-	for name, bad := range map[string]store.Click{
+	good := tracklane.Click{ID: "ok1", TenantID: tid, AffiliateID: affs[0].ID, CreatedAt: now, VisitorHash: []byte("v1")}
+	for name, bad := range map[string]tracklane.Click{
 		"unknown":          {ID: "bad1", TenantID: tid, AffiliateID: "aff_nope", CreatedAt: now, VisitorHash: []byte("v2")},
 		"another tenant's": {ID: "bad2", TenantID: tid, AffiliateID: otherAffs[0].ID, CreatedAt: now, VisitorHash: []byte("v3")},
 	} {
-		if _, err := st.RecordClicks(ctx, 0, []store.Click{good, bad}); err == nil {
+		if _, err := st.RecordClicks(ctx, 0, []tracklane.Click{good, bad}); err == nil {
 			t.Errorf("%s affiliate: RecordClicks accepted it", name)
 		}
-		if err := st.InsertClicks(ctx, []store.Click{good, bad}); err == nil {
+		if err := st.InsertClicks(ctx, []tracklane.Click{good, bad}); err == nil {
 			t.Errorf("%s affiliate: InsertClicks accepted it", name)
 		}
 	}

@@ -8,43 +8,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// Conversion is an attributed payment and the affiliate's commission on it.
-type Conversion struct {
-	ID                 string
-	TenantID           string
-	AffiliateID        string
-	ClickID            string
-	ExternalCID        string
-	RevenueOriginID    string
-	StripeAccount      string
-	Livemode           bool
-	SourceID           string
-	StripeCustomer     string
-	StripeInvoice      string
-	StripeCharge       string
-	StripeSubscription string
-	Currency           string
-	GrossAmount        int64 // paid excluding tax
-	Amount             int64 // after refunds
-	Commission         int64
-	Status             conversion.Status
-	ManualStatus       string
-	CreatedAt          time.Time // the payment's time
-	UpdatedAt          time.Time
-	History            []HistoryEntry // oldest first
-}
-
-// HistoryEntry is one change of a conversion and what caused it.
-type HistoryEntry struct {
-	At          time.Time
-	Status      conversion.Status
-	Reason      string
-	StripeEvent string // "" when not caused by a Stripe event
-	Amount      int64
-	Commission  int64
-}
 
 // ConversionFilter narrows a conversion list.
 type ConversionFilter struct {
@@ -57,8 +22,8 @@ const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, 
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at`
 
-func scanConversion(row interface{ Scan(...any) error }) (Conversion, error) {
-	var c Conversion
+func scanConversion(row interface{ Scan(...any) error }) (tracklane.Conversion, error) {
+	var c tracklane.Conversion
 	var status string
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
 		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
@@ -69,7 +34,7 @@ func scanConversion(row interface{ Scan(...any) error }) (Conversion, error) {
 
 // Conversions lists a tenant's conversions, newest payment first, each with
 // its history.
-func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFilter, p Page) ([]Conversion, error) {
+func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFilter, p Page) ([]tracklane.Conversion, error) {
 	t, id := p.afterArgs()
 	to := f.To
 	if to.IsZero() {
@@ -92,7 +57,7 @@ func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFi
 		return nil, fmt.Errorf("listing conversions: %w", err)
 	}
 	defer rows.Close()
-	var out []Conversion
+	var out []tracklane.Conversion
 	for rows.Next() {
 		c, err := scanConversion(rows)
 		if err != nil {
@@ -110,21 +75,21 @@ func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFi
 }
 
 // Conversion returns one of the tenant's conversions with its history.
-func (s *Store) Conversion(ctx context.Context, tenantID, id string) (Conversion, error) {
+func (s *Store) Conversion(ctx context.Context, tenantID, id string) (tracklane.Conversion, error) {
 	c, err := scanConversion(s.db.QueryRowContext(ctx, `SELECT `+conversionColumns+` FROM conversions
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if err != nil {
-		return Conversion{}, notFound(err, "no conversion %q", id)
+		return tracklane.Conversion{}, notFound(err, "no conversion %q", id)
 	}
-	list := []Conversion{c}
+	list := []tracklane.Conversion{c}
 	if err := s.loadHistory(ctx, tenantID, list); err != nil {
-		return Conversion{}, err
+		return tracklane.Conversion{}, err
 	}
 	return list[0], nil
 }
 
 // loadHistory fills the History of each conversion with one query.
-func (s *Store) loadHistory(ctx context.Context, tenantID string, cs []Conversion) error {
+func (s *Store) loadHistory(ctx context.Context, tenantID string, cs []tracklane.Conversion) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -142,7 +107,7 @@ func (s *Store) loadHistory(ctx context.Context, tenantID string, cs []Conversio
 	defer rows.Close()
 	for rows.Next() {
 		var cid, status string
-		var h HistoryEntry
+		var h tracklane.HistoryEntry
 		if err := rows.Scan(&cid, &h.At, &status, &h.Reason, &h.StripeEvent, &h.Amount, &h.Commission); err != nil {
 			return fmt.Errorf("scanning conversion history: %w", err)
 		}

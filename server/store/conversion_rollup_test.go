@@ -8,6 +8,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // TestConversionRollupsMatchARecount: after conversions are created,
@@ -19,9 +20,9 @@ func TestConversionRollupsMatchARecount(t *testing.T) {
 	ctx := context.Background()
 	tenantID, affs := newClickTenant(t, st, 3)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	var clicks []store.Click
+	var clicks []tracklane.Click
 	for i := 0; i < 30; i++ {
-		clicks = append(clicks, store.Click{ID: fmt.Sprintf("c%02d", i), TenantID: tenantID, AffiliateID: affs[i%3].ID,
+		clicks = append(clicks, tracklane.Click{ID: fmt.Sprintf("c%02d", i), TenantID: tenantID, AffiliateID: affs[i%3].ID,
 			CreatedAt: now.Add(-time.Hour), VisitorHash: []byte(fmt.Sprintf("v%02d", i))})
 	}
 	if err := st.InsertClicks(ctx, clicks); err != nil {

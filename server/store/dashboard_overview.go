@@ -5,56 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// DayRange is a span of tenant-local calendar days, From inclusive and To
-// exclusive; only the dates of From and To matter.
-type DayRange struct {
-	From, To time.Time
-}
-
-func (r DayRange) args() (string, string) {
+// dayArgs returns a day range as query arguments (tenant-local dates).
+func dayArgs(r tracklane.DayRange) (string, string) {
 	return r.From.Format(time.DateOnly), r.To.Format(time.DateOnly)
-}
-
-// Money is an amount per currency: amounts in different currencies are
-// never added together.
-type Money struct {
-	Currency   string
-	Revenue    int64 // net amount paid (after refunds), non-test conversions
-	Commission int64 // commission that stands: approved and pending
-	Owed       int64 // commission of approved conversions
-	Pending    int64 // commission of pending and disputed conversions
-}
-
-// DayTotals is one tenant-local day of the overview chart.
-type DayTotals struct {
-	Day         time.Time
-	Clicks      int64
-	Uniques     int64
-	Conversions int64
-}
-
-// AffiliateTotals is an affiliate's activity over a range.
-type AffiliateTotals struct {
-	AffiliateID string
-	Name        string
-	Code        string
-	Clicks      int64
-	Uniques     int64
-	Conversions int64
-	Money       []Money // by currency
-}
-
-// Overview is a tenant's dashboard summary over a range of days.
-type Overview struct {
-	Clicks          int64
-	Uniques         int64 // sum of daily uniques
-	Links           int64 // customer emails linked to clicks
-	Conversions     int64 // not counting test-mode ones
-	TestConversions int64
-	Money           []Money
-	Days            []DayTotals // every day of the range, zeros included
 }
 
 // moneyCase sums the rollup's per-status amounts into Money: what counts
@@ -67,24 +24,24 @@ const moneyCase = `sum(amount) FILTER (WHERE status <> 'test'),
 
 type nullMoney struct{ rev, com, owed, pend *int64 }
 
-func (n nullMoney) money(cur string) Money {
+func (n nullMoney) money(cur string) tracklane.Money {
 	v := func(p *int64) int64 {
 		if p == nil {
 			return 0
 		}
 		return *p
 	}
-	return Money{Currency: cur, Revenue: v(n.rev), Commission: v(n.com), Owed: v(n.owed), Pending: v(n.pend)}
+	return tracklane.Money{Currency: cur, Revenue: v(n.rev), Commission: v(n.com), Owed: v(n.owed), Pending: v(n.pend)}
 }
 
 // TenantOverview sums the tenant's rollups over r. Its cost depends on the
 // number of days (and currencies), not on the number of clicks.
-func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange) (Overview, error) {
-	from, to := r.args()
-	var o Overview
-	byDay := map[string]*DayTotals{}
+func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane.DayRange) (tracklane.Overview, error) {
+	from, to := dayArgs(r)
+	var o tracklane.Overview
+	byDay := map[string]*tracklane.DayTotals{}
 	for d := r.From; d.Before(r.To); d = d.AddDate(0, 0, 1) {
-		o.Days = append(o.Days, DayTotals{Day: d})
+		o.Days = append(o.Days, tracklane.DayTotals{Day: d})
 	}
 	for i := range o.Days {
 		byDay[o.Days[i].Day.Format(time.DateOnly)] = &o.Days[i]
@@ -169,8 +126,8 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r DayRange)
 
 // TopAffiliates returns up to limit affiliates with the most conversions
 // (then clicks) over r, with their money by currency.
-func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r DayRange, limit int) ([]AffiliateTotals, error) {
-	from, to := r.args()
+func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.DayRange, limit int) ([]tracklane.AffiliateTotals, error) {
+	from, to := dayArgs(r)
 	rows, err := s.db.QueryContext(ctx, `WITH c AS (
 			SELECT affiliate_id, sum(clicks) AS clicks, sum(uniques) AS uniques FROM affiliate_click_days
 			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY 1
@@ -191,9 +148,9 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r DayRange, 
 		return nil, fmt.Errorf("reading top affiliates: %w", err)
 	}
 	defer rows.Close()
-	var out []AffiliateTotals
+	var out []tracklane.AffiliateTotals
 	for rows.Next() {
-		var a AffiliateTotals
+		var a tracklane.AffiliateTotals
 		if err := rows.Scan(&a.AffiliateID, &a.Name, &a.Code, &a.Clicks, &a.Uniques, &a.Conversions); err != nil {
 			return nil, fmt.Errorf("scanning top affiliates: %w", err)
 		}
@@ -219,12 +176,12 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r DayRange, 
 // AffiliateStats returns the activity over r of the given affiliates (one
 // page of the affiliate list), keyed by affiliate id; affiliates without
 // activity are missing.
-func (s *Store) AffiliateStats(ctx context.Context, tenantID string, ids []string, r DayRange) (map[string]AffiliateTotals, error) {
-	out := make(map[string]AffiliateTotals, len(ids))
+func (s *Store) AffiliateStats(ctx context.Context, tenantID string, ids []string, r tracklane.DayRange) (map[string]tracklane.AffiliateTotals, error) {
+	out := make(map[string]tracklane.AffiliateTotals, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	from, to := r.args()
+	from, to := dayArgs(r)
 	rows, err := s.db.QueryContext(ctx, `SELECT affiliate_id, sum(clicks), sum(uniques) FROM affiliate_click_days
 		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND day >= $3::date AND day < $4::date GROUP BY 1`,
 		tenantID, stringArray(ids), from, to)
@@ -232,7 +189,7 @@ func (s *Store) AffiliateStats(ctx context.Context, tenantID string, ids []strin
 		return nil, fmt.Errorf("reading affiliate clicks: %w", err)
 	}
 	for rows.Next() {
-		var a AffiliateTotals
+		var a tracklane.AffiliateTotals
 		if err := rows.Scan(&a.AffiliateID, &a.Clicks, &a.Uniques); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scanning affiliate clicks: %w", err)
@@ -277,12 +234,12 @@ func (s *Store) AffiliateStats(ctx context.Context, tenantID string, ids []strin
 }
 
 // affiliateMoney sums revenue and commission by affiliate and currency.
-func (s *Store) affiliateMoney(ctx context.Context, tenantID string, ids []string, r DayRange) (map[string][]Money, error) {
-	out := map[string][]Money{}
+func (s *Store) affiliateMoney(ctx context.Context, tenantID string, ids []string, r tracklane.DayRange) (map[string][]tracklane.Money, error) {
+	out := map[string][]tracklane.Money{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	from, to := r.args()
+	from, to := dayArgs(r)
 	rows, err := s.db.QueryContext(ctx, `SELECT affiliate_id, currency, `+moneyCase+` FROM conversion_days
 		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND day >= $3::date AND day < $4::date AND status <> 'test'
 		GROUP BY 1, 2 HAVING sum(conversions) > 0`, tenantID, stringArray(ids), from, to)

@@ -4,26 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
-)
 
-// Link ties a customer identifier (a normalised email) to a click.
-type Link struct {
-	ID              int64
-	TenantID        string
-	ExternalCID     string
-	ClickID         string
-	ClickCreatedAt  time.Time
-	AffiliateID     string
-	RevenueOriginID string
-	CreatedAt       time.Time
-}
+	"github.com/tracklane/tracklane/server/tracklane"
+)
 
 // CreateLink links externalCID to the tenant's click cid. A cid that is not
 // the tenant's → not_found; an origin of another tenant → unprocessable; an
 // empty origin → the tenant's default.
-func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (Link, error) {
-	l := Link{TenantID: tenantID, ClickID: cid, ExternalCID: externalCID}
+func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (tracklane.Link, error) {
+	l := tracklane.Link{TenantID: tenantID, ClickID: cid, ExternalCID: externalCID}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT created_at, affiliate_id FROM clicks WHERE tenant_id = $1 AND id = $2`,
 			tenantID, cid).Scan(&l.ClickCreatedAt, &l.AffiliateID)

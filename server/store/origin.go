@@ -4,32 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// RevenueOrigin labels where a customer came to pay (a product, a site);
-// every tenant has a default one.
-type RevenueOrigin struct {
-	ID        string
-	TenantID  string
-	Name      string
-	IsDefault bool
-	CreatedAt time.Time
-}
-
 // RevenueOrigins lists a tenant's origins, the default first.
-func (s *Store) RevenueOrigins(ctx context.Context, tenantID string) ([]RevenueOrigin, error) {
+func (s *Store) RevenueOrigins(ctx context.Context, tenantID string) ([]tracklane.RevenueOrigin, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, tenant_id, name, is_default, created_at FROM revenue_origins
 		WHERE tenant_id = $1 ORDER BY is_default DESC, created_at`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("listing revenue origins: %w", err)
 	}
 	defer rows.Close()
-	var out []RevenueOrigin
+	var out []tracklane.RevenueOrigin
 	for rows.Next() {
-		var o RevenueOrigin
+		var o tracklane.RevenueOrigin
 		if err := rows.Scan(&o.ID, &o.TenantID, &o.Name, &o.IsDefault, &o.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scanning revenue origin: %w", err)
 		}
@@ -39,12 +29,12 @@ func (s *Store) RevenueOrigins(ctx context.Context, tenantID string) ([]RevenueO
 }
 
 // CreateRevenueOrigin adds a named origin to a tenant.
-func (s *Store) CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (RevenueOrigin, error) {
-	o := RevenueOrigin{ID: id, TenantID: tenantID, Name: name}
+func (s *Store) CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error) {
+	o := tracklane.RevenueOrigin{ID: id, TenantID: tenantID, Name: name}
 	err := s.db.QueryRowContext(ctx, `INSERT INTO revenue_origins (id, tenant_id, name) VALUES ($1, $2, $3) RETURNING created_at`,
 		id, tenantID, name).Scan(&o.CreatedAt)
 	if err != nil {
-		return RevenueOrigin{}, fmt.Errorf("inserting revenue origin: %w", err)
+		return tracklane.RevenueOrigin{}, fmt.Errorf("inserting revenue origin: %w", err)
 	}
 	return o, nil
 }

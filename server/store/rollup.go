@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Rollups. The dashboard reads daily totals per tenant-local day instead of
@@ -37,7 +39,7 @@ func (s *Store) RollupTimezone(ctx context.Context, tenantID string) (string, er
 // one they were built in. account.Service.UpdateSettings calls it whenever
 // a timezone is saved, from the dashboard or the CLI. It costs one indexed
 // read when nothing changed.
-func (s *Store) EnsureRollups(ctx context.Context, t Tenant) error {
+func (s *Store) EnsureRollups(ctx context.Context, t tracklane.Tenant) error {
 	tz, err := s.RollupTimezone(ctx, t.ID)
 	if err != nil {
 		return err

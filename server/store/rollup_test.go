@@ -12,6 +12,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // The daily rollups follow the clicks and conversions written, count a
@@ -29,11 +30,11 @@ func TestRollups(t *testing.T) {
 	a1, _ := svc.CreateAffiliate(ctx, tid, account.AffiliateInput{Name: "A", Email: "a@p.example", Code: "aa"})
 	a2, _ := svc.CreateAffiliate(ctx, tid, account.AffiliateInput{Name: "B", Email: "b@p.example", Code: "bb"})
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-	click := func(id string, aff store.Affiliate, at time.Time, visitor string) store.Click {
-		return store.Click{ID: id, TenantID: tid, AffiliateID: aff.ID, CreatedAt: at, VisitorHash: []byte(visitor)}
+	click := func(id string, aff tracklane.Affiliate, at time.Time, visitor string) tracklane.Click {
+		return tracklane.Click{ID: id, TenantID: tid, AffiliateID: aff.ID, CreatedAt: at, VisitorHash: []byte(visitor)}
 	}
 	// Day 1: visitor v1 twice (once per affiliate), v2 once — in one batch.
-	if err := st.InsertClicks(ctx, []store.Click{
+	if err := st.InsertClicks(ctx, []tracklane.Click{
 		click("c1", a1, day.Add(1*time.Hour), "v1"),
 		click("c2", a2, day.Add(2*time.Hour), "v1"),
 		click("c3", a1, day.Add(3*time.Hour), "v2"),
@@ -41,13 +42,13 @@ func TestRollups(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Day 1 again, a later batch: v1 a third time; day 2 (23:30 UTC): v1.
-	if err := st.InsertClicks(ctx, []store.Click{
+	if err := st.InsertClicks(ctx, []tracklane.Click{
 		click("c4", a1, day.Add(20*time.Hour), "v1"),
 		click("c5", a1, day.Add(47*time.Hour+30*time.Minute), "v1"),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r := store.DayRange{From: day, To: day.AddDate(0, 0, 2)}
+	r := tracklane.DayRange{From: day, To: day.AddDate(0, 0, 2)}
 	o, err := st.TenantOverview(ctx, tid, r)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestRollups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.Money{
+	want := []tracklane.Money{
 		{Currency: "jpy", Revenue: 3000, Commission: 600, Owed: 600},
 		{Currency: "usd", Revenue: 10000, Commission: 2000, Pending: 2000},
 	}
@@ -107,7 +108,7 @@ func TestRollups(t *testing.T) {
 	if err := st.EnsureRollups(ctx, ten.Tenant); err != nil {
 		t.Fatal(err)
 	}
-	o, err = st.TenantOverview(ctx, tid, store.DayRange{From: day, To: day.AddDate(0, 0, 3)})
+	o, err = st.TenantOverview(ctx, tid, tracklane.DayRange{From: day, To: day.AddDate(0, 0, 3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +116,10 @@ func TestRollups(t *testing.T) {
 		t.Fatalf("after rebuild %+v", o)
 	}
 	// New writes land in Berlin days too.
-	if err := st.InsertClicks(ctx, []store.Click{click("c6", a2, day.Add(23*time.Hour+30*time.Minute), "v9")}); err != nil {
+	if err := st.InsertClicks(ctx, []tracklane.Click{click("c6", a2, day.Add(23*time.Hour+30*time.Minute), "v9")}); err != nil {
 		t.Fatal(err)
 	}
-	o, _ = st.TenantOverview(ctx, tid, store.DayRange{From: day, To: day.AddDate(0, 0, 3)})
+	o, _ = st.TenantOverview(ctx, tid, tracklane.DayRange{From: day, To: day.AddDate(0, 0, 3)})
 	if o.Days[1].Clicks != 1 {
 		t.Fatalf("Berlin day 2 %+v", o.Days)
 	}
@@ -127,7 +128,7 @@ func TestRollups(t *testing.T) {
 var codeSeq atomic.Int64
 
 // newClickTenant makes a tenant with n affiliates for the click tests.
-func newClickTenant(t *testing.T, st *store.Store, n int) (string, []store.Affiliate) {
+func newClickTenant(t *testing.T, st *store.Store, n int) (string, []tracklane.Affiliate) {
 	t.Helper()
 	ctx := context.Background()
 	svc := account.Service{Store: st, BcryptCost: 4}
@@ -135,7 +136,7 @@ func newClickTenant(t *testing.T, st *store.Store, n int) (string, []store.Affil
 	if err != nil {
 		t.Fatal(err)
 	}
-	var affs []store.Affiliate
+	var affs []tracklane.Affiliate
 	for i := 0; i < n; i++ {
 		a, err := svc.CreateAffiliate(ctx, ten.Tenant.ID, account.AffiliateInput{Name: "A", Email: fmt.Sprintf("a%d@p.example", i), Code: fmt.Sprintf("aff-%d-%d", codeSeq.Add(1), i)})
 		if err != nil {
@@ -185,12 +186,12 @@ func TestRecordClicksRepeats(t *testing.T) {
 	a1, a2 := affs[0].ID, affs[1].ID
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	n := 0
-	visit := func(aff, visitor, cookie string, at time.Time) store.Click {
+	visit := func(aff, visitor, cookie string, at time.Time) tracklane.Click {
 		n++
-		return store.Click{ID: fmt.Sprintf("rc%d", n), TenantID: tid, AffiliateID: aff, CreatedAt: at,
+		return tracklane.Click{ID: fmt.Sprintf("rc%d", n), TenantID: tid, AffiliateID: aff, CreatedAt: at,
 			VisitorHash: []byte(visitor), CookieCID: cookie, UserAgent: "UA", LandingURL: "https://shop.example/"}
 	}
-	got, err := st.RecordClicks(ctx, 0, []store.Click{visit(a1, "v1", "", now.Add(-10*time.Minute))})
+	got, err := st.RecordClicks(ctx, 0, []tracklane.Click{visit(a1, "v1", "", now.Add(-10*time.Minute))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,13 +199,13 @@ func TestRecordClicksRepeats(t *testing.T) {
 	if x.ID != "rc1" || !x.CreatedAt.Equal(now.Add(-10*time.Minute)) {
 		t.Fatalf("first visit: %+v", x)
 	}
-	other, err := st.RecordClicks(ctx, 1, []store.Click{{ID: "other", TenantID: otherTID, AffiliateID: otherAffs[0].ID,
+	other, err := st.RecordClicks(ctx, 1, []tracklane.Click{{ID: "other", TenantID: otherTID, AffiliateID: otherAffs[0].ID,
 		CreatedAt: now, VisitorHash: []byte("v1")}})
 	if err != nil || other[0].ID != "other" {
 		t.Fatalf("other tenant: %+v %v", other, err)
 	}
 
-	batch := []store.Click{
+	batch := []tracklane.Click{
 		visit(a1, "v2", x.ID, now),      // 0: cookie → x
 		visit(a1, "v2", "", now),        // 1: v2 is new → new click
 		visit(a1, "v2", "", now),        // 2: same visitor in the batch → 1's
@@ -234,12 +235,12 @@ func TestRecordClicksRepeats(t *testing.T) {
 	}
 	// Past the hour, the same visitor gets a new click, and so does the cookie.
 	later := x.CreatedAt.Add(RepeatWindowForTest + time.Second)
-	got, err = st.RecordClicks(ctx, 3, []store.Click{visit(a1, "v1", "", later), visit(a1, "v9", x.ID, later)})
+	got, err = st.RecordClicks(ctx, 3, []tracklane.Click{visit(a1, "v1", "", later), visit(a1, "v9", x.ID, later)})
 	if err != nil || got[0].ID == x.ID || got[1].ID == x.ID {
 		t.Fatalf("after the window: %+v %v", got, err)
 	}
 	checkRollups(t, st, tid, "UTC")
-	o, err := st.TenantOverview(ctx, tid, store.DayRange{From: now.Truncate(24*time.Hour).AddDate(0, 0, -1), To: now.Truncate(24*time.Hour).AddDate(0, 0, 2)})
+	o, err := st.TenantOverview(ctx, tid, tracklane.DayRange{From: now.Truncate(24*time.Hour).AddDate(0, 0, -1), To: now.Truncate(24*time.Hour).AddDate(0, 0, 2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestRecordClicksRepeats(t *testing.T) {
 	}
 }
 
-const RepeatWindowForTest = store.RepeatWindow
+const RepeatWindowForTest = tracklane.RepeatWindow
 
 // Concurrent batches of overlapping visitors, in every shard, keep the
 // rollups exactly equal to a recount and make no second click of a visitor
@@ -270,13 +271,13 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			for b := 0; b < 25; b++ {
 				shard := rng.IntN(4)
-				var batch []store.Click
+				var batch []tracklane.Click
 				for i := 0; i < 20; i++ {
 					v := rng.IntN(60)
 					if v%4 != shard { // route visitors by shard, as the batcher does
 						v = v - v%4 + shard
 					}
-					batch = append(batch, store.Click{ID: fmt.Sprintf("k%d", seq.Add(1)), TenantID: tid,
+					batch = append(batch, tracklane.Click{ID: fmt.Sprintf("k%d", seq.Add(1)), TenantID: tid,
 						AffiliateID: affs[rng.IntN(len(affs))].ID, CreatedAt: now.Add(time.Duration(rng.IntN(1000)) * time.Millisecond),
 						VisitorHash: []byte(fmt.Sprintf("visitor-%d", v))})
 				}
@@ -294,9 +295,9 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for b := 0; b < 10; b++ {
-				var batch []store.Click
+				var batch []tracklane.Click
 				for i := 0; i < 15; i++ {
-					batch = append(batch, store.Click{ID: fmt.Sprintf("u%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[(b+i)%3].ID,
+					batch = append(batch, tracklane.Click{ID: fmt.Sprintf("u%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[(b+i)%3].ID,
 						CreatedAt: now.Add(2 * time.Hour), VisitorHash: []byte(fmt.Sprintf("visitor-%d", (g*7+i)%60))})
 				}
 				if _, err := st.RecordClicks(ctx, (g+b)%4, batch); err != nil {
@@ -335,9 +336,9 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 	}
 	checkRollups(t, st, tid, ten.Timezone)
 	for b := 0; b < 5; b++ {
-		var batch []store.Click
+		var batch []tracklane.Click
 		for i := 0; i < 20; i++ {
-			batch = append(batch, store.Click{ID: fmt.Sprintf("z%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[i%3].ID,
+			batch = append(batch, tracklane.Click{ID: fmt.Sprintf("z%d", seq.Add(1)), TenantID: tid, AffiliateID: affs[i%3].ID,
 				CreatedAt: now.Add(3 * time.Hour), VisitorHash: []byte(fmt.Sprintf("visitor-%d", i*3))})
 		}
 		if _, err := st.RecordClicks(ctx, b%4, batch); err != nil {

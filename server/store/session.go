@@ -7,23 +7,16 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// User is a dashboard login of a tenant.
-type User struct {
-	ID           int64
-	TenantID     string
-	Email        string
-	PasswordHash string
-}
-
 // UserByEmail finds a user by (normalised) email; not_found when none.
-func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	var u User
+func (s *Store) UserByEmail(ctx context.Context, email string) (tracklane.User, error) {
+	var u tracklane.User
 	err := s.db.QueryRowContext(ctx, `SELECT id, tenant_id, email, password_hash FROM users WHERE email = $1`, email).
 		Scan(&u.ID, &u.TenantID, &u.Email, &u.PasswordHash)
 	if err != nil {
-		return User{}, notFound(err, "no user %q", email)
+		return tracklane.User{}, notFound(err, "no user %q", email)
 	}
 	return u, nil
 }
@@ -42,7 +35,7 @@ type Session struct {
 // CreateSession stores a new session under the hash of its id. Expired
 // sessions are swept at the same time: logins are rare, so this is the
 // cheapest moment to keep the table small.
-func (s *Store) CreateSession(ctx context.Context, idHash []byte, u User, now, expires time.Time) error {
+func (s *Store) CreateSession(ctx context.Context, idHash []byte, u tracklane.User, now, expires time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, now); err != nil {
 			return fmt.Errorf("sweeping sessions: %w", err)

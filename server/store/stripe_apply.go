@@ -11,6 +11,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // StripeEvent is one Stripe event as the sync engine understood it: its
@@ -83,7 +84,7 @@ type ApplyOutcome struct {
 // same transaction. The work is set-based — a fixed number of statements
 // per batch, not per event — and conflicts with a concurrent writer are
 // retried.
-func (s *Store) ApplyEvents(ctx context.Context, conn StripeConnection, events []StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
+func (s *Store) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		out = ApplyOutcome{}
@@ -239,9 +240,9 @@ func (s *Store) evaluateListed(ctx context.Context, why, query string, args ...a
 
 // SetConversionManualStatus records the merchant's decision ("approved",
 // "rejected", or "" to undo) and re-evaluates the conversion.
-func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, manual string) (Conversion, error) {
+func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, manual string) (tracklane.Conversion, error) {
 	if manual != conversion.ManualApproved && manual != conversion.ManualRejected && manual != conversion.ManualNone {
-		return Conversion{}, apperr.Errorf(apperr.Invalid, "unknown decision %q", manual)
+		return tracklane.Conversion{}, apperr.Errorf(apperr.Invalid, "unknown decision %q", manual)
 	}
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		var account, source string
@@ -258,7 +259,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 		return a.evaluate(map[string]string{source: ""}, "")
 	})
 	if err != nil {
-		return Conversion{}, err
+		return tracklane.Conversion{}, err
 	}
 	return s.Conversion(ctx, tenantID, id)
 }
@@ -267,7 +268,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 type applier struct {
 	ctx      context.Context
 	tx       *sql.Tx
-	tenant   Tenant
+	tenant   tracklane.Tenant
 	account  string
 	livemode bool
 	now      time.Time

@@ -7,45 +7,17 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// StripeConnection binds a Stripe account in one mode (live or test) to a
-// tenant, with the sync cursor and the outcome of the last check.
-type StripeConnection struct {
-	ID            int64
-	TenantID      string
-	AccountID     string
-	Livemode      bool
-	UserID        string
-	TokenHint     string
-	Active        bool
-	ConnectedAt   time.Time
-	CursorEventID string
-	CursorCreated int64
-	BackfillAfter string
-	BackfillSince int64
-	LastCheck     *CheckResult // nil before the first check
-	NextCheckAt   time.Time
-}
-
-// CheckResult is the outcome of one check of a connection.
-type CheckResult struct {
-	StartedAt          time.Time
-	FinishedAt         *time.Time
-	EventsSeen         int
-	ConversionsCreated int
-	ConversionsUpdated int
-	Error              string
-}
 
 const connectionColumns = `id, tenant_id, account_id, livemode, user_id, token_hint, active, connected_at,
 	cursor_event_id, cursor_created, backfill_after, backfill_since,
 	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at`
 
-func scanConnection(row interface{ Scan(...any) error }) (StripeConnection, error) {
-	var c StripeConnection
+func scanConnection(row interface{ Scan(...any) error }) (tracklane.StripeConnection, error) {
+	var c tracklane.StripeConnection
 	var started, finished sql.NullTime
-	var r CheckResult
+	var r tracklane.CheckResult
 	err := row.Scan(&c.ID, &c.TenantID, &c.AccountID, &c.Livemode, &c.UserID, &c.TokenHint, &c.Active, &c.ConnectedAt,
 		&c.CursorEventID, &c.CursorCreated, &c.BackfillAfter, &c.BackfillSince,
 		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt)
@@ -63,8 +35,8 @@ func scanConnection(row interface{ Scan(...any) error }) (StripeConnection, erro
 // Connect binds account+mode to the tenant. Another tenant's active binding
 // → conflict. Reconnecting keeps the cursor (events already applied stay
 // applied); a binding taken over from a disconnected tenant starts afresh.
-func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (StripeConnection, error) {
-	var out StripeConnection
+func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (tracklane.StripeConnection, error) {
+	var out tracklane.StripeConnection
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		existing, err := scanConnection(tx.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections
 			WHERE account_id = $1 AND livemode = $2 FOR UPDATE`, accountID, livemode))
@@ -93,7 +65,7 @@ func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemod
 		}
 	})
 	if err != nil {
-		return StripeConnection{}, err
+		return tracklane.StripeConnection{}, err
 	}
 	return out, nil
 }
@@ -107,43 +79,43 @@ func modeName(livemode bool) string {
 
 // Connection returns the connection of account+mode; not_found when there is
 // none (active or not).
-func (s *Store) Connection(ctx context.Context, accountID string, livemode bool) (StripeConnection, error) {
+func (s *Store) Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error) {
 	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections
 		WHERE account_id = $1 AND livemode = $2`, accountID, livemode))
 	if err != nil {
-		return StripeConnection{}, notFound(err, "this Stripe account is not connected in %s mode", modeName(livemode))
+		return tracklane.StripeConnection{}, notFound(err, "this Stripe account is not connected in %s mode", modeName(livemode))
 	}
 	return c, nil
 }
 
 // ConnectionByID returns a connection by id.
-func (s *Store) ConnectionByID(ctx context.Context, id int64) (StripeConnection, error) {
+func (s *Store) ConnectionByID(ctx context.Context, id int64) (tracklane.StripeConnection, error) {
 	c, err := scanConnection(s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE id = $1`, id))
 	if err != nil {
-		return StripeConnection{}, notFound(err, "no such Stripe connection")
+		return tracklane.StripeConnection{}, notFound(err, "no such Stripe connection")
 	}
 	return c, nil
 }
 
 // TenantConnections lists a tenant's connections (active first).
-func (s *Store) TenantConnections(ctx context.Context, tenantID string) ([]StripeConnection, error) {
+func (s *Store) TenantConnections(ctx context.Context, tenantID string) ([]tracklane.StripeConnection, error) {
 	return s.connections(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE tenant_id = $1
 		ORDER BY active DESC, connected_at DESC`, tenantID)
 }
 
 // DueConnections lists active connections whose next check is due.
-func (s *Store) DueConnections(ctx context.Context, now time.Time) ([]StripeConnection, error) {
+func (s *Store) DueConnections(ctx context.Context, now time.Time) ([]tracklane.StripeConnection, error) {
 	return s.connections(ctx, `SELECT `+connectionColumns+` FROM stripe_connections WHERE active AND next_check_at <= $1
 		ORDER BY next_check_at`, now)
 }
 
-func (s *Store) connections(ctx context.Context, q string, args ...any) ([]StripeConnection, error) {
+func (s *Store) connections(ctx context.Context, q string, args ...any) ([]tracklane.StripeConnection, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
 	defer rows.Close()
-	var out []StripeConnection
+	var out []tracklane.StripeConnection
 	for rows.Next() {
 		c, err := scanConnection(rows)
 		if err != nil {
@@ -189,7 +161,7 @@ func (s *Store) StartCheck(ctx context.Context, id int64, at time.Time) error {
 }
 
 // FinishCheck records a check's outcome and when the next one is due.
-func (s *Store) FinishCheck(ctx context.Context, id int64, r CheckResult, next time.Time) error {
+func (s *Store) FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = $3,
 		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8 WHERE id = $1`,
 		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next)

@@ -4,28 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// Tenant is a merchant: its settings and its commission rule.
-type Tenant struct {
-	ID              string
-	Name            string
-	Website         string
-	CookieDays      int
-	AttributionDays int
-	HoldDays        int
-	Commission      conversion.Rule
-	Recurring       conversion.Recurring
-	Timezone        string
-	AllowedHosts    []string
-	CreatedAt       time.Time
-}
 
 // NewTenant is everything created with a tenant, in one transaction: the
 // tenant, its first dashboard user, its first personal token and its
@@ -46,8 +31,8 @@ const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_da
 	commission_type, commission_bp, commission_fixed, commission_currency,
 	recurring, recurring_months, timezone, allowed_hosts, created_at`
 
-func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
-	var t Tenant
+func scanTenant(row interface{ Scan(...any) error }) (tracklane.Tenant, error) {
+	var t tracklane.Tenant
 	var ctype string
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
 		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
@@ -58,8 +43,8 @@ func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 
 // CreateTenant creates a tenant with its first user, token and default
 // revenue origin. A taken email → conflict.
-func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (Tenant, error) {
-	var t Tenant
+func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant, error) {
+	var t tracklane.Tenant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ($1, $2, $3)
 			RETURNING `+tenantColumns, n.ID, n.Name, n.Website)
@@ -87,22 +72,22 @@ func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (Tenant, error) {
 }
 
 // Tenant returns one tenant; not_found when there is none.
-func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
+func (s *Store) Tenant(ctx context.Context, id string) (tracklane.Tenant, error) {
 	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
 	if err != nil {
-		return Tenant{}, notFound(err, "no tenant %q", id)
+		return tracklane.Tenant{}, notFound(err, "no tenant %q", id)
 	}
 	return t, nil
 }
 
 // Tenants returns every tenant, oldest first (for jobs that visit all).
-func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
+func (s *Store) Tenants(ctx context.Context) ([]tracklane.Tenant, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("listing tenants: %w", err)
 	}
 	defer rows.Close()
-	var out []Tenant
+	var out []tracklane.Tenant
 	for rows.Next() {
 		t, err := scanTenant(rows)
 		if err != nil {
@@ -115,7 +100,7 @@ func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
 
 // UpdateTenantSettings stores the editable settings of t (everything but
 // ID and CreatedAt) and returns the stored tenant.
-func (s *Store) UpdateTenantSettings(ctx context.Context, t Tenant) (Tenant, error) {
+func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error) {
 	hosts := t.AllowedHosts
 	if hosts == nil {
 		hosts = []string{}
@@ -130,7 +115,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t Tenant) (Tenant, err
 		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts))
 	out, err := scanTenant(row)
 	if err != nil {
-		return Tenant{}, notFound(err, "no tenant %q", t.ID)
+		return tracklane.Tenant{}, notFound(err, "no tenant %q", t.ID)
 	}
 	return out, nil
 }

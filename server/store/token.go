@@ -7,18 +7,8 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// PersonalToken is a tenant's API token as stored: never the token itself.
-type PersonalToken struct {
-	ID         int64
-	TenantID   string
-	Name       string
-	Hint       string
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
-}
 
 func insertToken(ctx context.Context, tx *sql.Tx, tenantID, name string, hash []byte, hint string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_tokens (tenant_id, name, token_hash, hint) VALUES ($1, $2, $3, $4)`,
@@ -41,16 +31,16 @@ func (s *Store) CreatePersonalToken(ctx context.Context, tenantID, name string, 
 
 // PersonalTokenByHash returns the token stored under hash, revoked or not;
 // not_found when there is none.
-func (s *Store) PersonalTokenByHash(ctx context.Context, hash []byte) (PersonalToken, error) {
-	var t PersonalToken
+func (s *Store) PersonalTokenByHash(ctx context.Context, hash []byte) (tracklane.PersonalToken, error) {
+	var t tracklane.PersonalToken
 	err := s.db.QueryRowContext(ctx, `SELECT id, tenant_id, name, hint, created_at, last_used_at, revoked_at
 		FROM personal_tokens WHERE token_hash = $1`, hash).
 		Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
 	if err == sql.ErrNoRows {
-		return PersonalToken{}, apperr.Errorf(apperr.NotFound, "no such token")
+		return tracklane.PersonalToken{}, apperr.Errorf(apperr.NotFound, "no such token")
 	}
 	if err != nil {
-		return PersonalToken{}, fmt.Errorf("looking up token: %w", err)
+		return tracklane.PersonalToken{}, fmt.Errorf("looking up token: %w", err)
 	}
 	return t, nil
 }
@@ -64,16 +54,16 @@ func (s *Store) RecordTokenUse(ctx context.Context, id int64, at time.Time) erro
 }
 
 // PersonalTokens lists a tenant's tokens, newest first, revoked included.
-func (s *Store) PersonalTokens(ctx context.Context, tenantID string) ([]PersonalToken, error) {
+func (s *Store) PersonalTokens(ctx context.Context, tenantID string) ([]tracklane.PersonalToken, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, tenant_id, name, hint, created_at, last_used_at, revoked_at
 		FROM personal_tokens WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []PersonalToken
+	var out []tracklane.PersonalToken
 	for rows.Next() {
-		var t PersonalToken
+		var t tracklane.PersonalToken
 		if err := rows.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
 			return nil, fmt.Errorf("scanning token: %w", err)
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // recorded is one request the UI's jest contract test recorded.
@@ -65,7 +65,7 @@ func TestContract(t *testing.T) {
 
 	fc := &fakeChecker{}
 	finished := time.Now().UTC()
-	fc.set(store.CheckResult{StartedAt: finished, FinishedAt: &finished, EventsSeen: 1}, nil)
+	fc.set(tracklane.CheckResult{StartedAt: finished, FinishedAt: &finished, EventsSeen: 1}, nil)
 	e := newEnv(t, secret, fc)
 	tenantID, token := e.tenant("Contract Shop")
 

@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
 	"github.com/tracklane/tracklane/server/stripeapp"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const secret = "absec_test_0123456789abcdef"
@@ -26,28 +27,28 @@ const secret = "absec_test_0123456789abcdef"
 // fakeChecker records CheckNow calls and answers a configured result.
 type fakeChecker struct {
 	mu     sync.Mutex
-	calls  []store.StripeConnection
-	result store.CheckResult
+	calls  []tracklane.StripeConnection
+	result tracklane.CheckResult
 	err    error
 }
 
-func (f *fakeChecker) CheckNow(_ context.Context, conn store.StripeConnection) (store.CheckResult, error) {
+func (f *fakeChecker) CheckNow(_ context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, conn)
 	return f.result, f.err
 }
 
-func (f *fakeChecker) set(r store.CheckResult, err error) {
+func (f *fakeChecker) set(r tracklane.CheckResult, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.result, f.err = r, err
 }
 
-func (f *fakeChecker) Calls() []store.StripeConnection {
+func (f *fakeChecker) Calls() []tracklane.StripeConnection {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]store.StripeConnection(nil), f.calls...)
+	return append([]tracklane.StripeConnection(nil), f.calls...)
 }
 
 // env is the handler on a gin engine behind a real HTTP server, with a

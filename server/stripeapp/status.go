@@ -8,7 +8,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // statusBody is the answer of /status, /settings and /disconnect. Every key
@@ -36,7 +36,7 @@ type lastCheckBody struct {
 var disconnected = statusBody{}
 
 // statusOf describes a connection; an inactive one is not connected.
-func statusOf(conn store.StripeConnection) statusBody {
+func statusOf(conn tracklane.StripeConnection) statusBody {
 	if !conn.Active {
 		return disconnected
 	}
@@ -67,13 +67,13 @@ func timestamp(t time.Time) *string {
 
 // connection returns the active connection of the request's account+mode;
 // ok is false when there is none (never connected, or disconnected).
-func (h *Handler) connection(c *gin.Context, req request) (conn store.StripeConnection, ok bool, err error) {
+func (h *Handler) connection(c *gin.Context, req request) (conn tracklane.StripeConnection, ok bool, err error) {
 	conn, err = h.store.Connection(c.Request.Context(), req.AccountID, req.Livemode)
 	if apperr.Is(err, apperr.NotFound) {
-		return store.StripeConnection{}, false, nil
+		return tracklane.StripeConnection{}, false, nil
 	}
 	if err != nil {
-		return store.StripeConnection{}, false, err
+		return tracklane.StripeConnection{}, false, err
 	}
 	return conn, conn.Active, nil
 }

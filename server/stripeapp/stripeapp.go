@@ -19,7 +19,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Checker runs a check of one connection now; a check already running is
@@ -27,7 +27,7 @@ import (
 // when Stripe refused (answered 502), Unavailable when the mode has no
 // platform key (503).
 type Checker interface {
-	CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error)
+	CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error)
 }
 
 // Authenticator resolves a personal token to its tenant
@@ -39,8 +39,8 @@ type Authenticator interface {
 
 // Store is the storage the Stripe App endpoints use (*store.Store).
 type Store interface {
-	Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (store.StripeConnection, error)
-	Connection(ctx context.Context, accountID string, livemode bool) (store.StripeConnection, error)
+	Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (tracklane.StripeConnection, error)
+	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
 	Disconnect(ctx context.Context, tenantID, accountID string, livemode bool) error
 }
 

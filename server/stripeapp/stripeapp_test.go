@@ -13,7 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 var endpoints = []string{"/stripe-app/settings", "/stripe-app/status", "/stripe-app/check-now", "/stripe-app/disconnect"}
@@ -235,7 +235,7 @@ func TestStatus(t *testing.T) {
 	}
 	finished := started.Add(3 * time.Second)
 	next := finished.Add(time.Hour)
-	if err := e.st.FinishCheck(context.Background(), conn.ID, store.CheckResult{StartedAt: started, FinishedAt: &finished,
+	if err := e.st.FinishCheck(context.Background(), conn.ID, tracklane.CheckResult{StartedAt: started, FinishedAt: &finished,
 		EventsSeen: 7, ConversionsCreated: 2, ConversionsUpdated: 1, Error: "Stripe refused the key"}, next); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("finished check: %s", r.body)
 	}
 	// A successful check: error is null, all keys present.
-	if err := e.st.FinishCheck(context.Background(), conn.ID, store.CheckResult{StartedAt: started, FinishedAt: &finished}, next); err != nil {
+	if err := e.st.FinishCheck(context.Background(), conn.ID, tracklane.CheckResult{StartedAt: started, FinishedAt: &finished}, next); err != nil {
 		t.Fatal(err)
 	}
 	r = e.post("/stripe-app/status", "acct_1", "test")
@@ -283,7 +283,7 @@ func TestCheckNow(t *testing.T) {
 
 	e.connect("acct_1", "test", a, tokenA)
 	finished := time.Date(2026, 3, 1, 12, 0, 5, 0, time.FixedZone("CET", 3600))
-	fc.set(store.CheckResult{StartedAt: finished.Add(-time.Second), FinishedAt: &finished, EventsSeen: 12,
+	fc.set(tracklane.CheckResult{StartedAt: finished.Add(-time.Second), FinishedAt: &finished, EventsSeen: 12,
 		ConversionsCreated: 3, ConversionsUpdated: 4}, nil)
 	r = e.post("/stripe-app/check-now", "acct_1", "test")
 	expectStatus(t, r, http.StatusOK)
@@ -295,17 +295,17 @@ func TestCheckNow(t *testing.T) {
 		t.Fatalf("checker calls %+v", calls)
 	}
 
-	fc.set(store.CheckResult{}, apperr.Errorf(apperr.BadGateway, "Stripe refused the platform key: Invalid API Key provided"))
+	fc.set(tracklane.CheckResult{}, apperr.Errorf(apperr.BadGateway, "Stripe refused the platform key: Invalid API Key provided"))
 	r = e.post("/stripe-app/check-now", "acct_1", "test")
 	expectStatus(t, r, http.StatusBadGateway)
 	if msg := r.message(t); msg != "Stripe refused the platform key: Invalid API Key provided" {
 		t.Errorf("502 message %q", msg)
 	}
 
-	fc.set(store.CheckResult{}, apperr.Errorf(apperr.Unavailable, "the server has no Stripe platform key for this mode"))
+	fc.set(tracklane.CheckResult{}, apperr.Errorf(apperr.Unavailable, "the server has no Stripe platform key for this mode"))
 	expectStatus(t, e.post("/stripe-app/check-now", "acct_1", "test"), http.StatusServiceUnavailable)
 
-	fc.set(store.CheckResult{}, errors.New("connection reset by peer"))
+	fc.set(tracklane.CheckResult{}, errors.New("connection reset by peer"))
 	r = e.post("/stripe-app/check-now", "acct_1", "test")
 	expectStatus(t, r, http.StatusInternalServerError)
 	if msg := r.message(t); strings.Contains(msg, "reset") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // EventTypes are the events a check reads.
@@ -37,13 +38,13 @@ const statsEvery = 1000
 
 // Store is what the engine needs from storage.
 type Store interface {
-	ConnectionByID(ctx context.Context, id int64) (store.StripeConnection, error)
-	Connection(ctx context.Context, accountID string, livemode bool) (store.StripeConnection, error)
-	DueConnections(ctx context.Context, now time.Time) ([]store.StripeConnection, error)
+	ConnectionByID(ctx context.Context, id int64) (tracklane.StripeConnection, error)
+	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
+	DueConnections(ctx context.Context, now time.Time) ([]tracklane.StripeConnection, error)
 	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
 	StartCheck(ctx context.Context, id int64, at time.Time) error
-	FinishCheck(ctx context.Context, id int64, r store.CheckResult, next time.Time) error
-	ApplyEvents(ctx context.Context, conn store.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
+	FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error
+	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
 	ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error)
 	CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error)
 	AttributeWaiting(ctx context.Context, tenantID, email string) (int, error)
@@ -90,23 +91,23 @@ func errNoClient(livemode bool) error {
 // CheckNow checks one connection now and returns the result. When a check
 // of it is already running (here or in another process), it waits for that
 // one and returns its result instead of starting another.
-func (e *Engine) CheckNow(ctx context.Context, conn store.StripeConnection) (store.CheckResult, error) {
+func (e *Engine) CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error) {
 	unlock, ok, err := e.store.LockConnection(ctx, conn.ID, false)
 	if err != nil {
-		return store.CheckResult{}, err
+		return tracklane.CheckResult{}, err
 	}
 	if !ok {
 		unlock, _, err = e.store.LockConnection(ctx, conn.ID, true)
 		if err != nil {
-			return store.CheckResult{}, err
+			return tracklane.CheckResult{}, err
 		}
 		unlock()
 		latest, err := e.store.ConnectionByID(ctx, conn.ID)
 		if err != nil {
-			return store.CheckResult{}, err
+			return tracklane.CheckResult{}, err
 		}
 		if latest.LastCheck == nil {
-			return store.CheckResult{}, apperr.Errorf(apperr.Internal, "the running check left no result")
+			return tracklane.CheckResult{}, apperr.Errorf(apperr.Internal, "the running check left no result")
 		}
 		if latest.LastCheck.Error != "" {
 			return *latest.LastCheck, apperr.Errorf(apperr.BadGateway, "%s", latest.LastCheck.Error)
@@ -119,15 +120,15 @@ func (e *Engine) CheckNow(ctx context.Context, conn store.StripeConnection) (sto
 
 // checkLocked runs a check of a connection whose lock the caller holds,
 // and records its outcome.
-func (e *Engine) checkLocked(ctx context.Context, id int64) (store.CheckResult, error) {
+func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResult, error) {
 	conn, err := e.store.ConnectionByID(ctx, id) // fresh cursor
 	if err != nil {
-		return store.CheckResult{}, err
+		return tracklane.CheckResult{}, err
 	}
 	if !conn.Active {
-		return store.CheckResult{}, apperr.Errorf(apperr.Conflict, "this Stripe account is not connected")
+		return tracklane.CheckResult{}, apperr.Errorf(apperr.Conflict, "this Stripe account is not connected")
 	}
-	res := store.CheckResult{StartedAt: e.now().UTC()}
+	res := tracklane.CheckResult{StartedAt: e.now().UTC()}
 	if err := e.store.StartCheck(ctx, conn.ID, res.StartedAt); err != nil {
 		return res, err
 	}
@@ -161,7 +162,7 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (store.CheckResult, 
 // (newest first, for a new connection or when the cursor is gone), then
 // forward from the cursor, oldest first. Each page is applied with the
 // cursor that follows it, in one transaction.
-func (e *Engine) run(ctx context.Context, conn store.StripeConnection, res *store.CheckResult) error {
+func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *tracklane.CheckResult) error {
 	c, err := e.client(conn.Livemode)
 	if err != nil {
 		return err
@@ -305,7 +306,7 @@ func fetch(ctx context.Context, c *Client, account string, q eventQuery) <-chan 
 	return ch
 }
 
-func withCursor(conn store.StripeConnection, c store.CursorUpdate) store.StripeConnection {
+func withCursor(conn tracklane.StripeConnection, c store.CursorUpdate) tracklane.StripeConnection {
 	conn.CursorEventID, conn.CursorCreated, conn.BackfillAfter, conn.BackfillSince = c.EventID, c.Created, c.BackfillAfter, c.BackfillSince
 	return conn
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // noLookups is a Store that knows nothing: the interpreter must cope.
@@ -32,7 +32,7 @@ func FuzzInterpret(f *testing.F) {
 			f.Add(typ, seed)
 		}
 	}
-	in := &interpreter{store: noLookups{}, conn: store.StripeConnection{AccountID: "acct_fuzz"}}
+	in := &interpreter{store: noLookups{}, conn: tracklane.StripeConnection{AccountID: "acct_fuzz"}}
 	f.Fuzz(func(t *testing.T, typ, object string) {
 		ev, err := in.interpret(context.Background(), rawEvent{ID: "evt_fuzz", Type: typ, Created: 1700000000, Object: json.RawMessage(object)})
 		if err != nil {

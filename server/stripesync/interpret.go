@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/tracking"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // interpreter turns raw events of one connection into store facts. It reads
@@ -18,7 +18,7 @@ import (
 type interpreter struct {
 	client *Client
 	store  Store
-	conn   store.StripeConnection
+	conn   tracklane.StripeConnection
 
 	emails       map[string]string           // customer → email, per check
 	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
@@ -116,7 +116,7 @@ func (in *interpreter) fillEmail(ctx context.Context, p *store.PaymentFact) erro
 	}
 	var c customerObject
 	if raw != nil && json.Unmarshal(raw, &c) == nil && c.Email != nil {
-		p.Email = tracking.NormalizeExternalCID(*c.Email)
+		p.Email = tracklane.FoldEmail(*c.Email)
 	}
 	if in.emails == nil {
 		in.emails = map[string]string{}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/tracklane/tracklane/server/tracking"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // The structs below read the few fields Tracklane needs from Stripe objects
@@ -138,7 +138,7 @@ func (in invoiceObject) email() string {
 	if in.CustomerEmail == nil {
 		return ""
 	}
-	return tracking.NormalizeExternalCID(*in.CustomerEmail)
+	return tracklane.FoldEmail(*in.CustomerEmail)
 }
 
 // chargeObject is a charge in any API version. hasInvoice tells whether the
@@ -191,10 +191,10 @@ func (c chargeObject) captured() int64 {
 
 func (c chargeObject) email() string {
 	if c.BillingDetails != nil && c.BillingDetails.Email != nil && strings.TrimSpace(*c.BillingDetails.Email) != "" {
-		return tracking.NormalizeExternalCID(*c.BillingDetails.Email)
+		return tracklane.FoldEmail(*c.BillingDetails.Email)
 	}
 	if c.ReceiptEmail != nil {
-		return tracking.NormalizeExternalCID(*c.ReceiptEmail)
+		return tracklane.FoldEmail(*c.ReceiptEmail)
 	}
 	return ""
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const (
@@ -29,7 +29,7 @@ type world struct {
 	app    *apptest.App
 	stripe *fakestripe.Server
 	tenant apptest.Tenant
-	aff    store.Affiliate
+	aff    tracklane.Affiliate
 }
 
 func newWorld(t *testing.T) *world {
@@ -71,7 +71,7 @@ func (w *world) link(cid, email string) {
 	}
 }
 
-func (w *world) connect(account string, livemode bool) store.StripeConnection {
+func (w *world) connect(account string, livemode bool) tracklane.StripeConnection {
 	w.t.Helper()
 	conn, err := w.app.Store.Connect(context.Background(), w.tenant.ID, account, livemode, "usr_1", "…abcd")
 	if err != nil {
@@ -80,7 +80,7 @@ func (w *world) connect(account string, livemode bool) store.StripeConnection {
 	return conn
 }
 
-func (w *world) check(conn store.StripeConnection) store.CheckResult {
+func (w *world) check(conn tracklane.StripeConnection) tracklane.CheckResult {
 	w.t.Helper()
 	res, err := w.app.Engine.CheckNow(context.Background(), conn)
 	if err != nil {
@@ -332,7 +332,7 @@ func TestConcurrentCheckNow(t *testing.T) {
 	}
 	w.stripe.InjectFault(fakestripe.Fault{PathPrefix: "/v1/events", Delay: 200 * time.Millisecond, Count: 3})
 	var wg sync.WaitGroup
-	results := make([]store.CheckResult, 2)
+	results := make([]tracklane.CheckResult, 2)
 	errs := make([]error, 2)
 	for i := range results {
 		wg.Add(1)

@@ -13,6 +13,7 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // WebhookHandler receives Stripe's webhooks for connected accounts:
@@ -131,7 +132,7 @@ func handled(t string) bool {
 // ApplyPushed applies one event delivered by a webhook. It is recorded by
 // id, so the same event read later by a check changes nothing (and the
 // reverse).
-func (e *Engine) ApplyPushed(ctx context.Context, conn store.StripeConnection, ev rawEvent) error {
+func (e *Engine) ApplyPushed(ctx context.Context, conn tracklane.StripeConnection, ev rawEvent) error {
 	// Without a platform key for this mode the event may still be
 	// applicable from its payload alone; the interpreter says when not.
 	c, _ := e.client(conn.Livemode)

@@ -14,14 +14,14 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // unconnected is a Store where no account is connected.
 type unconnected struct{ Store }
 
-func (unconnected) Connection(context.Context, string, bool) (store.StripeConnection, error) {
-	return store.StripeConnection{}, apperr.Errorf(apperr.NotFound, "not connected")
+func (unconnected) Connection(context.Context, string, bool) (tracklane.StripeConnection, error) {
+	return tracklane.StripeConnection{}, apperr.Errorf(apperr.NotFound, "not connected")
 }
 func (unconnected) DisconnectAccount(context.Context, string, bool) error { return nil }
 

@@ -7,13 +7,14 @@ import (
 	"sync"
 
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // ClickWriter records batches of visits atomically (store.RecordClicks):
 // for each visit, the click the visitor gets — an earlier one within the
 // repeat window, or the visit's own new click.
 type ClickWriter interface {
-	RecordClicks(ctx context.Context, shard int, clicks []store.Click) ([]store.Click, error)
+	RecordClicks(ctx context.Context, shard int, clicks []tracklane.Click) ([]tracklane.Click, error)
 }
 
 // Batcher groups concurrent clicks into one transaction per batch ("group
@@ -41,12 +42,12 @@ type Batcher struct {
 }
 
 type pending struct {
-	click store.Click
+	click tracklane.Click
 	done  chan result
 }
 
 type result struct {
-	click store.Click
+	click tracklane.Click
 	err   error
 }
 
@@ -75,24 +76,24 @@ func NewBatcher(w ClickWriter, log *slog.Logger, writers, maxBatch int) *Batcher
 
 // shardOf is the writer of a visitor: its lock bucket (store.VisitorBucket)
 // modulo the writer count, so each bucket has one writer.
-func (b *Batcher) shardOf(c store.Click) int {
+func (b *Batcher) shardOf(c tracklane.Click) int {
 	return store.VisitorBucket(c.VisitorHash) % len(b.queues)
 }
 
 // Add queues the visit c and returns, once its batch has committed, the
 // click the visitor gets: an earlier one (a repeat) or c.
-func (b *Batcher) Add(ctx context.Context, c store.Click) (store.Click, error) {
+func (b *Batcher) Add(ctx context.Context, c tracklane.Click) (tracklane.Click, error) {
 	p := pending{click: c, done: make(chan result, 1)}
 	b.closeMu.RLock()
 	if b.closed {
 		b.closeMu.RUnlock()
-		return store.Click{}, errClosed
+		return tracklane.Click{}, errClosed
 	}
 	select {
 	case b.queues[b.shardOf(c)] <- p:
 	case <-ctx.Done():
 		b.closeMu.RUnlock()
-		return store.Click{}, ctx.Err()
+		return tracklane.Click{}, ctx.Err()
 	}
 	b.closeMu.RUnlock()
 	// Wait for the commit even if the client went away: the click is
@@ -118,7 +119,7 @@ func (b *Batcher) run(shard int) {
 	defer b.wg.Done()
 	queue := b.queues[shard]
 	batch := make([]pending, 0, b.maxBatch)
-	clicks := make([]store.Click, 0, b.maxBatch)
+	clicks := make([]tracklane.Click, 0, b.maxBatch)
 	for first := range queue {
 		batch = append(batch[:0], first)
 	fill:

@@ -13,7 +13,7 @@ import (
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // maxBody caps the tracker endpoints' request bodies.
@@ -76,11 +76,11 @@ func (h *Handler) handleClick(c *gin.Context) {
 // visitor — by the cookie's cid, else by the keyed hash of IP and user
 // agent) already has, or a new one. The batch it joins decides (see
 // Batcher); query is the landing URL's query, for the UTM tags.
-func (h *Handler) record(c *gin.Context, tenant store.Tenant, aff store.Affiliate, landing string, query url.Values, referrer, cid, ua string) (store.Click, error) {
+func (h *Handler) record(c *gin.Context, tenant tracklane.Tenant, aff tracklane.Affiliate, landing string, query url.Values, referrer, cid, ua string) (tracklane.Click, error) {
 	// Microseconds, as PostgreSQL stores it: a new click's answer and a
 	// repeat's (read back) then agree to the second.
 	now := h.now().UTC().Truncate(time.Microsecond)
-	click := store.Click{
+	click := tracklane.Click{
 		ID: ident.ClickID(), TenantID: tenant.ID, AffiliateID: aff.ID, CreatedAt: now,
 		LandingURL: landing, Referrer: referrer, UserAgent: ua, Device: device(ua),
 		VisitorHash: h.visitors.hash(c.ClientIP(), ua, now), CookieCID: cid,
@@ -93,7 +93,7 @@ func (h *Handler) record(c *gin.Context, tenant store.Tenant, aff store.Affiliat
 	return h.batcher.Add(c.Request.Context(), click)
 }
 
-func expiry(c store.Click, t store.Tenant) string {
+func expiry(c tracklane.Click, t tracklane.Tenant) string {
 	return c.CreatedAt.Add(time.Duration(t.CookieDays) * 24 * time.Hour).UTC().Format(time.RFC3339)
 }
 
@@ -112,11 +112,11 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if len(in.tenantID) > 64 {
 		return in, apperr.Errorf(apperr.NotFound, "unknown tenant")
 	}
-	in.code = strings.ToLower(strings.TrimSpace(req.Aff))
+	in.code = tracklane.FoldCode(req.Aff)
 	if in.code == "" {
 		return in, apperr.Errorf(apperr.Invalid, "aff (the affiliate code) is required")
 	}
-	if !ident.ValidCode(in.code) {
+	if !tracklane.ValidCode(in.code) {
 		return in, apperr.Errorf(apperr.NotFound, "unknown affiliate %q", capString(in.code, 40))
 	}
 	landing, err := parseWebURL(req.URL)
@@ -127,7 +127,7 @@ func (h *Handler) parseClick(req clickRequest) (clickInput, error) {
 	if ref, err := parseWebURL(req.Referrer); err == nil {
 		in.referrer = ref.String()
 	} // a referrer that is not a URL is dropped, not an error: browsers send odd ones
-	if ident.ValidClickID(req.CID) {
+	if tracklane.ValidClickID(req.CID) {
 		in.cid = req.CID
 	}
 	return in, nil

@@ -15,8 +15,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/jsonbody"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // clickBody is what the tracker posts for a click on a landing page with
@@ -85,7 +85,7 @@ func BenchmarkClickHandler(b *testing.B) {
 	if _, err := st.DB().ExecContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ('tn_bench', 'Bench', 'https://shop.example')`); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.CreateAffiliate(ctx, store.Affiliate{ID: "af_bench", TenantID: "tn_bench", Name: "Aff", Email: "aff@partners.example", Code: "bench-aff"}); err != nil {
+	if _, err := st.CreateAffiliate(ctx, tracklane.Affiliate{ID: "af_bench", TenantID: "tn_bench", Name: "Aff", Email: "aff@partners.example", Code: "bench-aff"}); err != nil {
 		b.Fatal(err)
 	}
 	batcher := NewBatcher(st, log, 4, 256) // as cli.NewServer wires it

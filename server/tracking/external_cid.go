@@ -7,9 +7,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 type externalCIDRequest struct {
@@ -18,10 +18,6 @@ type externalCIDRequest struct {
 	ExternalCID     string `json:"externalCid"`
 	RevenueOriginID string `json:"revenueOriginId"`
 }
-
-// NormalizeExternalCID trims and case-folds a customer identifier (an
-// email), the form in which identifiers are stored and compared.
-func NormalizeExternalCID(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // handleExternalCID links a customer identifier (the email given on the
 // thank-you page) to the visitor's click. Called by the tracker or
@@ -33,7 +29,7 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		return
 	}
 	tenantID := strings.TrimSpace(req.TenantID)
-	email := NormalizeExternalCID(req.ExternalCID)
+	email := tracklane.FoldEmail(req.ExternalCID)
 	switch {
 	case tenantID == "":
 		respond.Errorf(c, apperr.Invalid, "tenantId is required")
@@ -56,7 +52,7 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if !ident.ValidClickID(req.CID) {
+	if !tracklane.ValidClickID(req.CID) {
 		respond.Errorf(c, apperr.NotFound, "no click %q for this tenant", capString(req.CID, 64))
 		return
 	}

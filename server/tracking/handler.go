@@ -18,16 +18,16 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Store is what the tracker endpoints need from storage.
 type Store interface {
 	ClickWriter
-	Tenant(ctx context.Context, id string) (store.Tenant, error)
-	AffiliateByCode(ctx context.Context, tenantID, code string) (store.Affiliate, error)
-	AffiliateByLinkCode(ctx context.Context, code string) (store.Affiliate, error)
-	CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (store.Link, error)
+	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
+	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
+	CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (tracklane.Link, error)
 }
 
 // LinkNotifier hears of every new email link, so payments that arrived
@@ -53,9 +53,9 @@ type Handler struct {
 	notifier LinkNotifier
 	script   *script
 
-	tenants    ttlCache[store.Tenant]
-	affiliates ttlCache[store.Affiliate]
-	links      ttlCache[store.Affiliate] // by link code (/r/<code>)
+	tenants    ttlCache[tracklane.Tenant]
+	affiliates ttlCache[tracklane.Affiliate]
+	links      ttlCache[tracklane.Affiliate] // by link code (/r/<code>)
 }
 
 // New returns a Handler. notifier may be nil.
@@ -68,9 +68,9 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
-		tenants:    newTTLCache[store.Tenant](15 * time.Second),
-		affiliates: newTTLCache[store.Affiliate](15 * time.Second),
-		links:      newTTLCache[store.Affiliate](15 * time.Second),
+		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
+		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
+		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 	}, nil
 }
 
@@ -115,26 +115,26 @@ func (h *Handler) rateLimit(c *gin.Context) {
 func (h *Handler) handleBotProbe(c *gin.Context) { c.Status(http.StatusNoContent) }
 
 // tenant returns a tenant by id through a short-lived cache.
-func (h *Handler) tenant(ctx context.Context, id string) (store.Tenant, error) {
+func (h *Handler) tenant(ctx context.Context, id string) (tracklane.Tenant, error) {
 	if t, ok := h.tenants.get(id); ok {
 		return t, nil
 	}
 	t, err := h.store.Tenant(ctx, id)
 	if err != nil {
-		return store.Tenant{}, err
+		return tracklane.Tenant{}, err
 	}
 	h.tenants.put(id, t)
 	return t, nil
 }
 
-func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (store.Affiliate, error) {
+func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error) {
 	key := tenantID + "\x00" + code
 	if a, ok := h.affiliates.get(key); ok {
 		return a, nil
 	}
 	a, err := h.store.AffiliateByCode(ctx, tenantID, code)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	h.affiliates.put(key, a)
 	return a, nil
@@ -142,13 +142,13 @@ func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (store.A
 
 // affiliateByLink returns the affiliate of a link code through a
 // short-lived cache, like affiliate.
-func (h *Handler) affiliateByLink(ctx context.Context, code string) (store.Affiliate, error) {
+func (h *Handler) affiliateByLink(ctx context.Context, code string) (tracklane.Affiliate, error) {
 	if a, ok := h.links.get(code); ok {
 		return a, nil
 	}
 	a, err := h.store.AffiliateByLinkCode(ctx, code)
 	if err != nil {
-		return store.Affiliate{}, err
+		return tracklane.Affiliate{}, err
 	}
 	h.links.put(code, a)
 	return a, nil

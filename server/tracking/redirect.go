@@ -3,12 +3,11 @@ package tracking
 import (
 	"html"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // handleRedirect serves an affiliate link /r/<code>: it records the click
@@ -17,8 +16,8 @@ import (
 // on that page stores in its cookie. Query parameters of the link (UTM tags)
 // are passed on. Bots and HEAD requests are redirected without a click.
 func (h *Handler) handleRedirect(c *gin.Context) {
-	code := strings.ToLower(strings.TrimSpace(c.Param("code")))
-	if !ident.ValidCode(code) {
+	code := tracklane.FoldCode(c.Param("code"))
+	if !tracklane.ValidCode(code) {
 		h.redirectError(c, http.StatusNotFound, "This affiliate link does not exist.")
 		return
 	}

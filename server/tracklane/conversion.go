@@ -1,0 +1,43 @@
+package tracklane
+
+import (
+	"time"
+
+	"github.com/tracklane/tracklane/server/conversion"
+)
+
+// Conversion is an attributed payment and the affiliate's commission on it.
+type Conversion struct {
+	ID                 string
+	TenantID           string
+	AffiliateID        string
+	ClickID            string
+	ExternalCID        string
+	RevenueOriginID    string
+	StripeAccount      string
+	Livemode           bool
+	SourceID           string
+	StripeCustomer     string
+	StripeInvoice      string
+	StripeCharge       string
+	StripeSubscription string
+	Currency           string
+	GrossAmount        int64 // paid excluding tax
+	Amount             int64 // after refunds
+	Commission         int64
+	Status             conversion.Status
+	ManualStatus       string
+	CreatedAt          time.Time // the payment's time
+	UpdatedAt          time.Time
+	History            []HistoryEntry // oldest first
+}
+
+// HistoryEntry is one change of a conversion and what caused it.
+type HistoryEntry struct {
+	At          time.Time
+	Status      conversion.Status
+	Reason      string
+	StripeEvent string // "" when not caused by a Stripe event
+	Amount      int64
+	Commission  int64
+}

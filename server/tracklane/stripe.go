@@ -1,0 +1,32 @@
+package tracklane
+
+import "time"
+
+// StripeConnection binds a Stripe account in one mode (live or test) to a
+// tenant, with the sync cursor and the outcome of the last check.
+type StripeConnection struct {
+	ID            int64
+	TenantID      string
+	AccountID     string
+	Livemode      bool
+	UserID        string
+	TokenHint     string
+	Active        bool
+	ConnectedAt   time.Time
+	CursorEventID string
+	CursorCreated int64
+	BackfillAfter string
+	BackfillSince int64
+	LastCheck     *CheckResult // nil before the first check
+	NextCheckAt   time.Time
+}
+
+// CheckResult is the outcome of one check of a connection.
+type CheckResult struct {
+	StartedAt          time.Time
+	FinishedAt         *time.Time
+	EventsSeen         int
+	ConversionsCreated int
+	ConversionsUpdated int
+	Error              string
+}
