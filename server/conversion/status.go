@@ -77,6 +77,9 @@ type Facts struct {
 	PaidAt       time.Time
 	HoldDays     int
 	Manual       string // a Manual* constant
+	// Withdrawn: the recurring rule no longer covers the payment (an
+	// earlier payment of the customer became its first attributed one).
+	Withdrawn bool
 }
 
 // State is what a conversion shows.
@@ -88,8 +91,8 @@ type State struct {
 }
 
 // Evaluate computes a conversion's state at time now from its facts and
-// commission rule. Precedence: test mode; rejection (self-referral or by
-// the merchant); money gone (full refund, lost dispute); an open dispute;
+// commission rule. Precedence: test mode; rejection (self-referral,
+// withdrawal by the recurring rule, or by the merchant); money gone (full refund, lost dispute); an open dispute;
 // cancellation while still pending; approval (by the merchant or after the
 // hold period); otherwise pending.
 func Evaluate(f Facts, rule Rule, now time.Time) State {
@@ -104,6 +107,8 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 		st.Status, st.Reason = Test, "test-mode payment"
 	case f.SelfReferral:
 		st.Status, st.Reason = Rejected, "self-referral: the customer is the affiliate"
+	case f.Withdrawn:
+		st.Status, st.Reason = Rejected, "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one"
 	case f.Manual == ManualRejected:
 		st.Status, st.Reason = Rejected, "rejected by the merchant"
 	case f.Gross > 0 && f.Refunded >= f.Gross:

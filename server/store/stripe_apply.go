@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -168,14 +169,21 @@ func (s *Store) CustomerAttributed(ctx context.Context, accountID string, livemo
 // AttributeWaiting turns the tenant's payments that were waiting for an
 // email link into conversions where a link now attributes them. email ""
 // means every waiting payment of the tenant. It returns how many
-// conversions were created.
+// conversions were created. The query only narrows the candidates to
+// payments with a link in the window's span; the rule decides.
 func (s *Store) AttributeWaiting(ctx context.Context, tenantID, email string) (int, error) {
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	before, after := attribution.Window{Days: t.AttributionDays}.Span()
 	created, _, err := s.evaluateListed(ctx, "email linked to a click", `SELECT p.tenant_id, p.account_id, p.livemode, p.source_id
-		FROM stripe_payments p JOIN tenants t ON t.id = p.tenant_id
+		FROM stripe_payments p
 		WHERE p.tenant_id = $1 AND NOT p.converted AND p.email <> '' AND ($2 = '' OR p.email = $2)
 		AND EXISTS (SELECT 1 FROM customer_links l WHERE l.tenant_id = p.tenant_id AND l.external_cid = p.email
-			AND l.click_created_at < p.paid_at + interval '1 second' AND l.click_created_at >= p.paid_at - t.attribution_days * interval '1 day')
-		ORDER BY p.paid_at`, tenantID, email)
+			AND l.click_created_at < p.paid_at + $4 * interval '1 microsecond'
+			AND l.click_created_at >= p.paid_at - $3 * interval '1 microsecond')
+		ORDER BY p.paid_at`, tenantID, email, before.Microseconds(), after.Microseconds())
 	return created, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/apptest"
+	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/stripesync/fakestripe"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -90,14 +92,14 @@ func (w *world) check(conn tracklane.StripeConnection) tracklane.CheckResult {
 }
 
 type conv struct {
-	ID                 string `json:"id"`
-	Status             string `json:"status"`
-	Amount             int64  `json:"amount"`
-	Currency           string `json:"currency"`
-	Commission         int64  `json:"commission"`
-	AffiliateID        string `json:"affiliate_id"`
-	ExternalCID        string `json:"external_cid"`
-	StripeInvoice      *string
+	ID                 string  `json:"id"`
+	Status             string  `json:"status"`
+	Amount             int64   `json:"amount"`
+	Currency           string  `json:"currency"`
+	Commission         int64   `json:"commission"`
+	AffiliateID        string  `json:"affiliate_id"`
+	ExternalCID        string  `json:"external_cid"`
+	StripeInvoice      *string `json:"stripe_invoice"`
 	StripeSubscription *string `json:"stripe_subscription"`
 	StripeCharge       *string `json:"stripe_charge"`
 	Livemode           bool    `json:"livemode"`
@@ -555,5 +557,52 @@ func TestPaymentInTheClicksSecond(t *testing.T) {
 	w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 4900, At: time.Now()})
 	if res := w.check(conn); res.ConversionsCreated != 1 {
 		t.Fatalf("a payment in the click's second: %+v", res)
+	}
+}
+
+// Under the recurring rule "first", a customer's earlier payment that
+// arrives after a later one was made a conversion becomes the conversion,
+// and the later one is withdrawn (rejected, with the reason in its
+// history), whichever way the events arrive.
+func TestLateEarlierPaymentWithdrawsUnderFirst(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	ten, err := w.app.Store.Tenant(ctx, w.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten.Recurring = conversion.Recurring{Kind: "first"}
+	if _, err := w.app.Store.UpdateTenantSettings(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	const acct = "acct_withdraw"
+	w.connect(acct, true)
+	w.clickAndLink("late@customer.example", "Mozilla/5.0 late")
+	t0 := time.Now().Add(time.Minute)
+	cus := w.stripe.CreateCustomer(acct, true, "late@customer.example", t0)
+	sub := w.stripe.CreateSubscription(acct, true, cus, t0)
+	inv1, _ := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000, At: t0})
+	inv2, _ := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 4000, At: t0.Add(24 * time.Hour)})
+	for _, raw := range w.stripe.Events(acct) { // newest first: the later payment arrives first
+		sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: raw, Secret: liveWebhook, Timestamp: time.Now()})
+		if s, d := w.app.Do(t, "POST", "/stripe/webhook", raw, "Stripe-Signature: "+sp.Header); s != http.StatusOK {
+			t.Fatalf("webhook: %d %s", s, d)
+		}
+	}
+	cs := w.conversions()
+	if len(cs) != 2 {
+		t.Fatalf("%d conversions, want 2: %+v", len(cs), cs)
+	}
+	first, later := cs[0], cs[1]
+	if first.StripeInvoice == nil || *first.StripeInvoice != inv1 || first.Status != "pending" || first.Commission != 600 {
+		t.Errorf("the earlier payment: %+v", first)
+	}
+	if later.StripeInvoice == nil || *later.StripeInvoice != inv2 || later.Status != "rejected" {
+		t.Errorf("the later payment: %+v", later)
+	}
+	h := later.History
+	if len(h) != 2 || h[0].Status != "pending" || h[1].Status != "rejected" || !strings.Contains(h[1].Reason, "withdrawn by the recurring rule") {
+		t.Errorf("history of the withdrawn conversion: %+v", h)
 	}
 }
