@@ -22,23 +22,29 @@ import (
 
 // Store is what the API reads.
 type Store interface {
-	TokenTenant(ctx context.Context, hash []byte) (string, error)
 	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]tracklane.Click, error)
 	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
 }
 
+// Accounts is the account service (account.Service): the one token check
+// and every write, shared with the dashboard, the CLI and the Stripe App.
+type Accounts interface {
+	Authenticate(ctx context.Context, token string) (tenantID string, err error)
+	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+}
+
 // Handler serves /api/v1.
 type Handler struct {
 	store     Store
-	accounts  account.Service
+	accounts  Accounts
 	publicURL string
 	log       *slog.Logger
 }
 
 // New returns the API handler.
-func New(st Store, accounts account.Service, publicURL string, log *slog.Logger) *Handler {
+func New(st Store, accounts Accounts, publicURL string, log *slog.Logger) *Handler {
 	return &Handler{store: st, accounts: accounts, publicURL: publicURL, log: log}
 }
 
@@ -71,7 +77,7 @@ func (h *Handler) authenticate(c *gin.Context) {
 		respond.Errorf(c, apperr.Unauthorized, "a personal token is required (Authorization: Bearer <token>)")
 		return
 	}
-	tenantID, err := h.store.TokenTenant(c.Request.Context(), account.HashToken(token))
+	tenantID, err := h.accounts.Authenticate(c.Request.Context(), token)
 	if err != nil {
 		respond.Error(c, h.log, err)
 		return

@@ -92,7 +92,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	defer st.Close()
-	out, err := cmd(ctx, provisioner{Service: account.Service{Store: st}, publicURL: cfg.PublicURL}, args[2:])
+	out, err := cmd(ctx, provisioner{accounts: account.Service{Store: st, Log: quiet}, publicURL: cfg.PublicURL}, args[2:])
 	if err != nil {
 		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(env.Stderr, usage)

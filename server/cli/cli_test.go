@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracklane/tracklane/server/cli"
 	"github.com/tracklane/tracklane/server/testkit/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 type runner struct {
@@ -108,5 +110,58 @@ func TestProvisioning(t *testing.T) {
 		if code == 0 || out != "" || errOut == "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want a failure with a message and no output", args, code, out, errOut)
 		}
+	}
+}
+
+// A timezone changed from the command line re-buckets the daily rollups at
+// once: the dashboard, which reads only rollups, shows days in the new
+// timezone without anyone saving the settings page first.
+func TestTenantUpdateTimezoneRebuildsRollups(t *testing.T) {
+	t.Parallel()
+	st, dsn := storetest.New(t)
+	r := runner{t: t, env: map[string]string{"DATABASE_URL": dsn, "PUBLIC_URL": "https://track.example"}, dir: t.TempDir()}
+	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", "owner@acme.example", "--password", "s3cret-pass")
+	if code != 0 {
+		t.Fatalf("tenant create: %d %s", code, errOut)
+	}
+	tid := one(t, out)["tenant_id"].(string)
+	code, out, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Alice", "--email", "alice@example.com")
+	if code != 0 {
+		t.Fatalf("affiliate create: %d %s", code, errOut)
+	}
+	affID := one(t, out)["affiliate_id"].(string)
+
+	// 23:30 UTC on March 10th is 00:30 on March 11th in Berlin (UTC+1).
+	ctx := context.Background()
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	if err := st.InsertClicks(ctx, []tracklane.Click{{ID: "c1", TenantID: tid, AffiliateID: affID,
+		CreatedAt: day.Add(23*time.Hour + 30*time.Minute), VisitorHash: []byte("v1")}}); err != nil {
+		t.Fatal(err)
+	}
+	days := tracklane.DayRange{From: day, To: day.AddDate(0, 0, 2)}
+	clicksPerDay := func() []int64 {
+		t.Helper()
+		o, err := st.TenantOverview(ctx, tid, days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []int64
+		for _, d := range o.Days {
+			n = append(n, d.Clicks)
+		}
+		return n
+	}
+	if got := clicksPerDay(); got[0] != 1 || got[1] != 0 {
+		t.Fatalf("clicks per day in UTC: %v, want [1 0]", got)
+	}
+
+	if code, _, errOut = r.run("tenant", "update", "--tenant", tid, "--timezone", "Europe/Berlin"); code != 0 {
+		t.Fatalf("tenant update: %d %s", code, errOut)
+	}
+	if tz, err := st.RollupTimezone(ctx, tid); err != nil || tz != "Europe/Berlin" {
+		t.Errorf("rollup timezone %q %v, want Europe/Berlin", tz, err)
+	}
+	if got := clicksPerDay(); got[0] != 0 || got[1] != 1 {
+		t.Errorf("clicks per day in Berlin: %v, want [0 1]", got)
 	}
 }

@@ -13,9 +13,12 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// provisioner is what a provisioning command works with.
+// provisioner is what a provisioning command works with: the account
+// service, the same one behind the dashboard and the API, so a change made
+// here has the same checks and side effects. Commands only parse flags and
+// print.
 type provisioner struct {
-	account.Service
+	accounts  account.Service
 	publicURL string
 }
 
@@ -35,7 +38,7 @@ func tenantCreate(ctx context.Context, svc provisioner, args []string) (any, err
 	if err := parse(fs, args, "name", "email", "password"); err != nil {
 		return nil, err
 	}
-	r, err := svc.CreateTenant(ctx, account.NewTenantInput{Name: *name, Email: *email, Password: *password, Website: *website})
+	r, err := svc.accounts.CreateTenant(ctx, account.NewTenantInput{Name: *name, Email: *email, Password: *password, Website: *website})
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +61,7 @@ func affiliateCreate(ctx context.Context, svc provisioner, args []string) (any, 
 	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
 		return nil, err
 	}
-	if _, err := svc.Store.Tenant(ctx, *tenant); err != nil {
-		return nil, err
-	}
-	a, err := svc.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code, LandingURL: *landing})
+	a, err := svc.accounts.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code, LandingURL: *landing})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func tokenCreate(ctx context.Context, svc provisioner, args []string) (any, erro
 	if err := parse(fs, args, "tenant", "name"); err != nil {
 		return nil, err
 	}
-	tok, err := svc.CreateToken(ctx, *tenant, *name)
+	tok, err := svc.accounts.CreateToken(ctx, *tenant, *name)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func tenantUpdate(ctx context.Context, svc provisioner, args []string) (any, err
 	if set["timezone"] {
 		in.Timezone = timezone
 	}
-	t, err := svc.UpdateSettings(ctx, *tenant, in)
+	t, err := svc.accounts.UpdateSettings(ctx, *tenant, in)
 	if err != nil {
 		return nil, err
 	}

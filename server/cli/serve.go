@@ -142,7 +142,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	accounts := account.Service{Store: st}
+	accounts := account.Service{Store: st, Log: log}
 	proxies := make([]string, len(cfg.TrustedProxies))
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()
@@ -152,7 +152,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine, Log: log, Now: time.Now}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
-		stripeapp.New(st, s.Engine, cfg.StripeAppSecret, log, time.Now),
+		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
 	if err != nil {
 		return nil, err

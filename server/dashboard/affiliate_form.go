@@ -23,7 +23,7 @@ func (h *Handler) handleAffiliateNew(c *gin.Context) {
 
 // handleAffiliateEdit shows an affiliate's form, link and recent activity.
 func (h *Handler) handleAffiliateEdit(c *gin.Context) {
-	t, err := h.tenantForRollups(c)
+	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -14,7 +14,7 @@ import (
 // affiliates on the page.
 func (h *Handler) handleAffiliateList(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenantForRollups(c)
+	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
 		return

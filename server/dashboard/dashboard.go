@@ -29,10 +29,23 @@ type Checker interface {
 	CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error)
 }
 
+// Accounts is the account service (account.Service): every change to a
+// tenant's settings, affiliates, tokens and revenue origins goes through it,
+// as it does from the CLI and the API.
+type Accounts interface {
+	CreateTenant(ctx context.Context, in account.NewTenantInput) (account.NewTenantResult, error)
+	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (tracklane.Tenant, error)
+	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	UpdateAffiliate(ctx context.Context, tenantID, id string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	CreateToken(ctx context.Context, tenantID, name string) (string, error)
+	RevokeToken(ctx context.Context, tenantID string, id int64) error
+	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error)
+}
+
 // Deps is what the dashboard needs, passed explicitly.
 type Deps struct {
 	Store    *store.Store
-	Accounts account.Service
+	Accounts Accounts
 	Config   config.Config
 	Checker  Checker
 	Log      *slog.Logger

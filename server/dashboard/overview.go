@@ -17,7 +17,7 @@ const topAffiliates = 5
 // affiliates, all read from the daily rollups.
 func (h *Handler) handleOverview(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenantForRollups(c)
+	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -82,15 +82,4 @@ func (h *Handler) setup(c *gin.Context, tenantID string, stats tracklane.Overvie
 // tenant loads the signed-in tenant.
 func (h *Handler) tenant(c *gin.Context) (tracklane.Tenant, error) {
 	return h.store.Tenant(c.Request.Context(), tenantID(c))
-}
-
-// tenantForRollups loads the signed-in tenant and makes sure its rollups
-// are bucketed in its current timezone (it may have been changed from the
-// CLI since).
-func (h *Handler) tenantForRollups(c *gin.Context) (tracklane.Tenant, error) {
-	t, err := h.tenant(c)
-	if err != nil {
-		return t, err
-	}
-	return t, h.store.EnsureRollups(c.Request.Context(), t)
 }

@@ -66,11 +66,9 @@ func settingsInput(f views.SettingsForm) (account.SettingsInput, error) {
 	return in, nil
 }
 
-// handleSettingsSave stores the settings form. When the timezone changed,
-// the rollups are re-bucketed right away, so the next page shows days in
-// the new timezone.
+// handleSettingsSave stores the settings form through account, which also
+// re-buckets the rollups when the timezone changed.
 func (h *Handler) handleSettingsSave(c *gin.Context) {
-	ctx := c.Request.Context()
 	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
@@ -79,12 +77,7 @@ func (h *Handler) handleSettingsSave(c *gin.Context) {
 	f := readSettingsForm(c)
 	in, err := settingsInput(f)
 	if err == nil {
-		var saved = t
-		if saved, err = h.deps.Accounts.UpdateSettings(ctx, t.ID, in); err == nil {
-			if err := h.store.EnsureRollups(ctx, saved); err != nil {
-				h.fail(c, err)
-				return
-			}
+		if _, err = h.deps.Accounts.UpdateSettings(c.Request.Context(), t.ID, in); err == nil {
 			c.Redirect(http.StatusSeeOther, "/settings?ok=settings-saved#rules")
 			return
 		}

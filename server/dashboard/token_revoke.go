@@ -17,7 +17,7 @@ func (h *Handler) handleTokenRevoke(c *gin.Context) {
 		h.fail(c, apperr.Errorf(apperr.NotFound, "no such token"))
 		return
 	}
-	if err := h.store.RevokePersonalToken(c.Request.Context(), tenantID(c), id); err != nil {
+	if err := h.deps.Accounts.RevokeToken(c.Request.Context(), tenantID(c), id); err != nil {
 		h.fail(c, err)
 		return
 	}

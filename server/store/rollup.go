@@ -36,8 +36,9 @@ func (s *Store) RollupTimezone(ctx context.Context, tenantID string) (string, er
 }
 
 // EnsureRollups rebuckets the tenant's rollups when its timezone is not the
-// one they were built in (it was changed in settings or from the CLI). It
-// costs one indexed read when nothing changed.
+// one they were built in. account.Service.UpdateSettings calls it whenever
+// a timezone is saved, from the dashboard or the CLI. It costs one indexed
+// read when nothing changed.
 func (s *Store) EnsureRollups(ctx context.Context, t tracklane.Tenant) error {
 	tz, err := s.RollupTimezone(ctx, t.ID)
 	if err != nil {

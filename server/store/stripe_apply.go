@@ -352,164 +352,211 @@ func closing(status string) bool {
 	return status == "won" || status == "lost" || status == "warning_closed"
 }
 
+// factBatch is a batch's facts merged per object, each with the last event
+// of the batch that spoke of it.
+type factBatch struct {
+	payments     []*PaymentFact
+	paymentEvent map[string]string
+	charges      map[string]*chargeMerge
+	chargeOrder  []string
+	chargeEvent  map[string]string
+	subs         map[string]*SubscriptionFact
+	subEvent     map[string]string
+}
+
+// mergeFacts merges the facts of a batch's events: the first statement of a
+// payment or cancellation stands; a charge's invoice, customer and creation
+// are filled in, its refund only grows, and its dispute follows the later
+// event (at the same second, a closing status beats an open one).
+func mergeFacts(events []StripeEvent) factBatch {
+	b := factBatch{paymentEvent: map[string]string{}, charges: map[string]*chargeMerge{}, chargeEvent: map[string]string{},
+		subs: map[string]*SubscriptionFact{}, subEvent: map[string]string{}}
+	for _, ev := range events {
+		if p := ev.Payment; p != nil && p.Amount > 0 {
+			if _, seen := b.paymentEvent[p.SourceID]; !seen {
+				b.payments = append(b.payments, p)
+			}
+			b.paymentEvent[p.SourceID] = ev.ID
+		}
+		if c := ev.Charge; c != nil {
+			b.mergeCharge(ev, c)
+		}
+		if sub := ev.Subscription; sub != nil {
+			if _, ok := b.subs[sub.SubscriptionID]; !ok {
+				b.subs[sub.SubscriptionID] = sub
+			}
+			b.subEvent[sub.SubscriptionID] = ev.ID
+		}
+	}
+	return b
+}
+
+func (b *factBatch) mergeCharge(ev StripeEvent, c *ChargeFact) {
+	m, ok := b.charges[c.ChargeID]
+	if !ok {
+		m = &chargeMerge{ChargeFact: ChargeFact{ChargeID: c.ChargeID}}
+		b.charges[c.ChargeID] = m
+		b.chargeOrder = append(b.chargeOrder, c.ChargeID)
+	}
+	if c.InvoiceID != "" {
+		m.InvoiceID = c.InvoiceID
+	}
+	if c.CustomerID != "" {
+		m.CustomerID = c.CustomerID
+	}
+	if c.Amount > m.Amount {
+		m.Amount = c.Amount
+	}
+	if m.created == nil && !c.Created.IsZero() {
+		m.created = c.Created
+	}
+	if c.AmountRefunded > m.AmountRefunded {
+		m.AmountRefunded, m.refundEvent = c.AmountRefunded, ev.ID
+	}
+	if c.DisputeID != "" {
+		at := ev.Created.Unix()
+		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && closing(c.DisputeStatus)) {
+			m.DisputeID, m.DisputeStatus, m.disputeEvent = c.DisputeID, c.DisputeStatus, ev.ID
+		}
+		if at > m.disputeCreated {
+			m.disputeCreated = at
+		}
+	}
+	b.chargeEvent[c.ChargeID] = ev.ID
+}
+
 // recordFacts stores the facts of new events (payments, charges,
 // cancellations) and returns the payments they touch, each with the last
 // event of the batch that touched it.
 func (a *applier) recordFacts(events []StripeEvent) (map[string]string, error) {
+	b := mergeFacts(events)
 	causes := map[string]string{}
-	var payments []*PaymentFact
-	paymentEvent := map[string]string{}
-	charges := map[string]*chargeMerge{}
-	var chargeOrder []string
-	chargeEvent := map[string]string{}
-	subs := map[string]*SubscriptionFact{}
-	subEvent := map[string]string{}
-	for _, ev := range events {
-		if p := ev.Payment; p != nil && p.Amount > 0 {
-			if _, seen := paymentEvent[p.SourceID]; !seen {
-				payments = append(payments, p)
-			}
-			paymentEvent[p.SourceID] = ev.ID
-			causes[p.SourceID] = ev.ID
-		}
-		if c := ev.Charge; c != nil {
-			m, ok := charges[c.ChargeID]
-			if !ok {
-				m = &chargeMerge{ChargeFact: ChargeFact{ChargeID: c.ChargeID}}
-				charges[c.ChargeID] = m
-				chargeOrder = append(chargeOrder, c.ChargeID)
-			}
-			if c.InvoiceID != "" {
-				m.InvoiceID = c.InvoiceID
-			}
-			if c.CustomerID != "" {
-				m.CustomerID = c.CustomerID
-			}
-			if c.Amount > m.Amount {
-				m.Amount = c.Amount
-			}
-			if m.created == nil && !c.Created.IsZero() {
-				m.created = c.Created
-			}
-			if c.AmountRefunded > m.AmountRefunded {
-				m.AmountRefunded, m.refundEvent = c.AmountRefunded, ev.ID
-			}
-			if c.DisputeID != "" {
-				at := ev.Created.Unix()
-				if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && closing(c.DisputeStatus)) {
-					m.DisputeID, m.DisputeStatus, m.disputeEvent = c.DisputeID, c.DisputeStatus, ev.ID
-				}
-				if at > m.disputeCreated {
-					m.disputeCreated = at
-				}
-			}
-			chargeEvent[c.ChargeID] = ev.ID
-		}
-		if sub := ev.Subscription; sub != nil {
-			if _, ok := subs[sub.SubscriptionID]; !ok {
-				subs[sub.SubscriptionID] = sub
-			}
-			subEvent[sub.SubscriptionID] = ev.ID
-		}
+	for _, p := range b.payments {
+		causes[p.SourceID] = b.paymentEvent[p.SourceID]
 	}
-
-	if len(payments) > 0 {
-		n := len(payments)
-		src, cus, email, amount, cur, paid, inv, ch, sub, evs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		for i, p := range payments {
-			src[i], cus[i], email[i], amount[i], cur[i] = p.SourceID, p.CustomerID, p.Email, p.Amount, p.Currency
-			paid[i], inv[i], ch[i], sub[i], evs[i] = p.PaidAt.UTC().Format(time.RFC3339Nano), p.InvoiceID, p.ChargeID, p.SubscriptionID, paymentEvent[p.SourceID]
-		}
-		if err := a.exec(`INSERT INTO stripe_payments AS p (tenant_id, account_id, livemode, source_id, customer_id, email,
-			amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id)
-			SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
-				$10::text[], $11::text[], $12::text[], $13::text[]) AS u
-			ON CONFLICT (account_id, livemode, source_id) DO UPDATE SET
-				charge_id = CASE WHEN excluded.charge_id <> '' THEN excluded.charge_id ELSE p.charge_id END,
-				email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END`,
-			a.tenant.ID, a.account, a.livemode, pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
-			pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs)); err != nil {
-			return nil, fmt.Errorf("recording payments: %w", err)
-		}
+	if err := a.recordPayments(b); err != nil {
+		return nil, err
 	}
-
-	if len(chargeOrder) > 0 {
-		n := len(chargeOrder)
-		ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
-			make([]*string, n), make([]int64, n), make([]string, n)
-		dispute, dstatus, dEv, dAt := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-		for i, id := range chargeOrder {
-			m := charges[id]
-			ids[i], inv[i], cus[i], amount[i], refunded[i], refundEv[i] = id, m.InvoiceID, m.CustomerID, m.Amount, m.AmountRefunded, m.refundEvent
-			if t, ok := m.created.(time.Time); ok {
-				s := t.UTC().Format(time.RFC3339Nano)
-				created[i] = &s
-			}
-			dispute[i], dstatus[i], dEv[i], dAt[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated
-		}
-		// Refunds only grow; a dispute's later event wins, and at the same
-		// second a closing status beats an open one.
-		if err := a.exec(`INSERT INTO stripe_charges AS c (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
-			amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
-			SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::bigint[],
-				$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u
-			ON CONFLICT (account_id, livemode, charge_id) DO UPDATE SET
-				invoice_id = CASE WHEN excluded.invoice_id <> '' THEN excluded.invoice_id ELSE c.invoice_id END,
-				customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE c.customer_id END,
-				amount = GREATEST(c.amount, excluded.amount),
-				created = coalesce(c.created, excluded.created),
-				refund_event_id = CASE WHEN excluded.amount_refunded > c.amount_refunded THEN excluded.refund_event_id ELSE c.refund_event_id END,
-				amount_refunded = GREATEST(c.amount_refunded, excluded.amount_refunded),
-				dispute_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_id ELSE c.dispute_id END,
-				dispute_status = CASE WHEN `+disputeWins+` THEN excluded.dispute_status ELSE c.dispute_status END,
-				dispute_event_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_event_id ELSE c.dispute_event_id END,
-				dispute_event_created = GREATEST(c.dispute_event_created, excluded.dispute_event_created)`,
-			a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
-			pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt)); err != nil {
-			return nil, fmt.Errorf("recording charges: %w", err)
-		}
-		// A charge's payment: itself (an invoice-less charge), the invoice it
-		// paid, or a payment that names it.
-		rows, err := a.tx.QueryContext(a.ctx, `SELECT source_id, source_id FROM stripe_payments
-				WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
-			UNION
-			SELECT sc.charge_id, p.source_id FROM stripe_charges sc
-				JOIN stripe_payments p ON p.account_id = $1 AND p.livemode = $2 AND p.source_id = sc.invoice_id
-				WHERE sc.account_id = $1 AND sc.livemode = $2 AND sc.charge_id = ANY($3) AND sc.invoice_id <> ''
-			UNION
-			SELECT charge_id, source_id FROM stripe_payments
-				WHERE account_id = $1 AND livemode = $2 AND charge_id = ANY($3) AND charge_id <> ''`,
-			a.account, a.livemode, pq.Array(ids))
-		if err != nil {
-			return nil, fmt.Errorf("finding payments of charges: %w", err)
-		}
-		if err := scanPairs(rows, func(charge, source string) { causes[source] = chargeEvent[charge] }); err != nil {
-			return nil, fmt.Errorf("finding payments of charges: %w", err)
-		}
+	if err := a.recordCharges(b, causes); err != nil {
+		return nil, err
 	}
-
-	if len(subs) > 0 {
-		var ids, at, evs []string
-		for id, sub := range subs {
-			ids, at, evs = append(ids, id), append(at, sub.CanceledAt.UTC().Format(time.RFC3339Nano)), append(evs, subEvent[id])
-		}
-		if err := a.exec(`INSERT INTO stripe_subscriptions (tenant_id, account_id, livemode, subscription_id, canceled_at, event_id)
-			SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::timestamptz[], $6::text[]) AS u
-			ON CONFLICT (account_id, livemode, subscription_id) DO NOTHING`,
-			a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(at), pq.Array(evs)); err != nil {
-			return nil, fmt.Errorf("recording cancellations: %w", err)
-		}
-		rows, err := a.tx.QueryContext(a.ctx, `SELECT subscription_id, source_id FROM stripe_payments
-			WHERE account_id = $1 AND livemode = $2 AND subscription_id = ANY($3)`, a.account, a.livemode, pq.Array(ids))
-		if err != nil {
-			return nil, fmt.Errorf("finding payments of subscriptions: %w", err)
-		}
-		if err := scanPairs(rows, func(sub, source string) { causes[source] = subEvent[sub] }); err != nil {
-			return nil, fmt.Errorf("finding payments of subscriptions: %w", err)
-		}
+	if err := a.recordCancellations(b, causes); err != nil {
+		return nil, err
 	}
 	return causes, nil
+}
+
+func (a *applier) recordPayments(b factBatch) error {
+	n := len(b.payments)
+	if n == 0 {
+		return nil
+	}
+	src, cus, email, amount, cur, paid, inv, ch, sub, evs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, p := range b.payments {
+		src[i], cus[i], email[i], amount[i], cur[i] = p.SourceID, p.CustomerID, p.Email, p.Amount, p.Currency
+		paid[i], inv[i], ch[i], sub[i], evs[i] = p.PaidAt.UTC().Format(time.RFC3339Nano), p.InvoiceID, p.ChargeID, p.SubscriptionID, b.paymentEvent[p.SourceID]
+	}
+	if err := a.exec(`INSERT INTO stripe_payments AS p (tenant_id, account_id, livemode, source_id, customer_id, email,
+		amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
+			$10::text[], $11::text[], $12::text[], $13::text[]) AS u
+		ON CONFLICT (account_id, livemode, source_id) DO UPDATE SET
+			charge_id = CASE WHEN excluded.charge_id <> '' THEN excluded.charge_id ELSE p.charge_id END,
+			email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
+		pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs)); err != nil {
+		return fmt.Errorf("recording payments: %w", err)
+	}
+	return nil
+}
+
+// recordCharges upserts the batch's charges and adds the payments they
+// belong to to causes.
+func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
+	n := len(b.chargeOrder)
+	if n == 0 {
+		return nil
+	}
+	ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
+		make([]*string, n), make([]int64, n), make([]string, n)
+	dispute, dstatus, dEv, dAt := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, id := range b.chargeOrder {
+		m := b.charges[id]
+		ids[i], inv[i], cus[i], amount[i], refunded[i], refundEv[i] = id, m.InvoiceID, m.CustomerID, m.Amount, m.AmountRefunded, m.refundEvent
+		if t, ok := m.created.(time.Time); ok {
+			s := t.UTC().Format(time.RFC3339Nano)
+			created[i] = &s
+		}
+		dispute[i], dstatus[i], dEv[i], dAt[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated
+	}
+	// Refunds only grow; a dispute's later event wins, and at the same
+	// second a closing status beats an open one.
+	if err := a.exec(`INSERT INTO stripe_charges AS c (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
+		amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::bigint[],
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u
+		ON CONFLICT (account_id, livemode, charge_id) DO UPDATE SET
+			invoice_id = CASE WHEN excluded.invoice_id <> '' THEN excluded.invoice_id ELSE c.invoice_id END,
+			customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE c.customer_id END,
+			amount = GREATEST(c.amount, excluded.amount),
+			created = coalesce(c.created, excluded.created),
+			refund_event_id = CASE WHEN excluded.amount_refunded > c.amount_refunded THEN excluded.refund_event_id ELSE c.refund_event_id END,
+			amount_refunded = GREATEST(c.amount_refunded, excluded.amount_refunded),
+			dispute_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_id ELSE c.dispute_id END,
+			dispute_status = CASE WHEN `+disputeWins+` THEN excluded.dispute_status ELSE c.dispute_status END,
+			dispute_event_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_event_id ELSE c.dispute_event_id END,
+			dispute_event_created = GREATEST(c.dispute_event_created, excluded.dispute_event_created)`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
+		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt)); err != nil {
+		return fmt.Errorf("recording charges: %w", err)
+	}
+	// A charge's payment: itself (an invoice-less charge), the invoice it
+	// paid, or a payment that names it.
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT source_id, source_id FROM stripe_payments
+			WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
+		UNION
+		SELECT sc.charge_id, p.source_id FROM stripe_charges sc
+			JOIN stripe_payments p ON p.account_id = $1 AND p.livemode = $2 AND p.source_id = sc.invoice_id
+			WHERE sc.account_id = $1 AND sc.livemode = $2 AND sc.charge_id = ANY($3) AND sc.invoice_id <> ''
+		UNION
+		SELECT charge_id, source_id FROM stripe_payments
+			WHERE account_id = $1 AND livemode = $2 AND charge_id = ANY($3) AND charge_id <> ''`,
+		a.account, a.livemode, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("finding payments of charges: %w", err)
+	}
+	if err := scanPairs(rows, func(charge, source string) { causes[source] = b.chargeEvent[charge] }); err != nil {
+		return fmt.Errorf("finding payments of charges: %w", err)
+	}
+	return nil
+}
+
+// recordCancellations stores the batch's subscription cancellations (the
+// first one stands) and adds the subscriptions' payments to causes.
+func (a *applier) recordCancellations(b factBatch, causes map[string]string) error {
+	if len(b.subs) == 0 {
+		return nil
+	}
+	var ids, at, evs []string
+	for id, sub := range b.subs {
+		ids, at, evs = append(ids, id), append(at, sub.CanceledAt.UTC().Format(time.RFC3339Nano)), append(evs, b.subEvent[id])
+	}
+	if err := a.exec(`INSERT INTO stripe_subscriptions (tenant_id, account_id, livemode, subscription_id, canceled_at, event_id)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::timestamptz[], $6::text[]) AS u
+		ON CONFLICT (account_id, livemode, subscription_id) DO NOTHING`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(at), pq.Array(evs)); err != nil {
+		return fmt.Errorf("recording cancellations: %w", err)
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT subscription_id, source_id FROM stripe_payments
+		WHERE account_id = $1 AND livemode = $2 AND subscription_id = ANY($3)`, a.account, a.livemode, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("finding payments of subscriptions: %w", err)
+	}
+	if err := scanPairs(rows, func(sub, source string) { causes[source] = b.subEvent[sub] }); err != nil {
+		return fmt.Errorf("finding payments of subscriptions: %w", err)
+	}
+	return nil
 }
 
 // disputeWins: the stored dispute state yields to the incoming one.

@@ -109,6 +109,22 @@ func (s *Store) DueConnections(ctx context.Context, now time.Time) ([]tracklane.
 		ORDER BY next_check_at`, now)
 }
 
+// CapNextChecks brings forward every active connection's next check that
+// lies more than interval after its last check, to last check + interval.
+// The engine calls it when it starts, so a SYNC_INTERVAL shortened since
+// the checks were scheduled takes effect at once rather than after the
+// checks planned under the old one. It never postpones a check; a
+// connection never checked keeps its time (it is due from connecting).
+func (s *Store) CapNextChecks(ctx context.Context, interval time.Duration) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE stripe_connections
+		SET next_check_at = COALESCE(last_check_finished_at, last_check_started_at) + make_interval(secs => $1)
+		WHERE active AND next_check_at > COALESCE(last_check_finished_at, last_check_started_at) + make_interval(secs => $1)`,
+		interval.Seconds()); err != nil {
+		return fmt.Errorf("rescheduling checks: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) connections(ctx context.Context, q string, args ...any) ([]tracklane.StripeConnection, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

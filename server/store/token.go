@@ -29,27 +29,28 @@ func (s *Store) CreatePersonalToken(ctx context.Context, tenantID, name string, 
 	})
 }
 
-// TokenTenant returns the tenant of a live (not revoked) token by its hash,
-// and records its use (at most once a minute, to keep reads cheap).
-// Unknown or revoked → unauthorized.
-func (s *Store) TokenTenant(ctx context.Context, hash []byte) (tenantID string, err error) {
-	var id int64
-	var lastUsed sql.NullTime
-	err = s.db.QueryRowContext(ctx, `SELECT id, tenant_id, last_used_at FROM personal_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL`, hash).Scan(&id, &tenantID, &lastUsed)
+// PersonalTokenByHash returns the token stored under hash, revoked or not;
+// not_found when there is none.
+func (s *Store) PersonalTokenByHash(ctx context.Context, hash []byte) (tracklane.PersonalToken, error) {
+	var t tracklane.PersonalToken
+	err := s.db.QueryRowContext(ctx, `SELECT id, tenant_id, name, hint, created_at, last_used_at, revoked_at
+		FROM personal_tokens WHERE token_hash = $1`, hash).
+		Scan(&t.ID, &t.TenantID, &t.Name, &t.Hint, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
 	if err == sql.ErrNoRows {
-		return "", apperr.Errorf(apperr.Unauthorized, "invalid or revoked personal token")
+		return tracklane.PersonalToken{}, apperr.Errorf(apperr.NotFound, "no such token")
 	}
 	if err != nil {
-		return "", fmt.Errorf("looking up token: %w", err)
+		return tracklane.PersonalToken{}, fmt.Errorf("looking up token: %w", err)
 	}
-	now := s.Now()
-	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
-		if _, err := s.db.ExecContext(ctx, `UPDATE personal_tokens SET last_used_at = $2 WHERE id = $1`, id, now); err != nil {
-			s.log.WarnContext(ctx, "recording token use", "err", err)
-		}
+	return t, nil
+}
+
+// RecordTokenUse sets when a token was last used.
+func (s *Store) RecordTokenUse(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE personal_tokens SET last_used_at = $2 WHERE id = $1`, id, at); err != nil {
+		return fmt.Errorf("recording token use: %w", err)
 	}
-	return tenantID, nil
+	return nil
 }
 
 // PersonalTokens lists a tenant's tokens, newest first, revoked included.

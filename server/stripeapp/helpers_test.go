@@ -66,7 +66,7 @@ func newEnv(t *testing.T, secret string, checker stripeapp.Checker) *env {
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.ContextWithFallback = true
-	stripeapp.New(st, checker, secret, storetest.Logger(t), time.Now).Register(e)
+	stripeapp.New(st, account.Service{Store: st}, checker, secret, storetest.Logger(t), time.Now).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &env{t: t, st: st, url: srv.URL, accounts: account.Service{Store: st, BcryptCost: 4}}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/respond"
@@ -37,16 +36,12 @@ func (h *Handler) handleSettings(c *gin.Context, req request) {
 	ctx := c.Request.Context()
 	// Unknown tenant, unknown or revoked token, another tenant's token: one
 	// answer for all, so the endpoint tells nothing about which tenants exist.
-	owner := ""
-	if ident.IsToken(token) { // a string of another shape cannot be a token: skip the lookup
-		var err error
-		owner, err = h.store.TokenTenant(ctx, account.HashToken(token))
-		if err != nil && !apperr.Is(err, apperr.Unauthorized) {
-			respond.Error(c, h.log, err)
-			return
-		}
+	owner, err := h.tokens.Authenticate(ctx, token)
+	if err != nil && !apperr.Is(err, apperr.Unauthorized) {
+		respond.Error(c, h.log, err)
+		return
 	}
-	if owner == "" || owner != tenantID {
+	if err != nil || owner != tenantID {
 		respond.Errorf(c, apperr.Unprocessable,
 			"the personal token is not a valid token of tenant %.64q: copy a live token of that tenant from its dashboard (tokens can be revoked)", tenantID)
 		return

@@ -30,11 +30,15 @@ type Checker interface {
 	CheckNow(ctx context.Context, conn tracklane.StripeConnection) (tracklane.CheckResult, error)
 }
 
+// Authenticator resolves a personal token to its tenant
+// (account.Service, shared with the API); unauthorized when the token is
+// malformed, unknown or revoked.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (tenantID string, err error)
+}
+
 // Store is the storage the Stripe App endpoints use (*store.Store).
 type Store interface {
-	// TokenTenant resolves a live personal token's hash to its tenant;
-	// unauthorized when unknown or revoked.
-	TokenTenant(ctx context.Context, hash []byte) (string, error)
 	Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (tracklane.StripeConnection, error)
 	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
 	Disconnect(ctx context.Context, tenantID, accountID string, livemode bool) error
@@ -46,22 +50,24 @@ const MaxBody = 64 << 10
 // Handler serves /stripe-app/.
 type Handler struct {
 	store   Store
+	tokens  Authenticator
 	checker Checker // nil: Stripe checks are not wired; Check Now answers 503
 	secret  string  // STRIPE_APP_SECRET; empty: every endpoint answers 503
 	log     *slog.Logger
 	now     func() time.Time
 }
 
-// New returns the Stripe App handler. secret is STRIPE_APP_SECRET (empty →
-// every endpoint answers 503); now is the clock signatures are held to.
-func New(st Store, checker Checker, secret string, log *slog.Logger, now func() time.Time) *Handler {
+// New returns the Stripe App handler. tokens checks the personal token
+// that connects an account; secret is STRIPE_APP_SECRET (empty → every
+// endpoint answers 503); now is the clock signatures are held to.
+func New(st Store, tokens Authenticator, checker Checker, secret string, log *slog.Logger, now func() time.Time) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{store: st, checker: checker, secret: secret, log: log, now: now}
+	return &Handler{store: st, tokens: tokens, checker: checker, secret: secret, log: log, now: now}
 }
 
 // Register mounts POST and OPTIONS (CORS preflight) for each endpoint.

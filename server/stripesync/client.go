@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,16 +69,6 @@ func NewClient(o ClientOptions) *Client {
 	}
 }
 
-// rawEvent is an event as listed: identity plus its object's raw JSON.
-type rawEvent struct {
-	ID       string
-	Type     string
-	Created  int64
-	Livemode bool
-	Account  string
-	Object   json.RawMessage
-}
-
 // eventQuery selects one page of events.
 type eventQuery struct {
 	Types         []string
@@ -93,29 +84,18 @@ var errCursorGone = errors.New("stripe no longer knows the cursor event")
 // errMissing: the object does not exist (deleted, or never did).
 var errMissing = errors.New("no such stripe object")
 
-// eventPage is a list of events as Stripe sends it, with each event's
-// object kept raw: decoding only what the sync reads is much cheaper than
-// stripe-go's full Event.
+// eventPage is a list of events as Stripe sends it.
 type eventPage struct {
 	stripe.APIResource
-	HasMore bool `json:"has_more"`
-	Data    []struct {
-		ID       string `json:"id"`
-		Type     string `json:"type"`
-		Created  int64  `json:"created"`
-		Livemode bool   `json:"livemode"`
-		Account  string `json:"account"`
-		Data     struct {
-			Object json.RawMessage `json:"object"`
-		} `json:"data"`
-	} `json:"data"`
+	HasMore bool    `json:"has_more"`
+	Data    []Event `json:"data"`
 }
 
 // Events returns one page of the account's events and whether more follow.
 // With EndingBefore the page is in chronological order (Stripe answers
 // newest first; the page is reversed); otherwise newest first.
-func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]rawEvent, bool, error) {
-	var out []rawEvent
+func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]Event, bool, error) {
+	var out []Event
 	var more bool
 	err := c.retry(ctx, func() error {
 		p := &stripe.Params{Context: ctx}
@@ -138,14 +118,9 @@ func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]ra
 		if err := c.backend.CallRaw(http.MethodGet, "/v1/events", c.key, f, p, &page); err != nil {
 			return err
 		}
-		out = make([]rawEvent, 0, len(page.Data))
-		for _, e := range page.Data {
-			out = append(out, rawEvent{ID: e.ID, Type: e.Type, Created: e.Created, Livemode: e.Livemode, Account: e.Account, Object: e.Data.Object})
-		}
+		out = page.Data
 		if q.EndingBefore != "" {
-			for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-				out[i], out[j] = out[j], out[i]
-			}
+			slices.Reverse(out)
 		}
 		more = page.HasMore
 		return nil

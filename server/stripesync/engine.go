@@ -9,7 +9,6 @@ package stripesync
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -41,6 +40,7 @@ type Store interface {
 	ConnectionByID(ctx context.Context, id int64) (tracklane.StripeConnection, error)
 	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
 	DueConnections(ctx context.Context, now time.Time) ([]tracklane.StripeConnection, error)
+	CapNextChecks(ctx context.Context, interval time.Duration) error
 	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
 	StartCheck(ctx context.Context, id int64, at time.Time) error
 	FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error
@@ -161,125 +161,30 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 // run reads every event the connection has not applied: first a backfill
 // (newest first, for a new connection or when the cursor is gone), then
 // forward from the cursor, oldest first. Each page is applied with the
-// cursor that follows it, in one transaction.
+// cursor that follows it, in one transaction, so an interrupted check
+// resumes where it stopped.
 func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *tracklane.CheckResult) error {
 	c, err := e.client(conn.Livemode)
 	if err != nil {
 		return err
 	}
-	in := &interpreter{client: c, store: e.store, conn: conn}
-	cur := store.CursorUpdate{EventID: conn.CursorEventID, Created: conn.CursorCreated,
-		BackfillAfter: conn.BackfillAfter, BackfillSince: conn.BackfillSince}
-	if cur.EventID == "" && cur.BackfillAfter == "" {
-		cur.BackfillAfter = "*" // a new connection reads everything Stripe still has
-	}
-	applied := 0
-	apply := func(page []rawEvent, next store.CursorUpdate) error {
-		in.notePage(page)
-		events := make([]store.StripeEvent, 0, len(page))
-		for _, ev := range page {
-			se, err := in.interpret(ctx, ev)
-			if err != nil {
-				return err
-			}
-			se.Via = "check"
-			events = append(events, se)
+	cr := &checkRun{engine: e, client: c, conn: conn, res: res, cur: startCursor(conn),
+		in: &interpreter{client: c, store: e.store, conn: conn}}
+	for {
+		if err := cr.backfill(ctx); err != nil {
+			return err
 		}
-		out, err := e.store.ApplyEvents(ctx, conn, events, &next)
+		// When Stripe has forgotten the cursor event, forward turns the
+		// cursor into a backfill since that event's time: read it, then
+		// forward again.
+		gone, err := cr.forward(ctx)
 		if err != nil {
 			return err
 		}
-		res.EventsSeen += len(page)
-		res.ConversionsCreated += out.Created
-		res.ConversionsUpdated += out.Updated
-		cur = next
-		// A large backlog grows the sync tables faster than autovacuum
-		// re-plans them: refresh their statistics now and then.
-		if applied += len(page); applied >= statsEvery {
-			applied = 0
-			if err := e.store.RefreshSyncStats(ctx); err != nil {
-				e.log.WarnContext(ctx, "refreshing planner statistics", "err", err)
-			}
-		}
-		return nil
-	}
-
-	// While a page is applied, the next one is already being read: reading
-	// and applying overlap.
-	backfillQuery := func(after string, since int64) eventQuery {
-		q := eventQuery{Types: EventTypes, Limit: pageSize, CreatedGTE: since}
-		if after != "*" {
-			q.StartingAfter = after
-		}
-		return q
-	}
-	var next <-chan pageResult
-	for cur.BackfillAfter != "" {
-		if next == nil {
-			next = fetch(ctx, c, conn.AccountID, backfillQuery(cur.BackfillAfter, cur.BackfillSince))
-		}
-		r := <-next
-		next = nil
-		if errors.Is(r.err, errCursorGone) { // the event we stopped at expired: start over, idempotently
-			cur.BackfillAfter = "*"
-			continue
-		}
-		if r.err != nil {
-			return r.err
-		}
-		page := r.events
-		following := cur
-		if cur.BackfillAfter == "*" && following.EventID == "" && len(page) > 0 {
-			following.EventID, following.Created = page[0].ID, page[0].Created // the head: forward reading starts here
-		}
-		following.BackfillAfter = ""
-		if r.more && len(page) > 0 {
-			following.BackfillAfter = page[len(page)-1].ID
-			next = fetch(ctx, c, conn.AccountID, backfillQuery(following.BackfillAfter, following.BackfillSince))
-		} else {
-			following.BackfillSince = 0
-		}
-		if err := apply(page, following); err != nil {
-			return err
-		}
-	}
-
-	forwardQuery := func(after string) eventQuery {
-		return eventQuery{Types: EventTypes, Limit: pageSize, EndingBefore: after}
-	}
-	for cur.EventID != "" {
-		if next == nil {
-			next = fetch(ctx, c, conn.AccountID, forwardQuery(cur.EventID))
-		}
-		r := <-next
-		next = nil
-		if errors.Is(r.err, errCursorGone) {
-			// Stripe forgot the cursor event (it keeps 30 days): read
-			// everything since its time, newest first, idempotently.
-			following := store.CursorUpdate{BackfillAfter: "*", BackfillSince: cur.Created}
-			if err := apply(nil, following); err != nil {
-				return err
-			}
-			return e.run(ctx, withCursor(conn, following), res)
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if len(r.events) == 0 {
-			break
-		}
-		last := r.events[len(r.events)-1]
-		if r.more {
-			next = fetch(ctx, c, conn.AccountID, forwardQuery(last.ID))
-		}
-		if err := apply(r.events, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
-			return err
-		}
-		if !r.more {
+		if !gone {
 			break
 		}
 	}
-
 	// Payments that were waiting for an email link may be attributable now.
 	n, err := e.store.AttributeWaiting(ctx, conn.TenantID, "")
 	if err != nil {
@@ -287,28 +192,6 @@ func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *
 	}
 	res.ConversionsCreated += n
 	return nil
-}
-
-// pageResult is one page of events read ahead.
-type pageResult struct {
-	events []rawEvent
-	more   bool
-	err    error
-}
-
-// fetch reads a page in the background.
-func fetch(ctx context.Context, c *Client, account string, q eventQuery) <-chan pageResult {
-	ch := make(chan pageResult, 1)
-	go func() {
-		events, more, err := c.Events(ctx, account, q)
-		ch <- pageResult{events: events, more: more, err: err}
-	}()
-	return ch
-}
-
-func withCursor(conn tracklane.StripeConnection, c store.CursorUpdate) tracklane.StripeConnection {
-	conn.CursorEventID, conn.CursorCreated, conn.BackfillAfter, conn.BackfillSince = c.EventID, c.Created, c.BackfillAfter, c.BackfillSince
-	return conn
 }
 
 // Linked attributes payments that were waiting for this email link, so a
@@ -322,8 +205,12 @@ func (e *Engine) Linked(ctx context.Context, tenantID, email string) {
 
 // Run checks due connections every tick until ctx ends, and approves
 // conversions whose hold period has passed. Connections locked by another
-// process are left to it.
+// process are left to it. Checks scheduled under a longer SYNC_INTERVAL
+// than the engine's are brought forward first.
 func (e *Engine) Run(ctx context.Context) {
+	if err := e.store.CapNextChecks(ctx, e.interval); err != nil && ctx.Err() == nil {
+		e.log.WarnContext(ctx, "bringing checks forward to SYNC_INTERVAL", "interval", e.interval, "err", err)
+	}
 	tick := e.interval
 	if tick > 10*time.Second {
 		tick = 10 * time.Second

@@ -34,7 +34,9 @@ func FuzzInterpret(f *testing.F) {
 	}
 	in := &interpreter{store: noLookups{}, conn: tracklane.StripeConnection{AccountID: "acct_fuzz"}}
 	f.Fuzz(func(t *testing.T, typ, object string) {
-		ev, err := in.interpret(context.Background(), rawEvent{ID: "evt_fuzz", Type: typ, Created: 1700000000, Object: json.RawMessage(object)})
+		raw := Event{ID: "evt_fuzz", Type: typ, Created: 1700000000}
+		raw.Data.Object = json.RawMessage(object)
+		ev, err := in.interpret(context.Background(), raw)
 		if err != nil {
 			return // a look-up was needed and there is no Stripe here: refused, not applied
 		}

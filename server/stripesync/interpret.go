@@ -26,13 +26,13 @@ type interpreter struct {
 	pageParsed   map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
 }
 
-func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.StripeEvent, error) {
+func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEvent, error) {
 	se := store.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
 	switch ev.Type {
 	case "invoice.paid":
 		inv, ok := in.pageParsed[ev.ID]
 		if !ok {
-			if err := json.Unmarshal(ev.Object, &inv); err != nil {
+			if err := json.Unmarshal(ev.Data.Object, &inv); err != nil {
 				return se, nil // unreadable payload: recorded, nothing to apply
 			}
 		}
@@ -49,7 +49,7 @@ func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.Stripe
 			se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
 		}
 	case "charge.succeeded", "charge.refunded":
-		ch, err := parseCharge(ev.Object)
+		ch, err := parseCharge(ev.Data.Object)
 		if err != nil {
 			return se, nil
 		}
@@ -71,13 +71,13 @@ func (in *interpreter) interpret(ctx context.Context, ev rawEvent) (store.Stripe
 		}
 	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		var d disputeObject
-		if err := json.Unmarshal(ev.Object, &d); err != nil || d.Charge == "" {
+		if err := json.Unmarshal(ev.Data.Object, &d); err != nil || d.Charge == "" {
 			return se, nil
 		}
 		se.Charge = &store.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
 	case "customer.subscription.deleted":
 		var s subscriptionObject
-		if err := json.Unmarshal(ev.Object, &s); err != nil || s.ID == "" {
+		if err := json.Unmarshal(ev.Data.Object, &s); err != nil || s.ID == "" {
 			return se, nil
 		}
 		at := ev.Created
@@ -198,7 +198,7 @@ func matchInvoice(invs []invoiceSummary, ch chargeObject) string {
 
 // notePage remembers the paid invoices of a page of events by customer, so
 // charges of the same page can be matched to them without a Stripe call.
-func (in *interpreter) notePage(page []rawEvent) {
+func (in *interpreter) notePage(page []Event) {
 	in.pageInvoices = map[string][]invoiceSummary{}
 	in.pageParsed = map[string]invoiceObject{}
 	for _, ev := range page {
@@ -206,7 +206,7 @@ func (in *interpreter) notePage(page []rawEvent) {
 			continue
 		}
 		var inv invoiceObject
-		if json.Unmarshal(ev.Object, &inv) != nil {
+		if json.Unmarshal(ev.Data.Object, &inv) != nil {
 			continue
 		}
 		in.pageParsed[ev.ID] = inv

@@ -2,6 +2,7 @@ package stripesync_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -111,6 +112,17 @@ type conv struct {
 		Amount      int64   `json:"amount"`
 		Commission  int64   `json:"commission"`
 	} `json:"history"`
+}
+
+// deliver posts each event to the live webhook, signed, in the order given.
+func (w *world) deliver(events []json.RawMessage) {
+	w.t.Helper()
+	for _, raw := range events {
+		sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: raw, Secret: liveWebhook, Timestamp: time.Now()})
+		if s, d := w.app.Do(w.t, "POST", "/stripe/webhook", raw, "Stripe-Signature: "+sp.Header); s != http.StatusOK {
+			w.t.Fatalf("webhook: %d %s", s, d)
+		}
+	}
 }
 
 // conversions reads the tenant's conversions through the API, oldest first.
@@ -474,12 +486,7 @@ func TestEventsInAnyOrder(t *testing.T) {
 				events[i], events[j] = events[j], events[i]
 			}
 		}
-		for _, raw := range events {
-			sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: raw, Secret: liveWebhook, Timestamp: time.Now()})
-			if s, d := w.app.Do(t, "POST", "/stripe/webhook", raw, "Stripe-Signature: "+sp.Header); s != http.StatusOK {
-				t.Fatalf("webhook: %d %s", s, d)
-			}
-		}
+		w.deliver(events)
 		var out []string
 		for _, c := range w.conversions() {
 			out = append(out, fmt.Sprintf("%s %d %d", c.Status, c.Amount, c.Commission))
@@ -584,12 +591,7 @@ func TestLateEarlierPaymentWithdrawsUnderFirst(t *testing.T) {
 	sub := w.stripe.CreateSubscription(acct, true, cus, t0)
 	inv1, _ := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000, At: t0})
 	inv2, _ := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 4000, At: t0.Add(24 * time.Hour)})
-	for _, raw := range w.stripe.Events(acct) { // newest first: the later payment arrives first
-		sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: raw, Secret: liveWebhook, Timestamp: time.Now()})
-		if s, d := w.app.Do(t, "POST", "/stripe/webhook", raw, "Stripe-Signature: "+sp.Header); s != http.StatusOK {
-			t.Fatalf("webhook: %d %s", s, d)
-		}
-	}
+	w.deliver(w.stripe.Events(acct)) // newest first: the later payment arrives first
 	cs := w.conversions()
 	if len(cs) != 2 {
 		t.Fatalf("%d conversions, want 2: %+v", len(cs), cs)

@@ -1,8 +1,6 @@
 package stripesync
 
 import (
-	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +10,6 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // WebhookHandler receives Stripe's webhooks for connected accounts:
@@ -37,18 +33,6 @@ func (h *WebhookHandler) Register(r gin.IRouter) {
 	r.POST("/stripe/webhook/test", func(c *gin.Context) { h.handle(c, false) })
 }
 
-// webhookEvent is the envelope of an event as delivered.
-type webhookEvent struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Created  int64  `json:"created"`
-	Livemode bool   `json:"livemode"`
-	Account  string `json:"account"`
-	Data     struct {
-		Object json.RawMessage `json:"object"`
-	} `json:"data"`
-}
-
 func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	secret := h.testSecret
 	if live {
@@ -69,8 +53,8 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		respond.Errorf(c, apperr.Invalid, "bad Stripe-Signature: %v", err)
 		return
 	}
-	var ev webhookEvent
-	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" || ev.Type == "" {
+	ev, ok := decodeEvent(body)
+	if !ok {
 		respond.Errorf(c, apperr.Invalid, "the body is not a Stripe event")
 		return
 	}
@@ -80,68 +64,26 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "mode does not match this endpoint"})
 		return
 	}
-	ctx := c.Request.Context()
-	if ev.Type == "account.application.deauthorized" {
-		if ev.Account != "" {
-			if err := h.engine.store.DisconnectAccount(ctx, ev.Account, ev.Livemode); err != nil {
-				h.retryLater(c, ev.ID, err)
-				return
-			}
-		}
-		c.JSON(http.StatusOK, gin.H{"received": true})
-		return
-	}
-	conn, err := h.engine.store.Connection(ctx, ev.Account, ev.Livemode)
-	if apperr.Is(err, apperr.NotFound) || (err == nil && !conn.Active) {
-		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "account not connected"})
-		return
-	}
+	outcome, err := h.engine.ApplyWebhookEvent(c.Request.Context(), ev)
 	if err != nil {
-		h.retryLater(c, ev.ID, err)
+		h.retryLater(c, ev, err)
 		return
 	}
-	if !handled(ev.Type) {
+	switch outcome {
+	case WebhookNotConnected:
+		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "account not connected"})
+	case WebhookTypeNotUsed:
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "event type not used"})
-		return
+	default:
+		c.JSON(http.StatusOK, gin.H{"received": true})
 	}
-	if err := h.engine.ApplyPushed(ctx, conn, rawEvent{ID: ev.ID, Type: ev.Type, Created: ev.Created,
-		Livemode: ev.Livemode, Account: ev.Account, Object: ev.Data.Object}); err != nil {
-		h.retryLater(c, ev.ID, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"received": true})
 }
 
 // retryLater answers 503 for an event that could not be applied now (the
 // database or Stripe is unreachable): Stripe redelivers non-2xx answers,
 // and the event applies once when it does.
-func (h *WebhookHandler) retryLater(c *gin.Context, eventID string, err error) {
-	h.log.WarnContext(c.Request.Context(), "webhook event not applied; Stripe will retry", "event", eventID, "err", err)
+func (h *WebhookHandler) retryLater(c *gin.Context, ev Event, err error) {
+	h.log.WarnContext(c.Request.Context(), "webhook event not applied; Stripe will retry",
+		"event", ev.ID, "type", ev.Type, "api_version", ev.APIVersion, "err", err)
 	respond.Errorf(c, apperr.Unavailable, "could not apply the event now; retry later")
-}
-
-func handled(t string) bool {
-	for _, x := range EventTypes {
-		if x == t {
-			return true
-		}
-	}
-	return false
-}
-
-// ApplyPushed applies one event delivered by a webhook. It is recorded by
-// id, so the same event read later by a check changes nothing (and the
-// reverse).
-func (e *Engine) ApplyPushed(ctx context.Context, conn tracklane.StripeConnection, ev rawEvent) error {
-	// Without a platform key for this mode the event may still be
-	// applicable from its payload alone; the interpreter says when not.
-	c, _ := e.client(conn.Livemode)
-	in := &interpreter{client: c, store: e.store, conn: conn}
-	se, err := in.interpret(ctx, ev)
-	if err != nil {
-		return err
-	}
-	se.Via = "webhook"
-	_, err = e.store.ApplyEvents(ctx, conn, []store.StripeEvent{se}, nil)
-	return err
 }

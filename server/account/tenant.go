@@ -1,0 +1,58 @@
+package account
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// NewTenantInput is what signing up asks for.
+type NewTenantInput struct {
+	Name, Email, Password, Website string
+}
+
+// NewTenantResult carries the one-time secrets of a new tenant.
+type NewTenantResult struct {
+	Tenant          tracklane.Tenant
+	Email           string
+	PersonalToken   string // shown once, stored hashed
+	RevenueOriginID string
+}
+
+// CreateTenant signs up a merchant: tenant, first user, first personal
+// token and default revenue origin.
+func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenantResult, error) {
+	name, err := cleanName(in.Name, "name")
+	if err != nil {
+		return NewTenantResult{}, err
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return NewTenantResult{}, err
+	}
+	if utf8.RuneCountInString(in.Password) < 8 || len(in.Password) > 72 {
+		return NewTenantResult{}, apperr.Errorf(apperr.Invalid, "password must be 8 to 72 characters")
+	}
+	website, err := OptionalURL(in.Website, "website")
+	if err != nil {
+		return NewTenantResult{}, err
+	}
+	hash, err := HashPassword(in.Password, s.BcryptCost)
+	if err != nil {
+		return NewTenantResult{}, err
+	}
+	token := ident.Token()
+	originID := ident.UUID()
+	t, err := s.Store.CreateTenant(ctx, store.NewTenant{
+		ID: ident.New("tn_"), Name: name, Website: website, Email: email, PasswordHash: hash,
+		TokenName: "Default", TokenHash: HashToken(token), TokenHint: ident.Hint(token), OriginID: originID,
+	})
+	if err != nil {
+		return NewTenantResult{}, err
+	}
+	return NewTenantResult{Tenant: t, Email: email, PersonalToken: token, RevenueOriginID: originID}, nil
+}
