@@ -117,45 +117,55 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 		}
 	}
 
-	if v := strings.TrimSpace(getenv("TRUSTED_PROXIES")); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				if a, aerr := netip.ParseAddr(s); aerr == nil {
-					p = netip.PrefixFrom(a, a.BitLen())
-				} else {
-					bad("TRUSTED_PROXIES", "%q is not a CIDR", s)
-					continue
-				}
-			}
-			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
-		}
-	}
+	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
 
-	if v := getenv("SECRET_KEY"); v != "" {
-		if len(v) < 16 {
-			bad("SECRET_KEY", "must be at least 16 characters")
-		}
-		c.SecretKey = []byte(v)
-	} else {
-		key, err := loadOrCreateSecret(filepath.Join(dir, SecretFile))
-		if err != nil {
-			bad("SECRET_KEY", "unset, and %v", err)
-		} else {
-			log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
-			c.SecretKey = key
-			c.SecretGenerated = true
-		}
-	}
+	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// trustedProxies parses TRUSTED_PROXIES: comma-separated CIDRs or single
+// addresses.
+func trustedProxies(v string, bad func(name, format string, args ...any)) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range strings.Split(strings.TrimSpace(v), ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				bad("TRUSTED_PROXIES", "%q is not a CIDR", s)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// secretKey returns SECRET_KEY, or the generated key kept in dir
+// (generated reports which).
+func secretKey(v, dir string, bad func(name, format string, args ...any), log *slog.Logger) (key []byte, generated bool) {
+	if v != "" {
+		if len(v) < 16 {
+			bad("SECRET_KEY", "must be at least 16 characters")
+		}
+		return []byte(v), false
+	}
+	key, err := loadOrCreateSecret(filepath.Join(dir, SecretFile))
+	if err != nil {
+		bad("SECRET_KEY", "unset, and %v", err)
+		return nil, false
+	}
+	log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
+	return key, true
 }
 
 // loadOrCreateSecret reads the secret file, or creates it (mode 0600) with

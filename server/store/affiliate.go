@@ -13,7 +13,7 @@ import (
 const affiliateColumns = `id, tenant_id, name, email, code, landing_url,
 	commission_type, commission_bp, commission_fixed, commission_currency, created_at`
 
-func scanAffiliate(row interface{ Scan(...any) error }) (tracklane.Affiliate, error) {
+func scanAffiliate(row scanner) (tracklane.Affiliate, error) {
 	var a tracklane.Affiliate
 	var ctype sql.NullString
 	var rule conversion.Rule

@@ -148,7 +148,7 @@ const clickListColumns = `c.id, c.tenant_id, c.affiliate_id, c.created_at, c.lan
 	c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term, c.utm_content, c.user_agent, c.device,
 	coalesce((SELECT l.external_cid FROM customer_links l WHERE l.click_id = c.id ORDER BY l.created_at DESC, l.id DESC LIMIT 1), '')`
 
-func scanClick(row interface{ Scan(...any) error }) (tracklane.Click, error) {
+func scanClick(row scanner) (tracklane.Click, error) {
 	var c tracklane.Click
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.CreatedAt, &c.LandingURL, &c.Referrer,
 		&c.UTMSource, &c.UTMMedium, &c.UTMCampaign, &c.UTMTerm, &c.UTMContent, &c.UserAgent, &c.Device, &c.ExternalCID)

@@ -22,7 +22,7 @@ const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, 
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at`
 
-func scanConversion(row interface{ Scan(...any) error }) (tracklane.Conversion, error) {
+func scanConversion(row scanner) (tracklane.Conversion, error) {
 	var c tracklane.Conversion
 	var status string
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,

@@ -37,7 +37,6 @@ func (n nullMoney) money(cur string) tracklane.Money {
 // TenantOverview sums the tenant's rollups over r. Its cost depends on the
 // number of days (and currencies), not on the number of clicks.
 func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane.DayRange) (tracklane.Overview, error) {
-	from, to := dayArgs(r)
 	var o tracklane.Overview
 	byDay := map[string]*tracklane.DayTotals{}
 	for d := r.From; d.Before(r.To); d = d.AddDate(0, 0, 1) {
@@ -46,18 +45,49 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane
 	for i := range o.Days {
 		byDay[o.Days[i].Day.Format(time.DateOnly)] = &o.Days[i]
 	}
+	from, to := dayArgs(r)
+	if err := s.overviewClicks(ctx, &o, byDay, tenantID, from, to); err != nil {
+		return o, err
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(links), 0) FROM link_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to).Scan(&o.Links); err != nil {
+		return o, fmt.Errorf("reading link rollup: %w", err)
+	}
+	if err := s.overviewConversions(ctx, &o, byDay, tenantID, from, to); err != nil {
+		return o, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT currency, `+moneyCase+` FROM tenant_conversion_days
+		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'
+		GROUP BY currency HAVING sum(conversions) > 0 ORDER BY currency`, tenantID, from, to)
+	if err != nil {
+		return o, fmt.Errorf("reading revenue: %w", err)
+	}
+	defer rows.Close()
+	o.Money, err = scanAll(rows, "revenue", func(r scanner) (tracklane.Money, error) {
+		var cur string
+		var n nullMoney
+		err := r.Scan(&cur, &n.rev, &n.com, &n.owed, &n.pend)
+		return n.money(cur), err
+	})
+	if err != nil {
+		return o, fmt.Errorf("reading revenue: %w", err)
+	}
+	return o, nil
+}
 
+// overviewClicks adds the click rollup's days to o.
+func (s *Store) overviewClicks(ctx context.Context, o *tracklane.Overview, byDay map[string]*tracklane.DayTotals, tenantID, from, to string) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT day, sum(clicks), sum(uniques) FROM click_days
 		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
 	if err != nil {
-		return o, fmt.Errorf("reading click rollup: %w", err)
+		return fmt.Errorf("reading click rollup: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var day time.Time
 		var clicks, uniques int64
 		if err := rows.Scan(&day, &clicks, &uniques); err != nil {
-			rows.Close()
-			return o, fmt.Errorf("scanning click rollup: %w", err)
+			return fmt.Errorf("scanning click rollup: %w", err)
 		}
 		o.Clicks += clicks
 		o.Uniques += uniques
@@ -65,28 +95,27 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane
 			d.Clicks, d.Uniques = clicks, uniques
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return o, fmt.Errorf("reading click rollup: %w", err)
+		return fmt.Errorf("reading click rollup: %w", err)
 	}
+	return nil
+}
 
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(links), 0) FROM link_days
-		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to).Scan(&o.Links); err != nil {
-		return o, fmt.Errorf("reading link rollup: %w", err)
-	}
-
-	rows, err = s.db.QueryContext(ctx, `SELECT day, sum(conversions) FILTER (WHERE status <> 'test'),
+// overviewConversions adds the conversion rollup's days to o (test-mode
+// conversions counted apart).
+func (s *Store) overviewConversions(ctx context.Context, o *tracklane.Overview, byDay map[string]*tracklane.DayTotals, tenantID, from, to string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, sum(conversions) FILTER (WHERE status <> 'test'),
 			sum(conversions) FILTER (WHERE status = 'test')
 		FROM tenant_conversion_days WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY day`, tenantID, from, to)
 	if err != nil {
-		return o, fmt.Errorf("reading conversion rollup: %w", err)
+		return fmt.Errorf("reading conversion rollup: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var day time.Time
 		var n, test *int64
 		if err := rows.Scan(&day, &n, &test); err != nil {
-			rows.Close()
-			return o, fmt.Errorf("scanning conversion rollup: %w", err)
+			return fmt.Errorf("scanning conversion rollup: %w", err)
 		}
 		if n != nil {
 			o.Conversions += *n
@@ -98,30 +127,10 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane
 			o.TestConversions += *test
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return o, fmt.Errorf("reading conversion rollup: %w", err)
+		return fmt.Errorf("reading conversion rollup: %w", err)
 	}
-
-	rows, err = s.db.QueryContext(ctx, `SELECT currency, `+moneyCase+` FROM tenant_conversion_days
-		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'
-		GROUP BY currency HAVING sum(conversions) > 0 ORDER BY currency`, tenantID, from, to)
-	if err != nil {
-		return o, fmt.Errorf("reading revenue: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var cur string
-		var n nullMoney
-		if err := rows.Scan(&cur, &n.rev, &n.com, &n.owed, &n.pend); err != nil {
-			return o, fmt.Errorf("scanning revenue: %w", err)
-		}
-		o.Money = append(o.Money, n.money(cur))
-	}
-	if err := rows.Err(); err != nil {
-		return o, fmt.Errorf("reading revenue: %w", err)
-	}
-	return o, nil
+	return nil
 }
 
 // TopAffiliates returns up to limit affiliates with the most conversions

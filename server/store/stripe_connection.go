@@ -14,7 +14,7 @@ const connectionColumns = `id, tenant_id, account_id, livemode, user_id, token_h
 	cursor_event_id, cursor_created, backfill_after, backfill_since,
 	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at`
 
-func scanConnection(row interface{ Scan(...any) error }) (tracklane.StripeConnection, error) {
+func scanConnection(row scanner) (tracklane.StripeConnection, error) {
 	var c tracklane.StripeConnection
 	var started, finished sql.NullTime
 	var r tracklane.CheckResult
@@ -131,15 +131,7 @@ func (s *Store) connections(ctx context.Context, q string, args ...any) ([]track
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
 	defer rows.Close()
-	var out []tracklane.StripeConnection
-	for rows.Next() {
-		c, err := scanConnection(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning connection: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "connection", scanConnection)
 }
 
 // Disconnect stops checking account+mode for the tenant (its conversions

@@ -175,7 +175,8 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading payments: %w", err)
 	}
-	return scanRows(rows, "reading payments", func(r *sql.Rows) (attribution.Payment, error) {
+	defer rows.Close()
+	return scanAll(rows, "payment", func(r scanner) (attribution.Payment, error) {
 		var p attribution.Payment
 		var canceled sql.NullTime
 		err := r.Scan(&p.SourceID, &p.CustomerID, &p.Email, &p.Amount, &p.Currency, &p.PaidAt, &p.InvoiceID,
@@ -197,7 +198,8 @@ func (a *applier) loadConversions(sources []string) (map[string]attribution.Conv
 	if err != nil {
 		return nil, fmt.Errorf("reading conversions: %w", err)
 	}
-	list, err := scanRows(rows, "reading conversions", func(r *sql.Rows) (attribution.Conversion, error) {
+	defer rows.Close()
+	list, err := scanAll(rows, "conversion", func(r scanner) (attribution.Conversion, error) {
 		var c attribution.Conversion
 		var status, ruleType string
 		err := r.Scan(&c.ID, &c.SourceID, &c.AffiliateID, &c.ExternalCID, &status, &c.Amount, &c.Commission, &c.Manual,
@@ -229,7 +231,8 @@ func (a *applier) loadAttributions(customers []string) (map[string]attribution.A
 		customer string
 		attribution.Attribution
 	}
-	list, err := scanRows(rows, "reading attributions", func(r *sql.Rows) (row, error) {
+	defer rows.Close()
+	list, err := scanAll(rows, "attribution", func(r scanner) (row, error) {
 		var x row
 		err := r.Scan(&x.customer, &x.AffiliateID, &x.ClickID, &x.ExternalCID, &x.OriginID, &x.FirstPaidAt, &x.FirstSourceID)
 		return x, err
@@ -262,7 +265,8 @@ func (a *applier) loadLinks(ps []attribution.Payment) (map[string][]attribution.
 	if err != nil {
 		return nil, fmt.Errorf("finding links: %w", err)
 	}
-	list, err := scanRows(rows, "finding links", func(r *sql.Rows) (attribution.Link, error) {
+	defer rows.Close()
+	list, err := scanAll(rows, "link", func(r scanner) (attribution.Link, error) {
 		var l attribution.Link
 		err := r.Scan(&l.ID, &l.Email, &l.ClickID, &l.ClickAt, &l.AffiliateID, &l.OriginID)
 		return l, err
@@ -293,7 +297,8 @@ func (a *applier) loadAffiliates(ids map[string]bool) (map[string]attribution.Af
 		id string
 		attribution.Affiliate
 	}
-	affs, err := scanRows(rows, "reading affiliates", func(r *sql.Rows) (row, error) {
+	defer rows.Close()
+	affs, err := scanAll(rows, "affiliate", func(r scanner) (row, error) {
 		var x row
 		var ctype sql.NullString
 		var rule conversion.Rule
@@ -449,21 +454,4 @@ func (a *applier) insertHistory(history []historyWrite) error {
 		return fmt.Errorf("recording history: %w", err)
 	}
 	return nil
-}
-
-// scanRows reads every row with scan; what names the query in errors.
-func scanRows[T any](rows *sql.Rows, what string, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
 }

@@ -31,7 +31,7 @@ const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_da
 	commission_type, commission_bp, commission_fixed, commission_currency,
 	recurring, recurring_months, timezone, allowed_hosts, created_at`
 
-func scanTenant(row interface{ Scan(...any) error }) (tracklane.Tenant, error) {
+func scanTenant(row scanner) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	var ctype string
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
@@ -87,15 +87,7 @@ func (s *Store) Tenants(ctx context.Context) ([]tracklane.Tenant, error) {
 		return nil, fmt.Errorf("listing tenants: %w", err)
 	}
 	defer rows.Close()
-	var out []tracklane.Tenant
-	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scanning tenant: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return scanAll(rows, "tenant", scanTenant)
 }
 
 // UpdateTenantSettings stores the editable settings of t (everything but
