@@ -169,6 +169,7 @@ type invoiceSummary struct {
 	AmountPaid int64
 	Created    int64
 	Status     string
+	Charge     string // the charge that paid it, as a 2023-10-16 answer names it
 }
 
 // Invoices lists a customer's invoices created in [from, to].
@@ -189,6 +190,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 				AmountPaid int64  `json:"amount_paid"`
 				Created    int64  `json:"created"`
 				Status     string `json:"status"`
+				Charge     ref    `json:"charge"`
 			} `json:"data"`
 		}
 		if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
@@ -196,7 +198,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 		}
 		out = out[:0]
 		for _, d := range list.Data {
-			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status})
+			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status, Charge: string(d.Charge)})
 		}
 		return nil
 	})

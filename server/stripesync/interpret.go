@@ -22,7 +22,6 @@ type interpreter struct {
 
 	emails       map[string]string           // customer → email, per check
 	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
-	pageInvoices map[string][]invoiceSummary // customer → invoices paid in the page being applied
 	pageParsed   map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
 	promoCodes   map[string]string           // promotion code id → folded text, per check
 }
@@ -257,8 +256,11 @@ func (in *interpreter) fillEmail(ctx context.Context, p *store.PaymentFact) erro
 
 // chargeInvoice tells which invoice a charge paid, and whether it is an
 // invoice-less ("standalone") charge. Older API versions say so in the
-// charge; for newer ones the answer is what Tracklane already learnt, or a
-// paid invoice of the same customer and amount around the charge's time.
+// charge. For newer ones the answer is what Tracklane already learnt, or
+// what Stripe says: the customer's invoices are listed (the answer comes in
+// 2023-10-16, where an invoice names the charge that paid it) over a span
+// wide enough for dunning retries, once per customer and check. A charge is
+// never matched to an invoice by amount or time.
 func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (string, bool, error) {
 	if ch.hasInvoice {
 		return string(ch.Invoice), ch.Invoice == "", nil
@@ -270,13 +272,8 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
 	}
-	// The page being applied often holds the invoice itself (a charge and
-	// its invoice.paid share a second): no call needed then.
-	if id := matchInvoice(in.pageInvoices[string(ch.Customer)], ch); id != "" {
-		return id, false, nil
-	}
 	const day = 24 * 60 * 60
-	from, to := ch.Created-2*day, ch.Created+2*day
+	from, to := ch.Created-dunningDays*day, ch.Created+day
 	listed, ok := in.invoices[string(ch.Customer)]
 	if !ok || from < listed.from || to > listed.to {
 		if in.client == nil {
@@ -292,11 +289,18 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 		listed = invoiceWindow{from: from, to: to, invoices: invs}
 		in.invoices[string(ch.Customer)] = listed
 	}
-	if id := matchInvoice(listed.invoices, ch); id != "" {
-		return id, false, nil
+	for _, inv := range listed.invoices {
+		if inv.Charge == ch.ID {
+			return inv.ID, false, nil
+		}
 	}
 	return "", !ch.looksInvoiced(), nil
 }
+
+// dunningDays is how long before a charge the invoice it pays may have been
+// created: Stripe's smart retries span up to a month (eight tries in two
+// weeks by default, up to two months at most).
+const dunningDays = 62
 
 // invoiceWindow is a customer's invoices listed for a span of time.
 type invoiceWindow struct {
@@ -304,32 +308,9 @@ type invoiceWindow struct {
 	invoices []invoiceSummary
 }
 
-// matchInvoice picks the paid invoice of the charge's amount closest in
-// time to the charge, or "".
-func matchInvoice(invs []invoiceSummary, ch chargeObject) string {
-	best, bestGap := "", int64(-1)
-	for _, inv := range invs {
-		if inv.Status != "paid" || inv.AmountPaid != ch.Amount {
-			continue
-		}
-		gap := inv.Created - ch.Created
-		if gap < 0 {
-			gap = -gap
-		}
-		if gap > 2*24*60*60 {
-			continue
-		}
-		if bestGap < 0 || gap < bestGap {
-			best, bestGap = inv.ID, gap
-		}
-	}
-	return best
-}
-
-// notePage remembers the paid invoices of a page of events by customer, so
-// charges of the same page can be matched to them without a Stripe call.
+// notePage parses the page's invoice.paid payloads once, for matching and
+// interpreting alike.
 func (in *interpreter) notePage(page []Event) {
-	in.pageInvoices = map[string][]invoiceSummary{}
 	in.pageParsed = map[string]invoiceObject{}
 	for _, ev := range page {
 		if ev.Type != "invoice.paid" {
@@ -340,11 +321,6 @@ func (in *interpreter) notePage(page []Event) {
 			continue
 		}
 		in.pageParsed[ev.ID] = inv
-		if inv.Customer == "" {
-			continue
-		}
-		in.pageInvoices[string(inv.Customer)] = append(in.pageInvoices[string(inv.Customer)],
-			invoiceSummary{ID: inv.ID, AmountPaid: inv.AmountPaid, Created: inv.paidAt(), Status: "paid"})
 	}
 }
 

@@ -493,7 +493,12 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 	if err != nil {
 		return errResp(http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "", err.Error())
 	}
+	// Objects answer in the API version the request names, as Stripe's do
+	// (stripe-go v76 sends 2023-10-16); events keep the account's version.
 	sh := s.shapes[call.Account]
+	if r.Header.Get("Stripe-Version") == Shape2023.APIVersion() {
+		sh = Shape2023
+	}
 	live := keyLive(key)
 	p := s.parts[partKey{call.Account, live}]
 
@@ -501,8 +506,10 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 	switch rt.kind {
 	case "events":
 		resp = s.listEvents(p, q, call)
+		sh = s.shapes[call.Account]
 	case "event":
 		resp = s.getEvent(p, rt.id, live, call)
+		sh = s.shapes[call.Account]
 	case "object":
 		resp = s.getObject(p, rt.typ, rt.id, live, q, call, sh)
 	case "list":
