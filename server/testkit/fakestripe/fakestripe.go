@@ -414,6 +414,8 @@ var objectRoutes = map[string]string{
 	"subscriptions":   "subscription",
 	"payment_intents": "payment_intent",
 	"disputes":        "dispute",
+	"coupons":         "coupon",
+	"promotion_codes": "promotion_code",
 }
 
 type route struct {
@@ -444,6 +446,9 @@ func parseRoute(path string) (route, bool) {
 		}
 		if parts[0] == "events" {
 			return route{kind: "event", id: parts[1]}, true
+		}
+		if parts[0] == "checkout" && parts[1] == "sessions" {
+			return route{kind: "list", typ: "checkout.session"}, true
 		}
 		if t, ok := objectRoutes[parts[0]]; ok {
 			return route{kind: "object", typ: t, id: parts[1]}, true
