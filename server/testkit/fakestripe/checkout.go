@@ -146,6 +146,16 @@ func (s *Server) CheckoutSubscription(account string, livemode bool, p CheckoutS
 	defer s.mu.Unlock()
 	pt := s.part(account, livemode)
 	at := p.At
+	var pc *promotionCode
+	var cpns []*coupon
+	if p.PromotionCode != "" {
+		var c *coupon
+		pc, c = promoCoupon(pt, p.PromotionCode, "CheckoutSubscription")
+		if c.amountOff > 0 && c.currency != cur {
+			panic(fmt.Sprintf("fakestripe: CheckoutSubscription: coupon %s is in %s, the session in %s", c.id, c.currency, cur))
+		}
+		cpns = append(cpns, c)
+	}
 	cusID, email := p.Customer, p.CustomerEmail
 	if cusID == "" {
 		o := s.newCustomer(pt, email, at)
@@ -153,13 +163,8 @@ func (s *Server) CheckoutSubscription(account string, livemode bool, p CheckoutS
 		cusID = o.id
 	} else if email == "" {
 		email = mustGet(pt, cusID, "customer").v.(*customer).email
-	}
-	var pc *promotionCode
-	var cpns []*coupon
-	if p.PromotionCode != "" {
-		var c *coupon
-		pc, c = promoCoupon(pt, p.PromotionCode, "CheckoutSubscription")
-		cpns = append(cpns, c)
+	} else {
+		mustGet(pt, cusID, "customer")
 	}
 	price, _ := discountSplit(p.AmountPaid-p.Tax, 2000, cpns)
 	so := s.newSubscription(pt, cusID, cur, price, at)

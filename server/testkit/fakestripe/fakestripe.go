@@ -3,13 +3,17 @@
 //
 // It serves (over an httptest.Server) exactly the read-only routes the Stripe
 // sync engine may call — GET /v1/events, GET /v1/events/{id}, GET of single
-// customers, invoices, charges, refunds, subscriptions, payment intents,
-// disputes and checkout sessions, and the GET /v1/invoices and GET /v1/charges
-// lists — and keeps state per connected account (the Stripe-Account header)
-// and per mode (a sk_live_ key sees live objects, a sk_test_ key test ones).
+// customers, invoices (also with expand[]=discounts), charges, refunds,
+// subscriptions, payment intents, disputes, checkout sessions, coupons and
+// promotion codes, and the GET /v1/invoices, GET /v1/charges and GET
+// /v1/checkout/sessions lists — and keeps state per connected account (the
+// Stripe-Account header) and per mode (a sk_live_ key sees live objects, a
+// sk_test_ key test ones).
 //
 // Tests play whole stories with the builders (CreateCustomer, PayInvoice,
-// Refund, CancelSubscription, CreateDispute, …). Each builder changes the
+// Refund, CancelSubscription, CreateDispute, CreateCoupon,
+// CreatePromotionCode, CheckoutPayment, CheckoutSubscription, SetMetadata,
+// …). Each builder changes the
 // objects and appends the events Stripe would emit; every event's
 // data.object is a snapshot rendered once, at creation, in the account's
 // Shape (the 2023-10-16 API that stripe-go v76 models, or the current API
@@ -249,7 +253,7 @@ func (s *Server) ResetCalls() {
 
 // Unexpected returns the requests Tracklane must not make: routes outside
 // the allowed list, methods other than GET, and unknown query parameters
-// (including expand).
+// (including every expand but expand[]=discounts on GET /v1/invoices/{id}).
 func (s *Server) Unexpected() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -1322,5 +1325,135 @@ func TestCheckoutSessionsList(t *testing.T) {
 	}
 	if n := len(s.Unexpected()); n != 4 {
 		t.Errorf("%d unexpected calls, want the 4 unknown parameters: %v", n, s.Unexpected())
+	}
+}
+
+// startStripeMock runs Stripe's stripe-mock on loopback ports and returns its
+// HTTP base URL, as server/stripesync's contract test does (its helper is
+// in a _test package this one cannot import). It fails the test when
+// stripe-mock is not installed (.ci/test installs it).
+func startStripeMock(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("stripe-mock")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
+	}
+	addr := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
+	}
+	httpAddr, httpsAddr := addr(), addr()
+	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting stripe-mock (install: go install github.com/stripe/stripe-mock@v0.203.0): %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", httpAddr)
+		if err == nil {
+			c.Close()
+			return "http://" + httpAddr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stripe-mock did not start: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestNewRoutesValidAgainstStripeMock reads the coupon, promotion code,
+// expanded invoice and checkout sessions routes through stripe-go, then
+// replays every request the fake answered 200 against stripe-mock, which
+// checks paths and parameters against Stripe's OpenAPI description.
+func TestNewRoutesValidAgainstStripeMock(t *testing.T) {
+	mock := startStripeMock(t)
+	s := newServer(t)
+	sc := newClient(s, testKey, 0)
+	const acct = "acct_mock"
+	co := s.CreateCoupon(acct, false, CouponParams{PercentOff: 10, At: t0})
+	promo := s.CreatePromotionCode(acct, false, co, "MOCK10")
+	cs, ch := s.CheckoutPayment(acct, false, CheckoutPaymentParams{Amount: 900, PromotionCode: promo, At: t0})
+	_, inv, _ := s.CheckoutSubscription(acct, false, CheckoutSubscriptionParams{CustomerEmail: "m@example.com", PromotionCode: promo, AmountPaid: 900, At: t0.Add(time.Second)})
+	_, subJSON := getRaw(t, s, testKey, acct, "/v1/invoices/"+inv)
+	s.ResetCalls()
+
+	cp := &stripe.CouponParams{}
+	cp.SetStripeAccount(acct)
+	pp := &stripe.PromotionCodeParams{}
+	pp.SetStripeAccount(acct)
+	ip := &stripe.InvoiceParams{}
+	ip.SetStripeAccount(acct)
+	ip.AddExpand("discounts")
+	csp := &stripe.CheckoutSessionParams{}
+	csp.SetStripeAccount(acct)
+	for _, err := range []error{
+		func() error { _, err := sc.Coupons.Get(co, cp); return err }(),
+		func() error { _, err := sc.PromotionCodes.Get(promo, pp); return err }(),
+		func() error { _, err := sc.Invoices.Get(inv, ip); return err }(),
+		func() error { _, err := sc.CheckoutSessions.Get(cs, csp); return err }(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lists := []*stripe.CheckoutSessionListParams{
+		{PaymentIntent: stripe.String(s.PaymentIntentOf(acct, ch))},
+		{Subscription: stripe.String(subJSON["subscription"].(string))},
+		{Customer: stripe.String(subJSON["customer"].(string)), ListParams: stripe.ListParams{Limit: stripe.Int64(1)}},
+		{CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: t0.Unix()}, ListParams: stripe.ListParams{EndingBefore: stripe.String(cs)}},
+	}
+	for _, lp := range lists {
+		lp.SetStripeAccount(acct)
+		it := sc.CheckoutSessions.List(lp)
+		for it.Next() {
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+	}
+	// the expand[]= form too
+	getRaw(t, s, testKey, acct, "/v1/invoices/"+inv+"?expand[]=discounts")
+	if u := s.Unexpected(); len(u) != 0 {
+		t.Fatalf("unexpected: %v", u)
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	n := 0
+	for _, c := range s.Calls() {
+		if c.Status != http.StatusOK {
+			t.Errorf("the fake answered %d to %s?%s", c.Status, c.Path, c.RawQuery)
+			continue
+		}
+		req, _ := http.NewRequest(c.Method, mock+c.Path+"?"+c.RawQuery, nil)
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		req.Header.Set("Stripe-Account", c.Account)
+		req.Header.Set("Stripe-Version", "2023-10-16")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("stripe-mock: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("stripe-mock refused %s?%s: %d %s", c.Path, c.RawQuery, resp.StatusCode, body)
+		}
+		n++
+	}
+	if n < 9 {
+		t.Errorf("replayed %d requests, want at least 9", n)
+	}
+	// and stripe-mock refuses what the fake refuses as unknown
+	req, _ := http.NewRequest(http.MethodGet, mock+"/v1/checkout/sessions?nope=1", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("stripe-mock accepted an unknown parameter: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }

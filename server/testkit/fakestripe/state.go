@@ -431,6 +431,22 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 	if p.Tax < 0 || p.AmountPaid < 0 || p.Tax > p.AmountPaid {
 		panic(fmt.Sprintf("fakestripe: %s: bad amounts paid=%d tax=%d", who, p.AmountPaid, p.Tax))
 	}
+	// misuse panics before anything changes
+	given := map[string]bool{}
+	for _, id := range p.PromotionCodes {
+		if given[id] {
+			panic(fmt.Sprintf("fakestripe: %s: promotion code %s given twice", who, id))
+		}
+		given[id] = true
+		if _, c := promoCoupon(pt, id, who); c.amountOff > 0 && c.currency != cur {
+			panic(fmt.Sprintf("fakestripe: %s: coupon %s is in %s, the invoice in %s", who, c.id, c.currency, cur))
+		}
+	}
+	if p.Subscription != "" {
+		if sub := mustGet(pt, p.Subscription, "subscription").v.(*subscription); sub.customer != p.Customer {
+			panic(fmt.Sprintf("fakestripe: %s: subscription %s belongs to %s, not %s", who, sub.id, sub.customer, p.Customer))
+		}
+	}
 	at := p.At
 	cust.invoices++
 	if cust.currency == "" {
@@ -448,10 +464,7 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 	}
 	var sub *subscription
 	if p.Subscription != "" {
-		sub = mustGet(pt, p.Subscription, "subscription").v.(*subscription)
-		if sub.customer != p.Customer {
-			panic(fmt.Sprintf("fakestripe: %s: subscription %s belongs to %s, not %s", who, sub.id, sub.customer, p.Customer))
-		}
+		sub = pt.objects[p.Subscription].v.(*subscription)
 		sub.invoices++
 		if sub.invoices == 1 {
 			inv.billingReason = "subscription_create"
@@ -528,18 +541,10 @@ func (s *Server) applyDiscounts(pt *partition, inv *invoice, sub *subscription, 
 		}
 		sub.discounts = kept
 	}
-	redeemed := map[string]bool{}
-	for _, id := range promos {
-		if redeemed[id] {
-			panic(fmt.Sprintf("fakestripe: %s: promotion code %s given twice", who, id))
-		}
-		redeemed[id] = true
+	for _, id := range promos { // checked by payInvoice
 		pc, c := promoCoupon(pt, id, who)
 		if carried[id] {
 			continue
-		}
-		if c.amountOff > 0 && c.currency != inv.currency {
-			panic(fmt.Sprintf("fakestripe: %s: coupon %s is in %s, the invoice in %s", who, c.id, c.currency, inv.currency))
 		}
 		d := s.newDiscount(pt, pc, c, inv.customer, at)
 		if sub != nil {
