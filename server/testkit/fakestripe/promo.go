@@ -53,7 +53,11 @@ type CouponParams struct {
 	Duration string
 	// DurationInMonths is required for (and only allowed with) "repeating".
 	DurationInMonths int64
-	// At is when the coupon was created (zero: now).
+	// At is when the coupon was created (zero: now). Its coupon.created
+	// and promotion_code.created events carry that time: a story whose
+	// payments are dated before now should give an At no later than them,
+	// or those events sort after the payments' (and a sync cursor on them
+	// skips the payments).
 	At time.Time
 }
 

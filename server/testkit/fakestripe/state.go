@@ -398,7 +398,9 @@ type InvoiceParams struct {
 	// and later invoices of the subscription carry it too while the
 	// coupon's duration lasts ("once": this invoice only). A promotion code
 	// the subscription already carries is not redeemed again. The
-	// subtotal before discounts is worked back from AmountPaid - Tax.
+	// subtotal before discounts is worked back from AmountPaid - Tax (a
+	// 100%-off coupon, which cannot be worked back, takes off the
+	// subscription's price, or nothing on a one-off invoice).
 	PromotionCodes []string
 	// Metadata is the invoice's metadata (nil → {}).
 	Metadata map[string]string
