@@ -138,11 +138,14 @@ type rawObject struct {
 }
 
 // Get fetches one object by path ("customers/cus_…") as raw JSON.
-func (c *Client) Get(ctx context.Context, account, path string) (json.RawMessage, error) {
+func (c *Client) Get(ctx context.Context, account, path string, expand ...string) (json.RawMessage, error) {
 	var raw json.RawMessage
 	err := c.retry(ctx, func() error {
 		p := &stripe.Params{Context: ctx}
 		p.SetStripeAccount(account)
+		for _, e := range expand {
+			p.AddExpand(e)
+		}
 		var obj rawObject
 		if err := c.backend.Call(http.MethodGet, "/v1/"+path, c.key, p, &obj); err != nil {
 			return err
