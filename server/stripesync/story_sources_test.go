@@ -226,3 +226,26 @@ func TestDeletedPromotionCodeIsIgnored(t *testing.T) {
 		t.Errorf("check: %+v", res)
 	}
 }
+
+func TestCheckoutPromotionCode(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		ctx := context.Background()
+		if _, err := (account.Service{Store: w.app.Store}).SetCoupons(ctx, w.tenant.ID, w.aff.ID, []string{"PODCAST"}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now().Add(-time.Hour)
+		coupon := w.stripe.CreateCoupon(acct, true, fakestripe.CouponParams{AmountOff: 500, Currency: "usd", At: t0})
+		promo := w.stripe.CreatePromotionCode(acct, true, coupon, "podcast")
+		// A guest pays through Checkout (payment mode) with the code, and
+		// a click id of the tenant on the session too: the code wins.
+		cid := w.click("Mozilla/5.0 promo checkout")
+		w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "ear@listener.example",
+			ClientReferenceID: cid, PromotionCode: promo, Amount: 1500, At: t0.Add(time.Minute)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Source != "coupon" || cs[0].ClickID != nil || cs[0].AffiliateID != w.aff.ID {
+			t.Fatalf("conversions %+v", cs)
+		}
+	})
+}
