@@ -91,7 +91,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/static/*filepath", h.handleStatic)
 	r.HEAD("/static/*filepath", h.handleStatic)
 
-	pages := r.Group("", h.pageHeaders)
+	pages := r.Group("", h.pageHeaders, h.checkURL)
 	pages.GET("/signup", h.handleSignupForm)
 	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
 	pages.GET("/login", h.handleLoginForm)
