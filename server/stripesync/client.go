@@ -143,11 +143,12 @@ func (c *Client) Get(ctx context.Context, account, path string, expand ...string
 	err := c.retry(ctx, func() error {
 		p := &stripe.Params{Context: ctx}
 		p.SetStripeAccount(account)
+		f := &form.Values{}
 		for _, e := range expand {
-			p.AddExpand(e)
+			f.Add("expand[]", e)
 		}
 		var obj rawObject
-		if err := c.backend.Call(http.MethodGet, "/v1/"+path, c.key, p, &obj); err != nil {
+		if err := c.backend.CallRaw(http.MethodGet, "/v1/"+path, c.key, f, p, &obj); err != nil {
 			return err
 		}
 		if obj.LastResponse == nil {

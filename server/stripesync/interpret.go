@@ -20,10 +20,10 @@ type interpreter struct {
 	store  Store
 	conn   tracklane.StripeConnection
 
-	emails       map[string]string           // customer → email, per check
-	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
-	pageParsed   map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
-	promoCodes   map[string]string           // promotion code id → folded text, per check
+	emails     map[string]string        // customer → email, per check
+	invoices   map[string]invoiceWindow // customer → invoices listed, per check
+	pageParsed map[string]invoiceObject // the page's invoice.paid payloads, by event id, parsed once
+	promoCodes map[string]string        // promotion code id → folded text, per check
 }
 
 func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEvent, error) {
