@@ -125,10 +125,18 @@ func (in *interpreter) sessionHint(ctx context.Context, cs checkoutSession) (*st
 	if cs.ClientReferenceID != nil {
 		ref = *cs.ClientReferenceID
 	}
-	var ids []string
-	for _, d := range cs.Discounts {
-		if d.PromotionCode != "" {
-			ids = append(ids, string(d.PromotionCode))
+	ids, known := cs.promotionCodeIDs()
+	if !known {
+		if in.client == nil {
+			return nil, errNoClient(in.conn.Livemode)
+		}
+		raw, err := in.client.Get(ctx, in.conn.AccountID, "checkout/sessions/"+cs.ID, "total_details.breakdown")
+		if err != nil && !errors.Is(err, errMissing) {
+			return nil, err
+		}
+		var full checkoutSession
+		if raw != nil && json.Unmarshal(raw, &full) == nil {
+			ids, _ = full.promotionCodeIDs()
 		}
 	}
 	codes, err := in.promotionCodes(ctx, ids)

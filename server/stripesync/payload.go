@@ -187,9 +187,46 @@ type checkoutSession struct {
 	PaymentIntent     ref      `json:"payment_intent"`
 	Subscription      ref      `json:"subscription"`
 	Invoice           ref      `json:"invoice"`
-	Discounts         []struct {
+	// Discounts came with 2025-01-27.acacia; older versions say only how
+	// much was discounted, and name the promotion codes in
+	// total_details.breakdown when it is expanded.
+	Discounts *[]struct {
 		PromotionCode ref `json:"promotion_code"`
 	} `json:"discounts"`
+	TotalDetails *struct {
+		AmountDiscount int64 `json:"amount_discount"`
+		Breakdown      *struct {
+			Discounts []struct {
+				Discount discount `json:"discount"`
+			} `json:"discounts"`
+		} `json:"breakdown"`
+	} `json:"total_details"`
+}
+
+// promotionCodeIDs returns the ids of the promotion codes the session
+// used, and whether the payload could say (an older API version with a
+// discount and no breakdown cannot).
+func (cs checkoutSession) promotionCodeIDs() (ids []string, known bool) {
+	if cs.Discounts != nil {
+		for _, d := range *cs.Discounts {
+			if d.PromotionCode != "" {
+				ids = append(ids, string(d.PromotionCode))
+			}
+		}
+		return ids, true
+	}
+	if cs.TotalDetails == nil || cs.TotalDetails.AmountDiscount == 0 {
+		return nil, true
+	}
+	if cs.TotalDetails.Breakdown == nil {
+		return nil, false
+	}
+	for _, d := range cs.TotalDetails.Breakdown.Discounts {
+		if d.Discount.PromotionCode != "" {
+			ids = append(ids, string(d.Discount.PromotionCode))
+		}
+	}
+	return ids, true
 }
 
 // objectWithMetadata is a customer or payment intent as far as its

@@ -321,7 +321,10 @@ func (s *Server) getEvent(p *partition, id string, live bool, call Call) respons
 // isExpandDiscounts accepts expand[]=discounts and expand[N]=discounts (as
 // stripe-go encodes it), the one expansion the fake serves: an invoice's
 // discounts as objects.
-func isExpandDiscounts(q url.Values, k string) bool {
+func isExpandDiscounts(q url.Values, k string) bool { return isExpand(q, k, "discounts") }
+
+// isExpand accepts expand[]=what and expand[N]=what.
+func isExpand(q url.Values, k, what string) bool {
 	if k != "expand[]" {
 		if !strings.HasPrefix(k, "expand[") || !strings.HasSuffix(k, "]") {
 			return false
@@ -331,7 +334,7 @@ func isExpandDiscounts(q url.Values, k string) bool {
 		}
 	}
 	for _, v := range q[k] {
-		if v != "discounts" {
+		if v != what {
 			return false
 		}
 	}
@@ -342,6 +345,10 @@ func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values
 	expand := false
 	if r, ok := s.checkParams(q, call, func(k string) bool {
 		if typ == "invoice" && isExpandDiscounts(q, k) {
+			expand = true
+			return true
+		}
+		if typ == "checkout.session" && isExpand(q, k, "total_details.breakdown") {
 			expand = true
 			return true
 		}
@@ -359,7 +366,20 @@ func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values
 		return noSuch(typ, id, "id", http.StatusNotFound, s.modeHint(call.Account, id, live))
 	}
 	r := s.render(p, o, sh)
-	if expand {
+	if cs, ok := o.v.(*checkoutSession); ok && expand {
+		// total_details.breakdown: the session's discounts as objects.
+		var ds []any
+		for _, x := range p.objects {
+			if d, ok := x.v.(*discount); ok && d.checkoutSess == cs.id {
+				ds = append(ds, m{"amount": cs.amountDiscount, "discount": renderDiscount(p, d.id, sh)})
+			}
+		}
+		if ds == nil {
+			ds = []any{}
+		}
+		td := r["total_details"].(m)
+		td["breakdown"] = m{"discounts": ds, "taxes": []any{}}
+	} else if expand {
 		ids := o.v.(*invoice).discounts
 		ds := make([]any, len(ids))
 		for i, id := range ids {
