@@ -148,7 +148,7 @@ func Auth(p AuthPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" required autocomplete=\"email\"></label> <label>Password <input type=\"password\" name=\"password\" required minlength=\"8\" maxlength=\"72\" autocomplete=\"new-password\"> <small class=\"hint\">At least 8 characters.</small></label> <label><span class=\"label-text\">Website <span class=\"optional\">optional</span></span> <input type=\"url\" name=\"website\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" required autocomplete=\"email\"></label> <label>Password <input type=\"password\" name=\"password\" required minlength=\"10\" maxlength=\"72\" autocomplete=\"new-password\"> <small class=\"hint\">At least 10 characters, and not a common password.</small></label> <label><span class=\"label-text\">Website <span class=\"optional\">optional</span></span> <input type=\"url\" name=\"website\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

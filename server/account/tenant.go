@@ -2,10 +2,9 @@ package account
 
 import (
 	"context"
-	"unicode/utf8"
 
-	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/password"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -34,8 +33,8 @@ func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenant
 	if err != nil {
 		return NewTenantResult{}, err
 	}
-	if utf8.RuneCountInString(in.Password) < 8 || len(in.Password) > 72 {
-		return NewTenantResult{}, apperr.Errorf(apperr.Invalid, "password must be 8 to 72 characters")
+	if err := password.Check(in.Password); err != nil {
+		return NewTenantResult{}, err
 	}
 	website, err := OptionalURL(in.Website, "website")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
+	"github.com/tracklane/tracklane/server/urlcheck"
 )
 
 // Store is what the API reads.
@@ -51,7 +52,7 @@ func New(st Store, accounts Accounts, publicURL string, log *slog.Logger) *Handl
 
 // Register mounts the API routes.
 func (h *Handler) Register(r gin.IRouter) {
-	g := r.Group("/api/v1", h.authenticate)
+	g := r.Group("/api/v1", h.checkURL, h.authenticate)
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
@@ -59,6 +60,14 @@ func (h *Handler) Register(r gin.IRouter) {
 }
 
 const tenantKey = "tenant_id"
+
+// checkURL refuses, before anything reads it, an address whose path or
+// query is not text (urlcheck): such a value would reach SQL as a 500.
+func (h *Handler) checkURL(c *gin.Context) {
+	if err := urlcheck.Check(c.Request.URL); err != nil {
+		respond.Error(c, h.log, err)
+	}
+}
 
 // authenticate resolves the personal token (Authorization: Bearer, or
 // X-Api-Key) to its tenant, or answers 401.

@@ -18,6 +18,7 @@ import (
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
+	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracking"
 	"github.com/tracklane/tracklane/server/web"
 )
@@ -150,7 +151,8 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
-		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine, Log: log, Now: time.Now}),
+		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
+			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)

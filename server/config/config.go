@@ -159,10 +159,17 @@ func secretKey(v, dir string, bad func(name, format string, args ...any), log *s
 		}
 		return []byte(v), false
 	}
-	key, err := loadOrCreateSecret(filepath.Join(dir, SecretFile))
+	path := filepath.Join(dir, SecretFile)
+	key, err := loadOrCreateSecret(path)
 	if err != nil {
 		bad("SECRET_KEY", "unset, and %v", err)
 		return nil, false
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		// Anyone who reads the key can forge sessions' CSRF tokens and undo
+		// the IP hashing: say so, loudly, but keep serving.
+		log.Warn(SecretFile+" is readable by other users of this machine; run chmod 600 on it (or set SECRET_KEY)",
+			"path", path, "mode", st.Mode().Perm().String())
 	}
 	log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
 	return key, true

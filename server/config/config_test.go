@@ -68,3 +68,31 @@ func TestInvalidValuesAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// An existing tracklane.secret that other users can read is used, with a
+// warning that says how to fix it.
+func TestSecretFileReadableByOthersIsWarnedAbout(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, config.SecretFile)
+	if err := os.WriteFile(path, []byte("0123456789abcdef0123456789abcdef\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	c, err := config.Load(env(nil), dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || string(c.SecretKey) != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("load: %v", err)
+	}
+	if !strings.Contains(logs.String(), "readable by other users") || !strings.Contains(logs.String(), "chmod 600") {
+		t.Errorf("no warning about the file's mode; logs:\n%s", logs.String())
+	}
+	// A private file gets no such warning.
+	os.Chmod(path, 0o600)
+	logs.Reset()
+	config.Load(env(nil), dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if strings.Contains(logs.String(), "readable by other users") {
+		t.Errorf("warned about a private file:\n%s", logs.String())
+	}
+}

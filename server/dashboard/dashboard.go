@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
 )
@@ -49,6 +50,9 @@ type Deps struct {
 	Accounts Accounts
 	Config   config.Config
 	Checker  Checker
+	// Throttle limits log-ins and sign-ups (shared with every other form
+	// an attacker would repeat); nil → one on Store, keyed from Config.
+	Throttle *throttle.Throttle
 	Log      *slog.Logger
 	Now      func() time.Time
 }
@@ -60,7 +64,7 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	csrfKey    []byte
-	limitKey   []byte
+	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 }
 
@@ -72,10 +76,13 @@ func New(deps Deps) *Handler {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
+	if deps.Throttle == nil {
+		deps.Throttle = throttle.New(deps.Store, deps.Config.Key("throttle"), deps.Now)
+	}
 	return &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
 		csrfKey:    deps.Config.Key("csrf"),
-		limitKey:   deps.Config.Key("login-throttle"),
+		throttle:   deps.Throttle,
 		assetQuery: "?v=" + assetVersion(),
 	}
 }
@@ -85,7 +92,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/static/*filepath", h.handleStatic)
 	r.HEAD("/static/*filepath", h.handleStatic)
 
-	pages := r.Group("", h.pageHeaders)
+	pages := r.Group("", h.pageHeaders, h.checkURL)
 	pages.GET("/signup", h.handleSignupForm)
 	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
 	pages.GET("/login", h.handleLoginForm)

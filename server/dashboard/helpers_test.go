@@ -23,6 +23,9 @@ type browser struct {
 	app  *apptest.App
 	http *http.Client
 	csrf string // the token of the last page that had one
+	// from is the address the browser's requests come from (sent as
+	// X-Forwarded-For: set it only on an app that trusts 127.0.0.1).
+	from string
 }
 
 func newBrowser(t *testing.T, app *apptest.App) *browser {
@@ -44,6 +47,9 @@ type answer struct {
 
 func (b *browser) do(req *http.Request) answer {
 	b.t.Helper()
+	if b.from != "" {
+		req.Header.Set("X-Forwarded-For", b.from)
+	}
 	resp, err := b.http.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

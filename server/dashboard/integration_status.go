@@ -43,12 +43,11 @@ func (h *Handler) handleIntegrationStatus(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	ms, err := strconv.ParseInt(c.Query("since"), 10, 64)
+	since, err := readSince(c.Query("since"), h.now())
 	if err != nil {
-		respond.Errorf(c, apperr.Invalid, "since must be a time in Unix milliseconds")
+		respond.Error(c, h.log, err)
 		return
 	}
-	since := time.UnixMilli(ms)
 	var out integrationStatus
 	click, ok, err := h.store.LatestClick(ctx, a.TenantID, a.ID, since)
 	if err != nil {
@@ -67,4 +66,15 @@ func (h *Handler) handleIntegrationStatus(c *gin.Context) {
 		out.Link = &statusLink{At: link.CreatedAt.UTC().Format(time.RFC3339), Customer: views.MaskEmail(link.ExternalCID)}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// readSince reads the poll's since: a time in Unix milliseconds, not before
+// 1970 and not more than a day ahead (any other would reach SQL out of
+// PostgreSQL's range, or mean nothing).
+func readSince(v string, now time.Time) (time.Time, error) {
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms < 0 || ms > now.Add(24*time.Hour).UnixMilli() {
+		return time.Time{}, apperr.Errorf(apperr.Invalid, "since must be a time in Unix milliseconds, not before 1970 and not in the future")
+	}
+	return time.UnixMilli(ms), nil
 }

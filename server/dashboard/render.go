@@ -9,6 +9,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/urlcheck"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -31,6 +32,21 @@ func (h *Handler) pageHeaders(c *gin.Context) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
 	}
 	c.Next()
+}
+
+// checkURL refuses, before any page reads it, an address whose path or
+// query is not text (urlcheck): such a value would reach SQL as a 500.
+func (h *Handler) checkURL(c *gin.Context) {
+	err := urlcheck.Check(c.Request.URL)
+	if err == nil {
+		return
+	}
+	if strings.HasSuffix(c.Request.URL.Path, ".json") {
+		respond.Error(c, h.log, err)
+		return
+	}
+	h.fail(c, err)
+	c.Abort()
 }
 
 // render writes a page with status.

@@ -1,21 +1,32 @@
 package dashboard
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ratelimit"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/throttle"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
-// Sign-ups per IP are throttled: each one costs a bcrypt hash and creates
-// a tenant.
+// Sign-ups per network (an IPv4 address, an IPv6 /64) are throttled, every
+// one counted, successful or not: each costs a bcrypt hash and may create a
+// tenant.
 const (
 	signupWindow = time.Hour
 	signupMax    = 10
 )
+
+// signupDone is where a sign-up goes on, whether its email was new or not.
+const signupDone = "/?ok=signed-up"
 
 func (h *Handler) handleSignupForm(c *gin.Context) {
 	if h.signedIn(c) {
@@ -26,31 +37,34 @@ func (h *Handler) handleSignupForm(c *gin.Context) {
 }
 
 // handleSignup creates the tenant and its first user (account.Service
-// checks the input) and signs the user in.
+// checks the input) and signs the user in. An email that already has an
+// account gets the same answer as a new one (signupEmailTaken).
 func (h *Handler) handleSignup(c *gin.Context) {
 	ctx := c.Request.Context()
 	page := views.AuthPage{
 		Signup: true, CSRF: h.anonCSRF(c), AssetQuery: h.assetQuery,
 		Name: c.PostForm("name"), Email: c.PostForm("email"), Website: c.PostForm("website"),
 	}
-	key := h.throttleKey("signup", c.ClientIP())
-	counts, err := h.store.RecentAttempts(ctx, h.now().Add(-signupWindow), key)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	if counts[0] >= signupMax {
+	_, err := h.throttle.Take(ctx, throttle.Limit{
+		Key: h.throttle.Key("signup", ratelimit.ClientKey(c.ClientIP())), Window: signupWindow, Max: signupMax,
+	})
+	if apperr.Is(err, apperr.RateLimited) {
 		page.Error = "Too many sign-ups from your network in the last hour. Try again later."
+		c.Header("Retry-After", "3600")
 		h.render(c, http.StatusTooManyRequests, views.Auth(page))
 		return
 	}
-	if err := h.store.RecordAttempt(ctx, h.now(), key); err != nil {
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	res, err := h.deps.Accounts.CreateTenant(ctx, account.NewTenantInput{
 		Name: page.Name, Email: page.Email, Password: c.PostForm("password"), Website: page.Website,
 	})
+	if errors.Is(err, store.ErrEmailTaken) {
+		h.signupEmailTaken(c, page.Email)
+		return
+	}
 	if err != nil {
 		status, msg := h.userMessage(c, err)
 		page.Error = msg
@@ -66,7 +80,39 @@ func (h *Handler) handleSignup(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/?ok=signed-up")
+	c.Redirect(http.StatusSeeOther, signupDone)
+}
+
+// signupEmailTaken answers a sign-up whose email already has an account as
+// a successful one is answered — the same redirect, a session cookie of the
+// same shape, after the same bcrypt work (CreateTenant hashed the password
+// before it found the email taken) — so the form does not tell anyone who
+// has an account. Nothing is created or changed; the cookie names no
+// session, so the browser lands on the log-in page.
+func (h *Handler) signupEmailTaken(c *gin.Context, email string) {
+	ctx := c.Request.Context()
+	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
+		if err := h.store.DeleteSession(ctx, hashID(old)); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	h.notifyOwnerOfSignup(ctx, email)
+	h.setCookie(c, sessionCookie, randomID(), int(sessionLife/time.Second))
+	c.Redirect(http.StatusSeeOther, signupDone)
+}
+
+// notifyOwnerOfSignup tells the owner of an existing account that someone
+// tried to sign up with their address.
+//
+// TODO(mail, SPEC §7): once mail exists, queue a mail to email here — in the
+// transaction-backed outbox, not from the request — saying "someone, maybe
+// you, tried to create a Tracklane account with this address; you already
+// have one: log in, or reset your password at /forgot". Until then the
+// attempt is only logged.
+func (h *Handler) notifyOwnerOfSignup(ctx context.Context, email string) {
+	h.log.InfoContext(ctx, "sign-up with an email that already has an account: nothing created; the owner is to be mailed once mail exists",
+		"email", tracklane.FoldEmail(email))
 }
 
 // signedIn reports whether the browser has a live session (for pages that

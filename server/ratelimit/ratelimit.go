@@ -1,9 +1,12 @@
 // Package ratelimit is a per-key token-bucket limiter for the public
 // tracker endpoints. It lives in memory on purpose: it protects one
 // process from floods and never needs to agree with other processes.
+// ClientKey says what "one client" is for every per-address limit
+// (this one and the login throttle's).
 package ratelimit
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -71,4 +74,24 @@ func (l *Limiter) sweep(now time.Time) {
 		}
 	}
 	l.swept = now
+}
+
+// ClientKey is the key under which a per-client limit counts a client's
+// address: an IPv4 address as it is, an IPv6 address by its /64 (one host
+// or household is given a whole /64 and can rotate through it freely).
+// Anything that is not an address is its own key.
+func ClientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

@@ -17,7 +17,7 @@ import (
 
 // visitor is a dashboard user agent: cookies kept, redirects not followed.
 type visitor struct {
-	t    *testing.T
+	t    testing.TB
 	app  *apptest.App
 	c    *http.Client
 	csrf string
@@ -25,7 +25,7 @@ type visitor struct {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func newVisitor(t *testing.T, app *apptest.App) *visitor {
+func newVisitor(t testing.TB, app *apptest.App) *visitor {
 	jar, _ := cookiejar.New(nil)
 	return &visitor{t: t, app: app, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -81,7 +81,7 @@ type tenantData struct {
 
 // populate gives a tenant an affiliate, a click with a linked email and a
 // conversion, using the public endpoints and the store as Stripe would.
-func populate(t *testing.T, app *apptest.App, tenantID, code, email string, fields map[string]string) tenantData {
+func populate(t testing.TB, app *apptest.App, tenantID, code, email string, fields map[string]string) tenantData {
 	t.Helper()
 	ctx := context.Background()
 	d := tenantData{id: tenantID}

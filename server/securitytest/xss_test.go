@@ -1,6 +1,7 @@
 package securitytest
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -74,5 +75,36 @@ func TestHSTSBehindHTTPS(t *testing.T) {
 	_, _, h = v.do("GET", "/healthz", nil)
 	if h.Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS on JSON answers")
+	}
+}
+
+// TestJSONAnswersDenyEverything: answers that are not dashboard pages
+// (JSON, errors, health) carry a deny-all CSP, so a JSON body opened as a
+// document can run nothing and be framed by no one; dashboard pages keep
+// their own policy.
+func TestJSONAnswersDenyEverything(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, nil)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/healthz"},
+		{"GET", "/api/v1/clicks"},
+		{"POST", "/tracking/click/v1"},
+		{"POST", "/stripe-app/status"},
+		{"POST", "/stripe/webhook"},
+		{"GET", "/no/such/endpoint"},
+	} {
+		req, _ := http.NewRequest(tc.method, app.URL+tc.path, strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s %s (%d): CSP %q, want a deny-all one", tc.method, tc.path, resp.StatusCode, csp)
+		}
+	}
+	v := newVisitor(t, app)
+	if _, _, h := v.do("GET", "/login", nil); !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("the login page lost its own CSP: %q", h.Get("Content-Security-Policy"))
 	}
 }

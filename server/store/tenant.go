@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/lib/pq"
@@ -41,6 +42,11 @@ func scanTenant(row scanner) (tracklane.Tenant, error) {
 	return t, err
 }
 
+// ErrEmailTaken is in the chain of CreateTenant's (conflict) error when the
+// first user's email already has an account, for callers that must answer
+// it differently (the sign-up form must not tell who has an account).
+var ErrEmailTaken = errors.New("the email already has an account")
+
 // CreateTenant creates a tenant with its first user, token and default
 // revenue origin. A taken email → conflict.
 func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant, error) {
@@ -55,7 +61,7 @@ func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, email, password_hash) VALUES ($1, $2, $3)`,
 			n.ID, n.Email, n.PasswordHash); err != nil {
 			if _, ok := uniqueViolation(err); ok {
-				return apperr.Errorf(apperr.Conflict, "a user with email %s already exists", n.Email)
+				return fmt.Errorf("%w (%w)", apperr.Errorf(apperr.Conflict, "a user with email %s already exists", n.Email), ErrEmailTaken)
 			}
 			return fmt.Errorf("inserting user: %w", err)
 		}

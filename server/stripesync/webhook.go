@@ -4,6 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/webhook"
@@ -49,8 +52,13 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	}
 	// The API-version check is skipped on purpose: events come in the
 	// connected account's version, and the interpreter reads any.
-	if err := webhook.ValidatePayloadWithTolerance(body, c.GetHeader("Stripe-Signature"), secret, webhook.DefaultTolerance); err != nil {
+	header := c.GetHeader("Stripe-Signature")
+	if err := webhook.ValidatePayloadWithTolerance(body, header, secret, webhook.DefaultTolerance); err != nil {
 		respond.Errorf(c, apperr.Invalid, "bad Stripe-Signature: %v", err)
+		return
+	}
+	if fromTheFuture(header, time.Now()) {
+		respond.Errorf(c, apperr.Invalid, "bad Stripe-Signature: its timestamp is more than %s ahead of this server's clock", webhook.DefaultTolerance)
 		return
 	}
 	ev, ok := decodeEvent(body)
@@ -77,6 +85,25 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	default:
 		c.JSON(http.StatusOK, gin.H{"received": true})
 	}
+}
+
+// fromTheFuture reports whether the signature's timestamp (its last t=, the
+// one the webhook package checked) lies more than the tolerance ahead of
+// now. The library refuses only old timestamps, so a header signed for a
+// time years ahead would otherwise stay valid until then; the Stripe App
+// endpoints hold signatures to the tolerance both ways too.
+func fromTheFuture(header string, now time.Time) bool {
+	var ts int64
+	for _, pair := range strings.Split(header, ",") {
+		if k, v, ok := strings.Cut(pair, "="); ok && k == "t" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return true
+			}
+			ts = n
+		}
+	}
+	return ts > now.Add(webhook.DefaultTolerance).Unix()
 }
 
 // retryLater answers 503 for an event that could not be applied now (the

@@ -63,6 +63,10 @@ type Handler struct {
 	tenants    ttlCache[tracklane.Tenant]
 	affiliates ttlCache[tracklane.Affiliate]
 	links      ttlCache[tracklane.Affiliate] // by link code (/r/<code>)
+	// noLinks remembers link codes that name no affiliate, for less time
+	// than links (a code may be created meanwhile): a scanner requesting
+	// one unknown code again and again reads the database once.
+	noLinks ttlCache[struct{}]
 }
 
 // New returns a Handler. notifier may be nil.
@@ -78,6 +82,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
 		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
+		noLinks:    newTTLCache[struct{}](5 * time.Second),
 	}, nil
 }
 
@@ -91,8 +96,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.POST("/tracking/click/v1", h.cors, h.rateLimit, h.handleClick)
 	r.HEAD("/tracking/click/v1", h.cors, h.handleBotProbe)
 	r.POST("/tracking/external-cid/v1", h.cors, h.rateLimit, h.handleExternalCID)
+	// HEAD is limited like GET: link previewers and scanners send it, and
+	// it costs the same look-up.
 	r.GET("/r/:code", h.rateLimit, h.handleRedirect)
-	r.HEAD("/r/:code", h.handleRedirect)
+	r.HEAD("/r/:code", h.rateLimit, h.handleRedirect)
 }
 
 // cors opens the JSON endpoints to every origin: merchants' sites call them
@@ -110,8 +117,10 @@ func (h *Handler) handlePreflight(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// rateLimit answers 429 past the per-client limit; an IPv6 client is
+// counted by its /64 (ratelimit.ClientKey).
 func (h *Handler) rateLimit(c *gin.Context) {
-	if !h.limiter.Allow(c.ClientIP()) {
+	if !h.limiter.Allow(ratelimit.ClientKey(c.ClientIP())) {
 		c.Header("Retry-After", "1")
 		respond.Errorf(c, apperr.RateLimited, "too many requests from this address; slow down")
 	}
@@ -148,12 +157,19 @@ func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (trackla
 }
 
 // affiliateByLink returns the affiliate of a link code through a
-// short-lived cache, like affiliate.
+// short-lived cache, like affiliate; a code that names none is remembered
+// too, more briefly.
 func (h *Handler) affiliateByLink(ctx context.Context, code string) (tracklane.Affiliate, error) {
 	if a, ok := h.links.get(code); ok {
 		return a, nil
 	}
+	if _, missing := h.noLinks.get(code); missing {
+		return tracklane.Affiliate{}, apperr.Errorf(apperr.NotFound, "no affiliate link %q", code)
+	}
 	a, err := h.store.AffiliateByLinkCode(ctx, code)
+	if apperr.Is(err, apperr.NotFound) {
+		h.noLinks.put(code, struct{}{})
+	}
 	if err != nil {
 		return tracklane.Affiliate{}, err
 	}

@@ -80,8 +80,13 @@ func (h *Handler) handleRedirect(c *gin.Context) {
 	c.Redirect(http.StatusFound, dest.String())
 }
 
+// redirectErrorCSP lets the error page use its inline style and nothing
+// else.
+const redirectErrorCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
 func (h *Handler) redirectError(c *gin.Context, status int, msg string) {
 	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Security-Policy", redirectErrorCSP)
 	c.Data(status, "text/html; charset=utf-8", []byte(`<!doctype html><meta charset="utf-8"><title>Tracklane</title>`+
 		`<body style="font:16px system-ui;margin:4rem auto;max-width:32rem;color:#333"><h1 style="font-size:1.25rem">`+
 		html.EscapeString(msg)+`</h1></body>`))

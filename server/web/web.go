@@ -77,8 +77,18 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// securityHeaders sets the headers every answer carries. Pages set their own
-// CSP; JSON answers get a deny-all one.
+// denyAllCSP is the policy of every answer that is not a page (JSON,
+// errors, /healthz): opened as a document, such a body can load and run
+// nothing and be framed by no one.
+const denyAllCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+// redirectCSP is the same for the affiliate links (/r/<code>), which may
+// be opened inside a frame (so no frame-ancestors, as no X-Frame-Options).
+const redirectCSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
+
+// securityHeaders sets the headers every answer carries, a deny-all CSP
+// included; dashboard pages (and the /r/ error page) replace it with their
+// own.
 func securityHeaders(secure bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
@@ -87,8 +97,11 @@ func securityHeaders(secure bool) gin.HandlerFunc {
 		if secure {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
-		if !strings.HasPrefix(c.Request.URL.Path, "/r/") {
+		if strings.HasPrefix(c.Request.URL.Path, "/r/") {
+			h.Set("Content-Security-Policy", redirectCSP)
+		} else {
 			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", denyAllCSP)
 		}
 		c.Next()
 	}

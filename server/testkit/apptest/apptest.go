@@ -34,6 +34,9 @@ type App struct {
 	Accounts account.Service
 	Server   *httptest.Server
 	Engine   *stripesync.Engine
+	// Handler is the wired application (a *gin.Engine): tests that visit
+	// every route read its route list.
+	Handler http.Handler
 }
 
 // New starts the application. env overrides configuration variables
@@ -66,6 +69,7 @@ func New(t testing.TB, env map[string]string) *App {
 	}
 	t.Cleanup(srv.Close)
 	a.Engine = srv.Engine
+	a.Handler = srv.Handler
 	h = srv.Handler
 	return a
 }
