@@ -33,7 +33,7 @@ const (
 // applied now (the database or Stripe is unreachable): a redelivery may
 // succeed.
 func (e *Engine) ApplyWebhookEvent(ctx context.Context, ev Event) (WebhookOutcome, error) {
-	if ev.Type == "account.application.deauthorized" {
+	if ev.Type == DeauthorizedEvent {
 		if ev.Account == "" {
 			return WebhookDisconnected, nil // the platform's own: nothing to disconnect
 		}
