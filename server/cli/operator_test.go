@@ -84,7 +84,7 @@ func TestStripeWebhooksCommand(t *testing.T) {
 	}
 	var plan struct {
 		Endpoints []struct{ Mode, URL, SecretEnv string } `json:"endpoints"`
-		Events    []string                                 `json:"events"`
+		Events    []string                                `json:"events"`
 	}
 	if err := json.Unmarshal([]byte(out), &plan); err != nil {
 		t.Fatalf("%q: %v", out, err)
