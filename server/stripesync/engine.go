@@ -135,6 +135,10 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	runErr := e.run(ctx, conn, &res)
 	finished := e.now().UTC()
 	res.FinishedAt = &finished
+	if uninstalled(runErr) {
+		res.Error = uninstalledMessage
+		return res, e.uninstalledDuringCheck(ctx, conn, res, runErr)
+	}
 	if runErr != nil {
 		res.Error = apperr.MessageOf(runErr)
 		if ctx.Err() != nil {
@@ -156,6 +160,28 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	e.log.InfoContext(ctx, "stripe check done", "account", conn.AccountID, "livemode", conn.Livemode,
 		"events", res.EventsSeen, "created", res.ConversionsCreated, "updated", res.ConversionsUpdated)
 	return res, nil
+}
+
+// uninstalledMessage is a check's error when Stripe says the app was
+// uninstalled from the account.
+const uninstalledMessage = "the Tracklane app was uninstalled from this Stripe account (Stripe: application access revoked); " +
+	"install it again and save the settings to reconnect"
+
+// uninstalledDuringCheck ends a connection whose check Stripe refused
+// because the app was uninstalled from the account (the webhook
+// account.application.deauthorized may never come, or come late): it is
+// disconnected like that webhook does, stops being checked, and keeps the
+// check's outcome with a message that says so.
+func (e *Engine) uninstalledDuringCheck(ctx context.Context, conn tracklane.StripeConnection, res tracklane.CheckResult, cause error) error {
+	e.log.WarnContext(ctx, "stripe app uninstalled from the account; disconnecting", "account", conn.AccountID, "livemode", conn.Livemode, "err", cause)
+	bg := context.WithoutCancel(ctx)
+	if err := e.store.FinishCheck(bg, conn.ID, res, *res.FinishedAt); err != nil {
+		return err
+	}
+	if err := e.store.DisconnectAccount(bg, conn.AccountID, conn.Livemode); err != nil {
+		return err
+	}
+	return apperr.Errorf(apperr.BadGateway, "%s", res.Error)
 }
 
 // run reads every event the connection has not applied: first a backfill

@@ -1,0 +1,1 @@
+ALTER TABLE stripe_connections DROP COLUMN uninstalled_at;

@@ -1,0 +1,5 @@
+-- When the Stripe App was uninstalled from a connected account
+-- (account.application.deauthorized, or a check refused because the app's
+-- access was revoked): the connection is inactive and the dashboard says
+-- why. NULL for connections never uninstalled; cleared on reconnecting.
+ALTER TABLE stripe_connections ADD COLUMN uninstalled_at timestamptz;
