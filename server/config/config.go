@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -45,7 +46,8 @@ type Config struct {
 	SyncInterval            time.Duration
 	TrackingRateLimit       float64 // requests/s per IP; 0 = off
 	TrustedProxies          []netip.Prefix
-	SecretGenerated         bool // true when SecretKey came from (or was written to) SecretFile
+	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
 }
 
 // Key derives a 32-byte key for one purpose ("cookie", "csrf", "visitor", …)
@@ -118,6 +120,16 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	}
 
 	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
+
+	if v := strings.TrimSpace(getenv("METRICS_ADDR")); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090, got %q", v)
+		} else if v == c.Addr {
+			bad("METRICS_ADDR", "must differ from ADDR (%s): metrics are never served on the public listener", c.Addr)
+		} else {
+			c.MetricsAddr = v
+		}
+	}
 
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 

@@ -60,7 +60,7 @@ func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemod
 				token_hint = $4, active = true, connected_at = $5, cursor_event_id = '', cursor_created = 0,
 				backfill_after = '', backfill_since = 0, last_check_started_at = NULL, last_check_finished_at = NULL,
 				last_events_seen = 0, last_created = 0, last_updated = 0, last_error = '', next_check_at = $5,
-				uninstalled_at = NULL
+				uninstalled_at = NULL, last_success_at = NULL
 				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, tenantID, userID, tokenHint, s.Now()))
 			return err
 		default:
@@ -181,12 +181,24 @@ func (s *Store) StartCheck(ctx context.Context, id int64, at time.Time) error {
 // FinishCheck records a check's outcome and when the next one is due.
 func (s *Store) FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = $3,
-		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8 WHERE id = $1`,
+		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8,
+		last_success_at = CASE WHEN $7 = '' THEN $3 ELSE last_success_at END WHERE id = $1`,
 		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next)
 	if err != nil {
 		return fmt.Errorf("recording check result: %w", err)
 	}
 	return nil
+}
+
+// OldestCheckSuccess returns the earliest last successful check among
+// active connections, a connection never checked successfully counting
+// from when it was connected; ok is false when no connection is active.
+func (s *Store) OldestCheckSuccess(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullTime
+	if err := s.db.QueryRowContext(ctx, `SELECT min(COALESCE(last_success_at, connected_at)) FROM stripe_connections WHERE active`).Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the oldest successful check: %w", err)
+	}
+	return at.Time, at.Valid, nil
 }
 
 // RefreshSyncStats updates the planner's statistics of the tables a sync

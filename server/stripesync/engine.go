@@ -61,12 +61,36 @@ type Engine struct {
 	interval time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	observer Observer
+}
+
+// Observer counts checks and webhook deliveries for metrics.
+type Observer interface {
+	// CheckDone: a check finished; outcome is ok, failed or uninstalled.
+	CheckDone(livemode bool, outcome string)
+	// WebhookDone: a delivery was answered at the endpoint of a mode; see
+	// WebhookHandler for the outcomes.
+	WebhookDone(livemode bool, outcome string)
+}
+
+type noObserver struct{}
+
+func (noObserver) CheckDone(bool, string)   {}
+func (noObserver) WebhookDone(bool, string) {}
+
+// WithObserver makes the engine (and its webhook handler) report to o;
+// call it while wiring, before the engine runs.
+func (e *Engine) WithObserver(o Observer) *Engine {
+	if o != nil {
+		e.observer = o
+	}
+	return e
 }
 
 // New returns an Engine; live or test may be nil (that mode is not
 // configured, and its checks fail with a clear message).
 func New(st Store, live, test *Client, interval time.Duration, log *slog.Logger, now func() time.Time) *Engine {
-	return &Engine{store: st, live: live, test: test, interval: interval, log: log, now: now}
+	return &Engine{store: st, live: live, test: test, interval: interval, log: log, now: now, observer: noObserver{}}
 }
 
 func (e *Engine) client(livemode bool) (*Client, error) {
@@ -136,8 +160,14 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	finished := e.now().UTC()
 	res.FinishedAt = &finished
 	if uninstalled(runErr) {
+		e.observer.CheckDone(conn.Livemode, "uninstalled")
 		res.Error = uninstalledMessage
 		return res, e.uninstalledDuringCheck(ctx, conn, res, runErr)
+	}
+	if runErr != nil {
+		e.observer.CheckDone(conn.Livemode, "failed")
+	} else {
+		e.observer.CheckDone(conn.Livemode, "ok")
 	}
 	if runErr != nil {
 		res.Error = apperr.MessageOf(runErr)

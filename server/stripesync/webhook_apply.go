@@ -25,6 +25,21 @@ const (
 	WebhookTypeNotUsed
 )
 
+// String names the outcome as metrics count it.
+func (o WebhookOutcome) String() string {
+	switch o {
+	case WebhookApplied:
+		return "applied"
+	case WebhookDisconnected:
+		return "disconnected"
+	case WebhookNotConnected:
+		return "not_connected"
+	case WebhookTypeNotUsed:
+		return "type_not_used"
+	}
+	return "unknown"
+}
+
 // ApplyWebhookEvent applies one event a webhook delivered, once its
 // signature is verified. account.application.deauthorized disconnects the
 // account; an event of a connected account is applied like one a check

@@ -40,7 +40,22 @@ type LinkNotifier interface {
 type Config struct {
 	VisitorSecret []byte  // key for the visitor hash (derived from SECRET_KEY)
 	RateLimit     float64 // requests/s per IP; 0 = off
+	Observer      Observer
 }
+
+// Observer counts the tracker's refusals for metrics (accepted clicks are
+// counted where batches commit). Its methods must be cheap: they run on
+// the click path. nil counts nothing.
+type Observer interface {
+	Bot()         // a click request from a crawler or previewer: nothing recorded
+	RateLimited() // a request refused with 429
+}
+
+// noObserver counts nothing.
+type noObserver struct{}
+
+func (noObserver) Bot()         {}
+func (noObserver) RateLimited() {}
 
 // Handler serves the tracker endpoints.
 type Handler struct {
@@ -52,6 +67,7 @@ type Handler struct {
 	visitors *visitorHasher
 	notifier LinkNotifier
 	script   *script
+	observer Observer
 
 	tenants    ttlCache[tracklane.Tenant]
 	affiliates ttlCache[tracklane.Affiliate]
@@ -64,8 +80,11 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc,
+		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
@@ -105,6 +124,7 @@ func (h *Handler) handlePreflight(c *gin.Context) {
 
 func (h *Handler) rateLimit(c *gin.Context) {
 	if !h.limiter.Allow(c.ClientIP()) {
+		h.observer.RateLimited()
 		c.Header("Retry-After", "1")
 		respond.Errorf(c, apperr.RateLimited, "too many requests from this address; slow down")
 	}
@@ -112,7 +132,10 @@ func (h *Handler) rateLimit(c *gin.Context) {
 
 // handleBotProbe answers HEAD on the click endpoint: nobody but a bot sends
 // it, and it records nothing.
-func (h *Handler) handleBotProbe(c *gin.Context) { c.Status(http.StatusNoContent) }
+func (h *Handler) handleBotProbe(c *gin.Context) {
+	h.observer.Bot()
+	c.Status(http.StatusNoContent)
+}
 
 // tenant returns a tenant by id through a short-lived cache.
 func (h *Handler) tenant(ctx context.Context, id string) (tracklane.Tenant, error) {

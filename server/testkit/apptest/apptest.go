@@ -34,6 +34,7 @@ type App struct {
 	Accounts account.Service
 	Server   *httptest.Server
 	Engine   *stripesync.Engine
+	Metrics  http.Handler // the METRICS_ADDR handler; nil unless env sets METRICS_ADDR
 }
 
 // New starts the application. env overrides configuration variables
@@ -66,6 +67,7 @@ func New(t testing.TB, env map[string]string) *App {
 	}
 	t.Cleanup(srv.Close)
 	a.Engine = srv.Engine
+	a.Metrics = srv.Metrics
 	h = srv.Handler
 	return a
 }
