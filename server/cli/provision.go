@@ -46,10 +46,17 @@ func tenantCreate(ctx context.Context, svc provisioner, args []string) (any, err
 }
 
 type affiliateCreated struct {
-	AffiliateID string `json:"affiliate_id"`
-	Code        string `json:"code"`
-	Link        string `json:"link"`
+	AffiliateID string   `json:"affiliate_id"`
+	Code        string   `json:"code"`
+	Link        string   `json:"link"`
+	Coupons     []string `json:"coupons,omitempty"`
 }
+
+// repeated is a flag that may be given several times (--coupon A --coupon B).
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
 func affiliateCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
 	fs := newFlags("affiliate create")
@@ -58,14 +65,17 @@ func affiliateCreate(ctx context.Context, svc provisioner, args []string) (any, 
 	email := fs.String("email", "", "")
 	code := fs.String("code", "", "")
 	landing := fs.String("landing", "", "")
+	var coupons repeated
+	fs.Var(&coupons, "coupon", "")
 	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
 		return nil, err
 	}
-	a, err := svc.accounts.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code, LandingURL: *landing})
+	a, err := svc.accounts.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code,
+		LandingURL: *landing, Coupons: coupons})
 	if err != nil {
 		return nil, err
 	}
-	return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code)}, nil
+	return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}, nil
 }
 
 type tokenCreated struct {
@@ -187,4 +197,13 @@ func intFlag(fs *flag.FlagSet, name string, dst **int) {
 		*dst = &n
 		return nil
 	})
+}
+
+// upperAll writes promotion codes as merchants type them in Stripe.
+func upperAll(codes []string) []string {
+	var out []string
+	for _, c := range codes {
+		out = append(out, strings.ToUpper(c))
+	}
+	return out
 }

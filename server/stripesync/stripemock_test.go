@@ -3,55 +3,14 @@ package stripesync_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/stripemock"
 )
-
-// startStripeMock runs Stripe's stripe-mock on loopback ports and returns
-// its HTTP base URL. It fails the test when stripe-mock is not installed
-// (.ci/test installs it: go install github.com/stripe/stripe-mock@v0.203.0).
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
-	}
-	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stripe-mock (install: go install github.com/stripe/stripe-mock@v0.203.0): %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", httpAddr)
-		if err == nil {
-			c.Close()
-			return "http://" + httpAddr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestRequestsValidAgainstStripeMock plays stories that make the engine use
 // every kind of call it has (backfill, forward paging, the created
@@ -60,7 +19,7 @@ func freeAddr(t *testing.T) string {
 // parameters against Stripe's OpenAPI description.
 func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	t.Parallel()
-	mock := startStripeMock(t)
+	mock := stripemock.Start(t)
 	w := newWorld(t)
 
 	const oldAcct, newAcct = "acct_mock_old", "acct_mock_new"
@@ -88,6 +47,22 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	w.stripe.PayInvoice(newAcct, false, fakestripe.InvoiceParams{Customer: ncus, Subscription: sub, AmountPaid: 700, At: t0.Add(time.Minute)})
 	w.check(newConn)
 
+	// Promotion codes: the code behind an invoice's discount (read once),
+	// and an invoice whose payload names its discounts only by id (read
+	// with its discounts expanded).
+	coupon := w.stripe.CreateCoupon(newAcct, false, fakestripe.CouponParams{PercentOff: 10, At: t0})
+	p1 := w.stripe.CreatePromotionCode(newAcct, false, coupon, "MOCK1")
+	p2 := w.stripe.CreatePromotionCode(newAcct, false, coupon, "MOCK2")
+	w.stripe.PayInvoice(newAcct, false, fakestripe.InvoiceParams{Customer: ncus, AmountPaid: 700, PromotionCodes: []string{p1, p2}, At: t0.Add(2 * time.Minute)})
+	w.check(newConn)
+	// A 2023-10-16 Checkout Session names its promotion code only in its
+	// expanded total_details.breakdown.
+	oc := w.stripe.CreateCoupon(oldAcct, true, fakestripe.CouponParams{PercentOff: 10, At: t0})
+	op := w.stripe.CreatePromotionCode(oldAcct, true, oc, "MOCK3")
+	w.stripe.CheckoutPayment(oldAcct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "g@buyer.example", PromotionCode: op,
+		Amount: 900, At: t0.Add(3 * time.Hour)})
+	w.check(oldConn)
+
 	calls := w.stripe.Calls()
 	kinds := map[string]bool{}
 	for _, c := range calls {
@@ -102,9 +77,15 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 			kinds["customer"] = true
 		case c.Path == "/v1/invoices":
 			kinds["invoices"] = true
+		case strings.HasPrefix(c.Path, "/v1/invoices/") && strings.Contains(c.RawQuery, "expand"):
+			kinds["invoice"] = true
+		case strings.HasPrefix(c.Path, "/v1/promotion_codes/"):
+			kinds["promotion code"] = true
+		case strings.HasPrefix(c.Path, "/v1/checkout/sessions/"):
+			kinds["checkout session"] = true
 		}
 	}
-	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices"} {
+	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices", "invoice", "promotion code", "checkout session"} {
 		if !kinds[k] {
 			t.Errorf("the stories made no %s call; calls: %d", k, len(calls))
 		}
