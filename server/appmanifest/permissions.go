@@ -23,8 +23,8 @@ type Permission struct {
 var Permissions = []Permission{
 	{
 		Name: "event_read",
-		Purpose: "Tracklane reads your account's billing events (paid invoices, successful charges, refunds, disputes, " +
-			"cancelled subscriptions, completed Checkout Sessions) to find payments made by customers an affiliate referred, " +
+		Purpose: "Tracklane reads your account's billing events (paid invoices, successful charges and payments, refunds, " +
+			"disputes, cancelled subscriptions, completed Checkout Sessions, new and updated customers) to find payments made by customers an affiliate referred, " +
 			"and to keep their commissions up to date.",
 		Paths: []string{"/v1/events"},
 	},
@@ -42,9 +42,11 @@ var Permissions = []Permission{
 		Events: []string{"charge.succeeded", "charge.refunded"},
 	},
 	{
-		Name:    "customer_read",
-		Purpose: "Tracklane reads the paying customer's email and metadata to match the payment to the affiliate click that customer came from.",
-		Paths:   []string{"/v1/customers"},
+		Name: "customer_read",
+		Purpose: "Tracklane reads the paying customer's email, and the click id your site may store in the customer's metadata " +
+			"(metadata.tracklane_cid), to match the payment to the affiliate click that customer came from.",
+		Paths:  []string{"/v1/customers"},
+		Events: []string{"customer.created", "customer.updated"},
 	},
 	{
 		Name: "subscription_read",
@@ -70,7 +72,8 @@ var Permissions = []Permission{
 		Name: "payment_intent_read",
 		Purpose: "Tracklane reads a PaymentIntent's metadata for the click id your site passed to Stripe " +
 			"(metadata.tracklane_cid), to credit the affiliate who referred the customer.",
-		Paths: []string{"/v1/payment_intents"},
+		Paths:  []string{"/v1/payment_intents"},
+		Events: []string{"payment_intent.succeeded"},
 	},
 	{
 		Name: "promotion_code_read",
