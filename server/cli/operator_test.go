@@ -98,7 +98,7 @@ func TestStripeWebhooksCommand(t *testing.T) {
 	}
 	// Every type a check reads, and the uninstall.
 	for _, want := range append(slices.Clone(stripesync.EventTypes), "account.application.deauthorized",
-		"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed", "customer.subscription.deleted") {
+		"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed", "customer.subscription.deleted", "checkout.session.completed") {
 		if !slices.Contains(plan.Events, want) {
 			t.Errorf("event %s missing", want)
 		}
