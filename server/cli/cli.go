@@ -38,6 +38,9 @@ const usage = `usage:
                           [--recurring lifetime|first|months:N] [--timezone IANA]
   tracklane affiliate create --tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL]
   tracklane token create --tenant TENANT_ID --name NAME
+  tracklane stripe-app manifest --public-url https://HOST[/PATH] --app-id ID [--name NAME]
+                          [--distribution private|public] [--version V] [--local-url URL] [--dir DIR]
+  tracklane stripe webhooks [--json]
 `
 
 // errUsage marks a malformed command line (exit status 2).
@@ -64,6 +67,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) < 2 {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
+	}
+	switch args[0] + " " + args[1] {
+	case "stripe-app manifest":
+		return stripeAppManifest(args[2:], env)
+	case "stripe webhooks":
+		return stripeWebhooks(args[2:], env)
 	}
 	var cmd func(context.Context, provisioner, []string) (any, error)
 	switch args[0] + " " + args[1] {

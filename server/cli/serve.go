@@ -15,6 +15,7 @@ import (
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/dashboard"
+	"github.com/tracklane/tracklane/server/metrics"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
@@ -89,9 +90,20 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	if srv.Metrics != nil {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			httpSrv.Close()
+			return fmt.Errorf("listening on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		metricsSrv := &http.Server{Handler: srv.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go func() { errc <- metricsSrv.Serve(mln) }()
+		defer metricsSrv.Close()
+		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
+	}
 
 	select {
 	case err := <-errc:
@@ -112,6 +124,9 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 type Server struct {
 	Handler http.Handler
 	Engine  *stripesync.Engine // the Stripe checks; serve runs its loop
+	// Metrics serves GET /metrics; nil unless METRICS_ADDR is set. serve
+	// gives it its own listener, never the public one.
+	Metrics http.Handler
 	closers []func()
 }
 
@@ -126,6 +141,18 @@ func (s *Server) Close() {
 // run the real application under httptest.
 func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
 	s := &Server{}
+	// Metrics are counted only when they can be read (METRICS_ADDR).
+	var (
+		m        *metrics.Metrics
+		clicks   tracking.ClickWriter = st
+		trackObs tracking.Observer
+		errObs   web.ErrorObserver
+	)
+	if cfg.MetricsAddr != "" {
+		m = metrics.New(st.DB(), st, time.Now)
+		s.Metrics = metrics.Route(m.Handler())
+		clicks, trackObs, errObs = m.Clicks(st), m, m
+	}
 	var live, test *stripesync.Client
 	if cfg.StripeSecretKey != "" {
 		live = stripesync.NewClient(stripesync.ClientOptions{Key: cfg.StripeSecretKey, BaseURL: cfg.StripeAPIBase})
@@ -134,12 +161,16 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		test = stripesync.NewClient(stripesync.ClientOptions{Key: cfg.StripeTestSecretKey, BaseURL: cfg.StripeAPIBase})
 	}
 	s.Engine = stripesync.New(st, live, test, cfg.SyncInterval, log, time.Now)
+	if m != nil {
+		s.Engine.WithObserver(m)
+	}
 
-	batcher := tracking.NewBatcher(st, log, clickWriters(), 256)
+	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
 	accounts := account.Service{Store: st, Log: log}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
+		Observer: trackObs,
 	}, s.Engine, log, time.Now)
 	if err != nil {
 		return nil, err
@@ -148,7 +179,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()
 	}
-	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st},
+	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st, Errors: errObs},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -45,7 +46,8 @@ type Config struct {
 	SyncInterval            time.Duration
 	TrackingRateLimit       float64 // requests/s per IP; 0 = off
 	TrustedProxies          []netip.Prefix
-	SecretGenerated         bool // true when SecretKey came from (or was written to) SecretFile
+	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
 }
 
 // Key derives a 32-byte key for one purpose ("cookie", "csrf", "visitor", …)
@@ -66,7 +68,7 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	c := Config{
 		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
 		Addr:                    or(getenv("ADDR"), ":8080"),
-		PublicURL:               strings.TrimRight(or(getenv("PUBLIC_URL"), "http://localhost:8080"), "/"),
+		PublicURL:               publicURL(getenv),
 		StripeAppSecret:         getenv("STRIPE_APP_SECRET"),
 		StripeSecretKey:         getenv("STRIPE_SECRET_KEY"),
 		StripeTestSecretKey:     getenv("STRIPE_TEST_SECRET_KEY"),
@@ -82,8 +84,8 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("DATABASE_URL", "must be a postgres:// URL")
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("PUBLIC_URL", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	if err := checkPublicURL(c.PublicURL); err != nil {
+		bad("PUBLIC_URL", "%v", err)
 	}
 	if c.StripeAPIBase != "" {
 		if u, err := url.Parse(c.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -119,12 +121,43 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 
 	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
 
+	if v := strings.TrimSpace(getenv("METRICS_ADDR")); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090, got %q", v)
+		} else if v == c.Addr {
+			bad("METRICS_ADDR", "must differ from ADDR (%s): metrics are never served on the public listener", c.Addr)
+		} else {
+			c.MetricsAddr = v
+		}
+	}
+
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// PublicURL reads PUBLIC_URL alone (no trailing slash), for operator
+// commands that need nothing else (and must not create tracklane.secret).
+func PublicURL(getenv func(string) string) (string, error) {
+	u := publicURL(getenv)
+	if err := checkPublicURL(u); err != nil {
+		return "", fmt.Errorf("PUBLIC_URL: %w", err)
+	}
+	return u, nil
+}
+
+func publicURL(getenv func(string) string) string {
+	return strings.TrimRight(or(getenv("PUBLIC_URL"), "http://localhost:8080"), "/")
+}
+
+func checkPublicURL(v string) error {
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http(s) URL, got %q", v)
+	}
+	return nil
 }
 
 // trustedProxies parses TRUSTED_PROXIES: comma-separated CIDRs or single

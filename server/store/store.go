@@ -19,6 +19,7 @@ import (
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepg "github.com/golang-migrate/migrate/v4/database/postgres"
+	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/lib/pq"
 
@@ -55,7 +56,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to database: %w", err)
 	}
-	if err := migrateUp(db); err != nil {
+	if err := migrateUp(db, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -102,7 +103,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // migrateUp applies the embedded migrations. golang-migrate takes a
 // PostgreSQL advisory lock, so several processes starting at once are safe.
-func migrateUp(db *sql.DB) error {
+//
+// A database already migrated past the newest embedded migration belongs
+// to a newer release running beside this one (a rolling upgrade, or a
+// rollback): this process starts on it unchanged, since migrations only
+// ever add what older code does not read (docs/deploy.md, "Upgrades").
+func migrateUp(db *sql.DB, log *slog.Logger) error {
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		return fmt.Errorf("reading migrations: %w", err)
@@ -115,10 +121,32 @@ func migrateUp(db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("preparing migrations: %w", err)
 	}
+	if newest, err := newestMigration(src); err == nil {
+		if v, dirty, err := m.Version(); err == nil && !dirty && v > newest {
+			log.Warn("the database schema is newer than this release (a newer release migrated it); starting without migrating",
+				"schema_version", v, "release_version", newest)
+			return nil
+		}
+	}
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("applying migrations: %w", err)
 	}
 	return nil
+}
+
+// newestMigration is the highest version among the embedded migrations.
+func newestMigration(src source.Driver) (uint, error) {
+	v, err := src.First()
+	if err != nil {
+		return 0, fmt.Errorf("reading migrations: %w", err)
+	}
+	for {
+		next, err := src.Next(v)
+		if err != nil {
+			return v, nil // no next one: v is the newest
+		}
+		v = next
+	}
 }
 
 // ensureDatabase creates the database named in dsn when it does not exist,

@@ -12,15 +12,20 @@ import (
 
 const connectionColumns = `id, tenant_id, account_id, livemode, user_id, token_hint, active, connected_at,
 	cursor_event_id, cursor_created, backfill_after, backfill_since,
-	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at`
+	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at,
+	uninstalled_at`
 
 func scanConnection(row scanner) (tracklane.StripeConnection, error) {
 	var c tracklane.StripeConnection
-	var started, finished sql.NullTime
+	var started, finished, uninstalled sql.NullTime
 	var r tracklane.CheckResult
 	err := row.Scan(&c.ID, &c.TenantID, &c.AccountID, &c.Livemode, &c.UserID, &c.TokenHint, &c.Active, &c.ConnectedAt,
 		&c.CursorEventID, &c.CursorCreated, &c.BackfillAfter, &c.BackfillSince,
-		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt)
+		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt, &uninstalled)
+	if uninstalled.Valid {
+		at := uninstalled.Time
+		c.UninstalledAt = &at
+	}
 	if started.Valid {
 		r.StartedAt = started.Time
 		if finished.Valid {
@@ -54,12 +59,14 @@ func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemod
 			out, err = scanConnection(tx.QueryRowContext(ctx, `UPDATE stripe_connections SET tenant_id = $2, user_id = $3,
 				token_hint = $4, active = true, connected_at = $5, cursor_event_id = '', cursor_created = 0,
 				backfill_after = '', backfill_since = 0, last_check_started_at = NULL, last_check_finished_at = NULL,
-				last_events_seen = 0, last_created = 0, last_updated = 0, last_error = '', next_check_at = $5
+				last_events_seen = 0, last_created = 0, last_updated = 0, last_error = '', next_check_at = $5,
+				uninstalled_at = NULL, last_success_at = NULL
 				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, tenantID, userID, tokenHint, s.Now()))
 			return err
 		default:
 			out, err = scanConnection(tx.QueryRowContext(ctx, `UPDATE stripe_connections SET user_id = $2, token_hint = $3,
-				active = true, connected_at = CASE WHEN active THEN connected_at ELSE $4 END, next_check_at = $4
+				active = true, connected_at = CASE WHEN active THEN connected_at ELSE $4 END, next_check_at = $4,
+				uninstalled_at = NULL
 				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, userID, tokenHint, s.Now()))
 			return err
 		}
@@ -148,11 +155,14 @@ func (s *Store) Disconnect(ctx context.Context, tenantID, accountID string, live
 	return nil
 }
 
-// DisconnectAccount deactivates every connection of a Stripe account (the
-// app was uninstalled there).
+// DisconnectAccount records that the Stripe App was uninstalled from an
+// account: its connections stop being checked and remember when. An
+// uninstall reported in live mode ends both modes (the install is the
+// account's); one reported in test mode (a test-mode or sandbox install)
+// ends test mode only. The first report's time is kept.
 func (s *Store) DisconnectAccount(ctx context.Context, accountID string, livemode bool) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false WHERE account_id = $1 AND livemode = $2`,
-		accountID, livemode); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false, uninstalled_at = COALESCE(uninstalled_at, $3)
+		WHERE account_id = $1 AND (livemode = $2 OR $2)`, accountID, livemode, s.Now()); err != nil {
 		return fmt.Errorf("disconnecting account: %w", err)
 	}
 	return nil
@@ -171,12 +181,24 @@ func (s *Store) StartCheck(ctx context.Context, id int64, at time.Time) error {
 // FinishCheck records a check's outcome and when the next one is due.
 func (s *Store) FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = $3,
-		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8 WHERE id = $1`,
+		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8,
+		last_success_at = CASE WHEN $7 = '' THEN $3 ELSE last_success_at END WHERE id = $1`,
 		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next)
 	if err != nil {
 		return fmt.Errorf("recording check result: %w", err)
 	}
 	return nil
+}
+
+// OldestCheckSuccess returns the earliest last successful check among
+// active connections, a connection never checked successfully counting
+// from when it was connected; ok is false when no connection is active.
+func (s *Store) OldestCheckSuccess(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullTime
+	if err := s.db.QueryRowContext(ctx, `SELECT min(COALESCE(last_success_at, connected_at)) FROM stripe_connections WHERE active`).Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the oldest successful check: %w", err)
+	}
+	return at.Time, at.Valid, nil
 }
 
 // RefreshSyncStats updates the planner's statistics of the tables a sync

@@ -59,8 +59,9 @@ func TestContract(t *testing.T) {
 	for _, r := range reqs {
 		names = append(names, r.Name)
 	}
-	if got := strings.Join(names, ","); got != "settings,status,check-now,disconnect" {
-		t.Fatalf("recorded requests %s, want settings,status,check-now,disconnect", got)
+	const want = "settings,status,status-live,check-now,disconnect"
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("recorded requests %s, want %s", got, want)
 	}
 
 	fc := &fakeChecker{}
@@ -98,6 +99,12 @@ func TestContract(t *testing.T) {
 			decode(t, r, &s)
 			if !s.Connected || s.TenantID == nil || *s.TenantID != tenantID {
 				t.Fatalf("%s: %s", rec.Name, r.body)
+			}
+		case "status-live":
+			// The test-mode page reads the live connection too: there is none.
+			decode(t, r, &s)
+			if s.Connected || s.TenantID != nil {
+				t.Fatalf("status-live: %s", r.body)
 			}
 		case "check-now":
 			if calls := fc.Calls(); len(calls) != 1 || calls[0].AccountID != "acct_contract" || calls[0].Livemode {

@@ -248,6 +248,8 @@ func classify(ctx context.Context, err error) error {
 	var se *stripe.Error
 	if errors.As(err, &se) {
 		switch {
+		case revokedAccess(se):
+			return &accessError{msg: "Stripe refused access: " + se.Msg, uninstalled: true}
 		case se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden:
 			return &accessError{msg: "Stripe refused access: " + se.Msg}
 		case se.HTTPStatusCode == http.StatusNotFound || (se.HTTPStatusCode == http.StatusBadRequest && se.Code == stripe.ErrorCodeResourceMissing):
@@ -266,10 +268,32 @@ func classify(ctx context.Context, err error) error {
 	return apperr.Errorf(apperr.BadGateway, "could not read from Stripe: %v", err)
 }
 
+// revokedAccess reports Stripe's answer for an account the platform may no
+// longer read because the app was uninstalled there: 403 account_invalid,
+// "The provided key … does not have access to account 'acct_…' (or that
+// account does not exist). Application access may have been revoked."
+// A missing permission (403 "does not have the required permissions") and
+// a rolled platform key (401) are not uninstalls.
+func revokedAccess(se *stripe.Error) bool {
+	return se.HTTPStatusCode == http.StatusForbidden &&
+		(se.Code == stripe.ErrorCodeAccountInvalid || strings.Contains(se.Msg, "Application access may have been revoked"))
+}
+
 // accessError: the platform key cannot read the account (revoked key,
 // uninstalled app). Retrying will not help; the connection is broken until
-// the merchant acts.
-type accessError struct{ msg string }
+// the merchant acts. uninstalled: Stripe says the app's access to the
+// account was revoked.
+type accessError struct {
+	msg         string
+	uninstalled bool
+}
+
+// uninstalled reports whether err says the app was uninstalled from the
+// account being read.
+func uninstalled(err error) bool {
+	var ae *accessError
+	return errors.As(err, &ae) && ae.uninstalled
+}
 
 func (e *accessError) Error() string { return e.msg }
 

@@ -67,12 +67,36 @@ type Engine struct {
 	interval time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	observer Observer
+}
+
+// Observer counts checks and webhook deliveries for metrics.
+type Observer interface {
+	// CheckDone: a check finished; outcome is ok, failed or uninstalled.
+	CheckDone(livemode bool, outcome string)
+	// WebhookDone: a delivery was answered at the endpoint of a mode; see
+	// WebhookHandler for the outcomes.
+	WebhookDone(livemode bool, outcome string)
+}
+
+type noObserver struct{}
+
+func (noObserver) CheckDone(bool, string)   {}
+func (noObserver) WebhookDone(bool, string) {}
+
+// WithObserver makes the engine (and its webhook handler) report to o;
+// call it while wiring, before the engine runs.
+func (e *Engine) WithObserver(o Observer) *Engine {
+	if o != nil {
+		e.observer = o
+	}
+	return e
 }
 
 // New returns an Engine; live or test may be nil (that mode is not
 // configured, and its checks fail with a clear message).
 func New(st Store, live, test *Client, interval time.Duration, log *slog.Logger, now func() time.Time) *Engine {
-	return &Engine{store: st, live: live, test: test, interval: interval, log: log, now: now}
+	return &Engine{store: st, live: live, test: test, interval: interval, log: log, now: now, observer: noObserver{}}
 }
 
 func (e *Engine) client(livemode bool) (*Client, error) {
@@ -141,6 +165,16 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	runErr := e.run(ctx, conn, &res)
 	finished := e.now().UTC()
 	res.FinishedAt = &finished
+	if uninstalled(runErr) {
+		e.observer.CheckDone(conn.Livemode, "uninstalled")
+		res.Error = uninstalledMessage
+		return res, e.uninstalledDuringCheck(ctx, conn, res, runErr)
+	}
+	if runErr != nil {
+		e.observer.CheckDone(conn.Livemode, "failed")
+	} else {
+		e.observer.CheckDone(conn.Livemode, "ok")
+	}
 	if runErr != nil {
 		res.Error = apperr.MessageOf(runErr)
 		if ctx.Err() != nil {
@@ -162,6 +196,28 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	e.log.InfoContext(ctx, "stripe check done", "account", conn.AccountID, "livemode", conn.Livemode,
 		"events", res.EventsSeen, "created", res.ConversionsCreated, "updated", res.ConversionsUpdated)
 	return res, nil
+}
+
+// uninstalledMessage is a check's error when Stripe says the app was
+// uninstalled from the account.
+const uninstalledMessage = "the Tracklane app was uninstalled from this Stripe account (Stripe: application access revoked); " +
+	"install it again and save the settings to reconnect"
+
+// uninstalledDuringCheck ends a connection whose check Stripe refused
+// because the app was uninstalled from the account (the webhook
+// account.application.deauthorized may never come, or come late): it is
+// disconnected like that webhook does, stops being checked, and keeps the
+// check's outcome with a message that says so.
+func (e *Engine) uninstalledDuringCheck(ctx context.Context, conn tracklane.StripeConnection, res tracklane.CheckResult, cause error) error {
+	e.log.WarnContext(ctx, "stripe app uninstalled from the account; disconnecting", "account", conn.AccountID, "livemode", conn.Livemode, "err", cause)
+	bg := context.WithoutCancel(ctx)
+	if err := e.store.FinishCheck(bg, conn.ID, res, *res.FinishedAt); err != nil {
+		return err
+	}
+	if err := e.store.DisconnectAccount(bg, conn.AccountID, conn.Livemode); err != nil {
+		return err
+	}
+	return apperr.Errorf(apperr.BadGateway, "%s", res.Error)
 }
 
 // run reads every event the connection has not applied: first a backfill

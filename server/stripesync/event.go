@@ -36,5 +36,19 @@ func decodeEvent(body []byte) (ev Event, ok bool) {
 	return ev, true
 }
 
+// DeauthorizedEvent is the event Stripe sends when the app is uninstalled
+// from a connected account: the account is disconnected.
+const DeauthorizedEvent = "account.application.deauthorized"
+
+// WebhookEventTypes are the event types the two Connect webhook endpoints
+// subscribe to: every type a check reads (EventTypes, the one list the
+// sync and the operator's `stripe webhooks` share) and the uninstall.
+// Sorted, without duplicates.
+func WebhookEventTypes() []string {
+	types := append(slices.Clone(EventTypes), DeauthorizedEvent)
+	slices.Sort(types)
+	return slices.Compact(types)
+}
+
 // handled reports whether the sync reads events of this type.
 func handled(eventType string) bool { return slices.Contains(EventTypes, eventType) }

@@ -42,11 +42,13 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		secret = h.liveSecret
 	}
 	if secret == "" {
+		h.engine.observer.WebhookDone(live, "unconfigured")
 		respond.Errorf(c, apperr.Unavailable, "webhooks are not configured on this server (the signing secret is unset)")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
 	if err != nil {
+		h.engine.observer.WebhookDone(live, "bad_request")
 		respond.Errorf(c, apperr.Invalid, "could not read the body (at most 1 MiB)")
 		return
 	}
@@ -54,6 +56,7 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	// connected account's version, and the interpreter reads any.
 	header := c.GetHeader("Stripe-Signature")
 	if err := webhook.ValidatePayloadWithTolerance(body, header, secret, webhook.DefaultTolerance); err != nil {
+		h.engine.observer.WebhookDone(live, "bad_request")
 		respond.Errorf(c, apperr.Invalid, "bad Stripe-Signature: %v", err)
 		return
 	}
@@ -63,20 +66,24 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	}
 	ev, ok := decodeEvent(body)
 	if !ok {
+		h.engine.observer.WebhookDone(live, "bad_request")
 		respond.Errorf(c, apperr.Invalid, "the body is not a Stripe event")
 		return
 	}
 	if ev.Livemode != live {
 		// A test event at the live endpoint (or the reverse) is ignored
 		// there: it must never count as live money.
+		h.engine.observer.WebhookDone(live, "mode_mismatch")
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "mode does not match this endpoint"})
 		return
 	}
 	outcome, err := h.engine.ApplyWebhookEvent(c.Request.Context(), ev)
 	if err != nil {
+		h.engine.observer.WebhookDone(live, "retry_later")
 		h.retryLater(c, ev, err)
 		return
 	}
+	h.engine.observer.WebhookDone(live, outcome.String())
 	switch outcome {
 	case WebhookNotConnected:
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "account not connected"})

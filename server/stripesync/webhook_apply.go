@@ -25,6 +25,21 @@ const (
 	WebhookTypeNotUsed
 )
 
+// String names the outcome as metrics count it.
+func (o WebhookOutcome) String() string {
+	switch o {
+	case WebhookApplied:
+		return "applied"
+	case WebhookDisconnected:
+		return "disconnected"
+	case WebhookNotConnected:
+		return "not_connected"
+	case WebhookTypeNotUsed:
+		return "type_not_used"
+	}
+	return "unknown"
+}
+
 // ApplyWebhookEvent applies one event a webhook delivered, once its
 // signature is verified. account.application.deauthorized disconnects the
 // account; an event of a connected account is applied like one a check
@@ -33,7 +48,7 @@ const (
 // applied now (the database or Stripe is unreachable): a redelivery may
 // succeed.
 func (e *Engine) ApplyWebhookEvent(ctx context.Context, ev Event) (WebhookOutcome, error) {
-	if ev.Type == "account.application.deauthorized" {
+	if ev.Type == DeauthorizedEvent {
 		if ev.Account == "" {
 			return WebhookDisconnected, nil // the platform's own: nothing to disconnect
 		}

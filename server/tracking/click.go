@@ -40,6 +40,7 @@ func (h *Handler) handleClick(c *gin.Context) {
 	}
 	ua := capString(c.Request.UserAgent(), 512)
 	if isBot(ua) {
+		h.observer.Bot()
 		c.Status(http.StatusNoContent)
 		return
 	}

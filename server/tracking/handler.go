@@ -46,7 +46,22 @@ type Config struct {
 	// sent server-side with the tenant's token is trusted (no fraud
 	// signals). nil: every link is treated as a browser's.
 	Authenticate func(ctx context.Context, token string) (tenantID string, err error)
+	Observer     Observer
 }
+
+// Observer counts the tracker's refusals for metrics (accepted clicks are
+// counted where batches commit). Its methods must be cheap: they run on
+// the click path. nil counts nothing.
+type Observer interface {
+	Bot()         // a click request from a crawler or previewer: nothing recorded
+	RateLimited() // a request refused with 429
+}
+
+// noObserver counts nothing.
+type noObserver struct{}
+
+func (noObserver) Bot()         {}
+func (noObserver) RateLimited() {}
 
 // Handler serves the tracker endpoints.
 type Handler struct {
@@ -59,6 +74,7 @@ type Handler struct {
 	notifier LinkNotifier
 	script   *script
 	auth     func(ctx context.Context, token string) (string, error)
+	observer Observer
 
 	tenants    ttlCache[tracklane.Tenant]
 	affiliates ttlCache[tracklane.Affiliate]
@@ -75,8 +91,11 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate,
+		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
@@ -121,6 +140,7 @@ func (h *Handler) handlePreflight(c *gin.Context) {
 // counted by its /64 (ratelimit.ClientKey).
 func (h *Handler) rateLimit(c *gin.Context) {
 	if !h.limiter.Allow(ratelimit.ClientKey(c.ClientIP())) {
+		h.observer.RateLimited()
 		c.Header("Retry-After", "1")
 		respond.Errorf(c, apperr.RateLimited, "too many requests from this address; slow down")
 	}
@@ -128,7 +148,10 @@ func (h *Handler) rateLimit(c *gin.Context) {
 
 // handleBotProbe answers HEAD on the click endpoint: nobody but a bot sends
 // it, and it records nothing.
-func (h *Handler) handleBotProbe(c *gin.Context) { c.Status(http.StatusNoContent) }
+func (h *Handler) handleBotProbe(c *gin.Context) {
+	h.observer.Bot()
+	c.Status(http.StatusNoContent)
+}
 
 // tenant returns a tenant by id through a short-lived cache.
 func (h *Handler) tenant(ctx context.Context, id string) (tracklane.Tenant, error) {

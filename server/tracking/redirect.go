@@ -73,6 +73,8 @@ func (h *Handler) handleRedirect(c *gin.Context) {
 		} else {
 			q.Set("cid", click.ID)
 		}
+	} else {
+		h.observer.Bot() // a HEAD or a crawler: a link preview, no click
 	}
 	dest.RawQuery = q.Encode()
 	c.Header("Cache-Control", "no-store")

@@ -19,6 +19,10 @@ type StripeConnection struct {
 	BackfillSince int64
 	LastCheck     *CheckResult // nil before the first check
 	NextCheckAt   time.Time
+	// UninstalledAt is when the Stripe App was uninstalled from the account
+	// (the connection is then inactive); nil if it never was since it was
+	// last connected.
+	UninstalledAt *time.Time
 }
 
 // CheckResult is the outcome of one check of a connection.

@@ -33,6 +33,13 @@ type Options struct {
 	Secure         bool     // PUBLIC_URL is https: send HSTS
 	Log            *slog.Logger
 	DB             Pinger
+	Errors         ErrorObserver // nil: error answers are not counted
+}
+
+// ErrorObserver counts error answers (status >= 400) for metrics, by the
+// area of the server that gave them.
+type ErrorObserver interface {
+	HTTPError(area string, status int)
 }
 
 // New builds the engine with every feature's routes.
@@ -47,6 +54,9 @@ func New(opts Options, features ...Routes) (*gin.Engine, error) {
 	}
 	e.ForwardedByClientIP = len(opts.TrustedProxies) > 0
 	e.Use(recovery(opts.Log), securityHeaders(opts.Secure))
+	if opts.Errors != nil {
+		e.Use(countErrors(opts.Errors))
+	}
 	e.GET("/healthz", health(opts.DB))
 	for _, f := range features {
 		f.Register(e)
@@ -85,6 +95,37 @@ const denyAllCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none';
 // redirectCSP is the same for the affiliate links (/r/<code>), which may
 // be opened inside a frame (so no frame-ancestors, as no X-Frame-Options).
 const redirectCSP = "default-src 'none'; base-uri 'none'; form-action 'none'"
+
+// countErrors reports every answer with status >= 400 after the handler
+// ran. A successful answer costs one comparison.
+func countErrors(o ErrorObserver) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if s := c.Writer.Status(); s >= 400 {
+			o.HTTPError(area(c.Request.URL.Path), s)
+		}
+	}
+}
+
+// area names the part of the server a path belongs to (a fixed word,
+// never part of the path itself).
+func area(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/api/"):
+		return "api"
+	case strings.HasPrefix(path, "/tracking"), strings.HasPrefix(path, "/r/"):
+		return "tracking"
+	case strings.HasPrefix(path, "/stripe-app/"):
+		return "stripe_app"
+	case strings.HasPrefix(path, "/stripe/webhook"):
+		return "stripe_webhook"
+	case path == "/healthz":
+		return "health"
+	case strings.HasPrefix(path, "/static/"):
+		return "other"
+	}
+	return "dashboard"
+}
 
 // securityHeaders sets the headers every answer carries, a deny-all CSP
 // included; dashboard pages (and the /r/ error page) replace it with their

@@ -2,7 +2,21 @@ import { getMockContextProps, render } from '@stripe/ui-extension-sdk/testing';
 import { SettingsView, TextField } from '@stripe/ui-extension-sdk/ui';
 import { fetchStripeSignature } from '@stripe/ui-extension-sdk/utils';
 import AppSettings from '../src/views/AppSettings';
-import { answer, API_BASE, banners, button, connected, deferred, disconnected, error, fakeTracklane, json } from './helpers';
+import {
+  answer,
+  API_BASE,
+  banners,
+  button,
+  byMode,
+  connected,
+  deferred,
+  disconnected,
+  error,
+  fakeTracklane,
+  inMode,
+  json,
+  modeBanner,
+} from './helpers';
 
 jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   ...jest.requireActual('@stripe/ui-extension-sdk/utils'),
@@ -10,16 +24,25 @@ jest.mock('@stripe/ui-extension-sdk/utils', () => ({
 }));
 const sign = fetchStripeSignature as jest.MockedFunction<typeof fetchStripeSignature>;
 
-const props = () =>
+const props = (mode: 'live' | 'test' = 'test') =>
   getMockContextProps({
     userContext: { id: 'usr_1', account: { id: 'acct_1' } },
-    environment: { mode: 'test', constants: { API_BASE } },
+    environment: { mode, constants: { API_BASE } },
   });
 
-const mount = async () => {
-  const rendered = render(<AppSettings {...props()} />);
+const mount = async (mode: 'live' | 'test' = 'test') => {
+  const rendered = render(<AppSettings {...props(mode)} />);
+  await rendered.update();
   await rendered.update();
   return rendered;
+};
+
+/** Presses Disconnect, then confirms. */
+const disconnectConfirmed = async (wrapper: any, update: () => Promise<void>) => {
+  button(wrapper, /^Disconnect$/).trigger('onPress', {});
+  await update();
+  button(wrapper, /Yes, disconnect/).trigger('onPress', {});
+  await update();
 };
 
 beforeEach(() => {
@@ -31,13 +54,16 @@ test('shows the connection status on load', async () => {
   const sent = fakeTracklane({ '/stripe-app/status': json(200, connected) });
   const { wrapper } = await mount();
 
-  expect(sent).toHaveLength(1);
+  expect(sent).toHaveLength(2);
   expect(sent[0]).toEqual({
     path: '/stripe-app/status',
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Stripe-Signature': 't=1700000000,v1=signature' },
     body: '{"user_id":"usr_1","account_id":"acct_1","mode":"test"}',
   });
+  // The live connection's state is read too, and shown.
+  expect(JSON.parse(sent[1].body)).toEqual({ user_id: 'usr_1', account_id: 'acct_1', mode: 'live' });
+  expect(wrapper).toContainText('Live mode: connected to tenant tn_123.');
   expect(wrapper).toContainText('Connected to tenant tn_123 with token …abcd.');
   expect(wrapper).toContainText('12 events seen, 3 conversions created, 1 updated.');
   expect(wrapper).toContainText('Next check:');
@@ -59,9 +85,9 @@ test('shows a failed last check', async () => {
 test('shows when not connected, with the actions disabled', async () => {
   fakeTracklane({ '/stripe-app/status': json(200, disconnected) });
   const { wrapper } = await mount();
-  expect(wrapper).toContainText('Not connected.');
+  expect(wrapper).toContainText('Not connected in test mode.');
   expect(button(wrapper, /Check now/).props.disabled).toBe(true);
-  expect(button(wrapper, /Disconnect/).props.disabled).toBe(true);
+  expect(button(wrapper, /^Disconnect$/).props.disabled).toBe(true);
 });
 
 test('Save sends the settings and shows the token hint', async () => {
@@ -77,11 +103,11 @@ test('Save sends the settings and shows the token hint', async () => {
   wrapper.find(SettingsView)!.trigger('onSave', { tenant_id: 'tn_9', personal_token: 'tl_pt_secret_wxyz' });
   await update();
 
-  expect(sent.map((r) => r.path)).toEqual(['/stripe-app/status', '/stripe-app/settings']);
-  expect(sent[1].body).toBe(
+  expect(inMode(sent, 'test').map((r) => r.path)).toEqual(['/stripe-app/status', '/stripe-app/settings']);
+  expect(inMode(sent, 'test')[1].body).toBe(
     '{"user_id":"usr_1","account_id":"acct_1","mode":"test","tenant_id":"tn_9","personal_token":"tl_pt_secret_wxyz"}',
   );
-  expect(sent[1].headers['Content-Type']).toBe('application/json');
+  expect(inMode(sent, 'test')[1].headers['Content-Type']).toBe('application/json');
   expect(wrapper).toContainText('Connected to tenant tn_9 with token …wxyz.');
   expect(wrapper.find(SettingsView)!.props.statusMessage).toBe('Saved');
   // The token is not kept in the form once saved.
@@ -98,7 +124,7 @@ test('Save uses what was typed in the fields', async () => {
   wrapper.find(TextField, { name: 'personal_token' })!.trigger('onChange', { target: { value: 'tl_pt_typed' } });
   wrapper.find(SettingsView)!.trigger('onSave', {});
   await update();
-  expect(JSON.parse(sent[1].body)).toMatchObject({ tenant_id: 'tn_typed', personal_token: 'tl_pt_typed' });
+  expect(JSON.parse(inMode(sent, 'test')[1].body)).toMatchObject({ tenant_id: 'tn_typed', personal_token: 'tl_pt_typed' });
 });
 
 test('Save without a token sends nothing and says what is missing', async () => {
@@ -106,7 +132,7 @@ test('Save without a token sends nothing and says what is missing', async () => 
   const { wrapper, update } = await mount();
   wrapper.find(SettingsView)!.trigger('onSave', { tenant_id: 'tn_9', personal_token: '' });
   await update();
-  expect(sent).toHaveLength(1);
+  expect(sent.map((r) => r.path)).toEqual(['/stripe-app/status', '/stripe-app/status']);
   expect(banners(wrapper).join()).toContain('Enter your Tracklane tenant ID and a personal token.');
 });
 
@@ -119,7 +145,7 @@ test('422 from Save shows the server message', async () => {
   wrapper.find(SettingsView)!.trigger('onSave', { tenant_id: 'tn_9', personal_token: 'tl_pt_wrong' });
   await update();
   expect(banners(wrapper)).toEqual(['Not saved: this token is not a live token of tenant tn_9']);
-  expect(wrapper).toContainText('Not connected.');
+  expect(wrapper).toContainText('Not connected in test mode.');
 });
 
 test('409 from Save shows the server message', async () => {
@@ -146,7 +172,7 @@ test('Check Now is pending while in flight, then shows the result', async () => 
   const pending = button(wrapper, /Checking…/);
   expect(pending.props.pending).toBe(true);
   expect(pending.props.disabled).toBe(true);
-  expect(sent[1]).toMatchObject({
+  expect(inMode(sent, 'test')[1]).toMatchObject({
     path: '/stripe-app/check-now',
     method: 'POST',
     body: '{"user_id":"usr_1","account_id":"acct_1","mode":"test"}',
@@ -163,7 +189,7 @@ test('Check Now is pending while in flight, then shows the result', async () => 
   expect(done.props.disabled).toBe(false);
   expect(banners(wrapper).join()).toContain('40 events seen, 5 conversions created, 2 updated.');
   // The status is read again to show the new last check.
-  expect(sent.map((r) => r.path)).toEqual(['/stripe-app/status', '/stripe-app/check-now', '/stripe-app/status']);
+  expect(inMode(sent, 'test').map((r) => r.path)).toEqual(['/stripe-app/status', '/stripe-app/check-now', '/stripe-app/status']);
 });
 
 test('Check Now shows the message when Stripe refuses the key (502)', async () => {
@@ -189,19 +215,79 @@ test('Check Now shows the message when not connected (409)', async () => {
   expect(banners(wrapper)).toEqual(['Check failed: this account is not connected']);
 });
 
-test('Disconnect sends the request and shows the account as not connected', async () => {
+test('Disconnect asks for confirmation, then sends the request and shows the account as not connected', async () => {
   const sent = fakeTracklane({
     '/stripe-app/status': json(200, connected),
     '/stripe-app/disconnect': json(200, {}),
   });
   const { wrapper, update } = await mount();
-  button(wrapper, /Disconnect/).trigger('onPress', {});
+  button(wrapper, /^Disconnect$/).trigger('onPress', {});
   await update();
-  expect(sent[1]).toMatchObject({
+  // Nothing is sent before the merchant confirms.
+  expect(sent.map((r) => r.path)).not.toContain('/stripe-app/disconnect');
+  expect(wrapper).toContainText('Disconnect this account in test mode?');
+  expect(button(wrapper, /^Disconnect$/).props.disabled).toBe(true);
+  button(wrapper, /Yes, disconnect/).trigger('onPress', {});
+  await update();
+  expect(inMode(sent, 'test')[1]).toMatchObject({
     path: '/stripe-app/disconnect',
     body: '{"user_id":"usr_1","account_id":"acct_1","mode":"test"}',
   });
-  expect(wrapper).toContainText('Not connected.');
+  expect(wrapper).toContainText('Not connected in test mode.');
+});
+
+test('Cancel keeps the connection', async () => {
+  const sent = fakeTracklane({ '/stripe-app/status': json(200, connected) });
+  const { wrapper, update } = await mount();
+  button(wrapper, /^Disconnect$/).trigger('onPress', {});
+  await update();
+  button(wrapper, /Cancel/).trigger('onPress', {});
+  await update();
+  expect(wrapper).not.toContainText('Disconnect this account');
+  expect(sent.map((r) => r.path)).not.toContain('/stripe-app/disconnect');
+  expect(wrapper).toContainText('Connected to tenant tn_123');
+});
+
+test('test mode says so: a badge and a banner about test conversions and live settings', async () => {
+  fakeTracklane({ '/stripe-app/status': byMode({ test: json(200, connected), live: json(200, disconnected) }) });
+  const { wrapper } = await mount('test');
+  expect(wrapper).toContainText('Test mode');
+  const banner = modeBanner(wrapper);
+  expect(banner).toBeDefined();
+  expect(String(banner!.props.description)).toContain('"test"');
+  expect(String(banner!.props.description)).toContain('save the same settings there');
+  // The live connection is not there yet, and the page says what that means.
+  expect(wrapper).toContainText('Live mode: not connected. Live payments are not tracked until these settings are saved in live mode.');
+});
+
+test('test mode shows a live connection and its failing check', async () => {
+  fakeTracklane({
+    '/stripe-app/status': byMode({
+      test: json(200, disconnected),
+      live: json(200, { ...connected, tenant_id: 'tn_live', last_check: { ...connected.last_check, error: 'Stripe refused access' } }),
+    }),
+  });
+  const { wrapper } = await mount('test');
+  expect(wrapper).toContainText('Not connected in test mode.');
+  expect(wrapper).toContainText('Live mode: connected to tenant tn_live. Its last check failed: Stripe refused access');
+});
+
+test('live mode says so, has no test-mode banner, and shows the test connection', async () => {
+  const sent = fakeTracklane({ '/stripe-app/status': byMode({ live: json(200, connected), test: json(200, disconnected) }) });
+  const { wrapper } = await mount('live');
+  expect(wrapper).toContainText('Live mode');
+  expect(modeBanner(wrapper)).toBeUndefined();
+  expect(sent.map((r) => JSON.parse(r.body).mode)).toEqual(['live', 'test']);
+  expect(wrapper).toContainText('Connected to tenant tn_123');
+  expect(wrapper).toContainText('Test mode: not connected.');
+});
+
+test("the other mode's status failing does not hide this mode's", async () => {
+  fakeTracklane({ '/stripe-app/status': byMode({ test: json(200, connected), live: error(500, 'boom') }) });
+  const { wrapper } = await mount('test');
+  expect(wrapper).toContainText('Connected to tenant tn_123');
+  expect(wrapper).toContainText('Live mode: status unknown (boom)');
+  expect(banners(wrapper)).toEqual([]);
 });
 
 test('a network failure says Tracklane could not be reached', async () => {
@@ -252,10 +338,9 @@ test('the signature never covers the token: fetchStripeSignature gets no payload
   button(wrapper, /Check now/).trigger('onPress', {});
   await update();
   await update();
-  button(wrapper, /Disconnect/).trigger('onPress', {});
-  await update();
+  await disconnectConfirmed(wrapper, update);
 
-  expect(sign.mock.calls.length).toBeGreaterThanOrEqual(5);
+  expect(sign.mock.calls.length).toBeGreaterThanOrEqual(6);
   for (const args of sign.mock.calls) expect(args).toEqual([]);
   expect(JSON.stringify(sign.mock.calls)).not.toContain('tl_pt_never_signed');
 });

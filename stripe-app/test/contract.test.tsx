@@ -48,11 +48,15 @@ test('the requests the app sends match contract/requests.json', async () => {
   button(wrapper, /Check now/).trigger('onPress', {});
   await update();
   await update();
-  button(wrapper, /Disconnect/).trigger('onPress', {});
+  button(wrapper, /^Disconnect$/).trigger('onPress', {});
+  await update();
+  button(wrapper, /Yes, disconnect/).trigger('onPress', {});
   await update();
 
+  // "status-live": the test-mode page also reads the live connection's status.
   const first = (name: string): ContractRequest => {
-    const request = sent.find((r) => r.path === `/stripe-app/${name}`);
+    const [endpoint, mode] = name.split('-live').length > 1 ? [name.replace('-live', ''), 'live'] : [name, 'test'];
+    const request = sent.find((r) => r.path === `/stripe-app/${endpoint}` && JSON.parse(r.body).mode === mode);
     if (!request) throw new Error(`the app sent no ${name} request`);
     // Every request is signed; the signature itself is the Go test's to make.
     expect(request.headers['Stripe-Signature']).toBe('t=1700000000,v1=contract');
@@ -65,7 +69,7 @@ test('the requests the app sends match contract/requests.json', async () => {
       body: request.body,
     };
   };
-  const recorded = ['settings', 'status', 'check-now', 'disconnect'].map(first);
+  const recorded = ['settings', 'status', 'status-live', 'check-now', 'disconnect'].map(first);
   for (const request of recorded) {
     const body = JSON.parse(request.body);
     expect(Object.keys(body).slice(0, 3)).toEqual(['user_id', 'account_id', 'mode']);

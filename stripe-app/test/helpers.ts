@@ -11,7 +11,7 @@ export interface Sent {
   body: string;
 }
 
-type Answer = Response | Promise<Response> | (() => Response | Promise<Response>);
+type Answer = Response | Promise<Response> | ((body: string) => Response | Promise<Response>);
 
 /**
  * An answer of the fake server. Not a real Response: undici reads bodies over
@@ -43,7 +43,7 @@ export function fakeTracklane(routes: Record<string, Answer>): Sent[] {
     });
     const route = routes[path];
     if (route === undefined) return error(404, `no route ${path}`);
-    return typeof route === 'function' ? route() : route;
+    return typeof route === 'function' ? route(String(init?.body)) : route;
   }) as typeof fetch;
   return sent;
 }
@@ -75,9 +75,24 @@ type Wrapper = {
   findAll: (type: typeof Banner | typeof Button) => Array<{ props: any; text: string; trigger: (...a: any[]) => any }>;
 };
 
-/** Title and description of every banner shown. */
+/** Title and description of every banner shown, but the test-mode banner every test-mode page has. */
 export const banners = (wrapper: Wrapper): string[] =>
-  wrapper.findAll(Banner).map((b) => `${b.props.title ?? ''}: ${b.props.description ?? ''}`);
+  wrapper
+    .findAll(Banner)
+    .filter((b) => b.props.title !== 'Test mode')
+    .map((b) => `${b.props.title ?? ''}: ${b.props.description ?? ''}`);
+
+/** The test-mode banner, if shown. */
+export const modeBanner = (wrapper: Wrapper) => wrapper.findAll(Banner).find((b) => b.props.title === 'Test mode');
+
+/** The requests about the page's own mode (the page also reads the other mode's status). */
+export const inMode = (sent: Sent[], mode: 'live' | 'test') => sent.filter((r) => JSON.parse(r.body).mode === mode);
+
+/** Answers a status request by the mode in its body. */
+export const byMode =
+  (answers: { live: Response; test: Response }) =>
+  (body: string): Response =>
+    JSON.parse(body).mode === 'live' ? answers.live : answers.test;
 
 export const button = (wrapper: Wrapper, label: RegExp) => {
   const found = wrapper.findAll(Button).find((b) => label.test(b.text));

@@ -37,6 +37,7 @@ type App struct {
 	// Handler is the wired application (a *gin.Engine): tests that visit
 	// every route read its route list.
 	Handler http.Handler
+	Metrics http.Handler // the METRICS_ADDR handler; nil unless env sets METRICS_ADDR
 }
 
 // New starts the application. env overrides configuration variables
@@ -70,6 +71,7 @@ func New(t testing.TB, env map[string]string) *App {
 	t.Cleanup(srv.Close)
 	a.Engine = srv.Engine
 	a.Handler = srv.Handler
+	a.Metrics = srv.Metrics
 	h = srv.Handler
 	return a
 }

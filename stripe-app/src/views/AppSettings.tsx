@@ -1,26 +1,35 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
-import { Banner, Box, Button, Inline, SettingsView, Spinner, TextField } from '@stripe/ui-extension-sdk/ui';
-import { ApiError, apiBaseFrom, CheckResult, LastCheck, Status, TracklaneClient } from '../api';
+import { Badge, Banner, Box, Button, Inline, SettingsView, Spinner, TextField } from '@stripe/ui-extension-sdk/ui';
+import { ApiError, apiBaseFrom, CheckResult, LastCheck, Mode, Status, TracklaneClient } from '../api';
 
 type Notice = { type: 'default' | 'critical'; title: string; message: string };
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** The title of the banner shown on every test-mode page. */
+export const TEST_MODE_TITLE = 'Test mode';
+
+const modeLabel = (mode: Mode) => (mode === 'live' ? 'Live mode' : 'Test mode');
+const otherMode = (mode: Mode): Mode => (mode === 'live' ? 'test' : 'live');
+
+/** The other mode's connection: its status, or why it is unknown. */
+type OtherStatus = { status: Status } | { error: string } | null;
+
 /** The app's settings page: connects this Stripe account (and mode) to a Tracklane tenant. */
 const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
   const apiBase = apiBaseFrom(environment.constants);
-  const client = useMemo(
-    () =>
+  const mode: Mode = environment.mode === 'live' ? 'live' : 'test';
+  const clientFor = useCallback(
+    (m: Mode) =>
       apiBase === null
         ? null
-        : new TracklaneClient(apiBase, {
-            user_id: userContext.id ?? '',
-            account_id: userContext.account.id,
-            mode: environment.mode,
-          }),
-    [apiBase, userContext.id, userContext.account.id, environment.mode],
+        : new TracklaneClient(apiBase, { user_id: userContext.id ?? '', account_id: userContext.account.id, mode: m }),
+    [apiBase, userContext.id, userContext.account.id],
   );
+  const client = useMemo(() => clientFor(mode), [clientFor, mode]);
+  // The same account's connection in the other mode, shown read-only.
+  const otherClient = useMemo(() => clientFor(otherMode(mode)), [clientFor, mode]);
   const formatTime = useCallback(
     (iso: string | null) => {
       if (!iso) return '—';
@@ -43,6 +52,8 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
   const [checking, setChecking] = useState(false);
   const [disconnecting, setDisconnecting] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
+  const [other, setOther] = useState<OtherStatus>(null);
+  const [confirming, setConfirming] = useState(false);
 
   const showStatus = useCallback((next: Status) => {
     setStatus(next);
@@ -61,9 +72,18 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
     }
   }, [client, showStatus]);
 
+  const loadOther = useCallback(async () => {
+    if (!otherClient) return;
+    try {
+      setOther({ status: await otherClient.status() });
+    } catch (err) {
+      setOther({ error: messageOf(err) });
+    }
+  }, [otherClient]);
+
   useEffect(() => {
-    void loadStatus();
-  }, [loadStatus]);
+    void loadStatus().then(loadOther);
+  }, [loadStatus, loadOther]);
 
   const save = async (values?: Record<string, string>) => {
     if (!client) return;
@@ -104,12 +124,17 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
 
   const disconnect = async () => {
     if (!client) return;
+    setConfirming(false);
     setNotice(null);
     setDisconnecting(true);
     try {
       setStatus(await client.disconnect());
       setSaveMessage(undefined);
-      setNotice({ type: 'default', title: 'Disconnected', message: 'Tracklane no longer checks this account. Its conversions stay.' });
+      setNotice({
+        type: 'default',
+        title: 'Disconnected',
+        message: `Tracklane no longer checks this account in ${mode} mode. Its conversions stay.`,
+      });
     } catch (err) {
       setNotice({ type: 'critical', title: 'Could not disconnect', message: messageOf(err) });
     } finally {
@@ -134,12 +159,25 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
   return (
     <SettingsView onSave={save} statusMessage={saveMessage}>
       <Box css={{ stack: 'y', gap: 'large' }}>
+        {mode === 'test' && (
+          <Banner
+            type="caution"
+            title={TEST_MODE_TITLE}
+            description={
+              'You are in test mode: test payments make conversions with status "test" only, which count toward no ' +
+              'commission. To track live payments, switch the Dashboard to live mode and save the same settings there.'
+            }
+          />
+        )}
         {notice && (
           <Banner type={notice.type} title={notice.title} description={notice.message} onDismiss={() => setNotice(null)} />
         )}
 
         <Box css={{ stack: 'y', gap: 'small' }}>
-          <Box css={{ font: 'heading' }}>Connection</Box>
+          <Inline css={{ gap: 'small', alignY: 'center' }}>
+            <Box css={{ font: 'heading' }}>Connection</Box>
+            <Badge type={mode === 'live' ? 'positive' : 'warning'}>{modeLabel(mode)}</Badge>
+          </Inline>
           {loading ? (
             <Spinner />
           ) : status === null ? (
@@ -148,9 +186,10 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
             <ConnectedStatus status={status} formatTime={formatTime} />
           ) : (
             <Box css={{ color: 'secondary' }}>
-              Not connected. Enter your Tracklane tenant ID and a personal token, then save.
+              Not connected in {mode} mode. Enter your Tracklane tenant ID and a personal token, then save.
             </Box>
           )}
+          <OtherModeStatus mode={otherMode(mode)} other={other} />
         </Box>
 
         <TextField
@@ -178,12 +217,54 @@ const AppSettings = ({ userContext, environment }: ExtensionContextValue) => {
           <Button onPress={checkNow} pending={checking} disabled={checking || notConnected}>
             {checking ? 'Checking…' : 'Check now'}
           </Button>
-          <Button type="destructive" onPress={disconnect} pending={disconnecting} disabled={disconnecting || notConnected}>
+          <Button
+            type="destructive"
+            onPress={() => setConfirming(true)}
+            pending={disconnecting}
+            disabled={disconnecting || notConnected || confirming}
+          >
             Disconnect
           </Button>
         </Inline>
+        {confirming && (
+          <Box css={{ stack: 'y', gap: 'small' }}>
+            <Box css={{ font: 'bodyEmphasized' }}>Disconnect this account in {mode} mode?</Box>
+            <Box css={{ color: 'secondary' }}>
+              Tracklane stops reading this account's {mode}-mode payments: new payments earn affiliates nothing until
+              you save the settings again. Conversions already recorded stay.
+            </Box>
+            <Inline css={{ gap: 'small' }}>
+              <Button type="destructive" onPress={disconnect}>
+                Yes, disconnect
+              </Button>
+              <Button onPress={() => setConfirming(false)}>Cancel</Button>
+            </Inline>
+          </Box>
+        )}
       </Box>
     </SettingsView>
+  );
+};
+
+const OtherModeStatus = ({ mode, other }: { mode: Mode; other: OtherStatus }) => {
+  if (other === null) return null;
+  if ('error' in other) {
+    return <Box css={{ color: 'secondary' }}>{modeLabel(mode)}: status unknown ({other.error})</Box>;
+  }
+  const { status } = other;
+  if (status.connected) {
+    const failed = status.last_check?.error ? ` Its last check failed: ${status.last_check.error}` : '';
+    return (
+      <Box css={{ color: 'secondary' }}>
+        {modeLabel(mode)}: connected to tenant {status.tenant_id}.{failed}
+      </Box>
+    );
+  }
+  return (
+    <Box css={{ color: 'secondary' }}>
+      {modeLabel(mode)}: not connected.
+      {mode === 'live' ? ' Live payments are not tracked until these settings are saved in live mode.' : ''}
+    </Box>
   );
 };
 

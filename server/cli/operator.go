@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tracklane/tracklane/server/appmanifest"
+	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/stripesync"
+)
+
+// Operator commands need no database: they describe how this server meets
+// Stripe. Each returns the exit status.
+
+// stripeAppManifest writes the release manifest and the local one
+// (`stripe-app manifest --public-url … --app-id …`).
+func stripeAppManifest(args []string, env Env) int {
+	fs := newFlags("stripe-app manifest")
+	var o appmanifest.Options
+	fs.StringVar(&o.PublicURL, "public-url", "", "")
+	fs.StringVar(&o.AppID, "app-id", "", "")
+	fs.StringVar(&o.Name, "name", "", "")
+	fs.StringVar(&o.Distribution, "distribution", "", "")
+	fs.StringVar(&o.Version, "version", "", "")
+	fs.StringVar(&o.LocalURL, "local-url", "", "")
+	dir := fs.String("dir", env.Dir, "")
+	if err := parse(fs, args); err != nil {
+		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage)
+		return 2
+	}
+	if o.Version == "" {
+		o.Version = currentVersion(filepath.Join(*dir, appmanifest.ReleaseFile))
+	}
+	release, local, err := appmanifest.Build(o)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "error: %v\n", err)
+		return 1
+	}
+	for name, v := range map[string]any{appmanifest.ReleaseFile: release, appmanifest.LocalFile: local} {
+		data, err := appmanifest.Encode(v)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(*dir, name), data, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "error: writing %s: %v\n", name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (release: %s, API_BASE %s, %s distribution, version %s)\n",
+		filepath.Join(*dir, appmanifest.ReleaseFile), release.ID, release.Constants["API_BASE"], release.DistributionType, release.Version)
+	fmt.Fprintf(env.Stdout, "wrote %s (local: API_BASE %s; cd stripe-app && stripe apps start --manifest %s)\n",
+		filepath.Join(*dir, appmanifest.LocalFile), local.Constants["API_BASE"], appmanifest.LocalFile)
+	fmt.Fprintf(env.Stdout, "next: bump --version for every upload, then cd stripe-app && stripe apps upload\n")
+	return 0
+}
+
+// currentVersion is the version of an existing manifest, so regenerating
+// keeps it; "" when there is none.
+func currentVersion(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var m struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	return m.Version
+}
+
+// webhookEndpoint is one Connect webhook endpoint to create in Stripe.
+type webhookEndpoint struct {
+	Mode      string `json:"mode"`
+	URL       string `json:"url"`
+	SecretEnv string `json:"secret_env"`
+}
+
+// webhooksPlan is what `stripe webhooks --json` prints.
+type webhooksPlan struct {
+	Endpoints []webhookEndpoint `json:"endpoints"`
+	Events    []string          `json:"events"`
+}
+
+// stripeWebhooks prints the two Connect webhook endpoints for PUBLIC_URL
+// and the event types to subscribe (`stripe webhooks [--json]`).
+func stripeWebhooks(args []string, env Env) int {
+	fs := newFlags("stripe webhooks")
+	asJSON := fs.Bool("json", false, "")
+	if err := parse(fs, args); err != nil {
+		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage)
+		return 2
+	}
+	base, err := config.PublicURL(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "error: %v\n", err)
+		return 1
+	}
+	plan := webhooksPlan{
+		Endpoints: []webhookEndpoint{
+			{Mode: "live", URL: base + "/stripe/webhook", SecretEnv: "STRIPE_WEBHOOK_SECRET"},
+			{Mode: "test", URL: base + "/stripe/webhook/test", SecretEnv: "STRIPE_TEST_WEBHOOK_SECRET"},
+		},
+		Events: stripesync.WebhookEventTypes(),
+	}
+	if !strings.HasPrefix(base, "https://") {
+		fmt.Fprintf(env.Stderr, "warning: PUBLIC_URL %s is not https; Stripe delivers live-mode webhooks only to HTTPS URLs\n", base)
+	}
+	if *asJSON {
+		err = json.NewEncoder(env.Stdout).Encode(plan)
+	} else {
+		err = writeWebhooksPlan(env.Stdout, plan)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "error: writing output: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func writeWebhooksPlan(w io.Writer, plan webhooksPlan) error {
+	var b strings.Builder
+	b.WriteString("Create two webhook endpoints in the Stripe Dashboard (Developers → Webhooks → Add endpoint),\n")
+	b.WriteString("each listening to \"Events on Connected accounts\", with the events below:\n\n")
+	for _, e := range plan.Endpoints {
+		fmt.Fprintf(&b, "%s mode:\n  URL:     %s\n  secret:  its signing secret (whsec_…) goes in %s\n\n", e.Mode, e.URL, e.SecretEnv)
+	}
+	fmt.Fprintf(&b, "events (%d, the same for both):\n", len(plan.Events))
+	for _, t := range plan.Events {
+		fmt.Fprintf(&b, "  %s\n", t)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,123 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tracklane/tracklane/server/stripesync"
+)
+
+func TestStripeAppManifestCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := runner{t: t, env: map[string]string{}, dir: dir}
+	code, out, errOut := r.run("stripe-app", "manifest", "--public-url", "https://track.example.com/", "--app-id", "com.example.tracklane", "--distribution", "public", "--version", "2.0.1")
+	if code != 0 {
+		t.Fatalf("manifest: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, "stripe-app.json") || !strings.Contains(out, "stripe-app.local.json") {
+		t.Errorf("output %q", out)
+	}
+	var m struct {
+		ID        string            `json:"id"`
+		Version   string            `json:"version"`
+		Dist      string            `json:"distribution_type"`
+		Sandbox   bool              `json:"sandbox_install_compatible"`
+		Constants map[string]string `json:"constants"`
+		UI        struct {
+			CSP struct {
+				ConnectSrc []string `json:"connect-src"`
+			} `json:"content_security_policy"`
+		} `json:"ui_extension"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "stripe-app.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != "com.example.tracklane" || m.Version != "2.0.1" || m.Dist != "public" || !m.Sandbox ||
+		m.Constants["API_BASE"] != "https://track.example.com" || !slices.Equal(m.UI.CSP.ConnectSrc, []string{"https://track.example.com/stripe-app/"}) {
+		t.Errorf("release manifest: %s", data)
+	}
+	local, err := os.ReadFile(filepath.Join(dir, "stripe-app.local.json"))
+	if err != nil || !strings.Contains(string(local), `"extends": "stripe-app.json"`) || !strings.Contains(string(local), "http://localhost:8080/stripe-app/") {
+		t.Errorf("local manifest: %s %v", local, err)
+	}
+
+	// Regenerating keeps the version unless told otherwise.
+	if code, _, errOut := r.run("stripe-app", "manifest", "--public-url", "https://other.example.com", "--app-id", "com.example.tracklane"); code != 0 {
+		t.Fatalf("regenerate: %s", errOut)
+	}
+	data, _ = os.ReadFile(filepath.Join(dir, "stripe-app.json"))
+	if !strings.Contains(string(data), `"version": "2.0.1"`) || !strings.Contains(string(data), "https://other.example.com/stripe-app/") {
+		t.Errorf("regenerated: %s", data)
+	}
+
+	// An http or localhost release URL is refused, and nothing is written.
+	before, _ := os.ReadFile(filepath.Join(dir, "stripe-app.json"))
+	for _, url := range []string{"http://track.example.com", "https://localhost:8080", "http://localhost:8080"} {
+		code, out, errOut := r.run("stripe-app", "manifest", "--public-url", url, "--app-id", "com.example.tracklane")
+		if code != 1 || out != "" || !strings.Contains(errOut, "--public-url") {
+			t.Errorf("%s: %d %q %q", url, code, out, errOut)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "stripe-app.json")); string(after) != string(before) {
+		t.Error("a refused run changed the manifest")
+	}
+	if code, _, errOut := r.run("stripe-app", "manifest", "--app-id", "x.y", "--bogus"); code != 2 || !strings.Contains(errOut, "bogus") {
+		t.Errorf("unknown flag: %d %q", code, errOut)
+	}
+}
+
+func TestStripeWebhooksCommand(t *testing.T) {
+	t.Parallel()
+	r := runner{t: t, env: map[string]string{"PUBLIC_URL": "https://track.example.com/"}, dir: t.TempDir()}
+	code, out, errOut := r.run("stripe", "webhooks", "--json")
+	if code != 0 || errOut != "" {
+		t.Fatalf("webhooks: %d %q", code, errOut)
+	}
+	var plan struct {
+		Endpoints []struct{ Mode, URL, SecretEnv string } `json:"endpoints"`
+		Events    []string                                `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if len(plan.Endpoints) != 2 || plan.Endpoints[0].URL != "https://track.example.com/stripe/webhook" ||
+		plan.Endpoints[1].URL != "https://track.example.com/stripe/webhook/test" {
+		t.Errorf("endpoints %+v", plan.Endpoints)
+	}
+	if !slices.Equal(plan.Events, stripesync.WebhookEventTypes()) {
+		t.Errorf("events %v, want the sync's %v", plan.Events, stripesync.WebhookEventTypes())
+	}
+	// Every type a check reads, and the uninstall.
+	for _, want := range append(slices.Clone(stripesync.EventTypes), "account.application.deauthorized",
+		"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed", "customer.subscription.deleted", "checkout.session.completed") {
+		if !slices.Contains(plan.Events, want) {
+			t.Errorf("event %s missing", want)
+		}
+	}
+	if files, _ := os.ReadDir(r.dir); len(files) != 0 {
+		t.Errorf("webhooks wrote files: %v", files)
+	}
+
+	code, out, _ = r.run("stripe", "webhooks")
+	if code != 0 || !strings.Contains(out, "Events on Connected accounts") || !strings.Contains(out, "STRIPE_TEST_WEBHOOK_SECRET") ||
+		!strings.Contains(out, "  invoice.paid\n") {
+		t.Errorf("text: %d %s", code, out)
+	}
+	r.env["PUBLIC_URL"] = "http://localhost:8080"
+	if code, _, errOut := r.run("stripe", "webhooks"); code != 0 || !strings.Contains(errOut, "not https") {
+		t.Errorf("http warning: %d %q", code, errOut)
+	}
+	r.env["PUBLIC_URL"] = "ftp://x"
+	if code, _, errOut := r.run("stripe", "webhooks"); code != 1 || !strings.Contains(errOut, "PUBLIC_URL") {
+		t.Errorf("bad PUBLIC_URL: %d %q", code, errOut)
+	}
+}
