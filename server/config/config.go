@@ -59,9 +59,35 @@ func (c Config) Key(purpose string) []byte {
 // Secure reports whether the public URL is https (cookies get Secure).
 func (c Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://") }
 
+// DatabaseDisplay is DATABASE_URL without its password, for telling the
+// operator which database is used.
+func (c Config) DatabaseDisplay() string {
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "(unreadable DATABASE_URL)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Problems is the error Load returns: every problem found in the
+// environment, one entry each, each naming its variable. Show them one per
+// line (Error joins them on one line, for logs that want a single record).
+type Problems []string
+
+func (p Problems) Error() string { return "configuration: " + strings.Join(p, "; ") }
+
 // Load reads the configuration. getenv is usually os.Getenv; dir is where
 // tracklane.secret lives (the working directory). Problems are reported
-// together, one per line, naming the variable.
+// together as Problems. Load writes no warning about a generated secret key:
+// the server does (SecretGenerated), not every command that reads the
+// configuration.
 func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, error) {
 	c := Config{
 		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
@@ -74,9 +100,9 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 		StripeTestWebhookSecret: getenv("STRIPE_TEST_WEBHOOK_SECRET"),
 		StripeAPIBase:           strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
 	}
-	var errs []error
+	var problems Problems
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
 	}
 
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -119,10 +145,10 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 
 	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
 
-	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
+	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad)
 
-	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	if len(problems) > 0 {
+		return Config{}, problems
 	}
 	return c, nil
 }
@@ -152,7 +178,7 @@ func trustedProxies(v string, bad func(name, format string, args ...any)) []neti
 
 // secretKey returns SECRET_KEY, or the generated key kept in dir
 // (generated reports which).
-func secretKey(v, dir string, bad func(name, format string, args ...any), log *slog.Logger) (key []byte, generated bool) {
+func secretKey(v, dir string, bad func(name, format string, args ...any)) (key []byte, generated bool) {
 	if v != "" {
 		if len(v) < 16 {
 			bad("SECRET_KEY", "must be at least 16 characters")
@@ -164,7 +190,6 @@ func secretKey(v, dir string, bad func(name, format string, args ...any), log *s
 		bad("SECRET_KEY", "unset, and %v", err)
 		return nil, false
 	}
-	log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
 	return key, true
 }
 
