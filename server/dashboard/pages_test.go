@@ -227,6 +227,8 @@ func TestAffiliateCreateAndEdit(t *testing.T) {
 	// A taken code, a bad email, a bad amount: the form again, with the message.
 	a.post("/affiliates/new", url.Values{"name": {"Dup"}, "email": {"dup@partners.example"}, "code": {"jamie"}}).
 		must(t, http.StatusConflict, "is taken", `value="Dup"`)
+	a.post("/affiliates/new", url.Values{"name": {"Jamie twice"}, "email": {"Jamie@Partners.example"}}).
+		must(t, http.StatusConflict, "An affiliate with the email jamie@partners.example already exists", `value="Jamie twice"`)
 	a.post("/affiliates/new", url.Values{"name": {"X"}, "email": {"nope"}}).must(t, http.StatusBadRequest, "is not an email address")
 	a.post("/affiliates/new", url.Values{"name": {"X"}, "email": {"x@p.example"}, "commission_type": {"fixed"}, "fixed_amount": {"1.5"}, "fixed_currency": {"jpy"}}).
 		must(t, http.StatusBadRequest, "whole number of JPY")
