@@ -186,6 +186,7 @@ func TestCSRFRefusal(t *testing.T) {
 		"/settings/tokens",
 		"/settings/tokens/" + strconv.FormatInt(w.tokenIDA, 10) + "/revoke",
 		"/settings/stripe/1/check",
+		"/settings/stripe-app-token",
 	} {
 		for _, token := range []string{"", foreign, "forged"} {
 			a := w.a.post(path, url.Values{"csrf": {token}, "name": {"x"}, "email": {"x@y.example"}})
@@ -196,6 +197,9 @@ func TestCSRFRefusal(t *testing.T) {
 	}
 	if n := w.app.QueryInt(t, `SELECT count(*) FROM affiliates`); n != 2 {
 		t.Fatalf("%d affiliates after refused posts", n)
+	}
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM personal_tokens`); n != 2 {
+		t.Fatalf("%d personal tokens after refused posts", n)
 	}
 	if n := w.app.QueryInt(t, `SELECT count(*) FROM sessions`); n != 2 {
 		t.Fatalf("a refused logout ended a session")
