@@ -1,8 +1,9 @@
 /*! Tracklane click tracker, for the Trackdesk loader snippet.
- * trackdesk(tenantId, 'click' [, options] [, cb])  cb({cid, expiredAt}); cid is null when
- *   nothing was stored (no aff/via/ref/cid in the URL, or the server said no). options: unused.
+ * trackdesk(tenantId, 'click' [, options] [, cb])  cb({cid, expiredAt}); cid: null if none
+ *   stored (no aff/via/ref/cid in the URL, or the server said no). options: unused.
  * trackdesk(tenantId, 'externalCid', {externalCid, revenueOriginId} [, cb])  cb({ok})
- * Failures add `error`: the HTTP status, 'network' or 'no cid'. Never throws into the page. */
+ * Failures add `error`: the HTTP status, 'network' or 'no cid'. Never throws into the page.
+ * While a cid is stored, 'click' adds it to Stripe Payment Links (client_reference_id). */
 (function (w, d) {
   'use strict';
   var KEY = 'trakdesk_cid';
@@ -57,6 +58,43 @@
     } catch (_) {}
   }
 
+  // Payment Links (not http, lookalikes): our older cid is replaced, the
+  // merchant's value kept. Writing only on a change ends the observer's echo.
+  var P = 'client_reference_id', cur, mine = [], watching;
+  function fix(a) {
+    if (a.origin !== 'https://buy.stripe.com') return;
+    var q = a.search.slice(1).split('&'), out = [], i, p;
+    for (i = 0; i < q.length; i++) {
+      p = q[i].split('=');
+      if (p[0] !== P) { if (q[i]) out.push(q[i]); } else if (p[1] && mine.indexOf(p[1]) < 0) return;
+    }
+    out.push(P + '=' + cur);
+    p = '?' + out.join('&');
+    if (p !== a.search) a.search = p;
+  }
+  function scan(n) {
+    try {
+      fix(n);
+      for (var l = n.querySelectorAll('a,area'), i = 0; i < l.length; i++) fix(l[i]);
+    } catch (e) { debug('links failed', e); }
+  }
+  function links(cid) {
+    try {
+      if (!valid(cid) || cid.length > 200) return; // Stripe's limit
+      mine.push(cur = cid);
+      scan(d);
+      if (watching) return;
+      watching = 1;
+      d.addEventListener('DOMContentLoaded', function () { scan(d); });
+      if (w.MutationObserver) new w.MutationObserver(function (rs) {
+        for (var i = 0, j, r; (r = rs[i]); i++) {
+          if (r.attributeName) scan(r.target);
+          for (j = 0; j < r.addedNodes.length; j++) if (r.addedNodes[j].nodeType === 1) scan(r.addedNodes[j]);
+        }
+      }).observe(d, { childList: 1, subtree: 1, attributeFilter: ['href'] });
+    } catch (e) { debug('links failed', e); }
+  }
+
   // POST the body as text/plain JSON (no CORS preflight); done(status, json).
   function post(path, body, done) {
     var url = base + path, data = JSON.stringify(body);
@@ -82,8 +120,10 @@
     if (valid(cid)) { // from the redirect link: keep it the default 30 days
       var exp = new Date(Date.now() + 30 * 864e5);
       store(cid, exp);
+      links(cid);
       return answer(cb, { cid: cid, expiredAt: exp.toISOString() });
     }
+    links(readCid());
     if (!aff) return answer(cb, { cid: null, expiredAt: null });
     post('/tracking/click/v1', {
       tenantId: tenantId, aff: aff, url: w.location.href, referrer: d.referrer, cid: readCid()
@@ -91,6 +131,7 @@
       var at = j && valid(j.cid) && Date.parse(j.expiredAt);
       if (status !== 200 || !at) return answer(cb, { cid: null, expiredAt: null, error: status || 'network' });
       store(j.cid, new Date(at));
+      links(j.cid);
       answer(cb, { cid: j.cid, expiredAt: j.expiredAt });
     });
   }

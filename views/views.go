@@ -212,3 +212,15 @@ func pageOf(raw string) string {
 	}
 	return u.Host + u.EscapedPath()
 }
+
+// SourceLabel says in words what attributed a conversion.
+func SourceLabel(s tracklane.Source, coupon string) string {
+	switch s {
+	case tracklane.SourceCoupon:
+		return "promotion code " + strings.ToUpper(coupon)
+	case tracklane.SourceClickID:
+		return "click id carried into Stripe"
+	default:
+		return "email link (thank-you page)"
+	}
+}

@@ -39,6 +39,7 @@ type Store interface {
 	RecordTokenUse(ctx context.Context, id int64, at time.Time) error
 	RevokePersonalToken(ctx context.Context, tenantID string, id int64) error
 	CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
+	SetAffiliateCoupons(ctx context.Context, tenantID, affiliateID string, codes []string) ([]string, error)
 	UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
 	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error)
 }

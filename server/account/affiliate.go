@@ -18,6 +18,9 @@ func Link(publicURL, code string) string { return publicURL + "/r/" + code }
 type AffiliateInput struct {
 	Name, Email, Code, LandingURL string
 	Commission                    *conversion.Rule
+	// Coupons are Stripe promotion codes (customer-facing text) to assign
+	// to a new affiliate.
+	Coupons []string
 }
 
 // CreateAffiliate validates and stores a new affiliate of the tenant; an
@@ -31,6 +34,9 @@ func (s Service) CreateAffiliate(ctx context.Context, tenantID string, in Affili
 		return tracklane.Affiliate{}, err
 	}
 	a.ID, a.TenantID = ident.New("af_"), tenantID
+	if a.Coupons, err = cleanCoupons(in.Coupons); err != nil {
+		return tracklane.Affiliate{}, err
+	}
 	if a.Code != "" {
 		return s.Store.CreateAffiliate(ctx, a)
 	}
@@ -79,4 +85,50 @@ func affiliateFromInput(in AffiliateInput) (tracklane.Affiliate, error) {
 		}
 	}
 	return tracklane.Affiliate{Name: name, Email: email, Code: code, LandingURL: landing, Commission: in.Commission}, nil
+}
+
+// SetCoupons replaces the Stripe promotion codes assigned to one of the
+// tenant's affiliates. Codes are compared case-folded; one held by another
+// affiliate of the tenant → conflict, and nothing changes.
+func (s Service) SetCoupons(ctx context.Context, tenantID, affiliateID string, codes []string) ([]string, error) {
+	clean, err := cleanCoupons(codes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.SetAffiliateCoupons(ctx, tenantID, affiliateID, clean)
+}
+
+// cleanCoupons folds promotion codes, drops blanks and repeats, and checks
+// their shape: 1 to 100 characters of letters, digits, '-' and '_' (what
+// Stripe lets a merchant type).
+func cleanCoupons(codes []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range codes {
+		c = tracklane.FoldCode(c)
+		if c == "" || seen[c] {
+			continue
+		}
+		if !validCoupon(c) {
+			return nil, apperr.Errorf(apperr.Invalid, "promotion code %q must be 1 to 100 letters, digits, - or _", capRunes(c, 40))
+		}
+		seen[c] = true
+		out = append(out, c)
+	}
+	if len(out) > 50 {
+		return nil, apperr.Errorf(apperr.Invalid, "at most 50 promotion codes per affiliate")
+	}
+	return out, nil
+}
+
+func validCoupon(c string) bool {
+	if len(c) > 100 {
+		return false
+	}
+	for _, r := range c {
+		if !(r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('0' <= r && r <= '9')) {
+			return false
+		}
+	}
+	return true
 }

@@ -25,6 +25,7 @@ type Store interface {
 	Clicks(ctx context.Context, tenantID string, f store.ClickFilter, p store.Page) ([]tracklane.Click, error)
 	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
+	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
 }
 

@@ -20,7 +20,8 @@ type conversionJSON struct {
 	Currency           string        `json:"currency"`
 	Commission         int64         `json:"commission"`
 	AffiliateID        string        `json:"affiliate_id"`
-	ClickID            string        `json:"click_id"`
+	ClickID            *string       `json:"click_id"`
+	Source             string        `json:"source"`
 	ExternalCID        string        `json:"external_cid"`
 	StripeAccount      string        `json:"stripe_account"`
 	StripeCustomer     *string       `json:"stripe_customer"`
@@ -54,7 +55,7 @@ func nullable(s string) *string {
 func toConversionJSON(c tracklane.Conversion) conversionJSON {
 	out := conversionJSON{
 		ID: c.ID, Status: string(c.Status), Amount: c.Amount, Currency: c.Currency, Commission: c.Commission,
-		AffiliateID: c.AffiliateID, ClickID: c.ClickID, ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,
+		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,
 		StripeCustomer: nullable(c.StripeCustomer), StripeInvoice: nullable(c.StripeInvoice),
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),

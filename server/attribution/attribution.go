@@ -10,9 +10,11 @@ package attribution
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Settings are the tenant's rules that attribution applies.
@@ -36,6 +38,13 @@ type Payment struct {
 	InvoiceID      string
 	ChargeID       string // its own, or the charge known to have paid its invoice
 	SubscriptionID string
+	// ClickIDs are the click ids carried into Stripe for it (its own
+	// metadata, its Checkout Session, its customer, subscription or payment
+	// intent); PromotionCodes the promotion codes (folded text) it or its
+	// session used. Neither is checked yet: the rule keeps what the tenant
+	// knows.
+	ClickIDs       []string
+	PromotionCodes []string
 	Refunded       int64      // cumulative refunds of its charge
 	Dispute        string     // Stripe's dispute status, "" for none
 	CanceledAt     *time.Time // its subscription's cancellation
@@ -52,6 +61,13 @@ type Link struct {
 	OriginID    string
 }
 
+// Click is what the rule needs of a click of the tenant.
+type Click struct {
+	ID          string
+	AffiliateID string
+	CreatedAt   time.Time
+}
+
 // Affiliate is what the rule needs of an affiliate.
 type Affiliate struct {
 	Email      string           // for the self-referral rule
@@ -61,6 +77,8 @@ type Affiliate struct {
 // Attribution is a customer's lock on an affiliate: set by the customer's
 // first attributed payment, kept by every later one.
 type Attribution struct {
+	Source        tracklane.Source
+	Coupon        string // the promotion code, for SourceCoupon
 	AffiliateID   string
 	ClickID       string
 	ExternalCID   string
@@ -98,6 +116,8 @@ type Snapshot struct {
 	Why        string // why creations not caused by an event happen ("email linked to a click")
 	Customers  []Customer
 	Links      map[string][]Link // candidate links by email
+	Clicks     map[string]Click  // the tenant's clicks among the payments' click ids
+	Coupons    map[string]string // the tenant's promotion codes (folded) → affiliate id
 	Affiliates map[string]Affiliate
 }
 
@@ -211,9 +231,8 @@ func (s Snapshot) decideCustomer(plan *Plan, c Customer) {
 			s.update(plan, pay, conv, at)
 			continue
 		}
-		if l, ok := (Window{s.AttributionDays}).LinkFor(s.Links[pay.Email], pay.PaidAt); ok && (at == nil || pay.PaidAt.Before(at.FirstPaidAt)) {
-			at = &Attribution{AffiliateID: l.AffiliateID, ClickID: l.ClickID, ExternalCID: pay.Email, OriginID: l.OriginID,
-				FirstPaidAt: pay.PaidAt, FirstSourceID: pay.SourceID}
+		if cand, ok := s.candidate(pay); ok && (at == nil || pay.PaidAt.Before(at.FirstPaidAt)) {
+			at = &cand
 			if c.ID != "" {
 				plan.Attributions[c.ID] = *at
 				moved = true
@@ -231,6 +250,40 @@ func (s Snapshot) decideCustomer(plan *Plan, c Customer) {
 	if moved {
 		plan.Reattributed = append(plan.Reattributed, c.ID)
 	}
+}
+
+// candidate is what would attribute a payment on its own, in the order of
+// precedence: a promotion code assigned to an affiliate (no click, so no
+// window), then a click id of the tenant carried into Stripe, then the
+// email link; within a kind, the newest click in the window wins.
+func (s Snapshot) candidate(pay Payment) (Attribution, bool) {
+	at := Attribution{ExternalCID: pay.Email, FirstPaidAt: pay.PaidAt, FirstSourceID: pay.SourceID}
+	for _, code := range pay.PromotionCodes {
+		if aff, ok := s.Coupons[code]; ok {
+			at.Source, at.Coupon, at.AffiliateID = tracklane.SourceCoupon, code, aff
+			return at, true
+		}
+	}
+	window := Window{s.AttributionDays}
+	var best Click
+	for _, id := range pay.ClickIDs {
+		c, ok := s.Clicks[id]
+		if !ok || !window.Covers(c.CreatedAt, pay.PaidAt) {
+			continue
+		}
+		if best.ID == "" || c.CreatedAt.After(best.CreatedAt) || (c.CreatedAt.Equal(best.CreatedAt) && c.ID > best.ID) {
+			best = c
+		}
+	}
+	if best.ID != "" {
+		at.Source, at.ClickID, at.AffiliateID = tracklane.SourceClickID, best.ID, best.AffiliateID
+		return at, true
+	}
+	if l, ok := window.LinkFor(s.Links[pay.Email], pay.PaidAt); ok {
+		at.Source, at.ClickID, at.AffiliateID, at.OriginID = tracklane.SourceEmail, l.ClickID, l.AffiliateID, l.OriginID
+		return at, true
+	}
+	return Attribution{}, false
 }
 
 // earns reports whether a payment of a customer attributed by at earns
@@ -253,10 +306,17 @@ func (s Snapshot) create(plan *Plan, pay Payment, at Attribution, aff Affiliate)
 		external = at.ExternalCID
 	}
 	st := conversion.Evaluate(s.facts(pay, external, aff.Email, "", false), rule, s.Now)
-	reason := "conversion created: " + st.Reason
+	reason := "conversion created"
 	if s.Why != "" && pay.Cause == "" {
-		reason = "conversion created (" + s.Why + "): " + st.Reason
+		reason += " (" + s.Why + ")"
 	}
+	switch at.Source {
+	case tracklane.SourceCoupon:
+		reason += ", attributed by promotion code " + strings.ToUpper(at.Coupon)
+	case tracklane.SourceClickID:
+		reason += ", attributed by the click id carried into Stripe"
+	}
+	reason += ": " + st.Reason
 	plan.Creates = append(plan.Creates, Create{Payment: pay, Attribution: at, ExternalCID: external, Rule: rule, State: st, History: reason})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -22,6 +23,8 @@ type world struct {
 	now        time.Time
 	payments   map[string]Payment // by source
 	links      []Link
+	clicks     map[string]Click
+	coupons    map[string]string
 	affiliates map[string]Affiliate
 	attrs      map[string]Attribution
 	convs      map[string]Conversion // by source
@@ -34,7 +37,7 @@ func newWorld() *world {
 	return &world{
 		settings: Settings{Livemode: true, AttributionDays: 30, HoldDays: 30, Commission: conversion.DefaultRule, Recurring: conversion.DefaultRecurring},
 		now:      day(1), payments: map[string]Payment{}, attrs: map[string]Attribution{}, convs: map[string]Conversion{},
-		history: map[string][]string{},
+		history: map[string][]string{}, clicks: map[string]Click{}, coupons: map[string]string{},
 		affiliates: map[string]Affiliate{
 			"af_a": {Email: "a@partner.example"},
 			"af_b": {Email: "b@partner.example"},
@@ -88,7 +91,8 @@ func (w *world) decide(sources []string, why string) {
 }
 
 func (w *world) snapshot(sources []string, why string) Snapshot {
-	s := Snapshot{Settings: w.settings, Now: w.now, Why: why, Links: map[string][]Link{}, Affiliates: w.affiliates}
+	s := Snapshot{Settings: w.settings, Now: w.now, Why: why, Links: map[string][]Link{}, Affiliates: w.affiliates,
+		Clicks: w.clicks, Coupons: w.coupons}
 	byCustomer := map[string]int{}
 	for _, src := range sources {
 		p := w.payments[src]
@@ -153,6 +157,17 @@ func (w *world) state() string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, "; ")
+}
+
+// click records a click of affiliate at clickAt.
+func (w *world) click(id, affiliate string, at time.Time) {
+	w.clicks[id] = Click{ID: id, AffiliateID: affiliate, CreatedAt: at}
+}
+
+// with returns p carrying click ids and promotion codes.
+func with(p Payment, clickIDs []string, codes ...string) Payment {
+	p.ClickIDs, p.PromotionCodes = clickIDs, codes
+	return p
 }
 
 func invoice(src, customer, email string, amount int64, at time.Time) Payment {
@@ -289,6 +304,37 @@ func TestStories(t *testing.T) {
 			w.link("c@x.example", "af_a", day(0))
 			w.pay(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)))
 		}, "in_1 af_a pending 5000 700", ""},
+		{"a promotion code attributes with no click at all", func(w *world) {
+			w.coupons["spring25"] = "af_b"
+			w.pay(with(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)), nil, "spring25"))
+			w.pay(invoice("in_2", "cus_1", "c@x.example", 5000, day(200)))
+		}, "in_1 af_b pending 5000 1000; in_2 af_b pending 5000 1000", ""},
+		{"precedence: promotion code, then click id, then email link", func(w *world) {
+			w.coupons["spring25"] = "af_b"
+			w.link("c@x.example", "af_a", day(0))
+			w.click("ck_x", "af_a", day(0))
+			w.pay(with(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)), []string{"ck_x"}, "other", "spring25"))
+		}, "in_1 af_b pending 5000 1000", ""},
+		{"a click id beats the email link", func(w *world) {
+			w.link("c@x.example", "af_a", day(0))
+			w.click("ck_b", "af_b", day(-1))
+			w.pay(with(invoice("in_1", "", "c@x.example", 5000, day(1)), []string{"ck_b"}))
+		}, "in_1 af_b pending 5000 1000", ""},
+		{"a click id of another tenant, garbage, or out of the window is ignored", func(w *world) {
+			w.click("ck_old", "af_b", day(-40))
+			w.link("c@x.example", "af_a", day(0))
+			w.pay(with(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)), []string{"ck_other_tenant", "<script>", "ck_old"}, "unknown"))
+		}, "in_1 af_a pending 5000 1000", ""},
+		{"a coupon customer is locked like any other", func(w *world) {
+			w.coupons["spring25"] = "af_b"
+			w.pay(with(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)), nil, "spring25"))
+			w.link("c@x.example", "af_a", day(2))
+			w.pay(invoice("in_2", "cus_1", "c@x.example", 5000, day(3)))
+		}, "in_1 af_b pending 5000 1000; in_2 af_b pending 5000 1000", ""},
+		{"self-referral holds for a coupon", func(w *world) {
+			w.coupons["spring25"] = "af_b"
+			w.pay(with(invoice("in_1", "cus_1", "b@partner.example", 5000, day(1)), nil, "spring25"))
+		}, "in_1 af_b rejected 5000 1000", ""},
 		{"customer-less charges are attributed each on its own", func(w *world) {
 			w.link("c@x.example", "af_a", day(0))
 			w.pay(Payment{SourceID: "ch_1", Email: "c@x.example", Amount: 2500, Currency: "eur", PaidAt: day(1), ChargeID: "ch_1"})
@@ -327,6 +373,23 @@ func TestHistoryEntries(t *testing.T) {
 	}
 	if got := w.history["in_1"]; len(got) != 1 || got[0] != "pending: conversion created: payment received" {
 		t.Errorf("history of in_1: %q", got)
+	}
+}
+
+func TestSourceInHistory(t *testing.T) {
+	w := newWorld()
+	w.coupons["spring25"] = "af_b"
+	w.pay(with(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)), nil, "spring25"))
+	w.click("ck_a", "af_a", day(0))
+	w.pay(with(invoice("in_9", "cus_9", "d@x.example", 5000, day(1)), []string{"ck_a"}))
+	if got := w.history["in_1"]; len(got) != 1 || got[0] != "pending: conversion created, attributed by promotion code SPRING25: payment received" {
+		t.Errorf("history of in_1: %q", got)
+	}
+	if got := w.history["in_9"]; len(got) != 1 || got[0] != "pending: conversion created, attributed by the click id carried into Stripe: payment received" {
+		t.Errorf("history of in_9: %q", got)
+	}
+	if at := w.attrs["cus_1"]; at.Source != tracklane.SourceCoupon || at.Coupon != "spring25" || at.ClickID != "" {
+		t.Errorf("attribution %+v", at)
 	}
 }
 

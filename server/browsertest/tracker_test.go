@@ -367,6 +367,9 @@ func TestTracker(t *testing.T) {
 		{"ExternalCidWithoutCookie", testExternalCidWithoutCookie},
 		{"ThrowingCallback", testThrowingCallback},
 		{"BeaconFallback", testBeaconFallback},
+		{"PaymentLinks", testPaymentLinks},
+		{"PaymentLinksWithoutCid", testPaymentLinksWithoutCid},
+		{"PaymentLinksOldBrowser", testPaymentLinksOldBrowser},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, chrome) })
 	}

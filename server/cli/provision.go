@@ -49,10 +49,17 @@ func tenantCreate(args []string) (action, error) {
 }
 
 type affiliateCreated struct {
-	AffiliateID string `json:"affiliate_id"`
-	Code        string `json:"code"`
-	Link        string `json:"link"`
+	AffiliateID string   `json:"affiliate_id"`
+	Code        string   `json:"code"`
+	Link        string   `json:"link"`
+	Coupons     []string `json:"coupons,omitempty"`
 }
+
+// repeated is a flag that may be given several times (--coupon A --coupon B).
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
 func affiliateCreate(args []string) (action, error) {
 	fs := newFlags("affiliate create")
@@ -62,15 +69,18 @@ func affiliateCreate(args []string) (action, error) {
 	fs.StringVar(&in.Email, "email", "", "")
 	fs.StringVar(&in.Code, "code", "", "")
 	fs.StringVar(&in.LandingURL, "landing", "", "")
+	var coupons repeated
+	fs.Var(&coupons, "coupon", "")
 	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
 		return nil, err
 	}
+	in.Coupons = coupons
 	return func(ctx context.Context, svc provisioner) (any, error) {
 		a, err := svc.accounts.CreateAffiliate(ctx, *tenant, in)
 		if err != nil {
 			return nil, err
 		}
-		return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code)}, nil
+		return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}, nil
 	}, nil
 }
 
@@ -197,4 +207,13 @@ func intFlag(fs *flag.FlagSet, name string, dst **int) {
 		*dst = &n
 		return nil
 	})
+}
+
+// upperAll writes promotion codes as merchants type them in Stripe.
+func upperAll(codes []string) []string {
+	var out []string
+	for _, c := range codes {
+		out = append(out, strings.ToUpper(c))
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -83,5 +84,10 @@ func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a trackl
 	}
 	page.Stats = stats[a.ID]
 	page.PeriodLabel = p.view.Label
+	coupons, err := h.store.AffiliateCoupons(c.Request.Context(), t.ID, []string{a.ID})
+	if err != nil {
+		return page, err
+	}
+	page.Coupons = strings.ToUpper(strings.Join(coupons[a.ID], ", "))
 	return page, nil
 }

@@ -36,6 +36,7 @@ type Accounts interface {
 	CreateTenant(ctx context.Context, in account.NewTenantInput) (account.NewTenantResult, error)
 	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (tracklane.Tenant, error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	SetCoupons(ctx context.Context, tenantID, affiliateID string, codes []string) ([]string, error)
 	UpdateAffiliate(ctx context.Context, tenantID, id string, in account.AffiliateInput) (tracklane.Affiliate, error)
 	CreateToken(ctx context.Context, tenantID, name string) (string, error)
 	RevokeToken(ctx context.Context, tenantID string, id int64) error
@@ -105,6 +106,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.POST("/affiliates/new", h.handleAffiliateCreate)
 	in.GET("/affiliates/:id", h.handleAffiliateEdit)
 	in.POST("/affiliates/:id", h.handleAffiliateUpdate)
+	in.POST("/affiliates/:id/coupons", h.handleAffiliateCoupons)
 	in.GET("/settings", h.handleSettings)
 	in.POST("/settings", h.handleSettingsSave)
 	in.POST("/settings/origins", h.handleOriginCreate)

@@ -55,6 +55,7 @@ func (h *Handler) chrome(c *gin.Context, title, active string) views.Chrome {
 // key, so no text of the URL reaches the page).
 var notices = map[string]string{
 	"affiliate-created": "Affiliate created. Share its link to start tracking.",
+	"coupons-saved":     "Promotion codes saved.",
 	"affiliate-saved":   "Affiliate saved.",
 	"settings-saved":    "Settings saved.",
 	"origin-created":    "Revenue origin added.",

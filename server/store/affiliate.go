@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
+	"strings"
 
+	"github.com/lib/pq"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -50,15 +53,100 @@ func affiliateConflict(err error, a tracklane.Affiliate) error {
 // of the tenant has → conflict.
 func (s *Store) CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error) {
 	ctype, bp, fixed, cur := ruleArgs(a.Commission)
-	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `INSERT INTO affiliates
-		(id, tenant_id, name, email, code, landing_url, commission_type, commission_bp, commission_fixed, commission_currency)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+affiliateColumns,
-		a.ID, a.TenantID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
-	if err != nil {
-		if conflict := affiliateConflict(err, a); conflict != nil {
-			return tracklane.Affiliate{}, conflict
+	var out tracklane.Affiliate
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = scanAffiliate(tx.QueryRowContext(ctx, `INSERT INTO affiliates
+			(id, tenant_id, name, email, code, landing_url, commission_type, commission_bp, commission_fixed, commission_currency)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+affiliateColumns,
+			a.ID, a.TenantID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
+		if err != nil {
+			if conflict := affiliateConflict(err, a); conflict != nil {
+				return conflict
+			}
+			return fmt.Errorf("inserting affiliate: %w", err)
 		}
-		return tracklane.Affiliate{}, fmt.Errorf("inserting affiliate: %w", err)
+		out.Coupons, err = setCoupons(ctx, tx, a.TenantID, a.ID, a.Coupons)
+		return err
+	})
+	if err != nil {
+		return tracklane.Affiliate{}, err
+	}
+	return out, nil
+}
+
+// SetAffiliateCoupons replaces the promotion codes assigned to one of the
+// tenant's affiliates; a code another affiliate of the tenant holds →
+// conflict, and nothing changes.
+func (s *Store) SetAffiliateCoupons(ctx context.Context, tenantID, affiliateID string, codes []string) ([]string, error) {
+	var out []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND id = $2`, tenantID, affiliateID).Scan(&n); err != nil {
+			return fmt.Errorf("finding affiliate: %w", err)
+		}
+		if n == 0 {
+			return apperr.Errorf(apperr.NotFound, "no affiliate %q", affiliateID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM affiliate_coupons WHERE tenant_id = $1 AND affiliate_id = $2`, tenantID, affiliateID); err != nil {
+			return fmt.Errorf("clearing coupons: %w", err)
+		}
+		var err error
+		out, err = setCoupons(ctx, tx, tenantID, affiliateID, codes)
+		return err
+	})
+	return out, err
+}
+
+// setCoupons assigns codes (already folded and checked) to the affiliate.
+func setCoupons(ctx context.Context, tx *sql.Tx, tenantID, affiliateID string, codes []string) ([]string, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO affiliate_coupons (tenant_id, code, affiliate_id)
+		SELECT $1, c, $2 FROM unnest($3::text[]) AS c ON CONFLICT (tenant_id, code) DO NOTHING RETURNING code`,
+		tenantID, affiliateID, pq.Array(codes))
+	if err != nil {
+		return nil, fmt.Errorf("assigning coupons: %w", err)
+	}
+	defer rows.Close()
+	got, err := scanAll(rows, "coupon", func(r scanner) (string, error) {
+		var c string
+		return c, r.Scan(&c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(codes) {
+		taken := map[string]bool{}
+		for _, c := range codes {
+			taken[c] = true
+		}
+		for _, c := range got {
+			delete(taken, c)
+		}
+		for c := range taken {
+			return nil, apperr.Errorf(apperr.Conflict, "the promotion code %q is already assigned to another affiliate", strings.ToUpper(c))
+		}
+	}
+	sort.Strings(got)
+	return got, nil
+}
+
+// AffiliateCoupons returns the promotion codes of the tenant's affiliates
+// by affiliate id, each list sorted.
+func (s *Store) AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(affiliateIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT affiliate_id, code FROM affiliate_coupons
+		WHERE tenant_id = $1 AND affiliate_id = ANY($2) ORDER BY code`, tenantID, pq.Array(affiliateIDs))
+	if err != nil {
+		return nil, fmt.Errorf("listing coupons: %w", err)
+	}
+	if err := scanPairs(rows, func(aff, code string) { out[aff] = append(out[aff], code) }); err != nil {
+		return nil, fmt.Errorf("listing coupons: %w", err)
 	}
 	return out, nil
 }

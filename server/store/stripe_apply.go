@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -27,6 +28,7 @@ type StripeEvent struct {
 	Payment      *PaymentFact      // invoice.paid, charge.succeeded without invoice
 	Charge       *ChargeFact       // charge.*: what is known of the charge
 	Subscription *SubscriptionFact // customer.subscription.deleted
+	Hints        []HintFact        // checkout.session.completed, customer.*, payment_intent.succeeded
 }
 
 // PaymentFact is a paid invoice or an invoice-less charge.
@@ -40,6 +42,25 @@ type PaymentFact struct {
 	InvoiceID      string
 	ChargeID       string
 	SubscriptionID string
+	// PaymentIntentID links an invoice-less charge to its Checkout Session.
+	PaymentIntentID string
+	// ClickID is the click id the payment's own metadata (tracklane_cid)
+	// carries, unchecked; PromotionCodes the promotion codes (folded text)
+	// it used.
+	ClickID        string
+	PromotionCodes []string
+}
+
+// HintFact is what a Stripe object other than the payment says about who
+// brought its payments: a Checkout Session's client_reference_id or any
+// object's metadata.tracklane_cid, and a session's promotion codes. Keys
+// are the ids the payments name (customer, subscription, payment intent,
+// invoice); Origin is the object that said it.
+type HintFact struct {
+	Keys           []string
+	Origin         string
+	ClickID        string
+	PromotionCodes []string
 }
 
 // ChargeFact is what an event says about a charge: which invoice it paid,
@@ -362,6 +383,13 @@ type factBatch struct {
 	chargeEvent  map[string]string
 	subs         map[string]*SubscriptionFact
 	subEvent     map[string]string
+	hints        []hintRow
+}
+
+// hintRow is one key of a hint, with its event.
+type hintRow struct {
+	key, origin, clickID, event string
+	codes                       []string
 }
 
 // mergeFacts merges the facts of a batch's events: the first statement of a
@@ -380,6 +408,13 @@ func mergeFacts(events []StripeEvent) factBatch {
 		}
 		if c := ev.Charge; c != nil {
 			b.mergeCharge(ev, c)
+		}
+		for _, h := range ev.Hints {
+			for _, k := range h.Keys {
+				if k != "" {
+					b.hints = append(b.hints, hintRow{key: k, origin: h.Origin, clickID: h.ClickID, event: ev.ID, codes: h.PromotionCodes})
+				}
+			}
 		}
 		if sub := ev.Subscription; sub != nil {
 			if _, ok := b.subs[sub.SubscriptionID]; !ok {
@@ -443,6 +478,9 @@ func (a *applier) recordFacts(events []StripeEvent) (map[string]string, error) {
 	if err := a.recordCancellations(b, causes); err != nil {
 		return nil, err
 	}
+	if err := a.recordHints(b, causes); err != nil {
+		return nil, err
+	}
 	return causes, nil
 }
 
@@ -453,19 +491,26 @@ func (a *applier) recordPayments(b factBatch) error {
 	}
 	src, cus, email, amount, cur, paid, inv, ch, sub, evs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	pi, cid, codes := make([]string, n), make([]string, n), make([]string, n)
 	for i, p := range b.payments {
 		src[i], cus[i], email[i], amount[i], cur[i] = p.SourceID, p.CustomerID, p.Email, p.Amount, p.Currency
 		paid[i], inv[i], ch[i], sub[i], evs[i] = p.PaidAt.UTC().Format(time.RFC3339Nano), p.InvoiceID, p.ChargeID, p.SubscriptionID, b.paymentEvent[p.SourceID]
+		pi[i], cid[i], codes[i] = p.PaymentIntentID, p.ClickID, arrayLiteral(p.PromotionCodes)
 	}
 	if err := a.exec(`INSERT INTO stripe_payments AS p (tenant_id, account_id, livemode, source_id, customer_id, email,
-		amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
-			$10::text[], $11::text[], $12::text[], $13::text[]) AS u
+		amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id, payment_intent_id, click_id, promotion_codes)
+		SELECT $1, $2, $3, u.src, u.cus, u.email, u.amount, u.cur, u.paid, u.inv, u.ch, u.sub, u.ev, u.pi, u.cid, u.codes::text[]
+		FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+			AS u(src, cus, email, amount, cur, paid, inv, ch, sub, ev, pi, cid, codes)
 		ON CONFLICT (account_id, livemode, source_id) DO UPDATE SET
 			charge_id = CASE WHEN excluded.charge_id <> '' THEN excluded.charge_id ELSE p.charge_id END,
-			email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END`,
+			email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END,
+			payment_intent_id = CASE WHEN p.payment_intent_id = '' THEN excluded.payment_intent_id ELSE p.payment_intent_id END,
+			click_id = CASE WHEN p.click_id = '' THEN excluded.click_id ELSE p.click_id END,
+			promotion_codes = CASE WHEN p.promotion_codes = '{}' THEN excluded.promotion_codes ELSE p.promotion_codes END`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
-		pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs)); err != nil {
+		pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs), pq.Array(pi), pq.Array(cid), pq.Array(codes)); err != nil {
 		return fmt.Errorf("recording payments: %w", err)
 	}
 	return nil
@@ -557,6 +602,57 @@ func (a *applier) recordCancellations(b factBatch, causes map[string]string) err
 		return fmt.Errorf("finding payments of subscriptions: %w", err)
 	}
 	return nil
+}
+
+// recordHints stores the batch's hints (the first word of an object
+// stands: a session is completed once) and adds the payments they name to
+// causes.
+func (a *applier) recordHints(b factBatch, causes map[string]string) error {
+	n := len(b.hints)
+	if n == 0 {
+		return nil
+	}
+	keys, origins, cids, codes, evs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	event := map[string]string{}
+	for i, h := range b.hints {
+		keys[i], origins[i], cids[i], codes[i], evs[i] = h.key, h.origin, h.clickID, arrayLiteral(h.codes), h.event
+		event[h.key] = h.event
+	}
+	if err := a.exec(`INSERT INTO stripe_attribution_hints (tenant_id, account_id, livemode, key, origin, click_id, promotion_codes, event_id)
+		SELECT $1, $2, $3, u.key, u.origin, u.cid, u.codes::text[], u.ev
+		FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(key, origin, cid, codes, ev)
+		ON CONFLICT (account_id, livemode, key, origin) DO NOTHING`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(keys), pq.Array(origins), pq.Array(cids), pq.Array(codes), pq.Array(evs)); err != nil {
+		return fmt.Errorf("recording attribution hints: %w", err)
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT k.key, p.source_id FROM unnest($3::text[]) AS k(key)
+		JOIN stripe_payments p ON p.account_id = $1 AND p.livemode = $2
+			AND k.key IN (p.customer_id, p.subscription_id, p.payment_intent_id, p.source_id)`,
+		a.account, a.livemode, pq.Array(keys))
+	if err != nil {
+		return fmt.Errorf("finding payments of hints: %w", err)
+	}
+	if err := scanPairs(rows, func(key, source string) { causes[source] = event[key] }); err != nil {
+		return fmt.Errorf("finding payments of hints: %w", err)
+	}
+	return nil
+}
+
+// arrayLiteral writes a list as a PostgreSQL text array literal, so that
+// a list of lists can travel as one text[] parameter.
+func arrayLiteral(xs []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(x))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // disputeWins: the stored dispute state yields to the incoming one.

@@ -11,6 +11,7 @@ import (
 	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // Evaluation brings the conversions of a set of payments up to date, in a
@@ -102,7 +103,7 @@ func (a *applier) loadSnapshot(causes map[string]string, why string) (attributio
 	byCustomer := map[string]int{}
 	for _, p := range payments {
 		p.Cause = causes[p.SourceID]
-		if _, ok := convs[p.SourceID]; !ok && p.Email != "" {
+		if _, ok := convs[p.SourceID]; !ok && (p.Email != "" || len(p.ClickIDs) > 0 || len(p.PromotionCodes) > 0) {
 			needLink = append(needLink, p)
 		}
 		i, ok := byCustomer[p.CustomerID]
@@ -132,6 +133,12 @@ func (a *applier) loadSnapshot(causes map[string]string, why string) (attributio
 	if snap.Links, err = a.loadLinks(needLink); err != nil {
 		return snap, err
 	}
+	if snap.Clicks, err = a.loadClicks(needLink); err != nil {
+		return snap, err
+	}
+	if snap.Coupons, err = a.loadCoupons(needLink); err != nil {
+		return snap, err
+	}
 	affIDs := map[string]bool{}
 	for _, c := range convs {
 		affIDs[c.AffiliateID] = true
@@ -143,6 +150,12 @@ func (a *applier) loadSnapshot(causes map[string]string, why string) (attributio
 		for _, l := range ls {
 			affIDs[l.AffiliateID] = true
 		}
+	}
+	for _, c := range snap.Clicks {
+		affIDs[c.AffiliateID] = true
+	}
+	for _, aff := range snap.Coupons {
+		affIDs[aff] = true
 	}
 	snap.Affiliates, err = a.loadAffiliates(affIDs)
 	return snap, err
@@ -167,10 +180,21 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 		)
 		SELECT p.source_id, p.customer_id, p.email, p.amount, p.currency, p.paid_at,
 			p.invoice_id, p.subscription_id,
-			coalesce(agg.refunded, 0), coalesce(agg.dispute, ''), coalesce(nullif(p.charge_id, ''), agg.charge, ''), s.canceled_at
+			coalesce(agg.refunded, 0), coalesce(agg.dispute, ''), coalesce(nullif(p.charge_id, ''), agg.charge, ''), s.canceled_at,
+			array_remove(array_prepend(p.click_id, h.cids), ''), p.promotion_codes || coalesce(h.codes, '{}')
 		FROM p LEFT JOIN agg ON agg.source_id = p.source_id
 		LEFT JOIN stripe_subscriptions s ON p.subscription_id <> '' AND s.account_id = $1
 			AND s.livemode = $2 AND s.subscription_id = p.subscription_id
+		LEFT JOIN LATERAL (
+			SELECT array_agg(h.click_id ORDER BY h.key, h.origin) AS cids,
+				array(SELECT unnest(h2.promotion_codes) FROM stripe_attribution_hints h2
+					WHERE h2.account_id = $1 AND h2.livemode = $2
+						AND h2.key IN (p.customer_id, p.subscription_id, p.payment_intent_id, p.source_id)
+					ORDER BY h2.key, h2.origin) AS codes
+			FROM stripe_attribution_hints h
+			WHERE h.account_id = $1 AND h.livemode = $2
+				AND h.key IN (p.customer_id, p.subscription_id, p.payment_intent_id, p.source_id)
+		) h ON true
 		ORDER BY p.paid_at, p.source_id`, a.account, a.livemode, pq.Array(sources))
 	if err != nil {
 		return nil, fmt.Errorf("reading payments: %w", err)
@@ -180,7 +204,7 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 		var p attribution.Payment
 		var canceled sql.NullTime
 		err := r.Scan(&p.SourceID, &p.CustomerID, &p.Email, &p.Amount, &p.Currency, &p.PaidAt, &p.InvoiceID,
-			&p.SubscriptionID, &p.Refunded, &p.Dispute, &p.ChargeID, &canceled)
+			&p.SubscriptionID, &p.Refunded, &p.Dispute, &p.ChargeID, &canceled, pq.Array(&p.ClickIDs), pq.Array(&p.PromotionCodes))
 		if canceled.Valid {
 			t := canceled.Time
 			p.CanceledAt = &t
@@ -221,7 +245,7 @@ func (a *applier) loadAttributions(customers []string) (map[string]attribution.A
 		return out, nil
 	}
 	rows, err := a.tx.QueryContext(a.ctx, `SELECT customer_id, affiliate_id, click_id, external_cid, revenue_origin_id,
-			first_paid_at, first_source_id
+			first_paid_at, first_source_id, source, coupon
 		FROM stripe_customer_attributions WHERE account_id = $1 AND livemode = $2 AND customer_id = ANY($3)
 		ORDER BY customer_id FOR UPDATE`, a.account, a.livemode, pq.Array(customers))
 	if err != nil {
@@ -234,7 +258,9 @@ func (a *applier) loadAttributions(customers []string) (map[string]attribution.A
 	defer rows.Close()
 	list, err := scanAll(rows, "attribution", func(r scanner) (row, error) {
 		var x row
-		err := r.Scan(&x.customer, &x.AffiliateID, &x.ClickID, &x.ExternalCID, &x.OriginID, &x.FirstPaidAt, &x.FirstSourceID)
+		var source string
+		err := r.Scan(&x.customer, &x.AffiliateID, &x.ClickID, &x.ExternalCID, &x.OriginID, &x.FirstPaidAt, &x.FirstSourceID, &source, &x.Coupon)
+		x.Source = tracklane.Source(source)
 		return x, err
 	})
 	for _, x := range list {
@@ -275,6 +301,60 @@ func (a *applier) loadLinks(ps []attribution.Payment) (map[string][]attribution.
 		out[l.Email] = append(out[l.Email], l)
 	}
 	return out, err
+}
+
+// loadClicks reads the tenant's clicks among the payments' click ids;
+// anything else (another tenant's id, garbage) is simply not found.
+func (a *applier) loadClicks(ps []attribution.Payment) (map[string]attribution.Click, error) {
+	out := map[string]attribution.Click{}
+	var ids []string
+	for _, p := range ps {
+		for _, id := range p.ClickIDs {
+			if tracklane.ValidClickID(id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT id, affiliate_id, created_at FROM clicks WHERE tenant_id = $1 AND id = ANY($2)`,
+		a.tenant.ID, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("reading clicks: %w", err)
+	}
+	defer rows.Close()
+	list, err := scanAll(rows, "click", func(r scanner) (attribution.Click, error) {
+		var c attribution.Click
+		err := r.Scan(&c.ID, &c.AffiliateID, &c.CreatedAt)
+		return c, err
+	})
+	for _, c := range list {
+		out[c.ID] = c
+	}
+	return out, err
+}
+
+// loadCoupons reads which of the payments' promotion codes the tenant
+// assigned to an affiliate.
+func (a *applier) loadCoupons(ps []attribution.Payment) (map[string]string, error) {
+	out := map[string]string{}
+	var codes []string
+	for _, p := range ps {
+		codes = append(codes, p.PromotionCodes...)
+	}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT code, affiliate_id FROM affiliate_coupons WHERE tenant_id = $1 AND code = ANY($2)`,
+		a.tenant.ID, pq.Array(codes))
+	if err != nil {
+		return nil, fmt.Errorf("reading coupons: %w", err)
+	}
+	if err := scanPairs(rows, func(code, aff string) { out[code] = aff }); err != nil {
+		return nil, fmt.Errorf("reading coupons: %w", err)
+	}
+	return out, nil
 }
 
 // loadAffiliates reads the tenant's affiliates by id: email (for the
@@ -362,19 +442,22 @@ func (a *applier) writeAttributions(attrs map[string]attribution.Attribution) er
 	}
 	sort.Strings(customers) // a fixed lock order against concurrent writers
 	aff, click, ext, origin, first, src := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	source, coupon := make([]string, n), make([]string, n)
 	for i, c := range customers {
 		at := attrs[c]
 		aff[i], click[i], ext[i], origin[i] = at.AffiliateID, at.ClickID, at.ExternalCID, at.OriginID
-		first[i], src[i] = at.FirstPaidAt.UTC().Format(time.RFC3339Nano), at.FirstSourceID
+		first[i], src[i], source[i], coupon[i] = at.FirstPaidAt.UTC().Format(time.RFC3339Nano), at.FirstSourceID, string(at.Source), at.Coupon
 	}
 	if err := a.exec(`INSERT INTO stripe_customer_attributions (tenant_id, account_id, livemode, customer_id,
-			affiliate_id, click_id, external_cid, revenue_origin_id, first_paid_at, first_source_id)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[]) AS u
+			affiliate_id, click_id, external_cid, revenue_origin_id, first_paid_at, first_source_id, source, coupon)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
+			$11::text[], $12::text[]) AS u
 		ON CONFLICT (account_id, livemode, customer_id) DO UPDATE SET affiliate_id = excluded.affiliate_id,
 			click_id = excluded.click_id, external_cid = excluded.external_cid, revenue_origin_id = excluded.revenue_origin_id,
-			first_paid_at = excluded.first_paid_at, first_source_id = excluded.first_source_id`,
+			first_paid_at = excluded.first_paid_at, first_source_id = excluded.first_source_id,
+			source = excluded.source, coupon = excluded.coupon`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(customers), pq.Array(aff), pq.Array(click), pq.Array(ext), pq.Array(origin),
-		pq.Array(first), pq.Array(src)); err != nil {
+		pq.Array(first), pq.Array(src), pq.Array(source), pq.Array(coupon)); err != nil {
 		return fmt.Errorf("recording attributions: %w", err)
 	}
 	return nil
@@ -390,6 +473,7 @@ func (a *applier) insertConversions(creates []attribution.Create, ids []string) 
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		gross, amount, comm, bp, fixed = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		rtype, rcur, status, created   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		source, coupon                 = make([]string, n), make([]string, n)
 	)
 	for i, c := range creates {
 		p := c.Payment
@@ -397,20 +481,23 @@ func (a *applier) insertConversions(creates []attribution.Create, ids []string) 
 		src[i], cus[i], inv[i], ch[i], sub[i], cur[i] = p.SourceID, p.CustomerID, p.InvoiceID, p.ChargeID, p.SubscriptionID, p.Currency
 		gross[i], amount[i], comm[i], bp[i], fixed[i] = p.Amount, c.State.Amount, c.State.Commission, c.Rule.BasisPoints, c.Rule.Fixed
 		rtype[i], rcur[i], status[i], created[i] = string(c.Rule.Type), c.Rule.Currency, string(c.State.Status), p.PaidAt.UTC().Format(time.RFC3339Nano)
+		source[i], coupon[i] = string(c.Attribution.Source), c.Attribution.Coupon
 	}
 	if err := a.exec(`INSERT INTO conversions (id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 			stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
-			currency, gross_amount, amount, commission, rule_type, rule_bp, rule_fixed, rule_currency, status, created_at, updated_at)
+			currency, gross_amount, amount, commission, rule_type, rule_bp, rule_fixed, rule_currency, status, created_at, updated_at,
+			source, coupon)
 		SELECT u.id, $1, u.aff, u.click, u.ext, u.origin, $2, $3, u.src, u.cus, u.inv, u.ch, u.sub, u.cur, u.gross, u.amount, u.comm,
-			u.rtype, u.bp, u.fixed, u.rcur, u.status, u.created, $4
+			u.rtype, u.bp, u.fixed, u.rcur, u.status, u.created, $4, u.source, u.coupon
 		FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 			$14::text[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::bigint[], $21::bigint[],
-			$22::text[], $23::text[], $24::timestamptz[])
-			AS u(id, aff, click, ext, origin, src, cus, inv, ch, sub, cur, gross, amount, comm, rtype, bp, fixed, rcur, status, created)`,
+			$22::text[], $23::text[], $24::timestamptz[], $25::text[], $26::text[])
+			AS u(id, aff, click, ext, origin, src, cus, inv, ch, sub, cur, gross, amount, comm, rtype, bp, fixed, rcur, status, created,
+				source, coupon)`,
 		a.tenant.ID, a.account, a.livemode, a.now,
 		pq.Array(ids), pq.Array(aff), pq.Array(click), pq.Array(ext), pq.Array(origin), pq.Array(src), pq.Array(cus), pq.Array(inv),
 		pq.Array(ch), pq.Array(sub), pq.Array(cur), pq.Array(gross), pq.Array(amount), pq.Array(comm), pq.Array(rtype), pq.Array(bp),
-		pq.Array(fixed), pq.Array(rcur), pq.Array(status), pq.Array(created)); err != nil {
+		pq.Array(fixed), pq.Array(rcur), pq.Array(status), pq.Array(created), pq.Array(source), pq.Array(coupon)); err != nil {
 		return fmt.Errorf("inserting conversions: %w", err)
 	}
 	if err := a.exec(`UPDATE stripe_payments SET converted = true WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)`,

@@ -138,13 +138,17 @@ type rawObject struct {
 }
 
 // Get fetches one object by path ("customers/cus_…") as raw JSON.
-func (c *Client) Get(ctx context.Context, account, path string) (json.RawMessage, error) {
+func (c *Client) Get(ctx context.Context, account, path string, expand ...string) (json.RawMessage, error) {
 	var raw json.RawMessage
 	err := c.retry(ctx, func() error {
 		p := &stripe.Params{Context: ctx}
 		p.SetStripeAccount(account)
+		f := &form.Values{}
+		for _, e := range expand {
+			f.Add("expand[]", e)
+		}
 		var obj rawObject
-		if err := c.backend.Call(http.MethodGet, "/v1/"+path, c.key, p, &obj); err != nil {
+		if err := c.backend.CallRaw(http.MethodGet, "/v1/"+path, c.key, f, p, &obj); err != nil {
 			return err
 		}
 		if obj.LastResponse == nil {
@@ -166,6 +170,7 @@ type invoiceSummary struct {
 	AmountPaid int64
 	Created    int64
 	Status     string
+	Charge     string // the charge that paid it, as a 2023-10-16 answer names it
 }
 
 // Invoices lists a customer's invoices created in [from, to].
@@ -186,6 +191,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 				AmountPaid int64  `json:"amount_paid"`
 				Created    int64  `json:"created"`
 				Status     string `json:"status"`
+				Charge     ref    `json:"charge"`
 			} `json:"data"`
 		}
 		if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
@@ -193,7 +199,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 		}
 		out = out[:0]
 		for _, d := range list.Data {
-			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status})
+			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status, Charge: string(d.Charge)})
 		}
 		return nil
 	})

@@ -26,6 +26,10 @@ var EventTypes = []string{
 	"charge.dispute.updated",
 	"charge.dispute.closed",
 	"customer.subscription.deleted",
+	"checkout.session.completed",
+	"customer.created",
+	"customer.updated",
+	"payment_intent.succeeded",
 }
 
 // pageSize is how many events one list call asks for (Stripe's maximum).
@@ -47,6 +51,8 @@ type Store interface {
 	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
 	ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error)
 	CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error)
+	PromotionCode(ctx context.Context, accountID string, livemode bool, id string) (code string, found bool, err error)
+	SavePromotionCode(ctx context.Context, accountID string, livemode bool, id, code string) error
 	AttributeWaiting(ctx context.Context, tenantID, email string) (int, error)
 	ApproveDue(ctx context.Context) (int, error)
 	LockConnection(ctx context.Context, id int64, wait bool) (unlock func(), ok bool, err error)

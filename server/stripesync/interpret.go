@@ -20,10 +20,10 @@ type interpreter struct {
 	store  Store
 	conn   tracklane.StripeConnection
 
-	emails       map[string]string           // customer → email, per check
-	invoices     map[string]invoiceWindow    // customer → invoices listed, per check
-	pageInvoices map[string][]invoiceSummary // customer → invoices paid in the page being applied
-	pageParsed   map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
+	emails     map[string]string        // customer → email, per check
+	invoices   map[string]invoiceWindow // customer → invoices listed, per check
+	pageParsed map[string]invoiceObject // the page's invoice.paid payloads, by event id, parsed once
+	promoCodes map[string]string        // promotion code id → folded text, per check
 }
 
 func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEvent, error) {
@@ -40,10 +40,16 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEve
 			SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
 			Currency: lowerCurrency(inv.Currency), PaidAt: time.Unix(inv.paidAt(), 0).UTC(),
 			InvoiceID: inv.ID, ChargeID: string(inv.Charge), SubscriptionID: inv.subscription(),
+			PaymentIntentID: string(inv.PaymentIntent), ClickID: first(inv.clickIDs()),
 		}
 		if err := in.fillEmail(ctx, p); err != nil {
 			return se, err
 		}
+		codes, err := in.invoicePromotionCodes(ctx, inv)
+		if err != nil {
+			return se, err
+		}
+		p.PromotionCodes = codes
 		se.Payment = p
 		if inv.Charge != "" {
 			se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
@@ -63,6 +69,7 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEve
 			p := &store.PaymentFact{
 				SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
 				Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
+				PaymentIntentID: string(ch.PaymentIntent), ClickID: first(validClickIDs(ch.Metadata.ClickID)),
 			}
 			if err := in.fillEmail(ctx, p); err != nil {
 				return se, err
@@ -87,8 +94,138 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEve
 			at = *s.EndedAt
 		}
 		se.Subscription = &store.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(at, 0).UTC()}
+	case "checkout.session.completed":
+		var cs checkoutSession
+		if err := json.Unmarshal(ev.Data.Object, &cs); err != nil || cs.ID == "" {
+			return se, nil
+		}
+		h, err := in.sessionHint(ctx, cs)
+		if err != nil || h == nil {
+			return se, err
+		}
+		se.Hints = []store.HintFact{*h}
+	case "customer.created", "customer.updated", "payment_intent.succeeded":
+		var o objectWithMetadata
+		if err := json.Unmarshal(ev.Data.Object, &o); err != nil || o.ID == "" {
+			return se, nil
+		}
+		if cid := first(validClickIDs(o.Metadata.ClickID)); cid != "" {
+			se.Hints = []store.HintFact{{Keys: []string{o.ID}, Origin: o.ID, ClickID: cid}}
+		}
 	}
 	return se, nil
+}
+
+// sessionHint reads what a completed Checkout Session says about who
+// brought its payments: its client_reference_id or metadata.tracklane_cid,
+// and its promotion codes. It speaks for the session's customer or, with
+// none, for the payment it made.
+func (in *interpreter) sessionHint(ctx context.Context, cs checkoutSession) (*store.HintFact, error) {
+	ref := ""
+	if cs.ClientReferenceID != nil {
+		ref = *cs.ClientReferenceID
+	}
+	ids, known := cs.promotionCodeIDs()
+	if !known {
+		if in.client == nil {
+			return nil, errNoClient(in.conn.Livemode)
+		}
+		raw, err := in.client.Get(ctx, in.conn.AccountID, "checkout/sessions/"+cs.ID, "total_details.breakdown")
+		if err != nil && !errors.Is(err, errMissing) {
+			return nil, err
+		}
+		var full checkoutSession
+		if raw != nil && json.Unmarshal(raw, &full) == nil {
+			ids, _ = full.promotionCodeIDs()
+		}
+	}
+	codes, err := in.promotionCodes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	h := &store.HintFact{Origin: cs.ID, ClickID: first(validClickIDs(ref, cs.Metadata.ClickID)), PromotionCodes: codes}
+	if h.ClickID == "" && len(codes) == 0 {
+		return nil, nil
+	}
+	if cs.Customer != "" {
+		h.Keys = []string{string(cs.Customer)}
+	} else {
+		h.Keys = []string{string(cs.PaymentIntent), string(cs.Invoice), string(cs.Subscription)}
+	}
+	return h, nil
+}
+
+// invoicePromotionCodes returns the promotion codes (folded text) behind an
+// invoice's discounts. When the payload does not name them all (several
+// discounts, or a newer API version without the discount object), the
+// invoice is read from Stripe with its discounts expanded.
+func (in *interpreter) invoicePromotionCodes(ctx context.Context, inv invoiceObject) ([]string, error) {
+	ids, complete := inv.promotionCodeIDs()
+	if !complete {
+		if in.client == nil {
+			return nil, errNoClient(in.conn.Livemode)
+		}
+		raw, err := in.client.Get(ctx, in.conn.AccountID, "invoices/"+inv.ID, "discounts")
+		if errors.Is(err, errMissing) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var full invoiceObject
+		if json.Unmarshal(raw, &full) == nil {
+			ids, _ = full.promotionCodeIDs()
+		}
+	}
+	return in.promotionCodes(ctx, ids)
+}
+
+// promotionCodes turns promotion code ids into their folded text, from
+// this check's memory, the store's cache, or Stripe (once per code ever: a
+// code's text never changes). A code Stripe no longer has is left out.
+func (in *interpreter) promotionCodes(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		code, ok := in.promoCodes[id]
+		if !ok {
+			var err error
+			if code, ok, err = in.store.PromotionCode(ctx, in.conn.AccountID, in.conn.Livemode, id); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
+			if in.client == nil {
+				return nil, errNoClient(in.conn.Livemode)
+			}
+			raw, err := in.client.Get(ctx, in.conn.AccountID, "promotion_codes/"+id)
+			if err != nil && !errors.Is(err, errMissing) {
+				return nil, err
+			}
+			var pc promotionCodeObject
+			if raw != nil && json.Unmarshal(raw, &pc) == nil {
+				code = tracklane.FoldCode(pc.Code)
+			}
+			if err := in.store.SavePromotionCode(ctx, in.conn.AccountID, in.conn.Livemode, id, code); err != nil {
+				return nil, err
+			}
+		}
+		if in.promoCodes == nil {
+			in.promoCodes = map[string]string{}
+		}
+		in.promoCodes[id] = code
+		if code != "" {
+			out = append(out, code)
+		}
+	}
+	return out, nil
+}
+
+// first returns the first of xs, or "".
+func first(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	return xs[0]
 }
 
 // fillEmail fetches the customer's email when the payload has none and the
@@ -127,8 +264,11 @@ func (in *interpreter) fillEmail(ctx context.Context, p *store.PaymentFact) erro
 
 // chargeInvoice tells which invoice a charge paid, and whether it is an
 // invoice-less ("standalone") charge. Older API versions say so in the
-// charge; for newer ones the answer is what Tracklane already learnt, or a
-// paid invoice of the same customer and amount around the charge's time.
+// charge. For newer ones the answer is what Tracklane already learnt, or
+// what Stripe says: the customer's invoices are listed (the answer comes in
+// 2023-10-16, where an invoice names the charge that paid it) over a span
+// wide enough for dunning retries, once per customer and check. A charge is
+// never matched to an invoice by amount or time.
 func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (string, bool, error) {
 	if ch.hasInvoice {
 		return string(ch.Invoice), ch.Invoice == "", nil
@@ -140,13 +280,8 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
 	}
-	// The page being applied often holds the invoice itself (a charge and
-	// its invoice.paid share a second): no call needed then.
-	if id := matchInvoice(in.pageInvoices[string(ch.Customer)], ch); id != "" {
-		return id, false, nil
-	}
 	const day = 24 * 60 * 60
-	from, to := ch.Created-2*day, ch.Created+2*day
+	from, to := ch.Created-dunningDays*day, ch.Created+day
 	listed, ok := in.invoices[string(ch.Customer)]
 	if !ok || from < listed.from || to > listed.to {
 		if in.client == nil {
@@ -162,11 +297,18 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 		listed = invoiceWindow{from: from, to: to, invoices: invs}
 		in.invoices[string(ch.Customer)] = listed
 	}
-	if id := matchInvoice(listed.invoices, ch); id != "" {
-		return id, false, nil
+	for _, inv := range listed.invoices {
+		if inv.Charge == ch.ID {
+			return inv.ID, false, nil
+		}
 	}
 	return "", !ch.looksInvoiced(), nil
 }
+
+// dunningDays is how long before a charge the invoice it pays may have been
+// created: Stripe's smart retries span up to a month (eight tries in two
+// weeks by default, up to two months at most).
+const dunningDays = 62
 
 // invoiceWindow is a customer's invoices listed for a span of time.
 type invoiceWindow struct {
@@ -174,32 +316,9 @@ type invoiceWindow struct {
 	invoices []invoiceSummary
 }
 
-// matchInvoice picks the paid invoice of the charge's amount closest in
-// time to the charge, or "".
-func matchInvoice(invs []invoiceSummary, ch chargeObject) string {
-	best, bestGap := "", int64(-1)
-	for _, inv := range invs {
-		if inv.Status != "paid" || inv.AmountPaid != ch.Amount {
-			continue
-		}
-		gap := inv.Created - ch.Created
-		if gap < 0 {
-			gap = -gap
-		}
-		if gap > 2*24*60*60 {
-			continue
-		}
-		if bestGap < 0 || gap < bestGap {
-			best, bestGap = inv.ID, gap
-		}
-	}
-	return best
-}
-
-// notePage remembers the paid invoices of a page of events by customer, so
-// charges of the same page can be matched to them without a Stripe call.
+// notePage parses the page's invoice.paid payloads once, for matching and
+// interpreting alike.
 func (in *interpreter) notePage(page []Event) {
-	in.pageInvoices = map[string][]invoiceSummary{}
 	in.pageParsed = map[string]invoiceObject{}
 	for _, ev := range page {
 		if ev.Type != "invoice.paid" {
@@ -210,11 +329,6 @@ func (in *interpreter) notePage(page []Event) {
 			continue
 		}
 		in.pageParsed[ev.ID] = inv
-		if inv.Customer == "" {
-			continue
-		}
-		in.pageInvoices[string(inv.Customer)] = append(in.pageInvoices[string(inv.Customer)],
-			invoiceSummary{ID: inv.ID, AmountPaid: inv.AmountPaid, Created: inv.paidAt(), Status: "paid"})
 	}
 }
 

@@ -58,7 +58,8 @@ type invoiceObject struct {
 	Charge          ref          `json:"charge"`
 	Parent          *struct {
 		SubscriptionDetails *struct {
-			Subscription ref `json:"subscription"`
+			Subscription ref      `json:"subscription"`
+			Metadata     metadata `json:"metadata"`
 		} `json:"subscription_details"`
 	} `json:"parent"`
 	Lines *struct {
@@ -74,8 +75,170 @@ type invoiceObject struct {
 	StatusTransitions *struct {
 		PaidAt *int64 `json:"paid_at"`
 	} `json:"status_transitions"`
-	Created  int64 `json:"created"`
-	Livemode bool  `json:"livemode"`
+	Created             int64         `json:"created"`
+	Livemode            bool          `json:"livemode"`
+	Metadata            metadata      `json:"metadata"`
+	PaymentIntent       ref           `json:"payment_intent"`
+	SubscriptionDetails *withMetadata `json:"subscription_details"`
+	Discount            *discount     `json:"discount"`
+	Discounts           []discountRef `json:"discounts"`
+}
+
+// metadata is an object's metadata; only Tracklane's key is read.
+type metadata struct {
+	ClickID string `json:"tracklane_cid"`
+}
+
+type withMetadata struct {
+	Metadata metadata `json:"metadata"`
+}
+
+// discount is a Discount object: the promotion code that made it, if any.
+type discount struct {
+	ID            string `json:"id"`
+	PromotionCode ref    `json:"promotion_code"`
+}
+
+// discountRef is an entry of an invoice's discounts: a di_… id, or the
+// expanded object.
+type discountRef struct {
+	ID            string
+	PromotionCode string
+	Expanded      bool
+}
+
+func (d *discountRef) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var o discount
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		d.ID, d.PromotionCode, d.Expanded = o.ID, string(o.PromotionCode), true
+		return nil
+	}
+	var r ref
+	if err := r.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	d.ID = string(r)
+	return nil
+}
+
+// clickIDs are the click ids the invoice itself carries: its own metadata,
+// then its subscription's (subscription_details, or parent's in newer API
+// versions).
+func (in invoiceObject) clickIDs() []string {
+	ids := []string{in.Metadata.ClickID}
+	if in.SubscriptionDetails != nil {
+		ids = append(ids, in.SubscriptionDetails.Metadata.ClickID)
+	}
+	if in.Parent != nil && in.Parent.SubscriptionDetails != nil {
+		ids = append(ids, in.Parent.SubscriptionDetails.Metadata.ClickID)
+	}
+	return validClickIDs(ids...)
+}
+
+// promotionCodeIDs returns the ids of the promotion codes behind the
+// invoice's discounts, and whether every discount could be read from the
+// payload (an unexpanded di_… id names no promotion code).
+func (in invoiceObject) promotionCodeIDs() (ids []string, complete bool) {
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	known := map[string]bool{}
+	if in.Discount != nil {
+		add(string(in.Discount.PromotionCode))
+		known[in.Discount.ID] = true
+	}
+	complete = true
+	for _, d := range in.Discounts {
+		if d.Expanded {
+			add(d.PromotionCode)
+		} else if !known[d.ID] {
+			complete = false
+		}
+	}
+	return ids, complete
+}
+
+// validClickIDs keeps the values that can be click ids at all; anything
+// else (garbage, 5 KB of metadata) is dropped here.
+func validClickIDs(vs ...string) []string {
+	var out []string
+	for _, v := range vs {
+		if tracklane.ValidClickID(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// checkoutSession is a completed Checkout Session.
+type checkoutSession struct {
+	ID                string   `json:"id"`
+	ClientReferenceID *string  `json:"client_reference_id"`
+	Metadata          metadata `json:"metadata"`
+	Customer          ref      `json:"customer"`
+	PaymentIntent     ref      `json:"payment_intent"`
+	Subscription      ref      `json:"subscription"`
+	Invoice           ref      `json:"invoice"`
+	// Discounts came with 2025-01-27.acacia; older versions say only how
+	// much was discounted, and name the promotion codes in
+	// total_details.breakdown when it is expanded.
+	Discounts *[]struct {
+		PromotionCode ref `json:"promotion_code"`
+	} `json:"discounts"`
+	TotalDetails *struct {
+		AmountDiscount int64 `json:"amount_discount"`
+		Breakdown      *struct {
+			Discounts []struct {
+				Discount discount `json:"discount"`
+			} `json:"discounts"`
+		} `json:"breakdown"`
+	} `json:"total_details"`
+}
+
+// promotionCodeIDs returns the ids of the promotion codes the session
+// used, and whether the payload could say (an older API version with a
+// discount and no breakdown cannot).
+func (cs checkoutSession) promotionCodeIDs() (ids []string, known bool) {
+	if cs.Discounts != nil {
+		for _, d := range *cs.Discounts {
+			if d.PromotionCode != "" {
+				ids = append(ids, string(d.PromotionCode))
+			}
+		}
+		return ids, true
+	}
+	if cs.TotalDetails == nil || cs.TotalDetails.AmountDiscount == 0 {
+		return nil, true
+	}
+	if cs.TotalDetails.Breakdown == nil {
+		return nil, false
+	}
+	for _, d := range cs.TotalDetails.Breakdown.Discounts {
+		if d.Discount.PromotionCode != "" {
+			ids = append(ids, string(d.Discount.PromotionCode))
+		}
+	}
+	return ids, true
+}
+
+// objectWithMetadata is a customer or payment intent as far as its
+// metadata goes.
+type objectWithMetadata struct {
+	ID       string   `json:"id"`
+	Metadata metadata `json:"metadata"`
+}
+
+type promotionCodeObject struct {
+	ID   string `json:"id"`
+	Code string `json:"code"`
 }
 
 // tax is the invoice's tax: `tax` (2023-10-16) or the sum of total_taxes
@@ -161,7 +324,8 @@ type chargeObject struct {
 	BillingDetails *struct {
 		Email *string `json:"email"`
 	} `json:"billing_details"`
-	Livemode   bool `json:"livemode"`
+	Livemode   bool     `json:"livemode"`
+	Metadata   metadata `json:"metadata"`
 	hasInvoice bool
 }
 

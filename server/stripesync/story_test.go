@@ -452,16 +452,48 @@ func TestNewShapeEvents(t *testing.T) {
 	if len(w.stripe.Unexpected()) != 0 {
 		t.Errorf("unexpected calls: %+v", w.stripe.Unexpected())
 	}
-	// Hal's charge is matched to the invoice paid in the same page; only
-	// Ivy's invoice-less charge needs Stripe to confirm it has no invoice.
+	// Each customer whose charge names no invoice is asked once: Stripe's
+	// 2023-10-16 answer names the charge that paid each invoice.
 	lists := 0
 	for _, c := range w.stripe.Calls() {
 		if c.Path == "/v1/invoices" {
 			lists++
 		}
 	}
-	if lists != 1 {
-		t.Errorf("%d invoice list calls, want 1", lists)
+	if lists != 2 {
+		t.Errorf("%d invoice list calls, want 2", lists)
+	}
+}
+
+// On an account whose events come in the newer shape (no charge.invoice, no
+// invoice.charge), a charge is linked to its invoice by what Stripe says,
+// never by amount and time: of two invoices of the same customer, amount
+// and hour, the refund of the second one's charge updates the second.
+func TestNewShapeChargeLinkedExactly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const acct = "acct_newshape_exact"
+	w.stripe.SetShape(acct, fakestripe.ShapeNew)
+	conn := w.connect(acct, true)
+	w.clickAndLink("kim@customer.example", "Mozilla/5.0 kim")
+	t0 := time.Now().Add(time.Minute)
+	kim := w.stripe.CreateCustomer(acct, true, "kim@customer.example", t0)
+	subA := w.stripe.CreateSubscription(acct, true, kim, t0)
+	subB := w.stripe.CreateSubscription(acct, true, kim, t0)
+	invA, _ := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: kim, Subscription: subA, AmountPaid: 3000, At: t0})
+	invB, chB := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: kim, Subscription: subB, AmountPaid: 3000, At: t0.Add(10 * time.Minute)})
+	w.check(conn)
+	w.stripe.Refund(acct, chB, 3000, t0.AddDate(0, 0, 5))
+	w.check(conn)
+	got := map[string]string{}
+	for _, c := range w.conversions() {
+		got[*c.StripeInvoice] = c.Status
+	}
+	if got[invA] != "pending" || got[invB] != "refunded" {
+		t.Errorf("statuses by invoice: %v (want %s pending, %s refunded)", got, invA, invB)
+	}
+	if len(w.stripe.Unexpected()) != 0 {
+		t.Errorf("unexpected calls: %+v", w.stripe.Unexpected())
 	}
 }
 

@@ -88,6 +88,22 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	w.stripe.PayInvoice(newAcct, false, fakestripe.InvoiceParams{Customer: ncus, Subscription: sub, AmountPaid: 700, At: t0.Add(time.Minute)})
 	w.check(newConn)
 
+	// Promotion codes: the code behind an invoice's discount (read once),
+	// and an invoice whose payload names its discounts only by id (read
+	// with its discounts expanded).
+	coupon := w.stripe.CreateCoupon(newAcct, false, fakestripe.CouponParams{PercentOff: 10, At: t0})
+	p1 := w.stripe.CreatePromotionCode(newAcct, false, coupon, "MOCK1")
+	p2 := w.stripe.CreatePromotionCode(newAcct, false, coupon, "MOCK2")
+	w.stripe.PayInvoice(newAcct, false, fakestripe.InvoiceParams{Customer: ncus, AmountPaid: 700, PromotionCodes: []string{p1, p2}, At: t0.Add(2 * time.Minute)})
+	w.check(newConn)
+	// A 2023-10-16 Checkout Session names its promotion code only in its
+	// expanded total_details.breakdown.
+	oc := w.stripe.CreateCoupon(oldAcct, true, fakestripe.CouponParams{PercentOff: 10, At: t0})
+	op := w.stripe.CreatePromotionCode(oldAcct, true, oc, "MOCK3")
+	w.stripe.CheckoutPayment(oldAcct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "g@buyer.example", PromotionCode: op,
+		Amount: 900, At: t0.Add(3 * time.Hour)})
+	w.check(oldConn)
+
 	calls := w.stripe.Calls()
 	kinds := map[string]bool{}
 	for _, c := range calls {
@@ -102,9 +118,15 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 			kinds["customer"] = true
 		case c.Path == "/v1/invoices":
 			kinds["invoices"] = true
+		case strings.HasPrefix(c.Path, "/v1/invoices/") && strings.Contains(c.RawQuery, "expand"):
+			kinds["invoice"] = true
+		case strings.HasPrefix(c.Path, "/v1/promotion_codes/"):
+			kinds["promotion code"] = true
+		case strings.HasPrefix(c.Path, "/v1/checkout/sessions/"):
+			kinds["checkout session"] = true
 		}
 	}
-	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices"} {
+	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices", "invoice", "promotion code", "checkout session"} {
 		if !kinds[k] {
 			t.Errorf("the stories made no %s call; calls: %d", k, len(calls))
 		}

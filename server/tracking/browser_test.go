@@ -36,6 +36,7 @@ func merchantSite(t *testing.T, appURL, tenantID, originID string) string {
 	}
 	mux.HandleFunc("/landing", page(`<h1>Welcome</h1>`))
 	mux.HandleFunc("/plain", page(`<h1>No affiliate here</h1>`))
+	mux.HandleFunc("/pricing", page(`<a id="pay" href="https://buy.stripe.com/test_pay?locale=de#top">Buy</a>`))
 	mux.HandleFunc("/thanks", page(fmt.Sprintf(`<h1>Thank you</h1><script>
 trackdesk('%s', 'externalCid', {externalCid: '  Buyer@Example.COM ', revenueOriginId: '%s'}, function (r) { window.linked = r; });
 </script>`, tenantID, originID)))
@@ -88,6 +89,17 @@ func TestTrackerInBrowserAgainstTheServer(t *testing.T) {
 			t.Errorf("the API does not show the link: %s", data)
 		}
 		browser.Screenshot(t, ctx, "merchant-thanks")
+	})
+
+	t.Run("payment links on a later page", func(t *testing.T) {
+		ctx := browser.NewIsolated(t, chrome)
+		browser.ScreenshotOnFailure(t, ctx)
+		mustRun(t, ctx, chromedp.Navigate(site+"/landing?aff=browser-partner"))
+		cookie := waitCookie(t, ctx, site)
+		cid := strings.TrimSuffix(strings.TrimPrefix(cookie, `{"cid":"`), `"}`)
+		mustRun(t, ctx, chromedp.Navigate(site+"/pricing"))
+		want := "https://buy.stripe.com/test_pay?locale=de&client_reference_id=" + cid + "#top"
+		waitTrue(t, ctx, fmt.Sprintf(`document.getElementById('pay').getAttribute('href') === %q`, want))
 	})
 
 	t.Run("calls queued before the script loads", func(t *testing.T) {

@@ -16,5 +16,8 @@ type Affiliate struct {
 	LandingURL string // "" → the tenant's website
 	// Commission overrides the tenant's rule when non-nil.
 	Commission *conversion.Rule
-	CreatedAt  time.Time
+	// Coupons are the Stripe promotion codes (folded) assigned to the
+	// affiliate: a payment that used one is theirs, no click needed.
+	Coupons   []string
+	CreatedAt time.Time
 }

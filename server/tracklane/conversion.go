@@ -11,9 +11,11 @@ type Conversion struct {
 	ID                 string
 	TenantID           string
 	AffiliateID        string
-	ClickID            string
+	ClickID            string // "" when a promotion code attributed it
 	ExternalCID        string
 	RevenueOriginID    string
+	Source             Source
+	Coupon             string // the promotion code, for SourceCoupon
 	StripeAccount      string
 	Livemode           bool
 	SourceID           string
@@ -41,3 +43,14 @@ type HistoryEntry struct {
 	Amount      int64
 	Commission  int64
 }
+
+// Source says what attributed a customer or a conversion to its affiliate.
+type Source string
+
+// The sources, in the order of precedence when several apply to a
+// customer's first attributed payment.
+const (
+	SourceCoupon  Source = "coupon"   // a promotion code assigned to the affiliate
+	SourceClickID Source = "click_id" // a click id carried into Stripe
+	SourceEmail   Source = "email"    // the thank-you page's email link
+)

@@ -3,13 +3,17 @@
 //
 // It serves (over an httptest.Server) exactly the read-only routes the Stripe
 // sync engine may call — GET /v1/events, GET /v1/events/{id}, GET of single
-// customers, invoices, charges, refunds, subscriptions, payment intents,
-// disputes and checkout sessions, and the GET /v1/invoices and GET /v1/charges
-// lists — and keeps state per connected account (the Stripe-Account header)
-// and per mode (a sk_live_ key sees live objects, a sk_test_ key test ones).
+// customers, invoices (also with expand[]=discounts), charges, refunds,
+// subscriptions, payment intents, disputes, checkout sessions, coupons and
+// promotion codes, and the GET /v1/invoices, GET /v1/charges and GET
+// /v1/checkout/sessions lists — and keeps state per connected account (the
+// Stripe-Account header) and per mode (a sk_live_ key sees live objects, a
+// sk_test_ key test ones).
 //
 // Tests play whole stories with the builders (CreateCustomer, PayInvoice,
-// Refund, CancelSubscription, CreateDispute, …). Each builder changes the
+// Refund, CancelSubscription, CreateDispute, CreateCoupon,
+// CreatePromotionCode, CheckoutPayment, CheckoutSubscription, SetMetadata,
+// …). Each builder changes the
 // objects and appends the events Stripe would emit; every event's
 // data.object is a snapshot rendered once, at creation, in the account's
 // Shape (the 2023-10-16 API that stripe-go v76 models, or the current API
@@ -249,7 +253,7 @@ func (s *Server) ResetCalls() {
 
 // Unexpected returns the requests Tracklane must not make: routes outside
 // the allowed list, methods other than GET, and unknown query parameters
-// (including expand).
+// (including every expand but expand[]=discounts on GET /v1/invoices/{id}).
 func (s *Server) Unexpected() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -414,6 +418,8 @@ var objectRoutes = map[string]string{
 	"subscriptions":   "subscription",
 	"payment_intents": "payment_intent",
 	"disputes":        "dispute",
+	"coupons":         "coupon",
+	"promotion_codes": "promotion_code",
 }
 
 type route struct {
@@ -444,6 +450,9 @@ func parseRoute(path string) (route, bool) {
 		}
 		if parts[0] == "events" {
 			return route{kind: "event", id: parts[1]}, true
+		}
+		if parts[0] == "checkout" && parts[1] == "sessions" {
+			return route{kind: "list", typ: "checkout.session"}, true
 		}
 		if t, ok := objectRoutes[parts[0]]; ok {
 			return route{kind: "object", typ: t, id: parts[1]}, true
@@ -493,7 +502,12 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 	if err != nil {
 		return errResp(http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "", err.Error())
 	}
+	// Objects answer in the API version the request names, as Stripe's do
+	// (stripe-go v76 sends 2023-10-16); events keep the account's version.
 	sh := s.shapes[call.Account]
+	if r.Header.Get("Stripe-Version") == Shape2023.APIVersion() {
+		sh = Shape2023
+	}
 	live := keyLive(key)
 	p := s.parts[partKey{call.Account, live}]
 
@@ -501,8 +515,10 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 	switch rt.kind {
 	case "events":
 		resp = s.listEvents(p, q, call)
+		sh = s.shapes[call.Account]
 	case "event":
 		resp = s.getEvent(p, rt.id, live, call)
+		sh = s.shapes[call.Account]
 	case "object":
 		resp = s.getObject(p, rt.typ, rt.id, live, q, call, sh)
 	case "list":

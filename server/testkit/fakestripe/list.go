@@ -32,7 +32,7 @@ func (s *Server) checkParams(q url.Values, call Call, allowed func(string) bool)
 		if !allowed(k) {
 			msg := "Received unknown parameter: " + k
 			if strings.HasPrefix(k, "expand") {
-				msg += " (fakestripe does not implement expand; Tracklane must not rely on it)"
+				msg += " (fakestripe implements only expand[]=discounts on GET /v1/invoices/{id}; Tracklane must not rely on other expansions)"
 			}
 			return s.unexpectedResp(call, errResp(http.StatusBadRequest, "invalid_request_error",
 				"parameter_unknown", k, msg), true), false
@@ -318,8 +318,42 @@ func (s *Server) getEvent(p *partition, id string, live bool, call Call) respons
 	return okResp(e.raw, 0)
 }
 
+// isExpandDiscounts accepts expand[]=discounts and expand[N]=discounts (as
+// stripe-go encodes it), the one expansion the fake serves: an invoice's
+// discounts as objects.
+func isExpandDiscounts(q url.Values, k string) bool { return isExpand(q, k, "discounts") }
+
+// isExpand accepts expand[]=what and expand[N]=what.
+func isExpand(q url.Values, k, what string) bool {
+	if k != "expand[]" {
+		if !strings.HasPrefix(k, "expand[") || !strings.HasSuffix(k, "]") {
+			return false
+		}
+		if _, err := strconv.Atoi(k[len("expand[") : len(k)-1]); err != nil {
+			return false
+		}
+	}
+	for _, v := range q[k] {
+		if v != what {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values, call Call, sh Shape) response {
-	if r, ok := s.checkParams(q, call, func(string) bool { return false }); !ok {
+	expand := false
+	if r, ok := s.checkParams(q, call, func(k string) bool {
+		if typ == "invoice" && isExpandDiscounts(q, k) {
+			expand = true
+			return true
+		}
+		if typ == "checkout.session" && isExpand(q, k, "total_details.breakdown") {
+			expand = true
+			return true
+		}
+		return false
+	}); !ok {
 		return r
 	}
 	var o *object
@@ -331,7 +365,29 @@ func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values
 	if o == nil {
 		return noSuch(typ, id, "id", http.StatusNotFound, s.modeHint(call.Account, id, live))
 	}
-	b, err := json.Marshal(s.render(p, o, sh))
+	r := s.render(p, o, sh)
+	if cs, ok := o.v.(*checkoutSession); ok && expand {
+		// total_details.breakdown: the session's discounts as objects.
+		var ds []any
+		for _, x := range p.objects {
+			if d, ok := x.v.(*discount); ok && d.checkoutSess == cs.id {
+				ds = append(ds, m{"amount": cs.amountDiscount, "discount": renderDiscount(p, d.id, sh)})
+			}
+		}
+		if ds == nil {
+			ds = []any{}
+		}
+		td := r["total_details"].(m)
+		td["breakdown"] = m{"discounts": ds, "taxes": []any{}}
+	} else if expand {
+		ids := o.v.(*invoice).discounts
+		ds := make([]any, len(ids))
+		for i, id := range ids {
+			ds[i] = renderDiscount(p, id, sh)
+		}
+		r["discounts"] = ds
+	}
+	b, err := json.Marshal(r)
 	if err != nil {
 		return errResp(http.StatusInternalServerError, "api_error", "", "", err.Error())
 	}
@@ -352,6 +408,11 @@ func (s *Server) listObjects(p *partition, typ string, q url.Values, call Call, 
 		filters, url = []string{"customer", "payment_intent"}, "/v1/charges"
 		if p != nil {
 			idx = p.charges
+		}
+	case "checkout.session":
+		filters, url = []string{"customer", "payment_intent", "subscription"}, "/v1/checkout/sessions"
+		if p != nil {
+			idx = p.sessions
 		}
 	}
 	if r, ok := s.checkParams(q, call, func(k string) bool {
@@ -417,6 +478,10 @@ func (s *Server) listObjects(p *partition, typ string, q url.Values, call Call, 
 		case *charge:
 			return (customer == "" || v.customer == customer) &&
 				(pi == "" || v.paymentIntent == pi)
+		case *checkoutSession:
+			return (customer == "" || v.customer == customer) &&
+				(pi == "" || v.paymentIntent == pi) &&
+				(sub == "" || v.subscription == sub)
 		}
 		return false
 	}

@@ -41,9 +41,9 @@ func (s *Server) render(p *partition, o *object, sh Shape) m {
 	case *customer:
 		return renderCustomer(v, o.live, sh)
 	case *subscription:
-		return renderSubscription(v, o.live, sh)
+		return renderSubscription(p, v, o.live, sh)
 	case *invoice:
-		return renderInvoice(v, o.live, sh)
+		return renderInvoice(p, v, o.live, sh)
 	case *charge:
 		return s.renderCharge(p, v, o.live, sh)
 	case *refund:
@@ -53,7 +53,13 @@ func (s *Server) render(p *partition, o *object, sh Shape) m {
 	case *paymentIntent:
 		return renderPaymentIntent(v, o.live, sh)
 	case *checkoutSession:
-		return renderCheckoutSession(v, o.live)
+		return renderCheckoutSession(v, o.live, sh)
+	case *coupon:
+		return renderCoupon(v, o.deleted, o.live)
+	case *promotionCode:
+		return renderPromotionCode(p, v, o.live, sh)
+	case *discount:
+		return renderDiscount(p, o.id, sh)
 	}
 	panic(fmt.Sprintf("fakestripe: cannot render %T", o.v))
 }
@@ -74,7 +80,7 @@ func renderCustomer(c *customer, live bool, sh Shape) m {
 		"invoice_prefix":        c.invoicePrefix,
 		"invoice_settings":      m{"custom_fields": nil, "default_payment_method": nil, "footer": nil, "rendering_options": nil},
 		"livemode":              live,
-		"metadata":              m{},
+		"metadata":              metadata(c.metadata),
 		"name":                  nil,
 		"next_invoice_sequence": c.invoices + 1,
 		"phone":                 nil,
@@ -118,7 +124,7 @@ func renderPrice(id, product, currency string, amount, created int64, live, recu
 	return r
 }
 
-func renderSubscription(v *subscription, live bool, sh Shape) m {
+func renderSubscription(p *partition, v *subscription, live bool, sh Shape) m {
 	periodStart := v.created
 	periodEnd := addMonth(v.created)
 	item := m{
@@ -160,7 +166,7 @@ func renderSubscription(v *subscription, live bool, sh Shape) m {
 		"default_source":          nil,
 		"default_tax_rates":       []any{},
 		"description":             nil,
-		"discounts":               []any{},
+		"discounts":               discountIDs(v.discounts),
 		"ended_at":                endedAt,
 		"items": m{
 			"object":      "list",
@@ -171,7 +177,7 @@ func renderSubscription(v *subscription, live bool, sh Shape) m {
 		},
 		"latest_invoice":                    strOrNil(v.latestInvoice),
 		"livemode":                          live,
-		"metadata":                          m{},
+		"metadata":                          metadata(v.metadata),
 		"next_pending_invoice_item_invoice": nil,
 		"on_behalf_of":                      nil,
 		"pause_collection":                  nil,
@@ -197,7 +203,7 @@ func renderSubscription(v *subscription, live bool, sh Shape) m {
 	} else {
 		r["current_period_start"] = periodStart
 		r["current_period_end"] = periodEnd
-		r["discount"] = nil
+		r["discount"] = soleDiscount(p, v.discounts, sh)
 		r["plan"] = nil
 		r["quantity"] = 1
 	}
@@ -209,8 +215,13 @@ func addMonth(unix int64) int64 {
 	return unix + month
 }
 
-func renderInvoice(v *invoice, live bool, sh Shape) m {
-	subtotal := v.amountPaid - v.tax
+func renderInvoice(p *partition, v *invoice, live bool, sh Shape) m {
+	subtotal := v.subtotal
+	net := v.amountPaid - v.tax // after discounts, before tax
+	discountAmounts := make([]any, len(v.discounts))
+	for i, id := range v.discounts {
+		discountAmounts[i] = m{"amount": v.discountAmounts[i], "discount": id}
+	}
 	paid := v.amountPaid > 0
 	attempts := 0
 	if paid {
@@ -249,7 +260,7 @@ func renderInvoice(v *invoice, live bool, sh Shape) m {
 		"default_source":                   nil,
 		"default_tax_rates":                []any{},
 		"description":                      nil,
-		"discounts":                        []any{},
+		"discounts":                        discountIDs(v.discounts),
 		"due_date":                         nil,
 		"effective_at":                     v.created,
 		"ending_balance":                   0,
@@ -262,7 +273,7 @@ func renderInvoice(v *invoice, live bool, sh Shape) m {
 		"latest_revision":                  nil,
 		"lines":                            renderLines(v, live, sh),
 		"livemode":                         live,
-		"metadata":                         m{},
+		"metadata":                         metadata(v.metadata),
 		"next_payment_attempt":             nil,
 		"number":                           v.number,
 		"on_behalf_of":                     nil,
@@ -288,8 +299,8 @@ func renderInvoice(v *invoice, live bool, sh Shape) m {
 		"subtotal_excluding_tax": subtotal,
 		"test_clock":             nil,
 		"total":                  v.amountPaid,
-		"total_discount_amounts": []any{},
-		"total_excluding_tax":    subtotal,
+		"total_discount_amounts": discountAmounts,
+		"total_excluding_tax":    net,
 		"webhooks_delivered_at":  v.created,
 	}
 	if sh == ShapeNew {
@@ -307,7 +318,7 @@ func renderInvoice(v *invoice, live bool, sh Shape) m {
 				"type":          "subscription_details",
 				"quote_details": nil,
 				"subscription_details": m{
-					"metadata":     m{},
+					"metadata":     metadata(v.subMetadata),
 					"subscription": v.subscription,
 				},
 			}
@@ -323,19 +334,19 @@ func renderInvoice(v *invoice, live bool, sh Shape) m {
 		tax = v.tax
 		taxAmounts = append(taxAmounts, m{
 			"amount": v.tax, "inclusive": false, "tax_rate": v.taxRate,
-			"taxability_reason": "standard_rated", "taxable_amount": subtotal,
+			"taxability_reason": "standard_rated", "taxable_amount": net,
 		})
 	}
 	r["application_fee_amount"] = nil
 	r["charge"] = strOrNil(v.charge)
-	r["discount"] = nil
+	r["discount"] = soleDiscount(p, v.discounts, sh)
 	r["paid"] = true
 	r["paid_out_of_band"] = false
 	r["payment_intent"] = strOrNil(v.paymentIntent)
 	r["quote"] = nil
 	r["subscription"] = strOrNil(v.subscription)
 	if v.subscription != "" {
-		r["subscription_details"] = m{"metadata": m{}}
+		r["subscription_details"] = m{"metadata": metadata(v.subMetadata)}
 	} else {
 		r["subscription_details"] = nil
 	}
@@ -357,7 +368,12 @@ func newTax(v *invoice) m {
 }
 
 func renderLines(v *invoice, live bool, sh Shape) m {
-	subtotal := v.amountPaid - v.tax
+	subtotal := v.subtotal
+	net := v.amountPaid - v.tax
+	discountAmounts := make([]any, len(v.discounts))
+	for i, id := range v.discounts {
+		discountAmounts[i] = m{"amount": v.discountAmounts[i], "discount": id}
+	}
 	desc := "Fake product"
 	if v.subscription != "" {
 		desc = "1 × Fake plan (at " + strconv.FormatInt(subtotal, 10) + " / month)"
@@ -368,7 +384,7 @@ func renderLines(v *invoice, live bool, sh Shape) m {
 		"amount":           subtotal,
 		"currency":         v.currency,
 		"description":      desc,
-		"discount_amounts": []any{},
+		"discount_amounts": discountAmounts,
 		"discountable":     true,
 		"discounts":        []any{},
 		"livemode":         live,
@@ -419,7 +435,7 @@ func renderLines(v *invoice, live bool, sh Shape) m {
 		if v.tax > 0 {
 			taxAmounts = append(taxAmounts, m{
 				"amount": v.tax, "inclusive": false, "tax_rate": v.taxRate,
-				"taxability_reason": "standard_rated", "taxable_amount": subtotal,
+				"taxability_reason": "standard_rated", "taxable_amount": net,
 			})
 		}
 		line["amount_excluding_tax"] = subtotal
@@ -484,7 +500,7 @@ func (s *Server) renderCharge(p *partition, v *charge, live bool, sh Shape) m {
 		"failure_message":                 nil,
 		"fraud_details":                   m{},
 		"livemode":                        live,
-		"metadata":                        m{},
+		"metadata":                        metadata(v.metadata),
 		"on_behalf_of":                    nil,
 		"outcome": m{
 			"network_status": "approved_by_network",
@@ -651,7 +667,7 @@ func renderPaymentIntent(v *paymentIntent, live bool, sh Shape) m {
 		"last_payment_error":                   nil,
 		"latest_charge":                        strOrNil(v.latestCharge),
 		"livemode":                             live,
-		"metadata":                             m{},
+		"metadata":                             metadata(v.metadata),
 		"next_action":                          nil,
 		"on_behalf_of":                         nil,
 		"payment_method":                       v.paymentMethod,
@@ -679,7 +695,7 @@ func renderPaymentIntent(v *paymentIntent, live bool, sh Shape) m {
 	return r
 }
 
-func renderCheckoutSession(v *checkoutSession, live bool) m {
+func renderCheckoutSession(v *checkoutSession, live bool, sh Shape) m {
 	var customerDetails any
 	if v.email != "" {
 		customerDetails = m{
@@ -687,12 +703,12 @@ func renderCheckoutSession(v *checkoutSession, live bool) m {
 			"tax_exempt": "none", "tax_ids": []any{},
 		}
 	}
-	return m{
+	r := m{
 		"id":                          v.id,
 		"object":                      "checkout.session",
 		"after_expiration":            nil,
 		"allow_promotion_codes":       nil,
-		"amount_subtotal":             v.amountTotal,
+		"amount_subtotal":             v.amountTotal - v.amountTax + v.amountDiscount,
 		"amount_total":                v.amountTotal,
 		"automatic_tax":               m{"enabled": false, "liability": nil, "status": nil},
 		"billing_address_collection":  nil,
@@ -720,7 +736,7 @@ func renderCheckoutSession(v *checkoutSession, live bool) m {
 		"payment_method_collection":   "always",
 		"payment_method_options":      m{},
 		"payment_method_types":        []any{"card"},
-		"payment_status":              "paid",
+		"payment_status":              v.paymentStatus,
 		"phone_number_collection":     m{"enabled": false},
 		"recovered_from":              nil,
 		"setup_intent":                nil,
@@ -732,8 +748,22 @@ func renderCheckoutSession(v *checkoutSession, live bool) m {
 		"submit_type":                 nil,
 		"subscription":                strOrNil(v.subscription),
 		"success_url":                 v.successURL,
-		"total_details":               m{"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+		"total_details":               m{"amount_discount": v.amountDiscount, "amount_shipping": 0, "amount_tax": v.amountTax},
 		"ui_mode":                     "hosted",
 		"url":                         nil,
 	}
+	if sh == ShapeNew {
+		// discounts came with 2025-01-27.acacia; a null list when none, as
+		// stripe-mock's fixture has it.
+		var ds any
+		if len(v.discounts) > 0 {
+			l := make([]any, len(v.discounts))
+			for i, d := range v.discounts {
+				l[i] = m{"coupon": strOrNil(d.coupon), "promotion_code": strOrNil(d.promotionCode)}
+			}
+			ds = l
+		}
+		r["discounts"] = ds
+	}
+	return r
 }

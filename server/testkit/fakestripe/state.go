@@ -22,7 +22,8 @@ type partition struct {
 	evByID       map[string]*event
 	invoices     ordered[*object]
 	charges      ordered[*object]
-	forgetBefore int64 // events created before this unix time are gone
+	sessions     ordered[*object] // checkout sessions
+	forgetBefore int64            // events created before this unix time are gone
 }
 
 type event struct {
@@ -103,6 +104,7 @@ type customer struct {
 	id, email, invoicePrefix, currency string
 	created                            int64
 	invoices                           int
+	metadata                           map[string]string
 }
 
 type subscription struct {
@@ -110,6 +112,8 @@ type subscription struct {
 	status, currency, latestInvoice    string
 	created, canceledAt, unitAmount    int64
 	invoices                           int
+	metadata                           map[string]string
+	discounts                          []string // di_… ids still applied
 }
 
 type invoice struct {
@@ -118,6 +122,10 @@ type invoice struct {
 	price, product, item, taxRate                     string
 	amountPaid, tax, created                          int64
 	periodStart, periodEnd                            int64
+	subtotal                                          int64 // before discounts and tax
+	discounts                                         []string
+	discountAmounts                                   []int64 // parallel to discounts
+	metadata, subMetadata                             map[string]string
 }
 
 type charge struct {
@@ -128,6 +136,7 @@ type charge struct {
 	amount, refunded, created             int64
 	refunds                               []string
 	disputed                              bool
+	metadata                              map[string]string
 }
 
 type refund struct {
@@ -145,15 +154,21 @@ type paymentIntent struct {
 	description, receiptEmail, paymentMethod      string
 	clientSecret                                  string
 	amount, created                               int64
+	metadata                                      map[string]string
 }
 
 type checkoutSession struct {
 	id, customer, email, clientReferenceID, mode string
 	paymentIntent, subscription, invoice         string
-	currency, successURL                         string
+	currency, successURL, paymentStatus          string
 	amountTotal, created                         int64
+	amountDiscount, amountTax                    int64
 	metadata                                     map[string]string
+	discounts                                    []sessionDiscount
 }
+
+// sessionDiscount is one entry of a Checkout Session's discounts.
+type sessionDiscount struct{ coupon, promotionCode string }
 
 // ---------------------------------------------------------------------------
 // helpers (all with s.mu held)
@@ -243,6 +258,8 @@ func (s *Server) add(p *partition, typ, id string, at time.Time, v any) *object 
 		p.invoices.insert(o)
 	case "charge":
 		p.charges.insert(o)
+	case "checkout.session":
+		p.sessions.insert(o)
 	}
 	return o
 }
@@ -307,10 +324,15 @@ func (s *Server) CreateCustomer(account string, livemode bool, email string, at 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.part(account, livemode)
-	c := &customer{id: s.id("cus_"), email: email, created: at.Unix(), invoicePrefix: strings.ToUpper(s.newID("", 8))}
-	o := s.add(p, "customer", c.id, at, c)
+	o := s.newCustomer(p, email, at)
 	s.emit(p, "customer.created", at, o, nil, true)
-	return c.id
+	return o.id
+}
+
+// newCustomer adds a customer without an event.
+func (s *Server) newCustomer(p *partition, email string, at time.Time) *object {
+	c := &customer{id: s.id("cus_"), email: email, created: at.Unix(), invoicePrefix: strings.ToUpper(s.newID("", 8))}
+	return s.add(p, "customer", c.id, at, c)
 }
 
 // UpdateCustomerEmail changes a customer's email and emits customer.updated
@@ -337,14 +359,19 @@ func (s *Server) CreateSubscription(account string, livemode bool, customerID st
 	defer s.mu.Unlock()
 	p := s.part(account, livemode)
 	mustGet(p, customerID, "customer")
+	o := s.newSubscription(p, customerID, "usd", 2000, at)
+	s.emit(p, "customer.subscription.created", at, o, nil, true)
+	return o.id
+}
+
+// newSubscription adds an active monthly subscription without an event.
+func (s *Server) newSubscription(p *partition, customerID, currency string, unitAmount int64, at time.Time) *object {
 	sub := &subscription{
 		id: s.id("sub_"), customer: customerID, item: s.newID("si_", 14),
 		price: s.id("price_"), product: s.newID("prod_", 14),
-		status: "active", currency: "usd", created: at.Unix(), unitAmount: 2000,
+		status: "active", currency: currency, created: at.Unix(), unitAmount: unitAmount,
 	}
-	o := s.add(p, "subscription", sub.id, at, sub)
-	s.emit(p, "customer.subscription.created", at, o, nil, true)
-	return sub.id
+	return s.add(p, "subscription", sub.id, at, sub)
 }
 
 // InvoiceParams describes a paid invoice for PayInvoice.
@@ -357,13 +384,26 @@ type InvoiceParams struct {
 	// CustomerEmail is the invoice's customer_email; "" means the
 	// customer's current email.
 	CustomerEmail string
-	// AmountPaid is what was paid, tax included, in the minor unit. 0 makes
-	// a zero-amount invoice without charge.
+	// AmountPaid is what was paid, tax included and discounts deducted, in
+	// the minor unit. 0 makes a zero-amount invoice without charge.
 	AmountPaid int64
 	// Tax is the tax included in AmountPaid (0: no tax).
 	Tax int64
 	// Currency is a lower-case ISO code (default "usd").
 	Currency string
+	// PromotionCodes are promo_… ids redeemed on this invoice, in order.
+	// Each makes a discount (di_…) with its coupon and promotion code: on a
+	// one-off invoice discount.invoice is the invoice; on a subscription's
+	// invoice the discount is the subscription's (discount.subscription)
+	// and later invoices of the subscription carry it too while the
+	// coupon's duration lasts ("once": this invoice only). A promotion code
+	// the subscription already carries is not redeemed again. The
+	// subtotal before discounts is worked back from AmountPaid - Tax (a
+	// 100%-off coupon, which cannot be worked back, takes off the
+	// subscription's price, or nothing on a one-off invoice).
+	PromotionCodes []string
+	// Metadata is the invoice's metadata (nil → {}).
+	Metadata map[string]string
 	// At is when the invoice was created and paid.
 	At time.Time
 }
@@ -375,7 +415,11 @@ type InvoiceParams struct {
 func (s *Server) PayInvoice(account string, livemode bool, p InvoiceParams) (invoiceID, chargeID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pt := s.part(account, livemode)
+	inv := s.payInvoice(s.part(account, livemode), p, "PayInvoice")
+	return inv.id, inv.charge
+}
+
+func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice {
 	co := mustGet(pt, p.Customer, "customer")
 	cust := co.v.(*customer)
 	cur := p.Currency
@@ -387,7 +431,23 @@ func (s *Server) PayInvoice(account string, livemode bool, p InvoiceParams) (inv
 		email = cust.email
 	}
 	if p.Tax < 0 || p.AmountPaid < 0 || p.Tax > p.AmountPaid {
-		panic(fmt.Sprintf("fakestripe: PayInvoice: bad amounts paid=%d tax=%d", p.AmountPaid, p.Tax))
+		panic(fmt.Sprintf("fakestripe: %s: bad amounts paid=%d tax=%d", who, p.AmountPaid, p.Tax))
+	}
+	// misuse panics before anything changes
+	given := map[string]bool{}
+	for _, id := range p.PromotionCodes {
+		if given[id] {
+			panic(fmt.Sprintf("fakestripe: %s: promotion code %s given twice", who, id))
+		}
+		given[id] = true
+		if _, c := promoCoupon(pt, id, who); c.amountOff > 0 && c.currency != cur {
+			panic(fmt.Sprintf("fakestripe: %s: coupon %s is in %s, the invoice in %s", who, c.id, c.currency, cur))
+		}
+	}
+	if p.Subscription != "" {
+		if sub := mustGet(pt, p.Subscription, "subscription").v.(*subscription); sub.customer != p.Customer {
+			panic(fmt.Sprintf("fakestripe: %s: subscription %s belongs to %s, not %s", who, sub.id, sub.customer, p.Customer))
+		}
 	}
 	at := p.At
 	cust.invoices++
@@ -399,18 +459,14 @@ func (s *Server) PayInvoice(account string, livemode bool, p InvoiceParams) (inv
 		email: email, currency: cur, amountPaid: p.AmountPaid, tax: p.Tax,
 		created: at.Unix(), number: fmt.Sprintf("%s-%04d", cust.invoicePrefix, cust.invoices),
 		line: s.id("il_"), billingReason: "manual",
-		periodStart: at.Unix(), periodEnd: at.Unix(),
+		periodStart: at.Unix(), periodEnd: at.Unix(), metadata: copyMetadata(p.Metadata),
 	}
 	if p.Tax > 0 {
 		inv.taxRate = s.id("txr_")
 	}
-	var subObj *object
+	var sub *subscription
 	if p.Subscription != "" {
-		subObj = mustGet(pt, p.Subscription, "subscription")
-		sub := subObj.v.(*subscription)
-		if sub.customer != p.Customer {
-			panic(fmt.Sprintf("fakestripe: PayInvoice: subscription %s belongs to %s, not %s", sub.id, sub.customer, p.Customer))
-		}
+		sub = pt.objects[p.Subscription].v.(*subscription)
 		sub.invoices++
 		if sub.invoices == 1 {
 			inv.billingReason = "subscription_create"
@@ -420,9 +476,11 @@ func (s *Server) PayInvoice(account string, livemode bool, p InvoiceParams) (inv
 		sub.latestInvoice = inv.id
 		inv.price, inv.product, inv.item = sub.price, sub.product, sub.item
 		inv.periodEnd = at.AddDate(0, 1, 0).Unix()
+		inv.subMetadata = copyMetadata(sub.metadata)
 	} else {
 		inv.price, inv.product, inv.item = s.id("price_"), s.newID("prod_", 14), s.id("ii_")
 	}
+	s.applyDiscounts(pt, inv, sub, p.PromotionCodes, at, who)
 
 	var chObj *object
 	if p.AmountPaid > 0 {
@@ -459,7 +517,58 @@ func (s *Server) PayInvoice(account string, livemode bool, p InvoiceParams) (inv
 	if chObj != nil {
 		s.emit(pt, "invoice.payment_succeeded", at, io, nil, false)
 	}
-	return inv.id, inv.charge
+	return inv
+}
+
+// applyDiscounts sets inv's discounts — those sub still carries, then one
+// per promotion code redeemed now (the subscription's when there is one) —
+// and the subtotal they were taken from. After this invoice, sub keeps its
+// discounts but the "once" ones; a repeating one ends with its coupon's
+// duration.
+func (s *Server) applyDiscounts(pt *partition, inv *invoice, sub *subscription, promos []string, at time.Time, who string) {
+	var ds []*discount
+	carried := map[string]bool{} // promotion codes sub carries
+	if sub != nil {
+		var kept []string
+		for _, id := range sub.discounts {
+			d := pt.objects[id].v.(*discount)
+			if d.end != 0 && at.Unix() >= d.end {
+				continue
+			}
+			ds = append(ds, d)
+			carried[d.promotionCode] = true
+			if !d.once {
+				kept = append(kept, id)
+			}
+		}
+		sub.discounts = kept
+	}
+	for _, id := range promos { // checked by payInvoice
+		pc, c := promoCoupon(pt, id, who)
+		if carried[id] {
+			continue
+		}
+		d := s.newDiscount(pt, pc, c, inv.customer, at)
+		if sub != nil {
+			d.subscription = sub.id
+			if !d.once {
+				sub.discounts = append(sub.discounts, d.id)
+			}
+		} else {
+			d.invoice = inv.id
+		}
+		ds = append(ds, d)
+	}
+	coupons := make([]*coupon, len(ds))
+	for i, d := range ds {
+		coupons[i] = pt.objects[d.coupon].v.(*coupon)
+		inv.discounts = append(inv.discounts, d.id)
+	}
+	var fallback int64
+	if sub != nil {
+		fallback = sub.unitAmount
+	}
+	inv.subtotal, inv.discountAmounts = discountSplit(inv.amountPaid-inv.tax, fallback, coupons)
 }
 
 // ChargeParams describes a charge that belongs to no invoice, for Charge.
@@ -474,6 +583,9 @@ type ChargeParams struct {
 	Amount int64
 	// Currency is a lower-case ISO code (default "usd").
 	Currency string
+	// Metadata of the payment intent, copied to the charge as Stripe does
+	// (nil → {}).
+	Metadata map[string]string
 	// At is when the charge succeeded.
 	At time.Time
 }
@@ -497,10 +609,19 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 	if cur == "" {
 		cur = "usd"
 	}
+	o := s.newCharge(pt, p, cur)
+	s.emit(pt, "charge.succeeded", p.At, o, nil, true)
+	return o.id
+}
+
+// newCharge adds an invoice-less charge and its payment intent, without an
+// event.
+func (s *Server) newCharge(pt *partition, p ChargeParams, cur string) *object {
 	at := p.At
 	pi := &paymentIntent{
 		id: s.id("pi_"), customer: p.Customer, currency: cur, amount: p.Amount,
 		created: at.Unix(), receiptEmail: p.ReceiptEmail, paymentMethod: s.id("pm_"),
+		metadata: copyMetadata(p.Metadata),
 	}
 	pi.clientSecret = pi.id + "_secret_" + s.newID("", 25)
 	ch := &charge{
@@ -509,12 +630,74 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 		currency: cur, amount: p.Amount, created: at.Unix(),
 		paymentMethod: pi.paymentMethod, balanceTx: s.id("txn_"),
 		receiptURL: "https://pay.stripe.com/receipts/payment/" + s.newID("", 40),
+		metadata:   copyMetadata(p.Metadata),
 	}
 	pi.latestCharge = ch.id
 	s.add(pt, "payment_intent", pi.id, at, pi)
-	o := s.add(pt, "charge", ch.id, at, ch)
-	s.emit(pt, "charge.succeeded", at, o, nil, true)
-	return ch.id
+	return s.add(pt, "charge", ch.id, at, ch)
+}
+
+// PaymentIntentOf returns the pi_… id of a charge of account (either mode).
+func (s *Server) PaymentIntentOf(account, chargeID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, o := s.find(account, chargeID, "charge")
+	return o.v.(*charge).paymentIntent
+}
+
+// SetMetadata updates the metadata of a customer, subscription, payment
+// intent, invoice, charge, Checkout Session, coupon or promotion code of
+// account (either mode) as Stripe's update does: keys of md are set, a key
+// set to "" is removed, others stay. No event is emitted; GETs and the
+// snapshots of later events show it (an invoice keeps in
+// subscription_details.metadata its subscription's metadata when it was
+// made).
+func (s *Server) SetMetadata(account, id string, md map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, o := s.find(account, id, "")
+	var dst *map[string]string
+	switch v := o.v.(type) {
+	case *customer:
+		dst = &v.metadata
+	case *subscription:
+		dst = &v.metadata
+	case *paymentIntent:
+		dst = &v.metadata
+	case *invoice:
+		dst = &v.metadata
+	case *charge:
+		dst = &v.metadata
+	case *checkoutSession:
+		dst = &v.metadata
+	case *coupon:
+		dst = &v.metadata
+	case *promotionCode:
+		dst = &v.metadata
+	default:
+		panic(fmt.Sprintf("fakestripe: SetMetadata: %s %s has no metadata here", o.typ, id))
+	}
+	if *dst == nil {
+		*dst = map[string]string{}
+	}
+	for k, v := range md {
+		if v == "" {
+			delete(*dst, k)
+		} else {
+			(*dst)[k] = v
+		}
+	}
+}
+
+func copyMetadata(md map[string]string) map[string]string {
+	if len(md) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		out[k] = v
+	}
+	return out
 }
 
 // Refund refunds amount of a charge (amount <= 0 refunds what is left),
@@ -620,6 +803,13 @@ type CheckoutParams struct {
 	Currency    string
 	// Metadata of the session (nil → {}).
 	Metadata map[string]string
+	// PromotionCode is the promo_… id the customer entered ("" for none):
+	// the session gets discounts [{coupon, promotion_code}] (in the newer
+	// shape only: the field came with 2025-01-27.acacia) and
+	// total_details.amount_discount, worked back from AmountTotal. The
+	// promotion code's redemption is not counted here (CheckoutPayment and
+	// CheckoutSubscription count it).
+	PromotionCode string
 	// At is when the session was created and completed.
 	At time.Time
 }
@@ -631,6 +821,13 @@ func (s *Server) CompleteCheckout(account string, livemode bool, p CheckoutParam
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pt := s.part(account, livemode)
+	o := s.newSession(pt, p)
+	s.emit(pt, "checkout.session.completed", p.At, o, nil, false)
+	return o.id
+}
+
+// newSession adds a complete, paid Checkout Session without an event.
+func (s *Server) newSession(pt *partition, p CheckoutParams) *object {
 	mode := p.Mode
 	if mode == "" {
 		mode = "payment"
@@ -640,7 +837,7 @@ func (s *Server) CompleteCheckout(account string, livemode bool, p CheckoutParam
 		cur = "usd"
 	}
 	prefix := "cs_test_"
-	if livemode {
+	if pt.live {
 		prefix = "cs_live_"
 	}
 	cs := &checkoutSession{
@@ -648,11 +845,15 @@ func (s *Server) CompleteCheckout(account string, livemode bool, p CheckoutParam
 		clientReferenceID: p.ClientReferenceID, mode: mode, paymentIntent: p.PaymentIntent,
 		subscription: p.Subscription, invoice: p.Invoice, currency: cur,
 		successURL: "https://example.com/success", amountTotal: p.AmountTotal,
-		created: p.At.Unix(), metadata: p.Metadata,
+		created: p.At.Unix(), metadata: copyMetadata(p.Metadata), paymentStatus: "paid",
 	}
-	o := s.add(pt, "checkout.session", cs.id, p.At, cs)
-	s.emit(pt, "checkout.session.completed", p.At, o, nil, false)
-	return cs.id
+	if p.PromotionCode != "" {
+		pc, c := promoCoupon(pt, p.PromotionCode, "CompleteCheckout")
+		cs.discounts = []sessionDiscount{{coupon: c.id, promotionCode: pc.id}}
+		_, amounts := discountSplit(p.AmountTotal, 0, []*coupon{c})
+		cs.amountDiscount = amounts[0]
+	}
+	return s.add(pt, "checkout.session", cs.id, p.At, cs)
 }
 
 // DeleteObject makes any object of account (both modes) unreadable: later

@@ -1,0 +1,251 @@
+package stripesync_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+)
+
+// Stories of SPEC section 10: a payment attributed by a click id carried
+// into Stripe or by a promotion code, with no email link at all.
+
+// click makes a click through the tracker and returns its id (no email
+// link).
+func (w *world) click(ua string) string {
+	w.t.Helper()
+	body := fmt.Sprintf(`{"tenantId":%q,"aff":%q,"url":"https://shop.example/"}`, w.tenant.ID, w.aff.Code)
+	status, data := w.app.Do(w.t, "POST", "/tracking/click/v1", body, "User-Agent: "+ua)
+	if status != 200 {
+		w.t.Fatalf("click: %d %s", status, data)
+	}
+	return apptest.Decode[struct {
+		CID string `json:"cid"`
+	}](w.t, data).CID
+}
+
+// sourced is a conversion with its source, as the API shows it.
+type sourced struct {
+	conv
+	Source  string  `json:"source"`
+	ClickID *string `json:"click_id"`
+}
+
+func (w *world) sourced() []sourced {
+	w.t.Helper()
+	status, data := w.app.Do(w.t, "GET", "/api/v1/conversions?limit=200", nil, "Authorization: Bearer "+w.tenant.Token)
+	if status != 200 {
+		w.t.Fatalf("conversions: %d %s", status, data)
+	}
+	return apptest.Decode[struct {
+		Data []sourced `json:"data"`
+	}](w.t, data).Data
+}
+
+// both runs a story by polling and by webhook, in both API shapes.
+func both(t *testing.T, story func(t *testing.T, w *world, acct string, deliver func())) {
+	for _, shape := range []fakestripe.Shape{fakestripe.Shape2023, fakestripe.ShapeNew} {
+		for _, via := range []string{"check", "webhook"} {
+			t.Run(shape.String()+"/"+via, func(t *testing.T) {
+				t.Parallel()
+				w := newWorld(t)
+				acct := fmt.Sprintf("acct_src_%d", time.Now().UnixNano()%1e9)
+				w.stripe.SetShape(acct, shape)
+				conn := w.connect(acct, true)
+				deliver := func() {
+					if via == "check" {
+						w.check(conn)
+						return
+					}
+					evs := w.stripe.Events(acct)
+					for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+						evs[i], evs[j] = evs[j], evs[i]
+					}
+					w.deliver(evs)
+				}
+				story(t, w, acct, deliver)
+				if u := w.stripe.Unexpected(); len(u) != 0 {
+					t.Errorf("unexpected Stripe calls: %+v", u)
+				}
+			})
+		}
+	}
+}
+
+func TestPaymentLinkClickID(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		cid := w.click("Mozilla/5.0 paymentlink")
+		// A guest pays through a Payment Link the tracker decorated: the
+		// session names the click; the buyer's email was never linked.
+		w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "guest@buyer.example",
+			ClientReferenceID: cid, Amount: 2500, At: time.Now().Add(time.Minute)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Source != "click_id" || cs[0].ClickID == nil || *cs[0].ClickID != cid ||
+			cs[0].AffiliateID != w.aff.ID || cs[0].Amount != 2500 || cs[0].Commission != 500 {
+			t.Fatalf("conversions %+v", cs)
+		}
+		if h := cs[0].History; len(h) != 1 || !strings.Contains(h[0].Reason, "click id carried into Stripe") {
+			t.Errorf("history %+v", h)
+		}
+	})
+}
+
+func TestCheckoutSubscriptionClickIDFollowsTheCustomer(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		cid := w.click("Mozilla/5.0 checkoutsub")
+		t0 := time.Now().Add(time.Minute)
+		_, _, _ = w.stripe.CheckoutSubscription(acct, true, fakestripe.CheckoutSubscriptionParams{
+			CustomerEmail: "other@buyer.example", ClientReferenceID: cid, AmountPaid: 4000, At: t0})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Source != "click_id" || cs[0].AffiliateID != w.aff.ID {
+			t.Fatalf("conversions %+v", cs)
+		}
+	})
+}
+
+func TestMetadataClickID(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		cid := w.click("Mozilla/5.0 metadata")
+		t0 := time.Now().Add(time.Minute)
+		// The merchant's server put the cookie's click id on the customer.
+		cus := w.stripe.CreateCustomer(acct, true, "meta@buyer.example", t0)
+		w.stripe.SetMetadata(acct, cus, map[string]string{"tracklane_cid": cid})
+		w.stripe.UpdateCustomerEmail(acct, cus, "meta2@buyer.example", t0)
+		w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 3000, At: t0.Add(time.Second)})
+		// Garbage and another tenant's click id are ignored, never an error.
+		junk := w.stripe.CreateCustomer(acct, true, "junk@buyer.example", t0)
+		w.stripe.SetMetadata(acct, junk, map[string]string{"tracklane_cid": strings.Repeat("x", 5000)})
+		w.stripe.UpdateCustomerEmail(acct, junk, "junk2@buyer.example", t0)
+		w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: junk, AmountPaid: 3000, At: t0.Add(time.Second)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Source != "click_id" || cs[0].ExternalCID != "meta2@buyer.example" {
+			t.Fatalf("conversions %+v", cs)
+		}
+	})
+}
+
+func TestOtherTenantsClickIDIsIgnored(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	other := w.app.NewTenant(t, "Other merchant")
+	otherAff := w.app.NewAffiliate(t, other.ID, fmt.Sprintf("oth%d", time.Now().UnixNano()%1e9))
+	body := fmt.Sprintf(`{"tenantId":%q,"aff":%q,"url":"https://other.example/"}`, other.ID, otherAff.Code)
+	status, data := w.app.Do(t, "POST", "/tracking/click/v1", body, "User-Agent: Mozilla/5.0 other")
+	if status != 200 {
+		t.Fatalf("click: %d %s", status, data)
+	}
+	foreign := apptest.Decode[struct {
+		CID string `json:"cid"`
+	}](t, data).CID
+	const acct = "acct_foreign_cid"
+	conn := w.connect(acct, true)
+	w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "x@buyer.example",
+		ClientReferenceID: foreign, Amount: 2500, At: time.Now().Add(time.Minute)})
+	res := w.check(conn)
+	if res.Error != "" || res.ConversionsCreated != 0 {
+		t.Errorf("check: %+v", res)
+	}
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM conversions`); n != 0 {
+		t.Errorf("%d conversions from another tenant's click id", n)
+	}
+}
+
+func TestPromotionCode(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		ctx := context.Background()
+		if _, err := (account.Service{Store: w.app.Store}).SetCoupons(ctx, w.tenant.ID, w.aff.ID, []string{"Spring25"}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now().Add(-time.Hour)
+		coupon := w.stripe.CreateCoupon(acct, true, fakestripe.CouponParams{PercentOff: 25, Duration: "forever", At: t0})
+		promo := w.stripe.CreatePromotionCode(acct, true, coupon, "SPRING25")
+		other := w.stripe.CreatePromotionCode(acct, true, coupon, "NOBODY")
+		cus := w.stripe.CreateCustomer(acct, true, "podcast@listener.example", t0)
+		sub := w.stripe.CreateSubscription(acct, true, cus, t0)
+		w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000,
+			PromotionCodes: []string{other, promo}, At: t0.Add(time.Minute)})
+		w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000,
+			PromotionCodes: []string{promo}, At: t0.Add(2 * time.Minute)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 2 {
+			t.Fatalf("%d conversions: %+v", len(cs), cs)
+		}
+		for _, c := range cs {
+			if c.Source != "coupon" || c.ClickID != nil || c.AffiliateID != w.aff.ID || c.Commission != 600 {
+				t.Errorf("conversion %+v", c)
+			}
+		}
+		if h := cs[1].History; len(h) != 1 || !strings.Contains(h[0].Reason, "attributed by promotion code SPRING25") {
+			t.Errorf("history of the first %+v", h)
+		}
+		// A promotion code's text never changes: each is read once.
+		reads := map[string]int{}
+		for _, c := range w.stripe.Calls() {
+			if strings.HasPrefix(c.Path, "/v1/promotion_codes/") {
+				reads[c.Path]++
+			}
+		}
+		for p, n := range reads {
+			if n != 1 {
+				t.Errorf("%s read %d times", p, n)
+			}
+		}
+	})
+}
+
+func TestDeletedPromotionCodeIsIgnored(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := (account.Service{Store: w.app.Store}).SetCoupons(ctx, w.tenant.ID, w.aff.ID, []string{"GONE"}); err != nil {
+		t.Fatal(err)
+	}
+	const acct = "acct_promo_deleted"
+	conn := w.connect(acct, true)
+	t0 := time.Now().Add(-time.Hour)
+	coupon := w.stripe.CreateCoupon(acct, true, fakestripe.CouponParams{AmountOff: 500, Currency: "usd", At: t0})
+	promo := w.stripe.CreatePromotionCode(acct, true, coupon, "GONE")
+	cus := w.stripe.CreateCustomer(acct, true, "d@buyer.example", t0)
+	w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 1500, PromotionCodes: []string{promo}, At: t0})
+	w.stripe.DeleteObject(acct, promo)
+	res := w.check(conn)
+	if res.Error != "" || res.ConversionsCreated != 0 {
+		t.Errorf("check: %+v", res)
+	}
+}
+
+func TestCheckoutPromotionCode(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		ctx := context.Background()
+		if _, err := (account.Service{Store: w.app.Store}).SetCoupons(ctx, w.tenant.ID, w.aff.ID, []string{"PODCAST"}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now().Add(-time.Hour)
+		coupon := w.stripe.CreateCoupon(acct, true, fakestripe.CouponParams{AmountOff: 500, Currency: "usd", At: t0})
+		promo := w.stripe.CreatePromotionCode(acct, true, coupon, "podcast")
+		// A guest pays through Checkout (payment mode) with the code, and
+		// a click id of the tenant on the session too: the code wins.
+		cid := w.click("Mozilla/5.0 promo checkout")
+		w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "ear@listener.example",
+			ClientReferenceID: cid, PromotionCode: promo, Amount: 1500, At: t0.Add(time.Minute)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Source != "coupon" || cs[0].ClickID != nil || cs[0].AffiliateID != w.aff.ID {
+			t.Fatalf("conversions %+v", cs)
+		}
+	})
+}
