@@ -65,7 +65,7 @@
 
   document.addEventListener("change", function (ev) {
     var el = ev.target;
-    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+    if (el.matches && el.matches("select[data-autosubmit], input[data-autosubmit]") && el.form) el.form.submit();
     if (el.name === "commission_type" && el.form) showCommissionFields(el.form);
   });
 

@@ -22,6 +22,7 @@ type conversionJSON struct {
 	AffiliateID        string        `json:"affiliate_id"`
 	ClickID            *string       `json:"click_id"`
 	Source             string        `json:"source"`
+	Flags              []string      `json:"flags"`
 	ExternalCID        string        `json:"external_cid"`
 	StripeAccount      string        `json:"stripe_account"`
 	StripeCustomer     *string       `json:"stripe_customer"`
@@ -55,7 +56,7 @@ func nullable(s string) *string {
 func toConversionJSON(c tracklane.Conversion) conversionJSON {
 	out := conversionJSON{
 		ID: c.ID, Status: string(c.Status), Amount: c.Amount, Currency: c.Currency, Commission: c.Commission,
-		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,
+		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), Flags: append([]string{}, c.Flags...), ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,
 		StripeCustomer: nullable(c.StripeCustomer), StripeInvoice: nullable(c.StripeInvoice),
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),

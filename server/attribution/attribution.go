@@ -59,6 +59,7 @@ type Link struct {
 	ClickAt     time.Time
 	AffiliateID string
 	OriginID    string
+	Flags       []string // fraud signals the link raised (flags.go)
 }
 
 // Click is what the rule needs of a click of the tenant.
@@ -85,6 +86,7 @@ type Attribution struct {
 	OriginID      string
 	FirstPaidAt   time.Time
 	FirstSourceID string
+	Flags         []string // the attributing link's fraud signals
 }
 
 // Conversion is a conversion that already exists.
@@ -98,6 +100,7 @@ type Conversion struct {
 	Commission  int64
 	Manual      string
 	Rule        conversion.Rule // the rule it was made under
+	Flags       []string
 }
 
 // Customer is one Stripe customer's payments (or one customer-less
@@ -280,7 +283,7 @@ func (s Snapshot) candidate(pay Payment) (Attribution, bool) {
 		return at, true
 	}
 	if l, ok := window.LinkFor(s.Links[pay.Email], pay.PaidAt); ok {
-		at.Source, at.ClickID, at.AffiliateID, at.OriginID = tracklane.SourceEmail, l.ClickID, l.AffiliateID, l.OriginID
+		at.Source, at.ClickID, at.AffiliateID, at.OriginID, at.Flags = tracklane.SourceEmail, l.ClickID, l.AffiliateID, l.OriginID, l.Flags
 		return at, true
 	}
 	return Attribution{}, false
@@ -305,7 +308,7 @@ func (s Snapshot) create(plan *Plan, pay Payment, at Attribution, aff Affiliate)
 	if external == "" {
 		external = at.ExternalCID
 	}
-	st := conversion.Evaluate(s.facts(pay, external, aff.Email, "", false), rule, s.Now)
+	st := conversion.Evaluate(s.facts(pay, external, aff.Email, "", false, at.Flags), rule, s.Now)
 	reason := "conversion created"
 	if s.Why != "" && pay.Cause == "" {
 		reason += " (" + s.Why + ")"
@@ -316,6 +319,9 @@ func (s Snapshot) create(plan *Plan, pay Payment, at Attribution, aff Affiliate)
 	case tracklane.SourceClickID:
 		reason += ", attributed by the click id carried into Stripe"
 	}
+	if len(at.Flags) > 0 {
+		reason += ", flagged (" + strings.Join(at.Flags, ", ") + ")"
+	}
 	reason += ": " + st.Reason
 	plan.Creates = append(plan.Creates, Create{Payment: pay, Attribution: at, ExternalCID: external, Rule: rule, State: st, History: reason})
 }
@@ -324,17 +330,17 @@ func (s Snapshot) update(plan *Plan, pay Payment, conv Conversion, at *Attributi
 	// Only a conversion of the customer's current attribution can fall out
 	// of its recurring rule; one made for another affiliate keeps its own.
 	withdrawn := at != nil && conv.AffiliateID == at.AffiliateID && !s.earns(pay, *at)
-	st := conversion.Evaluate(s.facts(pay, conv.ExternalCID, s.Affiliates[conv.AffiliateID].Email, conv.Manual, withdrawn), conv.Rule, s.Now)
+	st := conversion.Evaluate(s.facts(pay, conv.ExternalCID, s.Affiliates[conv.AffiliateID].Email, conv.Manual, withdrawn, conv.Flags), conv.Rule, s.Now)
 	if st.Status == conv.Status && st.Amount == conv.Amount && st.Commission == conv.Commission {
 		return
 	}
 	plan.Updates = append(plan.Updates, Update{ID: conv.ID, Cause: pay.Cause, State: st, History: st.Reason})
 }
 
-func (s Snapshot) facts(pay Payment, external, affiliateEmail, manual string, withdrawn bool) conversion.Facts {
+func (s Snapshot) facts(pay Payment, external, affiliateEmail, manual string, withdrawn bool, flags []string) conversion.Facts {
 	return conversion.Facts{
 		Livemode: s.Livemode, Gross: pay.Amount, Currency: pay.Currency, PaidAt: pay.PaidAt, HoldDays: s.HoldDays,
 		Refunded: pay.Refunded, Dispute: conversion.DisputeState(pay.Dispute), CanceledAt: pay.CanceledAt, Manual: manual,
-		SelfReferral: external != "" && external == affiliateEmail, Withdrawn: withdrawn,
+		SelfReferral: external != "" && external == affiliateEmail, Withdrawn: withdrawn, Flagged: len(flags) > 0,
 	}
 }

@@ -128,7 +128,7 @@ func (w *world) apply(plan Plan) {
 		w.nextID++
 		w.convs[c.Payment.SourceID] = Conversion{ID: fmt.Sprintf("cv_%d", w.nextID), SourceID: c.Payment.SourceID,
 			AffiliateID: c.Attribution.AffiliateID, ExternalCID: c.ExternalCID, Status: c.State.Status, Amount: c.State.Amount,
-			Commission: c.State.Commission, Rule: c.Rule}
+			Commission: c.State.Commission, Rule: c.Rule, Flags: c.Attribution.Flags}
 		w.history[c.Payment.SourceID] = append(w.history[c.Payment.SourceID], string(c.State.Status)+": "+c.History)
 	}
 	for _, u := range plan.Updates {
@@ -522,4 +522,50 @@ func indexOf(xs []int, x int) int {
 		}
 	}
 	return -1
+}
+
+func TestLinkFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    LinkFacts
+		want string
+	}{
+		{"a shopper", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_a"}, "[]"},
+		{"a typo fixed", LinkFacts{VisitorEmails: 3, ClickEmails: 3, Affiliate: "af_a", EarlierAffiliates: []string{"af_a"}}, "[]"},
+		{"a browser linking many emails", LinkFacts{VisitorEmails: 4, ClickEmails: 1, Affiliate: "af_a"}, "[visitor_many_emails]"},
+		{"a click with many emails", LinkFacts{VisitorEmails: 1, ClickEmails: 4, Affiliate: "af_a"}, "[click_many_emails]"},
+		{"a link moved between affiliates", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}}, "[link_moved_affiliate]"},
+		{"trusted server-side call", LinkFacts{Trusted: true, VisitorEmails: 9, ClickEmails: 9, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}}, "[]"},
+	} {
+		if got := fmt.Sprint(LinkFlags(tc.f)); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFlaggedLinkWaitsForTheMerchant(t *testing.T) {
+	w := newWorld()
+	w.settings.HoldDays = 0
+	w.links = append(w.links, Link{ID: 1, Email: "c@x.example", ClickID: "ck_b", ClickAt: day(0), AffiliateID: "af_b",
+		Flags: []string{FlagLinkMoved}})
+	w.pay(invoice("in_1", "cus_1", "c@x.example", 5000, day(1)))
+	w.pay(invoice("in_2", "cus_1", "", 5000, day(2)))
+	if got := w.state(); got != "in_1 af_b pending 5000 1000; in_2 af_b pending 5000 1000" {
+		t.Errorf("flagged conversions: %s (the hold period must not approve them)", got)
+	}
+	if h := w.history["in_1"]; len(h) != 1 || !strings.Contains(h[0], "flagged (link_moved_affiliate)") {
+		t.Errorf("history %q", h)
+	}
+	w.decide([]string{"in_1"}, "") // re-evaluated later (as ApproveDue would): still waiting
+	if got := w.convs["in_1"].Status; got != conversion.Pending {
+		t.Errorf("re-evaluated: %s", got)
+	}
+	// The merchant approves: the rule lets the decision through.
+	c := w.convs["in_1"]
+	c.Manual = conversion.ManualApproved
+	w.convs["in_1"] = c
+	w.decide([]string{"in_1"}, "")
+	if got := w.convs["in_1"].Status; got != conversion.Approved {
+		t.Errorf("after the merchant's approval: %s", got)
+	}
 }

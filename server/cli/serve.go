@@ -155,13 +155,13 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 
 	batcher := tracking.NewBatcher(st, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
+	accounts := account.Service{Store: st, Log: log}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
-		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit,
+		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 	}, s.Engine, log, time.Now)
 	if err != nil {
 		return nil, err
 	}
-	accounts := account.Service{Store: st, Log: log}
 	proxies := make([]string, len(cfg.TrustedProxies))
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()

@@ -80,6 +80,9 @@ type Facts struct {
 	// Withdrawn: the recurring rule no longer covers the payment (an
 	// earlier payment of the customer became its first attributed one).
 	Withdrawn bool
+	// Flagged: the link that attributed it raised a fraud signal; the hold
+	// period does not approve it, the merchant decides.
+	Flagged bool
 }
 
 // State is what a conversion shows.
@@ -93,8 +96,8 @@ type State struct {
 // Evaluate computes a conversion's state at time now from its facts and
 // commission rule. Precedence: test mode; rejection (self-referral,
 // withdrawal by the recurring rule, or by the merchant); money gone (full refund, lost dispute); an open dispute;
-// cancellation while still pending; approval (by the merchant or after the
-// hold period); otherwise pending.
+// cancellation while still pending; approval (by the merchant, or after the
+// hold period unless flagged); otherwise pending.
 func Evaluate(f Facts, rule Rule, now time.Time) State {
 	amount := f.Gross - f.Refunded
 	if amount < 0 {
@@ -123,6 +126,8 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 		st.Status, st.Reason = Cancelled, "subscription cancelled during the hold period"
 	case f.Manual == ManualApproved:
 		st.Status, st.Reason = Approved, "approved by the merchant"
+	case f.Flagged && !now.Before(holdEnds):
+		st.Status, st.Reason = Pending, "hold period ended; held for the merchant's review (flagged)"
 	case !now.Before(holdEnds):
 		st.Status, st.Reason = Approved, "hold period ended"
 	default:

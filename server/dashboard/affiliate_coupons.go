@@ -14,14 +14,8 @@ import (
 // another affiliate holds shows the page again with the message.
 func (h *Handler) handleAffiliateCoupons(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	a, err := h.store.Affiliate(ctx, t.ID, c.Param("id"))
-	if err != nil {
-		h.fail(c, err)
+	t, a, ok := h.tenantAffiliate(c)
+	if !ok {
 		return
 	}
 	typed := c.PostForm("coupons")

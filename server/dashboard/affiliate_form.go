@@ -25,14 +25,8 @@ func (h *Handler) handleAffiliateNew(c *gin.Context) {
 
 // handleAffiliateEdit shows an affiliate's form, link and recent activity.
 func (h *Handler) handleAffiliateEdit(c *gin.Context) {
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	a, err := h.store.Affiliate(c.Request.Context(), t.ID, c.Param("id"))
-	if err != nil {
-		h.fail(c, err)
+	t, a, ok := h.tenantAffiliate(c)
+	if !ok {
 		return
 	}
 	page, err := h.affiliateEditPage(c, t, a, affiliateForm(a))
@@ -90,4 +84,20 @@ func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a trackl
 	}
 	page.Coupons = strings.ToUpper(strings.Join(coupons[a.ID], ", "))
 	return page, nil
+}
+
+// tenantAffiliate loads the signed-in tenant and its affiliate named by the
+// :id parameter (another tenant's id is not found); on failure it has
+// answered and ok is false.
+func (h *Handler) tenantAffiliate(c *gin.Context) (t tracklane.Tenant, a tracklane.Affiliate, ok bool) {
+	t, err := h.tenant(c)
+	if err != nil {
+		h.fail(c, err)
+		return t, a, false
+	}
+	if a, err = h.store.Affiliate(c.Request.Context(), t.ID, c.Param("id")); err != nil {
+		h.fail(c, err)
+		return t, a, false
+	}
+	return t, a, true
 }

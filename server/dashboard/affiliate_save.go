@@ -51,14 +51,8 @@ func (h *Handler) handleAffiliateCreate(c *gin.Context) {
 // tenant's id is not found.
 func (h *Handler) handleAffiliateUpdate(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	a, err := h.store.Affiliate(ctx, t.ID, c.Param("id"))
-	if err != nil {
-		h.fail(c, err)
+	t, a, ok := h.tenantAffiliate(c)
+	if !ok {
 		return
 	}
 	f := readAffiliateForm(c)

@@ -30,6 +30,13 @@ func (h *Handler) conversionFilter(c *gin.Context, t tracklane.Tenant) (period, 
 	if f.AffiliateID, err = h.affiliateFilter(c); err != nil {
 		return p, f, err
 	}
+	switch c.Query("flagged") {
+	case "":
+	case "1":
+		f.Flagged = true
+	default:
+		return p, f, apperr.Errorf(apperr.Invalid, "flagged must be 1 or absent")
+	}
 	return p, f, nil
 }
 
@@ -68,10 +75,14 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 	}
 	page := views.ConversionsPage{
 		Chrome: h.chrome(c, "Conversions", "conversions"), Period: p.view, Loc: p.loc,
-		Affiliates: options, AffiliateID: f.AffiliateID, Status: string(f.Status),
+		Affiliates: options, AffiliateID: f.AffiliateID, Status: string(f.Status), Flagged: f.Flagged,
 		Conversions: convs, Names: names, First: pg.After == nil,
 	}
-	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID)
+	flagged := ""
+	if f.Flagged {
+		flagged = "1"
+	}
+	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID, "flagged", flagged)
 	page.FirstURL = pageURL("/conversions", filters...)
 	page.CSVURL = pageURL("/conversions.csv", filters...)
 	if len(convs) == pageSize {

@@ -16,18 +16,19 @@ type ConversionFilter struct {
 	Status      conversion.Status // "" = all
 	AffiliateID string
 	From, To    time.Time // zero = unbounded; To exclusive
+	Flagged     bool      // only conversions with fraud signals
 }
 
 const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
-	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon`
+	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags`
 
 func scanConversion(row scanner) (tracklane.Conversion, error) {
 	var c tracklane.Conversion
 	var status, source string
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
 		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
-		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon)
+		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon, pq.Array(&c.Flags))
 	c.Status, c.Source = conversion.Status(status), tracklane.Source(source)
 	return c, err
 }
@@ -50,6 +51,9 @@ func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFi
 	if f.AffiliateID != "" {
 		args = append(args, f.AffiliateID)
 		q += fmt.Sprintf(` AND affiliate_id = $%d`, len(args))
+	}
+	if f.Flagged {
+		q += ` AND flags <> '{}'`
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $6`
 	rows, err := s.db.QueryContext(ctx, q, args...)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
+	"github.com/lib/pq"
+	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -12,7 +15,17 @@ import (
 // the tenant's → not_found; an origin of another tenant → unprocessable; an
 // empty origin → the tenant's default.
 func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (tracklane.Link, error) {
-	l := tracklane.Link{TenantID: tenantID, ClickID: cid, ExternalCID: externalCID}
+	return s.CreateLinkFrom(ctx, tenantID, cid, externalCID, originID, nil, nil)
+}
+
+// CreateLinkFrom is CreateLink with the keyed hash of the browser that
+// linked (nil for a server-side call) and the fraud signals the link
+// raised.
+func (s *Store) CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error) {
+	l := tracklane.Link{TenantID: tenantID, ClickID: cid, ExternalCID: externalCID, Flags: flags}
+	if flags == nil {
+		flags = []string{}
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT created_at, affiliate_id FROM clicks WHERE tenant_id = $1 AND id = $2`,
 			tenantID, cid).Scan(&l.ClickCreatedAt, &l.AffiliateID)
@@ -22,15 +35,38 @@ func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, orig
 		if l.RevenueOriginID, err = resolveOrigin(ctx, tx, tenantID, originID); err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO customer_links (tenant_id, external_cid, click_id, click_created_at, revenue_origin_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-			tenantID, externalCID, cid, l.ClickCreatedAt, l.RevenueOriginID, s.Now()).Scan(&l.ID, &l.CreatedAt)
+		err = tx.QueryRowContext(ctx, `INSERT INTO customer_links (tenant_id, external_cid, click_id, click_created_at, revenue_origin_id,
+				created_at, visitor_hash, flags)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
+			tenantID, externalCID, cid, l.ClickCreatedAt, l.RevenueOriginID, s.Now(), visitor, pq.Array(flags)).Scan(&l.ID, &l.CreatedAt)
 		if err != nil {
 			return fmt.Errorf("inserting link: %w", err)
 		}
 		return nil
 	})
 	return l, err
+}
+
+// LinkFacts reads what the fraud rule needs before externalCID is linked to
+// the tenant's click cid by the browser visitor: the distinct emails that
+// browser linked since `since` and that were linked to the click (this one
+// counted), the click's affiliate and those of the email's earlier links.
+// A click that is not the tenant's → not_found.
+func (s *Store) LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error) {
+	var f attribution.LinkFacts
+	err := s.db.QueryRowContext(ctx, `SELECT c.affiliate_id,
+			(SELECT count(DISTINCT e) FROM (SELECT external_cid AS e FROM customer_links
+				WHERE tenant_id = $1 AND visitor_hash = $4 AND created_at >= $5 UNION SELECT $3) v),
+			(SELECT count(DISTINCT e) FROM (SELECT external_cid AS e FROM customer_links
+				WHERE tenant_id = $1 AND click_id = $2 UNION SELECT $3) k),
+			array(SELECT DISTINCT c2.affiliate_id FROM customer_links l JOIN clicks c2 ON c2.id = l.click_id
+				WHERE l.tenant_id = $1 AND l.external_cid = $3)
+		FROM clicks c WHERE c.tenant_id = $1 AND c.id = $2`,
+		tenantID, cid, externalCID, visitor, since).Scan(&f.Affiliate, &f.VisitorEmails, &f.ClickEmails, pq.Array(&f.EarlierAffiliates))
+	if err != nil {
+		return f, notFound(err, "no click %q for this tenant", cid)
+	}
+	return f, nil
 }
 
 // TenantExists reports whether a tenant id is known.

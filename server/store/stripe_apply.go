@@ -214,6 +214,7 @@ func (s *Store) ApproveDue(ctx context.Context) (int, error) {
 	_, updated, err := s.evaluateListed(ctx, "", `SELECT c.tenant_id, c.stripe_account, c.livemode, c.source_id
 		FROM conversions c JOIN tenants t ON t.id = c.tenant_id
 		WHERE c.status = 'pending' AND c.created_at + t.hold_days * interval '1 day' <= $1
+			AND (c.flags = '{}' OR c.manual_status <> '')
 		ORDER BY c.created_at LIMIT 5000`, s.Now())
 	return updated, err
 }

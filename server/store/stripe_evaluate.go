@@ -216,7 +216,7 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 // loadConversions reads (and locks) the conversions of the payments.
 func (a *applier) loadConversions(sources []string) (map[string]attribution.Conversion, error) {
 	rows, err := a.tx.QueryContext(a.ctx, `SELECT id, source_id, affiliate_id, external_cid, status, amount, commission,
-			manual_status, rule_type, rule_bp, rule_fixed, rule_currency
+			manual_status, rule_type, rule_bp, rule_fixed, rule_currency, flags
 		FROM conversions WHERE stripe_account = $1 AND livemode = $2 AND source_id = ANY($3)
 		ORDER BY id FOR UPDATE`, a.account, a.livemode, pq.Array(sources))
 	if err != nil {
@@ -227,7 +227,7 @@ func (a *applier) loadConversions(sources []string) (map[string]attribution.Conv
 		var c attribution.Conversion
 		var status, ruleType string
 		err := r.Scan(&c.ID, &c.SourceID, &c.AffiliateID, &c.ExternalCID, &status, &c.Amount, &c.Commission, &c.Manual,
-			&ruleType, &c.Rule.BasisPoints, &c.Rule.Fixed, &c.Rule.Currency)
+			&ruleType, &c.Rule.BasisPoints, &c.Rule.Fixed, &c.Rule.Currency, pq.Array(&c.Flags))
 		c.Status, c.Rule.Type = conversion.Status(status), conversion.RuleType(ruleType)
 		return c, err
 	})
@@ -245,7 +245,7 @@ func (a *applier) loadAttributions(customers []string) (map[string]attribution.A
 		return out, nil
 	}
 	rows, err := a.tx.QueryContext(a.ctx, `SELECT customer_id, affiliate_id, click_id, external_cid, revenue_origin_id,
-			first_paid_at, first_source_id, source, coupon
+			first_paid_at, first_source_id, source, coupon, flags
 		FROM stripe_customer_attributions WHERE account_id = $1 AND livemode = $2 AND customer_id = ANY($3)
 		ORDER BY customer_id FOR UPDATE`, a.account, a.livemode, pq.Array(customers))
 	if err != nil {
@@ -259,7 +259,7 @@ func (a *applier) loadAttributions(customers []string) (map[string]attribution.A
 	list, err := scanAll(rows, "attribution", func(r scanner) (row, error) {
 		var x row
 		var source string
-		err := r.Scan(&x.customer, &x.AffiliateID, &x.ClickID, &x.ExternalCID, &x.OriginID, &x.FirstPaidAt, &x.FirstSourceID, &source, &x.Coupon)
+		err := r.Scan(&x.customer, &x.AffiliateID, &x.ClickID, &x.ExternalCID, &x.OriginID, &x.FirstPaidAt, &x.FirstSourceID, &source, &x.Coupon, pq.Array(&x.Flags))
 		x.Source = tracklane.Source(source)
 		return x, err
 	})
@@ -282,7 +282,8 @@ func (a *applier) loadLinks(ps []attribution.Payment) (map[string][]attribution.
 		f, t := window.Bounds(p.PaidAt)
 		email[i], from[i], to[i] = p.Email, f.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano)
 	}
-	rows, err := a.tx.QueryContext(a.ctx, `SELECT DISTINCT l.id, l.external_cid, l.click_id, l.click_created_at, c.affiliate_id, l.revenue_origin_id
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT DISTINCT ON (l.id) l.id, l.external_cid, l.click_id, l.click_created_at, c.affiliate_id,
+			l.revenue_origin_id, l.flags
 		FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS u(email, from_at, to_at)
 		JOIN customer_links l ON l.tenant_id = $1 AND l.external_cid = u.email
 			AND l.click_created_at >= u.from_at AND l.click_created_at < u.to_at
@@ -294,7 +295,7 @@ func (a *applier) loadLinks(ps []attribution.Payment) (map[string][]attribution.
 	defer rows.Close()
 	list, err := scanAll(rows, "link", func(r scanner) (attribution.Link, error) {
 		var l attribution.Link
-		err := r.Scan(&l.ID, &l.Email, &l.ClickID, &l.ClickAt, &l.AffiliateID, &l.OriginID)
+		err := r.Scan(&l.ID, &l.Email, &l.ClickID, &l.ClickAt, &l.AffiliateID, &l.OriginID, pq.Array(&l.Flags))
 		return l, err
 	})
 	for _, l := range list {
@@ -442,22 +443,24 @@ func (a *applier) writeAttributions(attrs map[string]attribution.Attribution) er
 	}
 	sort.Strings(customers) // a fixed lock order against concurrent writers
 	aff, click, ext, origin, first, src := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	source, coupon := make([]string, n), make([]string, n)
+	source, coupon, flags := make([]string, n), make([]string, n), make([]string, n)
 	for i, c := range customers {
 		at := attrs[c]
+		flags[i] = arrayLiteral(at.Flags)
 		aff[i], click[i], ext[i], origin[i] = at.AffiliateID, at.ClickID, at.ExternalCID, at.OriginID
 		first[i], src[i], source[i], coupon[i] = at.FirstPaidAt.UTC().Format(time.RFC3339Nano), at.FirstSourceID, string(at.Source), at.Coupon
 	}
 	if err := a.exec(`INSERT INTO stripe_customer_attributions (tenant_id, account_id, livemode, customer_id,
-			affiliate_id, click_id, external_cid, revenue_origin_id, first_paid_at, first_source_id, source, coupon)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
-			$11::text[], $12::text[]) AS u
+			affiliate_id, click_id, external_cid, revenue_origin_id, first_paid_at, first_source_id, source, coupon, flags)
+		SELECT $1, $2, $3, u.c, u.a, u.ck, u.e, u.o, u.f, u.s, u.src, u.cp, u.fl::text[]
+		FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[],
+			$11::text[], $12::text[], $13::text[]) AS u(c, a, ck, e, o, f, s, src, cp, fl)
 		ON CONFLICT (account_id, livemode, customer_id) DO UPDATE SET affiliate_id = excluded.affiliate_id,
 			click_id = excluded.click_id, external_cid = excluded.external_cid, revenue_origin_id = excluded.revenue_origin_id,
 			first_paid_at = excluded.first_paid_at, first_source_id = excluded.first_source_id,
-			source = excluded.source, coupon = excluded.coupon`,
+			source = excluded.source, coupon = excluded.coupon, flags = excluded.flags`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(customers), pq.Array(aff), pq.Array(click), pq.Array(ext), pq.Array(origin),
-		pq.Array(first), pq.Array(src), pq.Array(source), pq.Array(coupon)); err != nil {
+		pq.Array(first), pq.Array(src), pq.Array(source), pq.Array(coupon), pq.Array(flags)); err != nil {
 		return fmt.Errorf("recording attributions: %w", err)
 	}
 	return nil
@@ -473,7 +476,7 @@ func (a *applier) insertConversions(creates []attribution.Create, ids []string) 
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		gross, amount, comm, bp, fixed = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		rtype, rcur, status, created   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		source, coupon                 = make([]string, n), make([]string, n)
+		source, coupon, flags          = make([]string, n), make([]string, n), make([]string, n)
 	)
 	for i, c := range creates {
 		p := c.Payment
@@ -481,23 +484,23 @@ func (a *applier) insertConversions(creates []attribution.Create, ids []string) 
 		src[i], cus[i], inv[i], ch[i], sub[i], cur[i] = p.SourceID, p.CustomerID, p.InvoiceID, p.ChargeID, p.SubscriptionID, p.Currency
 		gross[i], amount[i], comm[i], bp[i], fixed[i] = p.Amount, c.State.Amount, c.State.Commission, c.Rule.BasisPoints, c.Rule.Fixed
 		rtype[i], rcur[i], status[i], created[i] = string(c.Rule.Type), c.Rule.Currency, string(c.State.Status), p.PaidAt.UTC().Format(time.RFC3339Nano)
-		source[i], coupon[i] = string(c.Attribution.Source), c.Attribution.Coupon
+		source[i], coupon[i], flags[i] = string(c.Attribution.Source), c.Attribution.Coupon, arrayLiteral(c.Attribution.Flags)
 	}
 	if err := a.exec(`INSERT INTO conversions (id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 			stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 			currency, gross_amount, amount, commission, rule_type, rule_bp, rule_fixed, rule_currency, status, created_at, updated_at,
-			source, coupon)
+			source, coupon, flags)
 		SELECT u.id, $1, u.aff, u.click, u.ext, u.origin, $2, $3, u.src, u.cus, u.inv, u.ch, u.sub, u.cur, u.gross, u.amount, u.comm,
-			u.rtype, u.bp, u.fixed, u.rcur, u.status, u.created, $4, u.source, u.coupon
+			u.rtype, u.bp, u.fixed, u.rcur, u.status, u.created, $4, u.source, u.coupon, u.flags::text[]
 		FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 			$14::text[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::bigint[], $21::bigint[],
-			$22::text[], $23::text[], $24::timestamptz[], $25::text[], $26::text[])
+			$22::text[], $23::text[], $24::timestamptz[], $25::text[], $26::text[], $27::text[])
 			AS u(id, aff, click, ext, origin, src, cus, inv, ch, sub, cur, gross, amount, comm, rtype, bp, fixed, rcur, status, created,
-				source, coupon)`,
+				source, coupon, flags)`,
 		a.tenant.ID, a.account, a.livemode, a.now,
 		pq.Array(ids), pq.Array(aff), pq.Array(click), pq.Array(ext), pq.Array(origin), pq.Array(src), pq.Array(cus), pq.Array(inv),
 		pq.Array(ch), pq.Array(sub), pq.Array(cur), pq.Array(gross), pq.Array(amount), pq.Array(comm), pq.Array(rtype), pq.Array(bp),
-		pq.Array(fixed), pq.Array(rcur), pq.Array(status), pq.Array(created), pq.Array(source), pq.Array(coupon)); err != nil {
+		pq.Array(fixed), pq.Array(rcur), pq.Array(status), pq.Array(created), pq.Array(source), pq.Array(coupon), pq.Array(flags)); err != nil {
 		return fmt.Errorf("inserting conversions: %w", err)
 	}
 	if err := a.exec(`UPDATE stripe_payments SET converted = true WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)`,

@@ -28,92 +28,97 @@ type interpreter struct {
 
 func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEvent, error) {
 	se := store.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
+	var err error
 	switch ev.Type {
 	case "invoice.paid":
-		inv, ok := in.pageParsed[ev.ID]
-		if !ok {
-			if err := json.Unmarshal(ev.Data.Object, &inv); err != nil {
-				return se, nil // unreadable payload: recorded, nothing to apply
-			}
-		}
-		p := &store.PaymentFact{
-			SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
-			Currency: lowerCurrency(inv.Currency), PaidAt: time.Unix(inv.paidAt(), 0).UTC(),
-			InvoiceID: inv.ID, ChargeID: string(inv.Charge), SubscriptionID: inv.subscription(),
-			PaymentIntentID: string(inv.PaymentIntent), ClickID: first(inv.clickIDs()),
-		}
-		if err := in.fillEmail(ctx, p); err != nil {
-			return se, err
-		}
-		codes, err := in.invoicePromotionCodes(ctx, inv)
-		if err != nil {
-			return se, err
-		}
-		p.PromotionCodes = codes
-		se.Payment = p
-		if inv.Charge != "" {
-			se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
-		}
+		err = in.invoicePaid(ctx, ev, &se)
 	case "charge.succeeded", "charge.refunded":
-		ch, err := parseCharge(ev.Data.Object)
-		if err != nil {
-			return se, nil
-		}
-		invoiceID, standalone, err := in.chargeInvoice(ctx, ch)
-		if err != nil {
-			return se, err
-		}
-		se.Charge = &store.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
-			Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded}
-		if standalone && ch.captured() > 0 && (ch.Paid == nil || *ch.Paid) {
-			p := &store.PaymentFact{
-				SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
-				Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
-				PaymentIntentID: string(ch.PaymentIntent), ClickID: first(validClickIDs(ch.Metadata.ClickID)),
-			}
-			if err := in.fillEmail(ctx, p); err != nil {
-				return se, err
-			}
-			se.Payment = p
-		}
+		err = in.charge(ctx, ev, &se)
 	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		var d disputeObject
-		if err := json.Unmarshal(ev.Data.Object, &d); err != nil || d.Charge == "" {
-			return se, nil
+		if json.Unmarshal(ev.Data.Object, &d) == nil && d.Charge != "" {
+			se.Charge = &store.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
 		}
-		se.Charge = &store.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
 	case "customer.subscription.deleted":
 		var s subscriptionObject
-		if err := json.Unmarshal(ev.Data.Object, &s); err != nil || s.ID == "" {
-			return se, nil
+		if json.Unmarshal(ev.Data.Object, &s) == nil && s.ID != "" {
+			se.Subscription = &store.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(s.canceledAt(ev.Created), 0).UTC()}
 		}
-		at := ev.Created
-		if s.CanceledAt != nil && *s.CanceledAt > 0 {
-			at = *s.CanceledAt
-		} else if s.EndedAt != nil && *s.EndedAt > 0 {
-			at = *s.EndedAt
-		}
-		se.Subscription = &store.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(at, 0).UTC()}
 	case "checkout.session.completed":
 		var cs checkoutSession
-		if err := json.Unmarshal(ev.Data.Object, &cs); err != nil || cs.ID == "" {
-			return se, nil
+		if json.Unmarshal(ev.Data.Object, &cs) == nil && cs.ID != "" {
+			var h *store.HintFact
+			if h, err = in.sessionHint(ctx, cs); h != nil {
+				se.Hints = []store.HintFact{*h}
+			}
 		}
-		h, err := in.sessionHint(ctx, cs)
-		if err != nil || h == nil {
-			return se, err
-		}
-		se.Hints = []store.HintFact{*h}
 	case "customer.created", "customer.updated", "payment_intent.succeeded":
 		var o objectWithMetadata
-		if err := json.Unmarshal(ev.Data.Object, &o); err != nil || o.ID == "" {
-			return se, nil
-		}
-		if cid := first(validClickIDs(o.Metadata.ClickID)); cid != "" {
-			se.Hints = []store.HintFact{{Keys: []string{o.ID}, Origin: o.ID, ClickID: cid}}
+		if json.Unmarshal(ev.Data.Object, &o) == nil && o.ID != "" {
+			if cid := first(validClickIDs(o.Metadata.ClickID)); cid != "" {
+				se.Hints = []store.HintFact{{Keys: []string{o.ID}, Origin: o.ID, ClickID: cid}}
+			}
 		}
 	}
-	return se, nil
+	// An unreadable payload is recorded with nothing to apply; an error is
+	// a failed read from Stripe or the store, to be tried again.
+	return se, err
+}
+
+// invoicePaid reads a paid invoice: its payment, and the charge it names
+// (2023-10-16).
+func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *store.StripeEvent) error {
+	inv, ok := in.pageParsed[ev.ID]
+	if !ok && json.Unmarshal(ev.Data.Object, &inv) != nil {
+		return nil
+	}
+	p := &store.PaymentFact{
+		SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
+		Currency: lowerCurrency(inv.Currency), PaidAt: time.Unix(inv.paidAt(), 0).UTC(),
+		InvoiceID: inv.ID, ChargeID: string(inv.Charge), SubscriptionID: inv.subscription(),
+		PaymentIntentID: string(inv.PaymentIntent), ClickID: first(inv.clickIDs()),
+	}
+	if err := in.fillEmail(ctx, p); err != nil {
+		return err
+	}
+	codes, err := in.invoicePromotionCodes(ctx, inv)
+	if err != nil {
+		return err
+	}
+	p.PromotionCodes = codes
+	se.Payment = p
+	if inv.Charge != "" {
+		se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
+	}
+	return nil
+}
+
+// charge reads a charge: what is known of it (refunds, its invoice) and,
+// for one that belongs to no invoice, its payment.
+func (in *interpreter) charge(ctx context.Context, ev Event, se *store.StripeEvent) error {
+	ch, err := parseCharge(ev.Data.Object)
+	if err != nil {
+		return nil
+	}
+	invoiceID, standalone, err := in.chargeInvoice(ctx, ch)
+	if err != nil {
+		return err
+	}
+	se.Charge = &store.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
+		Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded}
+	if !standalone || ch.captured() <= 0 || (ch.Paid != nil && !*ch.Paid) {
+		return nil
+	}
+	p := &store.PaymentFact{
+		SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
+		Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
+		PaymentIntentID: string(ch.PaymentIntent), ClickID: first(validClickIDs(ch.Metadata.ClickID)),
+	}
+	if err := in.fillEmail(ctx, p); err != nil {
+		return err
+	}
+	se.Payment = p
+	return nil
 }
 
 // sessionHint reads what a completed Checkout Session says about who

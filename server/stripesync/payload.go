@@ -389,6 +389,18 @@ type subscriptionObject struct {
 	EndedAt    *int64 `json:"ended_at"`
 }
 
+// canceledAt is when the subscription was cancelled: canceled_at, else
+// ended_at, else the event's time.
+func (s subscriptionObject) canceledAt(eventCreated int64) int64 {
+	if s.CanceledAt != nil && *s.CanceledAt > 0 {
+		return *s.CanceledAt
+	}
+	if s.EndedAt != nil && *s.EndedAt > 0 {
+		return *s.EndedAt
+	}
+	return eventCreated
+}
+
 type customerObject struct {
 	ID      string  `json:"id"`
 	Email   *string `json:"email"`

@@ -32,8 +32,9 @@ func (w *world) click(ua string) string {
 // sourced is a conversion with its source, as the API shows it.
 type sourced struct {
 	conv
-	Source  string  `json:"source"`
-	ClickID *string `json:"click_id"`
+	Source  string   `json:"source"`
+	ClickID *string  `json:"click_id"`
+	Flags   []string `json:"flags"`
 }
 
 func (w *world) sourced() []sourced {
@@ -248,4 +249,85 @@ func TestCheckoutPromotionCode(t *testing.T) {
 			t.Fatalf("conversions %+v", cs)
 		}
 	})
+}
+
+// An affiliate clicks their own link, then links a customer's email (case
+// and spaces aside) to their click: the link moves, but it is flagged, and
+// the conversion it makes waits for the merchant even after the hold
+// period. The same link sent server-side with the tenant's token is trusted.
+func TestEmailLinkHijackIsFlagged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	ten, err := w.app.Store.Tenant(ctx, w.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten.HoldDays = 0
+	if _, err := w.app.Store.UpdateTenantSettings(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	w.clickAndLink("victim@customer.example", "Mozilla/5.0 honest shopper")
+	thief := w.app.NewAffiliate(t, w.tenant.ID, fmt.Sprintf("thief%d", time.Now().UnixNano()%1e9))
+	body := fmt.Sprintf(`{"tenantId":%q,"aff":%q,"url":"https://shop.example/"}`, w.tenant.ID, thief.Code)
+	status, data := w.app.Do(t, "POST", "/tracking/click/v1", body, "User-Agent: Mozilla/5.0 thief")
+	if status != 200 {
+		t.Fatalf("click: %d %s", status, data)
+	}
+	cid := apptest.Decode[struct {
+		CID string `json:"cid"`
+	}](t, data).CID
+	w.link(cid, "  Victim@Customer.Example ")
+
+	const acct = "acct_hijack"
+	conn := w.connect(acct, true)
+	t0 := time.Now().Add(time.Minute)
+	cus := w.stripe.CreateCustomer(acct, true, "victim@customer.example", t0)
+	w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 5000, At: t0})
+	w.check(conn)
+	if n, err := w.app.Store.ApproveDue(ctx); err != nil || n != 0 {
+		t.Errorf("ApproveDue approved %d (%v): a flagged conversion must wait", n, err)
+	}
+	cs := w.sourced()
+	if len(cs) != 1 || cs[0].AffiliateID != thief.ID || cs[0].Status != "pending" || fmt.Sprint(cs[0].Flags) != "[link_moved_affiliate]" {
+		t.Fatalf("conversions %+v", cs)
+	}
+	if h := cs[0].History; len(h) == 0 || !strings.Contains(h[0].Reason, "flagged (link_moved_affiliate)") {
+		t.Errorf("history %+v", h)
+	}
+	status, page := w.app.Do(t, "GET", "/api/v1/conversions?limit=5", nil, "Authorization: Bearer "+w.tenant.Token)
+	if status != 200 || !strings.Contains(string(page), `"flags":["link_moved_affiliate"]`) {
+		t.Errorf("API: %d %s", status, page)
+	}
+
+	// The merchant's own server links with its token: trusted, no flags.
+	cid2 := w.click("Mozilla/5.0 server-side")
+	body = fmt.Sprintf(`{"tenantId":%q,"cid":%q,"externalCid":"victim@customer.example"}`, w.tenant.ID, cid2)
+	if s, d := w.app.Do(t, "POST", "/tracking/external-cid/v1", body, "Authorization: Bearer "+w.tenant.Token); s != 200 {
+		t.Fatalf("trusted link: %d %s", s, d)
+	}
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM customer_links WHERE click_id = $1 AND flags = '{}'`, cid2); n != 1 {
+		t.Errorf("the trusted link was flagged")
+	}
+	// A wrong token is refused, not silently ignored.
+	if s, _ := w.app.Do(t, "POST", "/tracking/external-cid/v1", body, "Authorization: Bearer tl_pt_"+strings.Repeat("x", 43)); s != 401 {
+		t.Errorf("a wrong token answered %d, want 401", s)
+	}
+}
+
+// One browser that links many customers' emails raises a flag.
+func TestVisitorLinkingManyEmailsIsFlagged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	cid := w.click("Mozilla/5.0 collector")
+	for i := 0; i < 5; i++ {
+		w.link(cid, fmt.Sprintf("buyer%d@customer.example", i))
+	}
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM customer_links WHERE click_id = $1 AND flags = '{}'`, cid); n != 3 {
+		t.Errorf("%d unflagged links, want the first 3", n)
+	}
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM customer_links WHERE click_id = $1 AND 'visitor_many_emails' = ANY(flags)
+		AND 'click_many_emails' = ANY(flags)`, cid); n != 2 {
+		t.Errorf("%d links flagged for a browser and a click with many emails, want 2", n)
+	}
 }

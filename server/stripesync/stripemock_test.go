@@ -3,55 +3,14 @@ package stripesync_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
+	"github.com/tracklane/tracklane/server/testkit/stripemock"
 )
-
-// startStripeMock runs Stripe's stripe-mock on loopback ports and returns
-// its HTTP base URL. It fails the test when stripe-mock is not installed
-// (.ci/test installs it: go install github.com/stripe/stripe-mock@v0.203.0).
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
-	}
-	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stripe-mock (install: go install github.com/stripe/stripe-mock@v0.203.0): %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", httpAddr)
-		if err == nil {
-			c.Close()
-			return "http://" + httpAddr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestRequestsValidAgainstStripeMock plays stories that make the engine use
 // every kind of call it has (backfill, forward paging, the created
@@ -60,7 +19,7 @@ func freeAddr(t *testing.T) string {
 // parameters against Stripe's OpenAPI description.
 func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	t.Parallel()
-	mock := startStripeMock(t)
+	mock := stripemock.Start(t)
 	w := newWorld(t)
 
 	const oldAcct, newAcct = "acct_mock_old", "acct_mock_new"

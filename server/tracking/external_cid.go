@@ -3,10 +3,12 @@ package tracking
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -22,6 +24,9 @@ type externalCIDRequest struct {
 // handleExternalCID links a customer identifier (the email given on the
 // thank-you page) to the visitor's click. Called by the tracker or
 // server-side; needs no auth, since knowing a click id is the credential.
+// Because of that, a browser's link is checked against the fraud signals
+// (attribution.LinkFlags); a server-side call with the tenant's personal
+// token is trusted.
 func (h *Handler) handleExternalCID(c *gin.Context) {
 	var req externalCIDRequest
 	if err := jsonbody.Decode(c.Writer, c.Request, maxBody, &req); err != nil {
@@ -56,12 +61,54 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		respond.Errorf(c, apperr.NotFound, "no click %q for this tenant", capString(req.CID, 64))
 		return
 	}
-	if _, err := h.store.CreateLink(ctx, tenantID, req.CID, capString(email, 320), strings.TrimSpace(req.RevenueOriginID)); err != nil {
+	trusted, err := h.trusted(c, tenantID)
+	if err != nil {
 		h.fail(c, err)
 		return
+	}
+	email = capString(email, 320)
+	var visitor []byte
+	if !trusted {
+		now := h.now()
+		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), now)
+	}
+	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, visitor, h.now().Add(-24*time.Hour))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	facts.Trusted = trusted
+	flags := attribution.LinkFlags(facts)
+	if _, err := h.store.CreateLinkFrom(ctx, tenantID, req.CID, email, strings.TrimSpace(req.RevenueOriginID), visitor, flags); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(flags) > 0 {
+		h.log.Warn("email link flagged", "tenant", tenantID, "flags", flags)
 	}
 	if h.notifier != nil {
 		h.notifier.Linked(ctx, tenantID, email)
 	}
 	c.JSON(http.StatusOK, gin.H{"ok": true})
+}
+
+// trusted reports whether the request carries a personal token of the
+// tenant (Authorization: Bearer, or X-Api-Key); a token that is wrong or of
+// another tenant is refused rather than ignored.
+func (h *Handler) trusted(c *gin.Context, tenantID string) (bool, error) {
+	token := c.GetHeader("X-Api-Key")
+	if scheme, rest, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		token = strings.TrimSpace(rest)
+	}
+	if token == "" || h.auth == nil {
+		return false, nil
+	}
+	owner, err := h.auth(c.Request.Context(), token)
+	if err != nil {
+		return false, err
+	}
+	if owner != tenantID {
+		return false, apperr.Errorf(apperr.Unauthorized, "the personal token is not this tenant's")
+	}
+	return true, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -27,7 +28,8 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
-	CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (tracklane.Link, error)
+	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
+	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
 }
 
 // LinkNotifier hears of every new email link, so payments that arrived
@@ -40,6 +42,10 @@ type LinkNotifier interface {
 type Config struct {
 	VisitorSecret []byte  // key for the visitor hash (derived from SECRET_KEY)
 	RateLimit     float64 // requests/s per IP; 0 = off
+	// Authenticate resolves a personal token to its tenant: an email link
+	// sent server-side with the tenant's token is trusted (no fraud
+	// signals). nil: every link is treated as a browser's.
+	Authenticate func(ctx context.Context, token string) (tenantID string, err error)
 }
 
 // Handler serves the tracker endpoints.
@@ -52,6 +58,7 @@ type Handler struct {
 	visitors *visitorHasher
 	notifier LinkNotifier
 	script   *script
+	auth     func(ctx context.Context, token string) (string, error)
 
 	tenants    ttlCache[tracklane.Tenant]
 	affiliates ttlCache[tracklane.Affiliate]
@@ -65,7 +72,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		return nil, err
 	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc,
+		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),

@@ -40,4 +40,5 @@ type Link struct {
 	AffiliateID     string
 	RevenueOriginID string
 	CreatedAt       time.Time
+	Flags           []string // fraud signals the link raised
 }

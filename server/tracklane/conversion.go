@@ -15,7 +15,8 @@ type Conversion struct {
 	ExternalCID        string
 	RevenueOriginID    string
 	Source             Source
-	Coupon             string // the promotion code, for SourceCoupon
+	Coupon             string   // the promotion code, for SourceCoupon
+	Flags              []string // fraud signals of the link that attributed it
 	StripeAccount      string
 	Livemode           bool
 	SourceID           string

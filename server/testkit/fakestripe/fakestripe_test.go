@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"github.com/tracklane/tracklane/server/testkit/stripemock"
 )
 
 const (
@@ -1328,51 +1326,12 @@ func TestCheckoutSessionsList(t *testing.T) {
 	}
 }
 
-// startStripeMock runs Stripe's stripe-mock on loopback ports and returns its
-// HTTP base URL, as server/stripesync's contract test does (its helper is
-// in a _test package this one cannot import). It fails the test when
-// stripe-mock is not installed (.ci/test installs it).
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "stripe-mock")
-	}
-	addr := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().String()
-	}
-	httpAddr, httpsAddr := addr(), addr()
-	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting stripe-mock (install: go install github.com/stripe/stripe-mock@v0.203.0): %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", httpAddr)
-		if err == nil {
-			c.Close()
-			return "http://" + httpAddr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stripe-mock did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestNewRoutesValidAgainstStripeMock reads the coupon, promotion code,
 // expanded invoice and checkout sessions routes through stripe-go, then
 // replays every request the fake answered 200 against stripe-mock, which
 // checks paths and parameters against Stripe's OpenAPI description.
 func TestNewRoutesValidAgainstStripeMock(t *testing.T) {
-	mock := startStripeMock(t)
+	mock := stripemock.Start(t)
 	s := newServer(t)
 	sc := newClient(s, testKey, 0)
 	const acct = "acct_mock"
