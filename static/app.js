@@ -51,9 +51,22 @@
     }, 1600);
   });
 
+  // Commission fields: only those of the chosen type show (percent, or a
+  // fixed amount and its currency; none for the tenant's default). Without
+  // JavaScript all stay visible, and the server reads only the chosen
+  // type's fields.
+  function showCommissionFields(form) {
+    var checked = form.querySelector('input[name="commission_type"]:checked');
+    var type = checked ? checked.value : "";
+    form.querySelectorAll("[data-commission]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-commission") !== type;
+    });
+  }
+
   document.addEventListener("change", function (ev) {
     var el = ev.target;
     if (el.matches && el.matches("select[data-autosubmit], input[data-autosubmit]") && el.form) el.form.submit();
+    if (el.name === "commission_type" && el.form) showCommissionFields(el.form);
   });
 
   document.addEventListener("submit", function (ev) {
@@ -73,10 +86,23 @@
     }
   });
 
+  // clock writes a time as every page does, 24-hour, in the tenant's
+  // timezone (with seconds: the test page shows things arrive live).
+  function clock(iso, timeZone) {
+    var opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    if (timeZone) opts.timeZone = timeZone;
+    try {
+      return new Date(iso).toLocaleTimeString("en-GB", opts);
+    } catch (e) {
+      return iso.slice(11, 19) + " UTC";
+    }
+  }
+
   // The integration test page: poll the status endpoint and tick off the
   // steps as the click and the email link arrive.
   function startIntegration(root) {
     var url = root.getAttribute("data-status-url");
+    var timeZone = root.getAttribute("data-timezone");
     var stepClick = root.querySelector('[data-step="click"]');
     var stepLink = root.querySelector('[data-step="link"]');
     var lineClick = root.querySelector('[data-status="click"]');
@@ -101,12 +127,12 @@
           if (s.click) {
             root.querySelector('[data-step="open"]').classList.add("done");
             stepClick.classList.add("done");
-            setLine(lineClick, "Click received at " + new Date(s.click.at).toLocaleTimeString() +
+            setLine(lineClick, "Click received at " + clock(s.click.at, timeZone) +
               " on " + s.click.landing_url + (s.click.device ? " (" + s.click.device + ")" : ""));
           }
           if (s.link) {
             stepLink.classList.add("done");
-            setLine(lineLink, "Linked " + s.link.customer + " to the click at " + new Date(s.link.at).toLocaleTimeString() +
+            setLine(lineLink, "Linked " + s.link.customer + " to the click at " + clock(s.link.at, timeZone) +
               ". Your integration works.");
           }
           if (s.click && s.link) {
@@ -124,7 +150,29 @@
     timer = setInterval(poll, 2000);
   }
 
+  // A table wider than its card scrolls sideways: a line under it says so
+  // (without JavaScript the edge shadow of .table-wrap still does).
+  function markWideTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var next = wrap.nextElementSibling;
+      var hint = next && next.classList.contains("scroll-hint") ? next : null;
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (wide && !hint) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.textContent = "Scroll sideways for more columns →";
+        wrap.after(hint);
+      }
+      if (hint) hint.hidden = !wide;
+    });
+  }
+  window.addEventListener("resize", markWideTables);
+
   document.addEventListener("DOMContentLoaded", function () {
+    markWideTables();
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-commission]")) showCommissionFields(form);
+    });
     var root = document.getElementById("integration");
     if (root && root.getAttribute("data-status-url")) startIntegration(root);
   });

@@ -104,6 +104,15 @@ func NewChart(days []tracklane.DayTotals) Chart {
 	return c
 }
 
+// EmptyY is where the "no data" message goes: halfway between two grid
+// lines, so that no line runs through its text.
+func (c Chart) EmptyY() float64 {
+	if len(c.Grid) < 3 {
+		return float64(c.Top+c.Bottom) / 2
+	}
+	return round1((c.Grid[1].Pos + c.Grid[2].Pos) / 2)
+}
+
 // niceMax rounds v up to 1, 2, 2.5 or 5 times a power of ten, and at least 4
 // so that four grid steps are whole numbers.
 func niceMax(v int64) int64 {

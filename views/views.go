@@ -118,6 +118,8 @@ func ago(t, now time.Time) string {
 }
 
 // MaskEmail hides most of the local part of an email: "b***@example.com".
+// It is for pages that show a merchant's customers to someone else (the
+// affiliate portal); the merchant's own pages show emails in full.
 func MaskEmail(e string) string {
 	local, domain, ok := strings.Cut(e, "@")
 	if !ok || local == "" {

@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	// The tz database travels in the binary: a timezone is checked (and
+	// days are bucketed) alike on a machine without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"

@@ -162,6 +162,14 @@ func TestAffiliateCreateAndList(t *testing.T) {
 	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Copy","email":"c@example.com","code":"ANN-2024"}`, "Authorization: Bearer "+other.Token); s != 409 {
 		t.Errorf("taken code: %d %s, want 409", s, d)
 	}
+	// One affiliate per email in a tenant (compared case-folded); another
+	// tenant may have it too.
+	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Ann again","email":"ANN@example.com "}`, auth); s != 409 || !strings.Contains(string(d), "already exists") {
+		t.Errorf("taken email: %d %s, want 409", s, d)
+	}
+	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Ann","email":"ann@example.com"}`, "Authorization: Bearer "+other.Token); s != 201 {
+		t.Errorf("the same email in another tenant: %d %s, want 201", s, d)
+	}
 	for _, body := range []string{
 		`{"email":"x@example.com"}`,
 		`{"name":"X","email":"not-an-email"}`,

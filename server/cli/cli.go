@@ -30,42 +30,70 @@ type Env struct {
 	Stderr io.Writer
 }
 
-const usage = `usage:
-  tracklane [serve]
-  tracklane tenant create --name NAME --email EMAIL --password PASSWORD [--website URL]
-  tracklane tenant update --tenant TENANT_ID [--hold-days N] [--cookie-days N] [--attribution-days N]
-                          [--commission-percent P | --commission-fixed MINOR --currency C]
-                          [--recurring lifetime|first|months:N] [--timezone IANA]
-  tracklane affiliate create --tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL]
-  tracklane token create --tenant TENANT_ID --name NAME
-  tracklane stripe-app manifest --public-url https://HOST[/PATH] --app-id ID [--name NAME]
-                          [--distribution private|public] [--version V] [--local-url URL] [--dir DIR]
+// command is one provisioning command. parse reads its command line
+// without touching the database, so --help and a malformed command line
+// are answered before any connection is made.
+type command struct {
+	name  string // "tenant create"
+	flags string // its flags, as the usage shows them
+	parse func(args []string) (action, error)
+}
+
+// action is a parsed command, ready to run against the account service.
+type action func(ctx context.Context, p provisioner) (any, error)
+
+var commands = []command{
+	{"tenant create", "--name NAME --email EMAIL --password PASSWORD [--website URL]", tenantCreate},
+	{"tenant update", "--tenant TENANT_ID [--hold-days N] [--cookie-days N] [--attribution-days N]\n" +
+		"      [--commission-percent P | --commission-fixed MINOR --currency C]\n" +
+		"      [--recurring lifetime|first|months:N] [--timezone IANA]", tenantUpdate},
+	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]...", affiliateCreate},
+	{"token create", "--tenant TENANT_ID --name NAME", tokenCreate},
+}
+
+func (c command) usage() string { return "  tracklane " + c.name + " " + c.flags + "\n" }
+
+// operatorUsage lists the operator's commands, which touch no database.
+const operatorUsage = `  tracklane stripe-app manifest --public-url https://HOST[/PATH] --app-id ID [--name NAME]
+      [--distribution private|public] [--version V] [--local-url URL] [--dir DIR]
   tracklane stripe webhooks [--json]
 `
 
-// errUsage marks a malformed command line (exit status 2).
-var errUsage = errors.New("usage")
+// environmentNote says where the commands find the database and the public
+// URL: the server's own environment.
+const environmentNote = `
+Every command reads the server's environment: DATABASE_URL (the database it
+changes) and PUBLIC_URL (for the links it prints); it names both on stderr.
+`
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage:\n  tracklane [serve]\n")
+	for _, c := range commands {
+		b.WriteString(c.usage())
+	}
+	b.WriteString(operatorUsage)
+	b.WriteString(environmentNote)
+	return b.String()
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
 
 // Run runs the command in args (without the program name) and returns the
-// process exit status.
+// process exit status: 0, 1 when the command failed, 2 for a malformed
+// command line.
 func Run(ctx context.Context, args []string, env Env) int {
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if len(args) == 0 || args[0] == "serve" {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		if len(args) > 0 {
-			fmt.Fprintf(env.Stderr, "serve takes no arguments\n%s", usage)
-			return 2
-		}
-		if err := serve(ctx, env, log); err != nil {
-			log.Error("server stopped", "err", err)
-			return 1
-		}
+		return runServe(ctx, args, env)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(env.Stdout, usage())
 		return 0
 	}
 	if len(args) < 2 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, usage())
 		return 2
 	}
 	switch args[0] + " " + args[1] {
@@ -74,39 +102,43 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "stripe webhooks":
 		return stripeWebhooks(args[2:], env)
 	}
-	var cmd func(context.Context, provisioner, []string) (any, error)
-	switch args[0] + " " + args[1] {
-	case "tenant create":
-		cmd = tenantCreate
-	case "tenant update":
-		cmd = tenantUpdate
-	case "affiliate create":
-		cmd = affiliateCreate
-	case "token create":
-		cmd = tokenCreate
-	default:
-		fmt.Fprintf(env.Stderr, "unknown command %q\n%s", strings.Join(args[:2], " "), usage)
+	i := -1
+	for j, c := range commands {
+		if c.name == args[0]+" "+args[1] {
+			i = j
+		}
+	}
+	if i < 0 {
+		fmt.Fprintf(env.Stderr, "unknown command %q\n%s", strings.Join(args[:2], " "), usage())
 		return 2
 	}
+	cmd := commands[i]
+	act, err := cmd.parse(args[2:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(env.Stdout, "usage:\n"+cmd.usage()+environmentNote)
+		return 0
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "error: %s\nusage:\n%s", errorText(err), cmd.usage())
+		return 2
+	}
+
 	// Provisioning logs only warnings and errors: stdout is for the JSON.
 	quiet := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg, err := config.Load(env.Getenv, env.Dir, quiet)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "error: %v\n", err)
+		printError(env.Stderr, err)
 		return 1
 	}
+	fmt.Fprintf(env.Stderr, "tracklane %s: database %s, public URL %s\n", cmd.name, cfg.DatabaseDisplay(), cfg.PublicURL)
 	st, err := store.Open(ctx, cfg.DatabaseURL, quiet)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "error: %v\n", err)
 		return 1
 	}
 	defer st.Close()
-	out, err := cmd(ctx, provisioner{accounts: account.Service{Store: st, Log: quiet}, publicURL: cfg.PublicURL}, args[2:])
+	out, err := act(ctx, provisioner{accounts: account.Service{Store: st, Log: quiet}, publicURL: cfg.PublicURL})
 	if err != nil {
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.Stderr, usage)
-			return 2
-		}
 		fmt.Fprintf(env.Stderr, "error: %s\n", errorText(err))
 		return 1
 	}
@@ -116,6 +148,42 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// runServe runs the server (`tracklane` or `tracklane serve`).
+func runServe(ctx context.Context, args []string, env Env) int {
+	if len(args) > 1 {
+		if isHelp(args[1]) {
+			fmt.Fprint(env.Stdout, usage())
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "serve takes no arguments\n%s", usage())
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := serve(ctx, env, log); err != nil {
+		var problems config.Problems
+		if errors.As(err, &problems) {
+			printError(env.Stderr, err)
+		} else {
+			log.Error("server stopped", "err", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// printError writes err on stderr: configuration problems one line each,
+// anything else on one line.
+func printError(w io.Writer, err error) {
+	var problems config.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintf(w, "configuration: %s\n", p)
+		}
+		return
+	}
+	fmt.Fprintf(w, "error: %v\n", err)
 }
 
 // errorText is the message for the user: the application error's message,
@@ -135,20 +203,32 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and checks required flags are set and non-empty.
+// parse parses args and checks that the required flags are set and
+// non-empty, naming every missing one at once. -h/--help comes back as
+// flag.ErrHelp.
 func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return apperr.Errorf(apperr.Invalid, "%v", err)
 	}
 	if fs.NArg() > 0 {
 		return apperr.Errorf(apperr.Invalid, "unexpected argument %q", fs.Arg(0))
 	}
+	var missing []string
 	for _, name := range required {
 		if strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
-			return apperr.Errorf(apperr.Invalid, "--%s is required", name)
+			missing = append(missing, "--"+name)
 		}
 	}
-	return nil
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return apperr.Errorf(apperr.Invalid, "%s is required", missing[0])
+	}
+	return apperr.Errorf(apperr.Invalid, "%s and %s are required", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1])
 }
 
 // Main is the program's entry: it runs Run with the real process

@@ -71,6 +71,9 @@ func TestProvisioning(t *testing.T) {
 	if code, _, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Al", "--email", "al@example.com", "--code", "ALICE"); code == 0 || !strings.Contains(errOut, "taken") {
 		t.Errorf("taken code: %d %q", code, errOut)
 	}
+	if code, out, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Alice again", "--email", "ALICE@example.com"); code != 1 || out != "" || !strings.Contains(errOut, "already exists") {
+		t.Errorf("taken email: %d %q %q, want exit 1 and a message", code, out, errOut)
+	}
 
 	code, out, errOut = r.run("token", "create", "--tenant", tid, "--name", "ci")
 	if tok := one(t, out); code != 0 || !strings.HasPrefix(tok["personal_token"].(string), "tl_pt_") {

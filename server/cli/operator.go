@@ -29,7 +29,7 @@ func stripeAppManifest(args []string, env Env) int {
 	fs.StringVar(&o.LocalURL, "local-url", "", "")
 	dir := fs.String("dir", env.Dir, "")
 	if err := parse(fs, args); err != nil {
-		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage)
+		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage())
 		return 2
 	}
 	if o.Version == "" {
@@ -93,7 +93,7 @@ func stripeWebhooks(args []string, env Env) int {
 	fs := newFlags("stripe webhooks")
 	asJSON := fs.Bool("json", false, "")
 	if err := parse(fs, args); err != nil {
-		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage)
+		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage())
 		return 2
 	}
 	base, err := config.PublicURL(env.Getenv)

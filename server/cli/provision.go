@@ -29,20 +29,23 @@ type tenantCreated struct {
 	Email           string `json:"email"`
 }
 
-func tenantCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
+func tenantCreate(args []string) (action, error) {
 	fs := newFlags("tenant create")
-	name := fs.String("name", "", "")
-	email := fs.String("email", "", "")
-	password := fs.String("password", "", "")
-	website := fs.String("website", "", "")
+	var in account.NewTenantInput
+	fs.StringVar(&in.Name, "name", "", "")
+	fs.StringVar(&in.Email, "email", "", "")
+	fs.StringVar(&in.Password, "password", "", "")
+	fs.StringVar(&in.Website, "website", "", "")
 	if err := parse(fs, args, "name", "email", "password"); err != nil {
 		return nil, err
 	}
-	r, err := svc.accounts.CreateTenant(ctx, account.NewTenantInput{Name: *name, Email: *email, Password: *password, Website: *website})
-	if err != nil {
-		return nil, err
-	}
-	return tenantCreated{TenantID: r.Tenant.ID, PersonalToken: r.PersonalToken, RevenueOriginID: r.RevenueOriginID, Email: r.Email}, nil
+	return func(ctx context.Context, svc provisioner) (any, error) {
+		r, err := svc.accounts.CreateTenant(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return tenantCreated{TenantID: r.Tenant.ID, PersonalToken: r.PersonalToken, RevenueOriginID: r.RevenueOriginID, Email: r.Email}, nil
+	}, nil
 }
 
 type affiliateCreated struct {
@@ -58,42 +61,47 @@ type repeated []string
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
-func affiliateCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
+func affiliateCreate(args []string) (action, error) {
 	fs := newFlags("affiliate create")
 	tenant := fs.String("tenant", "", "")
-	name := fs.String("name", "", "")
-	email := fs.String("email", "", "")
-	code := fs.String("code", "", "")
-	landing := fs.String("landing", "", "")
+	var in account.AffiliateInput
+	fs.StringVar(&in.Name, "name", "", "")
+	fs.StringVar(&in.Email, "email", "", "")
+	fs.StringVar(&in.Code, "code", "", "")
+	fs.StringVar(&in.LandingURL, "landing", "", "")
 	var coupons repeated
 	fs.Var(&coupons, "coupon", "")
 	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
 		return nil, err
 	}
-	a, err := svc.accounts.CreateAffiliate(ctx, *tenant, account.AffiliateInput{Name: *name, Email: *email, Code: *code,
-		LandingURL: *landing, Coupons: coupons})
-	if err != nil {
-		return nil, err
-	}
-	return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}, nil
+	in.Coupons = coupons
+	return func(ctx context.Context, svc provisioner) (any, error) {
+		a, err := svc.accounts.CreateAffiliate(ctx, *tenant, in)
+		if err != nil {
+			return nil, err
+		}
+		return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}, nil
+	}, nil
 }
 
 type tokenCreated struct {
 	PersonalToken string `json:"personal_token"`
 }
 
-func tokenCreate(ctx context.Context, svc provisioner, args []string) (any, error) {
+func tokenCreate(args []string) (action, error) {
 	fs := newFlags("token create")
 	tenant := fs.String("tenant", "", "")
 	name := fs.String("name", "", "")
 	if err := parse(fs, args, "tenant", "name"); err != nil {
 		return nil, err
 	}
-	tok, err := svc.accounts.CreateToken(ctx, *tenant, *name)
-	if err != nil {
-		return nil, err
-	}
-	return tokenCreated{PersonalToken: tok}, nil
+	return func(ctx context.Context, svc provisioner) (any, error) {
+		tok, err := svc.accounts.CreateToken(ctx, *tenant, *name)
+		if err != nil {
+			return nil, err
+		}
+		return tokenCreated{PersonalToken: tok}, nil
+	}, nil
 }
 
 // SettingsJSON is a tenant's settings as the CLI prints them.
@@ -132,7 +140,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 	return s
 }
 
-func tenantUpdate(ctx context.Context, svc provisioner, args []string) (any, error) {
+func tenantUpdate(args []string) (action, error) {
 	fs := newFlags("tenant update")
 	tenant := fs.String("tenant", "", "")
 	var in account.SettingsInput
@@ -180,11 +188,13 @@ func tenantUpdate(ctx context.Context, svc provisioner, args []string) (any, err
 	if set["timezone"] {
 		in.Timezone = timezone
 	}
-	t, err := svc.accounts.UpdateSettings(ctx, *tenant, in)
-	if err != nil {
-		return nil, err
-	}
-	return Settings(t), nil
+	return func(ctx context.Context, svc provisioner) (any, error) {
+		t, err := svc.accounts.UpdateSettings(ctx, *tenant, in)
+		if err != nil {
+			return nil, err
+		}
+		return Settings(t), nil
+	}, nil
 }
 
 // intFlag defines an optional integer flag that sets *dst only when given.

@@ -60,13 +60,16 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if cfg.SecretGenerated {
+		log.Warn("SECRET_KEY is unset; using the generated key in " + config.SecretFile + " (set SECRET_KEY in production)")
+	}
 	tuneGC(env.Getenv)
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	log.Info("database ready, migrations applied")
+	log.Info("database ready, migrations applied", "database", cfg.DatabaseDisplay())
 
 	srv, err := NewServer(cfg, st, log)
 	if err != nil {
@@ -104,6 +107,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		defer metricsSrv.Close()
 		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
 	}
+	logDashboard(ctx, st, cfg.PublicURL, log)
 
 	select {
 	case err := <-errc:
@@ -117,6 +121,21 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		log.Warn("shutdown deadline passed", "err", err)
 	}
 	return nil
+}
+
+// logDashboard says where a person goes next: the sign-up page while the
+// instance has no tenant, else the login page.
+func logDashboard(ctx context.Context, st *store.Store, publicURL string, log *slog.Logger) {
+	exists, err := st.HasTenants(ctx)
+	if err != nil {
+		log.Warn("could not tell whether a tenant exists", "err", err)
+		return
+	}
+	if exists {
+		log.Info("dashboard: log in at "+publicURL+"/login", "url", publicURL+"/login")
+	} else {
+		log.Info("dashboard: create the first tenant at "+publicURL+"/signup", "url", publicURL+"/signup")
+	}
 }
 
 // Server is the wired application: its HTTP handler and what must be

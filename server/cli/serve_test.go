@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,12 @@ import (
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
@@ -66,14 +73,69 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	}
 }
 
+// A broken configuration stops the server with one line per problem, each
+// naming its variable.
 func TestServeRefusesBadConfiguration(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	code := cli.Run(context.Background(), []string{"serve"}, cli.Env{
-		Getenv: func(k string) string { return map[string]string{"SYNC_INTERVAL": "0s", "SECRET_KEY": "x"}[k] },
-		Dir:    t.TempDir(), Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string {
+			return map[string]string{"SYNC_INTERVAL": "0s", "SECRET_KEY": "x", "PUBLIC_URL": "localhost:8080"}[k]
+		},
+		Dir: t.TempDir(), Stdout: &out, Stderr: &out,
 	})
-	if code == 0 || !bytes.Contains(out.Bytes(), []byte("SYNC_INTERVAL")) {
-		t.Errorf("exit %d, output %s", code, out.String())
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if code == 0 || len(lines) != 3 {
+		t.Fatalf("exit %d, output %q; want a failure and three lines", code, out.String())
+	}
+	for i, name := range []string{"PUBLIC_URL", "SYNC_INTERVAL", "SECRET_KEY"} {
+		if !strings.HasPrefix(lines[i], "configuration: "+name+": ") {
+			t.Errorf("line %d is %q; want the %s problem", i+1, lines[i], name)
+		}
+	}
+}
+
+// On start the server says where to go: the sign-up page while there is no
+// tenant, the login page once there is one; and, with SECRET_KEY unset,
+// that it uses the generated key.
+func TestServeLogsTheDashboardURL(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.MissingDatabase(t)
+	dir := t.TempDir()
+	vars := map[string]string{"DATABASE_URL": dsn, "PUBLIC_URL": "https://track.example"}
+	env := func(logs *syncBuffer) cli.Env {
+		return cli.Env{Getenv: func(k string) string { return vars[k] }, Dir: dir, Stdout: logs, Stderr: logs}
+	}
+	startAndStop := func() string {
+		t.Helper()
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		vars["ADDR"] = l.Addr().String()
+		l.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		var logs syncBuffer
+		done := make(chan int, 1)
+		go func() { done <- cli.Run(ctx, nil, env(&logs)) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(logs.String(), "dashboard") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		return logs.String()
+	}
+
+	first := startAndStop()
+	if !strings.Contains(first, "https://track.example/signup") {
+		t.Errorf("with no tenant the log does not point to the sign-up page:\n%s", first)
+	}
+	if !strings.Contains(first, "SECRET_KEY is unset") {
+		t.Errorf("no warning about the generated secret key:\n%s", first)
+	}
+	var out syncBuffer
+	if code := cli.Run(context.Background(), []string{"tenant", "create", "--name", "A", "--email", "a@example.com", "--password", "s3cret-pass"}, env(&out)); code != 0 {
+		t.Fatalf("tenant create: %d %s", code, out.String())
+	}
+	if second := startAndStop(); !strings.Contains(second, "https://track.example/login") || strings.Contains(second, "/signup") {
+		t.Errorf("with a tenant the log does not point to the login page:\n%s", second)
 	}
 }

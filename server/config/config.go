@@ -61,9 +61,35 @@ func (c Config) Key(purpose string) []byte {
 // Secure reports whether the public URL is https (cookies get Secure).
 func (c Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://") }
 
+// DatabaseDisplay is DATABASE_URL without its password, for telling the
+// operator which database is used.
+func (c Config) DatabaseDisplay() string {
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "(unreadable DATABASE_URL)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Problems is the error Load returns: every problem found in the
+// environment, one entry each, each naming its variable. Show them one per
+// line (Error joins them on one line, for logs that want a single record).
+type Problems []string
+
+func (p Problems) Error() string { return "configuration: " + strings.Join(p, "; ") }
+
 // Load reads the configuration. getenv is usually os.Getenv; dir is where
 // tracklane.secret lives (the working directory). Problems are reported
-// together, one per line, naming the variable.
+// together as Problems. Load writes no warning about a generated secret key:
+// the server does (SecretGenerated), not every command that reads the
+// configuration.
 func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, error) {
 	c := Config{
 		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
@@ -76,9 +102,9 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 		StripeTestWebhookSecret: getenv("STRIPE_TEST_WEBHOOK_SECRET"),
 		StripeAPIBase:           strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
 	}
-	var errs []error
+	var problems Problems
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
 	}
 
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -133,8 +159,8 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 
-	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	if len(problems) > 0 {
+		return Config{}, problems
 	}
 	return c, nil
 }
@@ -204,7 +230,6 @@ func secretKey(v, dir string, bad func(name, format string, args ...any), log *s
 		log.Warn(SecretFile+" is readable by other users of this machine; run chmod 600 on it (or set SECRET_KEY)",
 			"path", path, "mode", st.Mode().Perm().String())
 	}
-	log.Warn("SECRET_KEY is unset; using the generated key in " + SecretFile + " (set SECRET_KEY in production)")
 	return key, true
 }
 

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -94,5 +95,61 @@ func TestSecretFileReadableByOthersIsWarnedAbout(t *testing.T) {
 	config.Load(env(nil), dir, slog.New(slog.NewTextHandler(&logs, nil)))
 	if strings.Contains(logs.String(), "readable by other users") {
 		t.Errorf("warned about a private file:\n%s", logs.String())
+	}
+}
+
+// Each problem is its own entry (the server prints one line each), names
+// its variable, and holds no line break of its own.
+func TestProblemsOnePerVariable(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"PUBLIC_URL": "localhost:8080", "SYNC_INTERVAL": "500ms", "TRACKING_RATE_LIMIT": "-1",
+	}), t.TempDir(), quiet)
+	var problems config.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("error %v is not config.Problems", err)
+	}
+	want := []string{"PUBLIC_URL", "SYNC_INTERVAL", "TRACKING_RATE_LIMIT"}
+	if len(problems) != len(want) {
+		t.Fatalf("problems %q, want one each for %v", problems, want)
+	}
+	for i, p := range problems {
+		if !strings.HasPrefix(p, want[i]+": ") || strings.ContainsAny(p, "\r\n") {
+			t.Errorf("problem %q: want one line starting with %s", p, want[i])
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("Error() spans lines: %q", err.Error())
+	}
+}
+
+// Loading the configuration says nothing about a generated secret: only
+// the server warns about it, not every provisioning command.
+func TestLoadDoesNotWarnAboutTheGeneratedSecret(t *testing.T) {
+	var logged strings.Builder
+	c, err := config.Load(env(nil), t.TempDir(), slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SecretGenerated {
+		t.Error("SecretGenerated is false for a generated secret")
+	}
+	if logged.Len() > 0 {
+		t.Errorf("Load logged %q", logged.String())
+	}
+}
+
+func TestDatabaseDisplayHidesThePassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://app:s3cret@db.example:5432/tracklane?sslmode=require": "postgres://app@db.example:5432/tracklane?sslmode=require",
+		"postgres://db.example/tracklane?password=s3cret&sslmode=disable": "postgres://db.example/tracklane?sslmode=disable",
+		"postgres://postgres@127.0.0.1:5432/tracklane?sslmode=disable":    "postgres://postgres@127.0.0.1:5432/tracklane?sslmode=disable",
+	} {
+		c, err := config.Load(env(map[string]string{"DATABASE_URL": in, "SECRET_KEY": "0123456789abcdef0123"}), t.TempDir(), quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.DatabaseDisplay(); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("DatabaseDisplay(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

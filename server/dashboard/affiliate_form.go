@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
@@ -48,10 +49,18 @@ func (h *Handler) affiliatePage(c *gin.Context, t tracklane.Tenant, id string, f
 	if id != "" {
 		title = f.Name
 	}
-	return views.AffiliateFormPage{
+	page := views.AffiliateFormPage{
 		Chrome: h.chrome(c, title, "affiliates"), ID: id, Form: f, Website: t.Website,
-		DefaultRule: views.RuleText(t.Commission),
+		DefaultRule: views.RuleText(t.Commission), DefaultCurrency: "usd",
 	}
+	// The placeholders show the tenant's own rule, the one an affiliate
+	// without an override follows.
+	rule := t.Commission
+	_, page.DefaultPercent, page.DefaultFixed, _ = ruleFields(&rule)
+	if rule.Type == conversion.Fixed {
+		page.DefaultCurrency = rule.Currency
+	}
+	return page
 }
 
 // affiliateEditPage adds the link and the last 30 days' activity.

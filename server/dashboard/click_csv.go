@@ -36,7 +36,7 @@ func (h *Handler) handleClickCSV(c *gin.Context) {
 		affiliate: func(k tracklane.Click) string { return k.AffiliateID },
 		record: func(k tracklane.Click, affiliate string) []string {
 			return []string{k.CreatedAt.UTC().Format(time.RFC3339), k.ID, k.AffiliateID, affiliate, k.LandingURL, k.Referrer,
-				k.UTMSource, k.UTMMedium, k.UTMCampaign, k.UTMTerm, k.UTMContent, k.Device, maskOrEmpty(k.ExternalCID)}
+				k.UTMSource, k.UTMMedium, k.UTMCampaign, k.UTMTerm, k.UTMContent, k.Device, k.ExternalCID}
 		},
 	})
 }

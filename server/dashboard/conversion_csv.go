@@ -40,7 +40,7 @@ func (h *Handler) handleConversionCSV(c *gin.Context) {
 		affiliate: func(v tracklane.Conversion) string { return v.AffiliateID },
 		record: func(v tracklane.Conversion, affiliate string) []string {
 			return []string{v.CreatedAt.UTC().Format(time.RFC3339), v.ID, string(v.Status), v.AffiliateID, affiliate,
-				maskOrEmpty(v.ExternalCID), v.Currency,
+				v.ExternalCID, v.Currency,
 				money.Decimal(v.Amount, v.Currency), money.Decimal(v.Commission, v.Currency),
 				strconv.FormatInt(v.Amount, 10), strconv.FormatInt(v.Commission, 10), strconv.FormatInt(v.GrossAmount, 10),
 				strconv.FormatBool(v.Livemode), v.StripeCustomer, v.StripeInvoice, v.StripeCharge, v.StripeSubscription, v.ClickID,

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
-	"github.com/tracklane/tracklane/views"
 )
 
 // csvPage is how many rows a CSV export reads per query while streaming.
@@ -125,13 +124,4 @@ func neutralise(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// maskOrEmpty masks a customer email for an export as on the pages: the
-// Stripe customer id is the exact key for reconciling.
-func maskOrEmpty(email string) string {
-	if email == "" {
-		return ""
-	}
-	return views.MaskEmail(email)
 }

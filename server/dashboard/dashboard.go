@@ -119,6 +119,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.POST("/settings/origins", h.handleOriginCreate)
 	in.POST("/settings/tokens", h.handleTokenCreate)
 	in.POST("/settings/tokens/:id/revoke", h.handleTokenRevoke)
+	in.POST("/settings/stripe-app-token", h.handleStripeTokenCreate)
 	in.POST("/settings/stripe/:id/check", h.handleStripeCheck)
 	in.GET("/integration", h.handleIntegration)
 	in.GET("/integration/status.json", h.handleIntegrationStatus)

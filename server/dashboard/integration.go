@@ -31,7 +31,7 @@ func (h *Handler) handleIntegration(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	page := views.IntegrationPage{Chrome: h.chrome(c, "Test integration", "integration"), Website: t.Website}
+	page := views.IntegrationPage{Chrome: h.chrome(c, "Test integration", "integration"), Website: t.Website, Timezone: t.Timezone}
 	for _, a := range all {
 		page.Affiliates = append(page.Affiliates, views.Option{Value: a.ID, Label: a.Name + " (" + a.Code + ")"})
 	}

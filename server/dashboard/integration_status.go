@@ -9,7 +9,6 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/views"
 )
 
 // integrationGrace is how far before the test page was shown its steps
@@ -30,7 +29,7 @@ type statusClick struct {
 
 type statusLink struct {
 	At       string `json:"at"`
-	Customer string `json:"customer"` // masked
+	Customer string `json:"customer"`
 }
 
 // handleIntegrationStatus answers whether a click of the affiliate, and an
@@ -63,7 +62,7 @@ func (h *Handler) handleIntegrationStatus(c *gin.Context) {
 		return
 	}
 	if ok && !link.ClickCreatedAt.Before(since) {
-		out.Link = &statusLink{At: link.CreatedAt.UTC().Format(time.RFC3339), Customer: views.MaskEmail(link.ExternalCID)}
+		out.Link = &statusLink{At: link.CreatedAt.UTC().Format(time.RFC3339), Customer: link.ExternalCID}
 	}
 	c.JSON(http.StatusOK, out)
 }

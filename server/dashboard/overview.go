@@ -16,36 +16,44 @@ const topAffiliates = 5
 // handleOverview shows the period's totals, the daily chart and the top
 // affiliates, all read from the daily rollups.
 func (h *Handler) handleOverview(c *gin.Context) {
-	ctx := c.Request.Context()
 	t, err := h.tenant(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	page, err := h.overviewPage(c, t)
 	if err != nil {
 		h.fail(c, err)
 		return
+	}
+	h.render(c, http.StatusOK, views.Overview(page))
+}
+
+// overviewPage gathers the overview of the period in the query (30 days
+// by default).
+func (h *Handler) overviewPage(c *gin.Context, t tracklane.Tenant) (views.OverviewPage, error) {
+	ctx := c.Request.Context()
+	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	if err != nil {
+		return views.OverviewPage{}, err
 	}
 	stats, err := h.store.TenantOverview(ctx, t.ID, p.days)
 	if err != nil {
-		h.fail(c, err)
-		return
+		return views.OverviewPage{}, err
 	}
 	top, err := h.store.TopAffiliates(ctx, t.ID, p.days, topAffiliates)
 	if err != nil {
-		h.fail(c, err)
-		return
+		return views.OverviewPage{}, err
 	}
 	setup, err := h.setup(c, t.ID, stats)
 	if err != nil {
-		h.fail(c, err)
-		return
+		return views.OverviewPage{}, err
 	}
-	h.render(c, http.StatusOK, views.Overview(views.OverviewPage{
+	return views.OverviewPage{
 		Chrome: h.chrome(c, "Overview", "overview"), Period: p.view, Stats: stats,
 		Chart: views.NewChart(stats.Days), Top: top, Setup: setup,
-	}))
+		Connect: h.stripeConnect(c, t.ID, "overview"),
+	}, nil
 }
 
 // setup works out the getting-started checklist; the cheap answers come

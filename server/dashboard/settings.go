@@ -11,18 +11,6 @@ import (
 	"github.com/tracklane/tracklane/views"
 )
 
-// timezones offers common IANA names in the timezone field (any valid
-// name is accepted).
-var timezones = []string{
-	"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam",
-	"Europe/Madrid", "Europe/Rome", "Europe/Zurich", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens",
-	"Europe/Helsinki", "Europe/Istanbul", "Europe/Kyiv", "Africa/Lagos", "Africa/Johannesburg", "Africa/Cairo",
-	"Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Hong_Kong", "Asia/Shanghai", "Asia/Tokyo", "Asia/Seoul",
-	"Australia/Perth", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "America/Argentina/Buenos_Aires",
-	"America/Mexico_City", "America/Bogota", "America/New_York", "America/Toronto", "America/Chicago",
-	"America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu",
-}
-
 // clickSnippet is SPEC.md section 2's loader with this server's script URL
 // and the tenant's id: merchants paste it unchanged.
 func clickSnippet(publicURL, tenantID string) string {
@@ -87,8 +75,19 @@ func (h *Handler) settingsPage(c *gin.Context, t tracklane.Tenant) (views.Settin
 		ClickSnippet:    clickSnippet(h.deps.Config.PublicURL, t.ID),
 		ThankYouSnippet: thankYouCall(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
 		Origins:         origins, Tokens: tokens, Connections: conns, SyncConfigured: h.deps.Checker != nil,
-		Form: settingsForm(t), Timezones: timezones,
+		Form: settingsForm(t), Timezones: zoneNames, Connect: h.stripeConnect(c, t.ID, "settings"),
 	}, nil
+}
+
+// stripeConnect says how Stripe connects on this server, for the Stripe
+// section of Settings and the Overview's getting-started card (from names
+// which, for the token form to come back to).
+func (h *Handler) stripeConnect(c *gin.Context, tenantID, from string) views.StripeConnect {
+	cfg := h.deps.Config
+	return views.StripeConnect{
+		TenantID: tenantID, CSRF: h.csrfToken(session(c)), From: from,
+		AppSecretSet: cfg.StripeAppSecret != "", LiveKey: cfg.StripeSecretKey != "", TestKey: cfg.StripeTestSecretKey != "",
+	}
 }
 
 func settingsForm(t tracklane.Tenant) views.SettingsForm {

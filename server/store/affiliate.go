@@ -36,7 +36,21 @@ func ruleArgs(r *conversion.Rule) (any, int64, int64, string) {
 	return string(r.Type), r.BasisPoints, r.Fixed, r.Currency
 }
 
-// CreateAffiliate inserts a; a taken code → conflict.
+// affiliateConflict names the unique rule an insert or update of a broke: a
+// code taken anywhere on the instance, or an email taken in the tenant;
+// nil when err is no such conflict.
+func affiliateConflict(err error, a tracklane.Affiliate) error {
+	switch c, _ := uniqueViolation(err); c {
+	case "affiliates_code_key":
+		return apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+	case "affiliates_tenant_email":
+		return apperr.Errorf(apperr.Conflict, "an affiliate with the email %s already exists", a.Email)
+	}
+	return nil
+}
+
+// CreateAffiliate inserts a; a taken code, or an email another affiliate
+// of the tenant has → conflict.
 func (s *Store) CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error) {
 	ctype, bp, fixed, cur := ruleArgs(a.Commission)
 	var out tracklane.Affiliate
@@ -47,8 +61,8 @@ func (s *Store) CreateAffiliate(ctx context.Context, a tracklane.Affiliate) (tra
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+affiliateColumns,
 			a.ID, a.TenantID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
 		if err != nil {
-			if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
-				return apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+			if conflict := affiliateConflict(err, a); conflict != nil {
+				return conflict
 			}
 			return fmt.Errorf("inserting affiliate: %w", err)
 		}
@@ -137,16 +151,20 @@ func (s *Store) AffiliateCoupons(ctx context.Context, tenantID string, affiliate
 	return out, nil
 }
 
-// UpdateAffiliate stores the editable fields of a (scoped by a.TenantID).
+// UpdateAffiliate stores the editable fields of a (scoped by a.TenantID);
+// conflicts as for CreateAffiliate. An affiliate that shared its email
+// before emails were unique (migration 0009) keeps it; given a new email,
+// it is held to the rule like any other.
 func (s *Store) UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error) {
 	ctype, bp, fixed, cur := ruleArgs(a.Commission)
 	out, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET name = $3, email = $4, code = $5,
-		landing_url = $6, commission_type = $7, commission_bp = $8, commission_fixed = $9, commission_currency = $10
+		landing_url = $6, commission_type = $7, commission_bp = $8, commission_fixed = $9, commission_currency = $10,
+		email_duplicate = (email_duplicate AND email = $4)
 		WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns,
 		a.TenantID, a.ID, a.Name, a.Email, a.Code, a.LandingURL, ctype, bp, fixed, cur))
 	if err != nil {
-		if c, ok := uniqueViolation(err); ok && c == "affiliates_code_key" {
-			return tracklane.Affiliate{}, apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+		if conflict := affiliateConflict(err, a); conflict != nil {
+			return tracklane.Affiliate{}, conflict
 		}
 		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", a.ID)
 	}

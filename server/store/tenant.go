@@ -96,6 +96,16 @@ func (s *Store) Tenants(ctx context.Context) ([]tracklane.Tenant, error) {
 	return scanAll(rows, "tenant", scanTenant)
 }
 
+// HasTenants reports whether any tenant exists (the server's start says
+// where to go next: sign up, or log in).
+func (s *Store) HasTenants(ctx context.Context) (bool, error) {
+	var exists bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tenants)`).Scan(&exists); err != nil {
+		return false, fmt.Errorf("looking for tenants: %w", err)
+	}
+	return exists, nil
+}
+
 // UpdateTenantSettings stores the editable settings of t (everything but
 // ID and CreatedAt) and returns the stored tenant.
 func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error) {

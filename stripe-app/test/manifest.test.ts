@@ -1,5 +1,5 @@
 // The manifest at the repository root must validate against Stripe's schema
-// (kept in ../shared beside the repository) and agree with the app folder.
+// (vendored in schema/, see schema/README.md) and agree with the app folder.
 import fs from 'fs';
 import path from 'path';
 import Ajv from 'ajv';
@@ -9,7 +9,7 @@ import { SCHEMA_LAG } from './schema';
 const APP_DIR = path.join(__dirname, '..');
 const REPO = path.join(APP_DIR, '..');
 const MANIFEST = path.join(REPO, 'stripe-app.json');
-const SCHEMA = path.join(REPO, '..', 'shared', 'stripe', 'stripe-app.schema.json');
+const SCHEMA = path.join(APP_DIR, 'schema', 'stripe-app.schema.json');
 
 const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
 

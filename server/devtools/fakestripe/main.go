@@ -7,33 +7,73 @@
 //	POST /_demo/refund account, charge, amount (0 = the rest)
 //
 // Each answers JSON with the ids it created.
+//
+// It listens on 127.0.0.1:12119 unless told otherwise with -addr (Stripe's
+// stripe-mock, which the tests run, uses 12111 and 12112).
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
 
+// defaultAddr is a port of its own: stripe-mock's defaults are 12111/12112.
+const defaultAddr = "127.0.0.1:12119"
+
+// The keys the fake Stripe accepts, for live-mode and test-mode installs.
+const liveKey, testKey = "sk_live_demo", "sk_test_demo"
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:12111", "listen address (loopback)")
-	flag.Parse()
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "fakestripe:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run serves until the listener fails. The banner with the address and the
+// keys is printed only once the address is listening, so whoever reads it
+// can use the fake Stripe at once.
+func run(args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("fakestripe", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", defaultAddr, "listen address (keep it on loopback)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
 
 	fs := fakestripe.New()
 	defer fs.Close()
-	const liveKey, testKey = "sk_live_demo", "sk_test_demo"
 	fs.AddKey(liveKey)
 	fs.AddKey(testKey)
-	target, _ := url.Parse(fs.URL())
 
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("%w (is another fake Stripe or stripe-mock on it? choose another with -addr)", err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "fake Stripe on %s\n  STRIPE_API_BASE=%s\n  STRIPE_SECRET_KEY=%s\n  STRIPE_TEST_SECRET_KEY=%s\n",
+		base, base, liveKey, testKey)
+	return http.Serve(ln, handler(fs))
+}
+
+// handler serves Stripe's API (/v1/…, proxied to the fake) and the demo
+// control API (/_demo/…).
+func handler(fs *fakestripe.Server) http.Handler {
+	target, _ := url.Parse(fs.URL())
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", httputil.NewSingleHostReverseProxy(target))
 	mux.HandleFunc("POST /_demo/pay", func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +100,5 @@ func main() {
 		re := fs.Refund(r.FormValue("account"), r.FormValue("charge"), amount, time.Now())
 		json.NewEncoder(w).Encode(map[string]string{"refund": re})
 	})
-	fmt.Printf("fake Stripe on http://%s\n  STRIPE_API_BASE=http://%s\n  STRIPE_SECRET_KEY=%s\n  STRIPE_TEST_SECRET_KEY=%s\n", *addr, *addr, liveKey, testKey)
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	return mux
 }
