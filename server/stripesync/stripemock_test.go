@@ -1,13 +1,17 @@
 package stripesync_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tracklane/tracklane/server/appmanifest"
+	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/testkit/stripemock"
 )
@@ -91,6 +95,8 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 		}
 	}
 
+	checkPermissions(t, calls)
+
 	client := &http.Client{Timeout: 10 * time.Second}
 	seen := map[string]bool{}
 	for _, c := range calls {
@@ -116,4 +122,65 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 		}
 	}
 	t.Log(fmt.Sprintf("replayed %d distinct requests against stripe-mock", len(seen)))
+}
+
+// checkPermissions derives the Stripe App permissions from what the sync
+// does — the API paths it called in these stories and the event types it
+// reads — and compares them with the committed release manifest: every
+// read needs a permission there, and every permission there is needed by a
+// read.
+func checkPermissions(t *testing.T, calls []fakestripe.Call) {
+	t.Helper()
+	raw, err := os.ReadFile("../../stripe-app.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Permissions []struct {
+			Permission string `json:"permission"`
+		} `json:"permissions"`
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	inManifest := map[string]bool{}
+	for _, p := range manifest.Permissions {
+		inManifest[p.Permission] = true
+	}
+	forPath, forEvent := map[string]string{}, map[string]string{}
+	for _, p := range appmanifest.Permissions {
+		for _, path := range p.Paths {
+			forPath[path] = p.Name
+		}
+		for _, e := range p.Events {
+			forEvent[e] = p.Name
+		}
+	}
+	needed := map[string]string{} // permission → a read that needs it
+	for _, c := range calls {
+		path := c.Path
+		for prefix := range forPath {
+			if path == prefix || strings.HasPrefix(path, prefix+"/") {
+				needed[forPath[prefix]] = path
+			}
+		}
+	}
+	for _, e := range stripesync.EventTypes {
+		p, ok := forEvent[e]
+		if !ok {
+			t.Errorf("the sync reads %s events, but no permission names them", e)
+			continue
+		}
+		needed[p] = e + " events"
+	}
+	for p, why := range needed {
+		if !inManifest[p] {
+			t.Errorf("the sync reads %s, but stripe-app.json lacks %s", why, p)
+		}
+	}
+	for p := range inManifest {
+		if _, ok := needed[p]; !ok {
+			t.Errorf("stripe-app.json asks for %s, which no read of the sync needs", p)
+		}
+	}
 }
