@@ -38,6 +38,11 @@ type Payment struct {
 	InvoiceID      string
 	ChargeID       string // its own, or the charge known to have paid its invoice
 	SubscriptionID string
+	// ClickID is the click id the payment's own metadata carries, and
+	// PaymentIntentID its payment intent (which links it to its Checkout
+	// Session); the store reads both to gather ClickIDs.
+	ClickID         string
+	PaymentIntentID string
 	// ClickIDs are the click ids carried into Stripe for it (its own
 	// metadata, its Checkout Session, its customer, subscription or payment
 	// intent); PromotionCodes the promotion codes (folded text) it or its
@@ -135,6 +140,11 @@ type Plan struct {
 	// earlier payment: their payments outside the snapshot must be decided
 	// again under it.
 	Reattributed []string
+	// Moved lists those of them that had an attribution before, moved to
+	// an earlier payment: their converted payments must be decided again
+	// too (a later one may no longer earn). A first attribution has no
+	// converted payments to revisit.
+	Moved []string
 }
 
 // Create is a conversion to make.
@@ -252,6 +262,9 @@ func (s Snapshot) decideCustomer(plan *Plan, c Customer) {
 	}
 	if moved {
 		plan.Reattributed = append(plan.Reattributed, c.ID)
+		if c.Attribution != nil {
+			plan.Moved = append(plan.Moved, c.ID)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package attribution
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -79,8 +80,9 @@ func (w *world) decide(sources []string, why string) {
 		}
 		sources = nil
 		for _, c := range plan.Reattributed {
+			moved := slices.Contains(plan.Moved, c)
 			for src, p := range w.payments {
-				if p.CustomerID == c && !done[src] {
+				if _, converted := w.convs[src]; p.CustomerID == c && !done[src] && (!converted || moved) {
 					sources = append(sources, src)
 				}
 			}

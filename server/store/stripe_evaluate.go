@@ -61,8 +61,8 @@ func (a *applier) paymentsOfCustomers(plan attribution.Plan, causes map[string]s
 		cause[c] = causes[plan.Attributions[c].FirstSourceID]
 	}
 	rows, err := a.tx.QueryContext(a.ctx, `SELECT customer_id, source_id FROM stripe_payments
-		WHERE account_id = $1 AND livemode = $2 AND customer_id = ANY($3)`,
-		a.account, a.livemode, pq.Array(plan.Reattributed))
+		WHERE account_id = $1 AND livemode = $2 AND customer_id = ANY($3) AND (NOT converted OR customer_id = ANY($4))`,
+		a.account, a.livemode, pq.Array(plan.Reattributed), pq.Array(plan.Moved))
 	if err != nil {
 		return nil, fmt.Errorf("finding a customer's other payments: %w", err)
 	}
@@ -92,6 +92,9 @@ func (a *applier) loadSnapshot(causes map[string]string, why string) (attributio
 	}
 	payments, err := a.loadPayments(sources)
 	if err != nil {
+		return snap, err
+	}
+	if err := a.addHints(payments); err != nil {
 		return snap, err
 	}
 	convs, err := a.loadConversions(sources)
@@ -181,20 +184,10 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 		SELECT p.source_id, p.customer_id, p.email, p.amount, p.currency, p.paid_at,
 			p.invoice_id, p.subscription_id,
 			coalesce(agg.refunded, 0), coalesce(agg.dispute, ''), coalesce(nullif(p.charge_id, ''), agg.charge, ''), s.canceled_at,
-			array_remove(array_prepend(p.click_id, h.cids), ''), p.promotion_codes || coalesce(h.codes, '{}')
+			p.click_id, p.promotion_codes, p.payment_intent_id
 		FROM p LEFT JOIN agg ON agg.source_id = p.source_id
 		LEFT JOIN stripe_subscriptions s ON p.subscription_id <> '' AND s.account_id = $1
 			AND s.livemode = $2 AND s.subscription_id = p.subscription_id
-		LEFT JOIN LATERAL (
-			SELECT array_agg(h.click_id ORDER BY h.key, h.origin) AS cids,
-				array(SELECT unnest(h2.promotion_codes) FROM stripe_attribution_hints h2
-					WHERE h2.account_id = $1 AND h2.livemode = $2
-						AND h2.key IN (p.customer_id, p.subscription_id, p.payment_intent_id, p.source_id)
-					ORDER BY h2.key, h2.origin) AS codes
-			FROM stripe_attribution_hints h
-			WHERE h.account_id = $1 AND h.livemode = $2
-				AND h.key IN (p.customer_id, p.subscription_id, p.payment_intent_id, p.source_id)
-		) h ON true
 		ORDER BY p.paid_at, p.source_id`, a.account, a.livemode, pq.Array(sources))
 	if err != nil {
 		return nil, fmt.Errorf("reading payments: %w", err)
@@ -204,13 +197,63 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 		var p attribution.Payment
 		var canceled sql.NullTime
 		err := r.Scan(&p.SourceID, &p.CustomerID, &p.Email, &p.Amount, &p.Currency, &p.PaidAt, &p.InvoiceID,
-			&p.SubscriptionID, &p.Refunded, &p.Dispute, &p.ChargeID, &canceled, pq.Array(&p.ClickIDs), pq.Array(&p.PromotionCodes))
+			&p.SubscriptionID, &p.Refunded, &p.Dispute, &p.ChargeID, &canceled, &p.ClickID, pq.Array(&p.PromotionCodes), &p.PaymentIntentID)
 		if canceled.Valid {
 			t := canceled.Time
 			p.CanceledAt = &t
 		}
 		return p, err
 	})
+}
+
+// addHints adds to each payment the click ids and promotion codes that
+// other Stripe objects said about it (its customer, subscription, payment
+// intent or invoice), after its own, in a fixed order.
+func (a *applier) addHints(ps []attribution.Payment) error {
+	var keys []string
+	for i := range ps {
+		p := &ps[i]
+		if p.ClickID != "" {
+			p.ClickIDs = []string{p.ClickID}
+		}
+		for _, k := range []string{p.CustomerID, p.SubscriptionID, p.PaymentIntentID, p.SourceID} {
+			if k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT key, click_id, promotion_codes FROM stripe_attribution_hints
+		WHERE account_id = $1 AND livemode = $2 AND key = ANY($3) ORDER BY key, origin`, a.account, a.livemode, pq.Array(keys))
+	if err != nil {
+		return fmt.Errorf("reading attribution hints: %w", err)
+	}
+	defer rows.Close()
+	type hint struct {
+		key, clickID string
+		codes        []string
+	}
+	hints, err := scanAll(rows, "attribution hint", func(r scanner) (hint, error) {
+		var h hint
+		return h, r.Scan(&h.key, &h.clickID, pq.Array(&h.codes))
+	})
+	if err != nil || len(hints) == 0 {
+		return err
+	}
+	for i := range ps {
+		p := &ps[i]
+		for _, h := range hints {
+			if h.key == p.CustomerID || h.key == p.SubscriptionID || h.key == p.PaymentIntentID || h.key == p.SourceID {
+				if h.clickID != "" {
+					p.ClickIDs = append(p.ClickIDs, h.clickID)
+				}
+				p.PromotionCodes = append(p.PromotionCodes, h.codes...)
+			}
+		}
+	}
+	return nil
 }
 
 // loadConversions reads (and locks) the conversions of the payments.
@@ -282,11 +325,15 @@ func (a *applier) loadLinks(ps []attribution.Payment) (map[string][]attribution.
 		f, t := window.Bounds(p.PaidAt)
 		email[i], from[i], to[i] = p.Email, f.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano)
 	}
+	// A lateral probe per payment keeps this an index lookup of
+	// customer_links whatever its size.
 	rows, err := a.tx.QueryContext(a.ctx, `SELECT DISTINCT ON (l.id) l.id, l.external_cid, l.click_id, l.click_created_at, c.affiliate_id,
 			l.revenue_origin_id, l.flags
 		FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS u(email, from_at, to_at)
-		JOIN customer_links l ON l.tenant_id = $1 AND l.external_cid = u.email
-			AND l.click_created_at >= u.from_at AND l.click_created_at < u.to_at
+		CROSS JOIN LATERAL (
+			SELECT l.id, l.external_cid, l.click_id, l.click_created_at, l.revenue_origin_id, l.flags FROM customer_links l
+			WHERE l.tenant_id = $1 AND l.external_cid = u.email AND l.click_created_at >= u.from_at AND l.click_created_at < u.to_at
+		) l
 		JOIN clicks c ON c.id = l.click_id`,
 		a.tenant.ID, pq.Array(email), pq.Array(from), pq.Array(to))
 	if err != nil {

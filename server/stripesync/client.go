@@ -173,37 +173,56 @@ type invoiceSummary struct {
 	Charge     string // the charge that paid it, as a 2023-10-16 answer names it
 }
 
-// Invoices lists a customer's invoices created in [from, to].
+// Invoices lists a customer's invoices created in [from, to] (to 0: no
+// upper bound), every page of them.
 func (c *Client) Invoices(ctx context.Context, account, customer string, from, to int64) ([]invoiceSummary, error) {
 	var out []invoiceSummary
-	err := c.retry(ctx, func() error {
-		p := &stripe.Params{Context: ctx}
-		p.SetStripeAccount(account)
-		f := &form.Values{}
-		f.Add("customer", customer)
-		f.Add("created[gte]", fmt.Sprint(from))
-		f.Add("created[lte]", fmt.Sprint(to))
-		f.Add("limit", "100")
-		var list struct {
-			stripe.APIResource
-			Data []struct {
-				ID         string `json:"id"`
-				AmountPaid int64  `json:"amount_paid"`
-				Created    int64  `json:"created"`
-				Status     string `json:"status"`
-				Charge     ref    `json:"charge"`
-			} `json:"data"`
+	after := ""
+	for {
+		var page []invoiceSummary
+		more := false
+		err := c.retry(ctx, func() error {
+			p := &stripe.Params{Context: ctx}
+			p.SetStripeAccount(account)
+			f := &form.Values{}
+			f.Add("customer", customer)
+			f.Add("created[gte]", fmt.Sprint(from))
+			if to > 0 {
+				f.Add("created[lte]", fmt.Sprint(to))
+			}
+			f.Add("limit", "100")
+			if after != "" {
+				f.Add("starting_after", after)
+			}
+			var list struct {
+				stripe.APIResource
+				HasMore bool `json:"has_more"`
+				Data    []struct {
+					ID         string `json:"id"`
+					AmountPaid int64  `json:"amount_paid"`
+					Created    int64  `json:"created"`
+					Status     string `json:"status"`
+					Charge     ref    `json:"charge"`
+				} `json:"data"`
+			}
+			if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
+				return err
+			}
+			page, more = page[:0], list.HasMore
+			for _, d := range list.Data {
+				page = append(page, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status, Charge: string(d.Charge)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
-			return err
+		out = append(out, page...)
+		if !more || len(page) == 0 {
+			return out, nil
 		}
-		out = out[:0]
-		for _, d := range list.Data {
-			out = append(out, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status, Charge: string(d.Charge)})
-		}
-		return nil
-	})
-	return out, err
+		after = page[len(page)-1].ID
+	}
 }
 
 // retry runs call until it succeeds, fails for good, or attempts run out.

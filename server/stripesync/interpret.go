@@ -285,12 +285,23 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
 	}
+	// One list per customer and check: from the dunning span before this
+	// charge on, with no upper bound, so the customer's later charges are
+	// covered too; an earlier charge (a backfill reads newest first) lists
+	// only the span before what is known.
 	const day = 24 * 60 * 60
-	from, to := ch.Created-dunningDays*day, ch.Created+day
 	listed, ok := in.invoices[string(ch.Customer)]
-	if !ok || from < listed.from || to > listed.to {
+	if !ok || ch.Created-dunningDays*day < listed.from {
+		// Reach a month further back than this charge needs: Stripe keeps
+		// 30 days of events, so the older charges a backfill (newest first)
+		// meets next are covered by the same list.
+		from := ch.Created - (dunningDays+31)*day
 		if in.client == nil {
 			return "", false, errNoClient(in.conn.Livemode)
+		}
+		to := int64(0)
+		if ok {
+			to = listed.from - 1
 		}
 		invs, err := in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), from, to)
 		if err != nil {
@@ -299,7 +310,7 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 		if in.invoices == nil {
 			in.invoices = map[string]invoiceWindow{}
 		}
-		listed = invoiceWindow{from: from, to: to, invoices: invs}
+		listed = invoiceWindow{from: from, invoices: append(listed.invoices, invs...)}
 		in.invoices[string(ch.Customer)] = listed
 	}
 	for _, inv := range listed.invoices {
@@ -315,9 +326,9 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 // weeks by default, up to two months at most).
 const dunningDays = 62
 
-// invoiceWindow is a customer's invoices listed for a span of time.
+// invoiceWindow is a customer's invoices listed from a time on.
 type invoiceWindow struct {
-	from, to int64
+	from     int64
 	invoices []invoiceSummary
 }
 
