@@ -196,3 +196,34 @@ func TestAffiliateCreateAndList(t *testing.T) {
 		t.Errorf("another tenant's affiliate is listed: %s", data)
 	}
 }
+
+// Promotion codes assigned through the API: case-folded, unique per tenant
+// (a taken one → 409 and nothing created), listed with the affiliate;
+// another tenant may assign the same code.
+func TestAffiliateCoupons(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, nil)
+	ten := a.NewTenant(t, "Shop")
+	other := a.NewTenant(t, "Other")
+	auth := "Authorization: Bearer " + ten.Token
+	status, data := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Pod","email":"pod@example.com","coupons":["Spring25"," podcast ","spring25"]}`, auth)
+	if status != http.StatusCreated || !strings.Contains(string(data), `"coupons":["PODCAST","SPRING25"]`) {
+		t.Fatalf("create: %d %s", status, data)
+	}
+	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Copy","email":"copy@example.com","coupons":["SPRING25"]}`, auth); s != http.StatusConflict {
+		t.Errorf("a taken code: %d %s, want 409", s, d)
+	}
+	if n := a.QueryInt(t, `SELECT count(*) FROM affiliates WHERE email = 'copy@example.com'`); n != 0 {
+		t.Errorf("the refused affiliate was created")
+	}
+	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Bad","email":"bad@example.com","coupons":["no spaces!"]}`, auth); s != http.StatusBadRequest {
+		t.Errorf("a malformed code: %d %s, want 400", s, d)
+	}
+	if s, d := a.Do(t, "POST", "/api/v1/affiliates", `{"name":"Pod","email":"pod@example.com","coupons":["spring25"]}`, "Authorization: Bearer "+other.Token); s != http.StatusCreated {
+		t.Errorf("the same code in another tenant: %d %s", s, d)
+	}
+	status, data = a.Do(t, "GET", "/api/v1/affiliates", nil, auth)
+	if status != 200 || !strings.Contains(string(data), `"coupons":["PODCAST","SPRING25"]`) {
+		t.Errorf("list: %d %s", status, data)
+	}
+}

@@ -331,3 +331,56 @@ func TestVisitorLinkingManyEmailsIsFlagged(t *testing.T) {
 		t.Errorf("%d links flagged for a browser and a click with many emails, want 2", n)
 	}
 }
+
+// A renewal paid by a dunning retry days after its invoice was made, then
+// refunded and disputed, updates its conversion on an account whose events
+// come in the newer shape (no charge.invoice, no invoice.charge): the
+// charge is linked to its invoice by what Stripe says.
+func TestDunningRenewalRefundedOnNewerAccount(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		w.clickAndLink("dun@customer.example", "Mozilla/5.0 dunning")
+		t0 := time.Now().Add(time.Minute)
+		cus := w.stripe.CreateCustomer(acct, true, "dun@customer.example", t0)
+		sub := w.stripe.CreateSubscription(acct, true, cus, t0)
+		w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000, At: t0})
+		inv2, ch2 := w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 3000,
+			At: t0.Add(24 * time.Hour), PaidAt: t0.Add(6 * 24 * time.Hour)})
+		w.stripe.Refund(acct, ch2, 1000, t0.Add(7*24*time.Hour))
+		deliver()
+		var renewal *sourced
+		cs := w.sourced()
+		for i := range cs {
+			if cs[i].StripeInvoice != nil && *cs[i].StripeInvoice == inv2 {
+				renewal = &cs[i]
+			}
+		}
+		if len(cs) != 2 || renewal == nil || renewal.Amount != 2000 || renewal.Commission != 400 {
+			t.Fatalf("the renewal after dunning, partly refunded: %+v", cs)
+		}
+		w.stripe.CreateDispute(acct, ch2, t0.Add(8*24*time.Hour))
+		deliver()
+		for _, c := range w.sourced() {
+			if c.StripeInvoice != nil && *c.StripeInvoice == inv2 && c.Status != "disputed" {
+				t.Errorf("after the dispute: %+v", c)
+			}
+		}
+	})
+}
+
+// A guest Checkout Session with neither customer nor email is still
+// attributed by its click id, and one with nothing to go on is ignored.
+func TestCheckoutWithoutCustomerOrEmail(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, w *world, acct string, deliver func()) {
+		cid := w.click("Mozilla/5.0 anonymous")
+		t0 := time.Now().Add(time.Minute)
+		w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{ClientReferenceID: cid, Amount: 1000, At: t0})
+		w.stripe.CheckoutPayment(acct, true, fakestripe.CheckoutPaymentParams{Amount: 700, At: t0.Add(time.Second)})
+		deliver()
+		cs := w.sourced()
+		if len(cs) != 1 || cs[0].Amount != 1000 || cs[0].Source != "click_id" || cs[0].ExternalCID != "" {
+			t.Fatalf("conversions %+v", cs)
+		}
+	})
+}

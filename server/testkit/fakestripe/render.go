@@ -292,7 +292,7 @@ func renderInvoice(p *partition, v *invoice, live bool, sh Shape) m {
 		"status_transitions": m{
 			"finalized_at":            v.created,
 			"marked_uncollectible_at": nil,
-			"paid_at":                 v.created,
+			"paid_at":                 paidAt(v),
 			"voided_at":               nil,
 		},
 		"subtotal":               subtotal,
@@ -766,4 +766,13 @@ func renderCheckoutSession(v *checkoutSession, live bool, sh Shape) m {
 		r["discounts"] = ds
 	}
 	return r
+}
+
+// paidAt is when the invoice was paid (its creation, unless a retry paid
+// it later).
+func paidAt(v *invoice) int64 {
+	if v.paidAt != 0 {
+		return v.paidAt
+	}
+	return v.created
 }

@@ -120,7 +120,7 @@ type invoice struct {
 	id, customer, subscription, charge, paymentIntent string
 	email, currency, number, line, billingReason      string
 	price, product, item, taxRate                     string
-	amountPaid, tax, created                          int64
+	amountPaid, tax, created, paidAt                  int64
 	periodStart, periodEnd                            int64
 	subtotal                                          int64 // before discounts and tax
 	discounts                                         []string
@@ -406,6 +406,9 @@ type InvoiceParams struct {
 	Metadata map[string]string
 	// At is when the invoice was created and paid.
 	At time.Time
+	// PaidAt, when set, is when it was paid instead (a dunning retry days
+	// after At): its charge and the invoice.paid event are of that time.
+	PaidAt time.Time
 }
 
 // PayInvoice creates a paid invoice (with its payment intent and charge when
@@ -450,6 +453,10 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 		}
 	}
 	at := p.At
+	paidAt := at // a dunning retry pays days after the invoice was made
+	if !p.PaidAt.IsZero() {
+		paidAt = p.PaidAt
+	}
 	cust.invoices++
 	if cust.currency == "" {
 		cust.currency = cur
@@ -486,12 +493,12 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 	if p.AmountPaid > 0 {
 		pi := &paymentIntent{
 			id: s.id("pi_"), customer: p.Customer, invoice: inv.id, currency: cur,
-			amount: p.AmountPaid, created: at.Unix(), paymentMethod: s.id("pm_"),
+			amount: p.AmountPaid, created: paidAt.Unix(), paymentMethod: s.id("pm_"),
 		}
 		pi.clientSecret = pi.id + "_secret_" + s.newID("", 25)
 		ch := &charge{
 			id: s.id("ch_"), customer: p.Customer, invoice: inv.id, paymentIntent: pi.id,
-			billingEmail: email, currency: cur, amount: p.AmountPaid, created: at.Unix(),
+			billingEmail: email, currency: cur, amount: p.AmountPaid, created: paidAt.Unix(),
 			paymentMethod: pi.paymentMethod, balanceTx: s.id("txn_"),
 		}
 		switch inv.billingReason {
@@ -506,16 +513,17 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 		ch.receiptURL = "https://pay.stripe.com/receipts/invoices/" + s.newID("", 40)
 		pi.latestCharge = ch.id
 		inv.paymentIntent, inv.charge = pi.id, ch.id
-		s.add(pt, "payment_intent", pi.id, at, pi)
-		chObj = s.add(pt, "charge", ch.id, at, ch)
+		s.add(pt, "payment_intent", pi.id, paidAt, pi)
+		chObj = s.add(pt, "charge", ch.id, paidAt, ch)
 	}
+	inv.paidAt = paidAt.Unix()
 	io := s.add(pt, "invoice", inv.id, at, inv)
 	if chObj != nil {
-		s.emit(pt, "charge.succeeded", at, chObj, nil, false)
+		s.emit(pt, "charge.succeeded", paidAt, chObj, nil, false)
 	}
-	s.emit(pt, "invoice.paid", at, io, nil, false)
+	s.emit(pt, "invoice.paid", paidAt, io, nil, false)
 	if chObj != nil {
-		s.emit(pt, "invoice.payment_succeeded", at, io, nil, false)
+		s.emit(pt, "invoice.payment_succeeded", paidAt, io, nil, false)
 	}
 	return inv
 }
