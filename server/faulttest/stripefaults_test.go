@@ -144,7 +144,10 @@ func checkBackoff(t *testing.T, what string, gaps [][]time.Duration) {
 	}
 	for _, g := range gaps {
 		for i, d := range g {
-			if min := clientBackoff << i; d < min-5*time.Millisecond {
+			// The gap is measured at the proxy, from the end it saw of the
+			// abandoned attempt: on a loaded machine that end is seen late,
+			// so a quarter of slack keeps the check about the backoff.
+			if min := clientBackoff << i; d < min*3/4 {
 				t.Errorf("%s: pause before attempt %d was %s, want ≥ %s (exponential backoff): %v", what, i+2, d, min, g)
 			}
 		}
