@@ -71,6 +71,17 @@ func TestProvisioning(t *testing.T) {
 	if code, _, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Al", "--email", "al@example.com", "--code", "ALICE"); code == 0 || !strings.Contains(errOut, "taken") {
 		t.Errorf("taken code: %d %q", code, errOut)
 	}
+	// Promotion codes: --coupon is repeatable, codes are case-folded and
+	// shown as merchants type them; one another affiliate holds is refused.
+	code, out, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Pod", "--email", "pod@example.com",
+		"--coupon", "Spring25", "--coupon", "podcast")
+	if code != 0 || !strings.Contains(out, `"coupons":["PODCAST","SPRING25"]`) {
+		t.Errorf("affiliate create --coupon: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Copy", "--email", "copy@example.com",
+		"--coupon", "SPRING25"); code == 0 || !strings.Contains(errOut, "SPRING25") {
+		t.Errorf("a taken promotion code: %d %q", code, errOut)
+	}
 	if code, out, errOut = r.run("affiliate", "create", "--tenant", tid, "--name", "Alice again", "--email", "ALICE@example.com"); code != 1 || out != "" || !strings.Contains(errOut, "already exists") {
 		t.Errorf("taken email: %d %q %q, want exit 1 and a message", code, out, errOut)
 	}
