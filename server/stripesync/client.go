@@ -166,11 +166,8 @@ func (c *Client) Get(ctx context.Context, account, path string, expand ...string
 
 // invoiceSummary is what a list of invoices says about each.
 type invoiceSummary struct {
-	ID         string
-	AmountPaid int64
-	Created    int64
-	Status     string
-	Charge     string // the charge that paid it, as a 2023-10-16 answer names it
+	ID     string
+	Charge string // the charge that paid it, as a 2023-10-16 answer names it
 }
 
 // Invoices lists a customer's invoices created in [from, to] (to 0: no
@@ -198,11 +195,8 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 				stripe.APIResource
 				HasMore bool `json:"has_more"`
 				Data    []struct {
-					ID         string `json:"id"`
-					AmountPaid int64  `json:"amount_paid"`
-					Created    int64  `json:"created"`
-					Status     string `json:"status"`
-					Charge     ref    `json:"charge"`
+					ID     string `json:"id"`
+					Charge ref    `json:"charge"`
 				} `json:"data"`
 			}
 			if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
@@ -210,7 +204,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 			}
 			page, more = page[:0], list.HasMore
 			for _, d := range list.Data {
-				page = append(page, invoiceSummary{ID: d.ID, AmountPaid: d.AmountPaid, Created: d.Created, Status: d.Status, Charge: string(d.Charge)})
+				page = append(page, invoiceSummary{ID: d.ID, Charge: string(d.Charge)})
 			}
 			return nil
 		})

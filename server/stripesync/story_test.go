@@ -466,9 +466,10 @@ func TestNewShapeEvents(t *testing.T) {
 }
 
 // On an account whose events come in the newer shape (no charge.invoice, no
-// invoice.charge), a charge is linked to its invoice by what Stripe says,
-// never by amount and time: of two invoices of the same customer, amount
-// and hour, the refund of the second one's charge updates the second.
+// invoice.charge), two invoices of the same customer, amount and hour stay
+// apart: the refund of the second one's charge updates the second. (That
+// amounts and dates are never used is shown by the dunning story, where
+// they would pick no invoice.)
 func TestNewShapeChargeLinkedExactly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

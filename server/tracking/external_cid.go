@@ -67,12 +67,12 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		return
 	}
 	email = capString(email, 320)
+	now := h.now()
 	var visitor []byte
 	if !trusted {
-		now := h.now()
 		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), now)
 	}
-	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, visitor, h.now().Add(-24*time.Hour))
+	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, visitor, now.Add(-24*time.Hour))
 	if err != nil {
 		h.fail(c, err)
 		return
