@@ -1,0 +1,33 @@
+// Package mail is what Tracklane says by email: a Message, written to the
+// outbox in the same transaction as the change that causes it (see
+// store.EnqueueMail) and delivered later by the background sender.
+package mail
+
+// Kind names what caused a mail; it is logged and counted, never shown.
+type Kind string
+
+// The mails of SPEC section 7.
+const (
+	KindInvitation          Kind = "invitation"           // to an affiliate the merchant invited
+	KindApplicationReceived Kind = "application_received" // to the merchant
+	KindApplicationApproved Kind = "application_approved" // to the affiliate
+	KindMemberApplied       Kind = "member_applied"       // to an address already in the program
+	KindPasswordReset       Kind = "password_reset"       // merchants and affiliates
+	KindPayoutPaid          Kind = "payout_paid"          // to the affiliate
+)
+
+// Message is one mail to one recipient. Text and HTML are whole bodies;
+// HTML is built with html/template so every stored field is escaped.
+type Message struct {
+	TenantID string // "" for mails of no tenant
+	Kind     Kind
+	To       string
+	Subject  string
+	Text     string
+	HTML     string
+	// Link is the one action the mail carries (an invitation or reset
+	// URL), logged when no SMTP server is configured so a one-machine
+	// set-up still works. It is a secret-bearing URL: never log it when
+	// mail is really sent.
+	Link string
+}
