@@ -14,14 +14,16 @@ import (
 )
 
 const affiliateColumns = `id, tenant_id, name, email, code, landing_url,
-	commission_type, commission_bp, commission_fixed, commission_currency, created_at`
+	commission_type, commission_bp, commission_fixed, commission_currency, created_at,
+	status, payout_email`
 
 func scanAffiliate(row scanner) (tracklane.Affiliate, error) {
 	var a tracklane.Affiliate
 	var ctype sql.NullString
 	var rule conversion.Rule
 	err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Email, &a.Code, &a.LandingURL,
-		&ctype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &a.CreatedAt)
+		&ctype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &a.CreatedAt,
+		&a.Status, &a.PayoutEmail)
 	if ctype.Valid {
 		rule.Type = conversion.RuleType(ctype.String)
 		a.Commission = &rule

@@ -18,6 +18,21 @@ type Affiliate struct {
 	Commission *conversion.Rule
 	// Coupons are the Stripe promotion codes (folded) assigned to the
 	// affiliate: a payment that used one is theirs, no click needed.
-	Coupons   []string
-	CreatedAt time.Time
+	Coupons []string
+	Status  AffiliateStatus
+	// PayoutEmail is where payouts are sent (PayPal); "" when not given.
+	PayoutEmail string
+	CreatedAt   time.Time
 }
+
+// AffiliateStatus is where an affiliate stands in the program. Only an
+// active affiliate's code records clicks and earns.
+type AffiliateStatus string
+
+// The statuses of SPEC section 8.
+const (
+	AffiliateActive    AffiliateStatus = "active"    // made by the merchant, or approved
+	AffiliatePending   AffiliateStatus = "pending"   // applied, waiting for the merchant
+	AffiliateRejected  AffiliateStatus = "rejected"  // the merchant said no
+	AffiliateSuspended AffiliateStatus = "suspended" // stopped by the merchant
+)

@@ -1,0 +1,1 @@
+ALTER TABLE affiliates DROP COLUMN status, DROP COLUMN payout_email;
