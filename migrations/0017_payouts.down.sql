@@ -1,0 +1,2 @@
+ALTER TABLE conversions DROP COLUMN payout_id;
+DROP TABLE payouts;
