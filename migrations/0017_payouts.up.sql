@@ -20,3 +20,38 @@ CREATE INDEX payouts_affiliate ON payouts (tenant_id, affiliate_id, created_at D
 
 ALTER TABLE conversions ADD COLUMN payout_id text REFERENCES payouts (id);
 CREATE INDEX conversions_payout ON conversions (payout_id) WHERE payout_id IS NOT NULL;
+
+-- The commission a paid payout paid for a conversion (NULL while unpaid):
+-- what a later refund or lost dispute is clawed back against.
+ALTER TABLE conversions ADD COLUMN paid_commission bigint;
+-- What payout creation reads: approved, in no payout, per affiliate.
+CREATE INDEX conversions_payable ON conversions (tenant_id, affiliate_id, currency)
+    WHERE status = 'approved' AND payout_id IS NULL;
+
+-- The least a payout may be, in the minor units of its currency (each
+-- affiliate and currency on its own); 0 = any positive amount.
+ALTER TABLE tenants ADD COLUMN payout_minimum bigint NOT NULL DEFAULT 0 CHECK (payout_minimum >= 0);
+
+-- The clawback ledger: what an affiliate owes (negative) or is owed back
+-- (positive) on a conversion whose commission was already paid. An entry
+-- is settled by the payout that holds it (payout_id); cancelling that
+-- payout makes it open again.
+CREATE TABLE payout_debts (
+    id            bigserial PRIMARY KEY,
+    tenant_id     text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    affiliate_id  text NOT NULL,
+    currency      text NOT NULL,
+    conversion_id text NOT NULL REFERENCES conversions (id) ON DELETE CASCADE,
+    amount        bigint NOT NULL,
+    reason        text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    payout_id     text REFERENCES payouts (id),
+    FOREIGN KEY (tenant_id, affiliate_id) REFERENCES affiliates (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX payout_debts_open ON payout_debts (tenant_id, affiliate_id, currency) WHERE payout_id IS NULL;
+CREATE INDEX payout_debts_payout ON payout_debts (payout_id) WHERE payout_id IS NOT NULL;
+CREATE INDEX payout_debts_conversion ON payout_debts (conversion_id);
+
+-- A cancelled payout remembers which conversions it held (they are free
+-- again, so conversions.payout_id no longer says).
+ALTER TABLE payouts ADD COLUMN cancelled_conversion_ids text[] NOT NULL DEFAULT '{}';

@@ -25,6 +25,8 @@ type SettingsInput struct {
 	Recurring       *conversion.Recurring
 	Timezone        *string
 	AllowedHosts    *[]string
+	// PayoutMinimum is in minor units, applied per affiliate and currency.
+	PayoutMinimum *int64
 }
 
 // UpdateSettings applies a partial settings change to a tenant, whichever
@@ -95,6 +97,12 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			hosts = append(hosts, h)
 		}
 		t.AllowedHosts = hosts
+	}
+	if in.PayoutMinimum != nil {
+		if *in.PayoutMinimum < 0 || *in.PayoutMinimum > 1_000_000_000_00 {
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "payout minimum must be a whole amount in minor units from 0 to 100000000000")
+		}
+		t.PayoutMinimum = *in.PayoutMinimum
 	}
 	saved, err := s.Store.UpdateTenantSettings(ctx, t)
 	if err != nil {

@@ -33,6 +33,7 @@ type conversionJSON struct {
 	CreatedAt          string        `json:"created_at"`
 	UpdatedAt          string        `json:"updated_at"`
 	History            []historyJSON `json:"history"`
+	PayoutID           *string       `json:"payout_id"`
 	createdAt          time.Time
 }
 
@@ -61,6 +62,7 @@ func toConversionJSON(c tracklane.Conversion) conversionJSON {
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),
 		History: make([]historyJSON, len(c.History)), createdAt: c.CreatedAt,
+		PayoutID: nullable(c.PayoutID),
 	}
 	for i, h := range c.History {
 		out.History[i] = historyJSON{At: rfc3339(h.At), Status: string(h.Status), Reason: h.Reason,

@@ -119,6 +119,7 @@ type SettingsJSON struct {
 	Recurring         string      `json:"recurring"`
 	Timezone          string      `json:"timezone"`
 	AllowedHosts      []string    `json:"allowed_hosts"`
+	PayoutMinimum     int64       `json:"payout_minimum"`
 }
 
 // Settings renders a tenant's settings.
@@ -127,6 +128,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 		TenantID: t.ID, Name: t.Name, Website: t.Website, HoldDays: t.HoldDays, CookieDays: t.CookieDays,
 		AttributionDays: t.AttributionDays, CommissionType: string(t.Commission.Type),
 		Recurring: t.Recurring.String(), Timezone: t.Timezone, AllowedHosts: t.AllowedHosts,
+		PayoutMinimum: t.PayoutMinimum,
 	}
 	if s.AllowedHosts == nil {
 		s.AllowedHosts = []string{}
@@ -152,6 +154,14 @@ func tenantUpdate(args []string) (action, error) {
 	currency := fs.String("currency", "", "")
 	recurring := fs.String("recurring", "", "")
 	timezone := fs.String("timezone", "", "")
+	fs.Func("payout-minimum", "", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return apperr.Errorf(apperr.Invalid, "--payout-minimum must be a whole amount in minor units (e.g. 5000 for $50.00)")
+		}
+		in.PayoutMinimum = &n
+		return nil
+	})
 	if err := parse(fs, args, "tenant"); err != nil {
 		return nil, err
 	}

@@ -21,14 +21,16 @@ type ConversionFilter struct {
 
 const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
-	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags`
+	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags,
+	COALESCE(payout_id, '')`
 
 func scanConversion(row scanner) (tracklane.Conversion, error) {
 	var c tracklane.Conversion
 	var status, source string
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
 		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
-		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon, pq.Array(&c.Flags))
+		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon, pq.Array(&c.Flags),
+		&c.PayoutID)
 	c.Status, c.Source = conversion.Status(status), tracklane.Source(source)
 	return c, err
 }

@@ -30,14 +30,16 @@ type NewTenant struct {
 
 const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_days,
 	commission_type, commission_bp, commission_fixed, commission_currency,
-	recurring, recurring_months, timezone, allowed_hosts, created_at`
+	recurring, recurring_months, timezone, allowed_hosts, created_at,
+	payout_minimum`
 
 func scanTenant(row scanner) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	var ctype string
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
 		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
-		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt)
+		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt,
+		&t.PayoutMinimum)
 	t.Commission.Type = conversion.RuleType(ctype)
 	return t, err
 }
@@ -116,11 +118,13 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (t
 	row := s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, website = $3, cookie_days = $4,
 		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
 		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
-		timezone = $13, allowed_hosts = $14
+		timezone = $13, allowed_hosts = $14,
+		payout_minimum = $15
 		WHERE id = $1 RETURNING `+tenantColumns,
 		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
 		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
-		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts))
+		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
+		t.PayoutMinimum)
 	out, err := scanTenant(row)
 	if err != nil {
 		return tracklane.Tenant{}, notFound(err, "no tenant %q", t.ID)

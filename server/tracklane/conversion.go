@@ -33,6 +33,8 @@ type Conversion struct {
 	CreatedAt          time.Time // the payment's time
 	UpdatedAt          time.Time
 	History            []HistoryEntry // oldest first
+	// PayoutID is the payout holding its commission; "" when none.
+	PayoutID string
 }
 
 // HistoryEntry is one change of a conversion and what caused it.

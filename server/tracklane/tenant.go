@@ -19,6 +19,9 @@ type Tenant struct {
 	Timezone        string
 	AllowedHosts    []string
 	CreatedAt       time.Time
+	// PayoutMinimum is the least a payout may be, in the minor units of
+	// its currency (each affiliate and currency on its own); 0 = any.
+	PayoutMinimum int64
 }
 
 // User is a dashboard login of a tenant.
