@@ -12,6 +12,7 @@ import (
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/money"
+	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -51,6 +52,26 @@ func (s Service) MarkPayoutPaid(ctx context.Context, tenantID, id, reference str
 // become payable again. Paid or cancelled → conflict.
 func (s Service) CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error) {
 	return s.Store.CancelPayout(ctx, tenantID, id)
+}
+
+// Payouts lists the tenant's payouts, newest first (the CLI's list; the
+// API and the dashboard read the store directly).
+func (s Service) Payouts(ctx context.Context, tenantID string, f store.PayoutFilter, limit int) ([]tracklane.Payout, error) {
+	if f.Status != "" && f.Status != tracklane.PayoutPending && f.Status != tracklane.PayoutPaid && f.Status != tracklane.PayoutCancelled {
+		return nil, apperr.Errorf(apperr.Invalid, "status must be one of pending, paid, cancelled")
+	}
+	if limit < 1 || limit > 200 {
+		return nil, apperr.Errorf(apperr.Invalid, "limit must be a whole number from 1 to 200")
+	}
+	if _, err := s.Store.Tenant(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	if f.AffiliateID != "" {
+		if _, err := s.Store.Affiliate(ctx, tenantID, f.AffiliateID); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.Payouts(ctx, tenantID, f, store.Page{Limit: limit})
 }
 
 // payoutPaidMail tells the affiliate their payout was sent: to the payout

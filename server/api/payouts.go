@@ -16,8 +16,9 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// payoutJSON is a payout as SPEC section 9 writes it.
-type payoutJSON struct {
+// PayoutJSON is a payout as SPEC section 9 writes it (the API and the
+// CLI print it alike).
+type PayoutJSON struct {
 	ID            string           `json:"id"`
 	AffiliateID   string           `json:"affiliate_id"`
 	Currency      string           `json:"currency"`
@@ -38,8 +39,9 @@ type adjustmentJSON struct {
 	Reason       string `json:"reason"`
 }
 
-func toPayoutJSON(p tracklane.Payout) payoutJSON {
-	out := payoutJSON{ID: p.ID, AffiliateID: p.AffiliateID, Currency: p.Currency, Amount: p.Amount, Status: string(p.Status),
+// NewPayoutJSON renders p.
+func NewPayoutJSON(p tracklane.Payout) PayoutJSON {
+	out := PayoutJSON{ID: p.ID, AffiliateID: p.AffiliateID, Currency: p.Currency, Amount: p.Amount, Status: string(p.Status),
 		ConversionIDs: append([]string{}, p.ConversionIDs...), Adjustments: []adjustmentJSON{},
 		PayoutEmail: nullable(p.PayoutEmail), Reference: nullable(p.Reference), CreatedAt: rfc3339(p.CreatedAt), createdAt: p.CreatedAt}
 	for _, a := range p.Adjustments {
@@ -75,10 +77,10 @@ func (h *Handler) handlePayoutCreate(c *gin.Context) {
 		return
 	}
 	out := struct {
-		Data []payoutJSON `json:"data"`
-	}{Data: make([]payoutJSON, len(ps))}
+		Data []PayoutJSON `json:"data"`
+	}{Data: make([]PayoutJSON, len(ps))}
 	for i, p := range ps {
-		out.Data[i] = toPayoutJSON(p)
+		out.Data[i] = NewPayoutJSON(p)
 	}
 	status := http.StatusCreated
 	if len(ps) == 0 {
@@ -116,11 +118,11 @@ func (h *Handler) handlePayoutList(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	out := make([]payoutJSON, len(rows))
+	out := make([]PayoutJSON, len(rows))
 	for i, r := range rows {
-		out[i] = toPayoutJSON(r)
+		out[i] = NewPayoutJSON(r)
 	}
-	c.JSON(http.StatusOK, newList(out, p.Limit, func(r payoutJSON) (time.Time, string) { return r.createdAt, r.ID }))
+	c.JSON(http.StatusOK, newList(out, p.Limit, func(r PayoutJSON) (time.Time, string) { return r.createdAt, r.ID }))
 }
 
 func (h *Handler) handlePayoutGet(c *gin.Context) {
@@ -129,7 +131,7 @@ func (h *Handler) handlePayoutGet(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPayoutJSON(p))
+	c.JSON(http.StatusOK, NewPayoutJSON(p))
 }
 
 func (h *Handler) handlePayoutPaid(c *gin.Context) {
@@ -145,7 +147,7 @@ func (h *Handler) handlePayoutPaid(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPayoutJSON(p))
+	c.JSON(http.StatusOK, NewPayoutJSON(p))
 }
 
 func (h *Handler) handlePayoutCancel(c *gin.Context) {
@@ -154,7 +156,7 @@ func (h *Handler) handlePayoutCancel(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, toPayoutJSON(p))
+	c.JSON(http.StatusOK, NewPayoutJSON(p))
 }
 
 // handlePayoutPayPal streams the PayPal Payouts bulk file of the tenant's

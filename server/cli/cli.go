@@ -49,6 +49,10 @@ var commands = []command{
 		"      [--recurring lifetime|first|months:N] [--timezone IANA] [--payout-minimum MINOR]", tenantUpdate},
 	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]...", affiliateCreate},
 	{"token create", "--tenant TENANT_ID --name NAME", tokenCreate},
+	{"payout create", "--tenant TENANT_ID [--affiliate AFFILIATE_ID]", payoutCreate},
+	{"payout list", "--tenant TENANT_ID [--status pending|paid|cancelled] [--affiliate AFFILIATE_ID] [--limit N]", payoutListCmd},
+	{"payout paid", "--tenant TENANT_ID --payout PAYOUT_ID [--reference REF]", payoutPaid},
+	{"payout cancel", "--tenant TENANT_ID --payout PAYOUT_ID", payoutCancel},
 }
 
 func (c command) usage() string { return "  tracklane " + c.name + " " + c.flags + "\n" }
