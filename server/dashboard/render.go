@@ -79,6 +79,11 @@ var notices = map[string]string{
 	"checked":           "Stripe check finished.",
 	"approved":          "Conversion approved: its commission is owed now.",
 	"rejected":          "Conversion rejected: no commission is owed for it.",
+	"payouts-created":   "Payouts created. Send the money (the PayPal CSV helps), then mark each one paid.",
+	"payouts-none":      "Nothing is payable right now: no affiliate's net balance reaches the minimum.",
+	"payout-paid":       "Payout marked paid. The affiliate is being emailed.",
+	"payout-cancelled":  "Payout cancelled. Its commission is payable again.",
+	"minimum-saved":     "Minimum payout saved.",
 	"signed-up":         "Welcome to Tracklane! Start by adding an affiliate and installing the tracking snippets.",
 }
 
