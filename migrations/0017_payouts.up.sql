@@ -1,5 +1,5 @@
 -- Payouts (SPEC section 9). A conversion is payable when approved and in no
--- payout (payout_id NULL, or its payout cancelled: cancelling clears it).
+-- payout: no payout_items row (cancelling a payout deletes its rows).
 CREATE TABLE payouts (
     id           text PRIMARY KEY,
     tenant_id    text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -18,13 +18,31 @@ CREATE TABLE payouts (
 CREATE INDEX payouts_tenant_created ON payouts (tenant_id, created_at DESC, id DESC);
 CREATE INDEX payouts_affiliate ON payouts (tenant_id, affiliate_id, created_at DESC, id DESC);
 
+-- The paid payout that paid the conversion's commission: set when that
+-- payout is marked paid, never cleared (a paid payout is final). Pending
+-- membership lives in payout_items alone, so creating payouts for 200k
+-- conversions inserts narrow rows instead of rewriting wide ones.
 ALTER TABLE conversions ADD COLUMN payout_id text REFERENCES payouts (id);
 CREATE INDEX conversions_payout ON conversions (payout_id) WHERE payout_id IS NOT NULL;
+
+-- Which payout (pending or paid) holds a conversion. The primary key is
+-- the guarantee that no conversion is ever in two payouts, whatever runs
+-- at the same time. No foreign keys: each would check (and lock) a
+-- referenced row per inserted row, tripling the cost of creating payouts;
+-- rows are written only by the store, next to the rows they name, and
+-- nothing deletes conversions or payouts but a tenant's removal.
+CREATE TABLE payout_items (
+    conversion_id text PRIMARY KEY,
+    tenant_id     text NOT NULL,
+    payout_id     text NOT NULL
+);
+CREATE INDEX payout_items_payout ON payout_items (payout_id);
 
 -- The commission a paid payout paid for a conversion (NULL while unpaid):
 -- what a later refund or lost dispute is clawed back against.
 ALTER TABLE conversions ADD COLUMN paid_commission bigint;
--- What payout creation reads: approved, in no payout, per affiliate.
+-- What payout creation reads: approved and not paid, per affiliate (those
+-- in a pending payout are told apart by payout_items).
 CREATE INDEX conversions_payable ON conversions (tenant_id, affiliate_id, currency)
     WHERE status = 'approved' AND payout_id IS NULL;
 

@@ -28,13 +28,16 @@ const PayoutBatch = 500
 // holding those conversions and adjustments, and returns them.
 //
 // Atomicity: each batch takes the tenant's payout advisory lock for its
-// transaction and locks the payable rows (FOR UPDATE) before summing
-// them, then sets their payout_id in the same transaction. Concurrent
-// calls, in this process or another, therefore never put one conversion or
-// debt in two payouts: the second waits, then finds them taken. A refund
-// committed meanwhile is seen by the lock (the row re-read, and dropped
-// when no longer approved); one arriving later waits for the batch to
-// commit and then lowers the pending payout (amounts are computed on read).
+// transaction, sums the payable conversions and open debts (locked), and
+// writes the payouts and their payout_items rows in the same transaction.
+// Concurrent calls, in this process or another, therefore never put one
+// conversion or debt in two payouts: the second waits, then finds them
+// taken; payout_items' primary key refuses a second payout for a
+// conversion whatever happens. Conversions are not locked, so refunds and
+// the click path never wait: a refund committed while a batch runs leaves
+// the conversion in the payout at its new commission (pending amounts are
+// computed on read), and a payout it made unpayable is dropped again
+// before the batch commits.
 func (s *Store) CreatePayouts(ctx context.Context, tenantID, affiliateID string, newID func() string) ([]tracklane.Payout, error) {
 	minimum, err := s.payoutMinimum(ctx, tenantID)
 	if err != nil {
@@ -74,8 +77,9 @@ func (s *Store) payoutMinimum(ctx context.Context, tenantID string) (int64, erro
 // conversions or open adjustments (a hint: each batch re-checks under lock).
 func (s *Store) payableAffiliates(ctx context.Context, tenantID, affiliateID string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT DISTINCT affiliate_id FROM conversions
+		SELECT DISTINCT affiliate_id FROM conversions c
 			WHERE tenant_id = $1 AND status = 'approved' AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
+				AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
 		UNION
 		SELECT DISTINCT affiliate_id FROM payout_debts
 			WHERE tenant_id = $1 AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
@@ -98,53 +102,106 @@ func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID stri
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, payoutLock, tenantID); err != nil {
 		return nil, fmt.Errorf("taking the payout lock: %w", err)
 	}
-	net := map[payoutKey]int64{}
-	rows, err := tx.QueryContext(ctx, `
-		WITH locked AS (
-			SELECT affiliate_id, currency, commission FROM conversions
-			WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND status = 'approved' AND payout_id IS NULL
-			ORDER BY id FOR UPDATE),
-		open AS (
-			SELECT affiliate_id, currency, amount FROM payout_debts
-			WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND payout_id IS NULL
-			ORDER BY id FOR UPDATE)
-		SELECT affiliate_id, currency, sum(commission) FROM locked GROUP BY 1, 2
-		UNION ALL
-		SELECT affiliate_id, currency, sum(amount) FROM open GROUP BY 1, 2`, tenantID, pq.Array(affiliates))
+	net, err := sumByKey(ctx, tx, `
+		SELECT affiliate_id, currency, sum(commission) FROM conversions c
+		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND status = 'approved' AND payout_id IS NULL
+			AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
+		GROUP BY 1, 2`, tenantID, pq.Array(affiliates))
 	if err != nil {
 		return nil, fmt.Errorf("summing payable commission: %w", err)
 	}
-	for rows.Next() {
-		var k payoutKey
-		var sum int64
-		if err := rows.Scan(&k.affiliate, &k.currency, &sum); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scanning payable commission: %w", err)
+	// Open debts are locked: a concurrent cancel or creation cannot move
+	// them meanwhile (new ones recorded meanwhile wait for the next payout).
+	debts, err := sumByKey(ctx, tx, `
+		SELECT affiliate_id, currency, sum(amount) FROM (
+			SELECT affiliate_id, currency, amount FROM payout_debts
+			WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND payout_id IS NULL ORDER BY id FOR UPDATE) d
+		GROUP BY 1, 2`, tenantID, pq.Array(affiliates))
+	if err != nil {
+		return nil, fmt.Errorf("summing open debts: %w", err)
+	}
+	for k, v := range debts {
+		net[k] += v
+	}
+	keys := payable(net, minimum)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ids, got, err := s.insertPayouts(ctx, tx, tenantID, keys, net, newID)
+	if err != nil {
+		return nil, err
+	}
+	// A refund committed between the sums and the insert changed what the
+	// payouts got: drop again, in this transaction, any it made unpayable.
+	var drop, kept []string
+	for i, id := range ids {
+		if v := got[id] + debts[keys[i]]; v > 0 && v >= minimum {
+			kept = append(kept, id)
+		} else {
+			drop = append(drop, id)
 		}
-		net[k] += sum
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("summing payable commission: %w", err)
+	if len(drop) > 0 {
+		if err := dropPayouts(ctx, tx, tenantID, drop); err != nil {
+			return nil, err
+		}
 	}
+	return kept, nil
+}
+
+// payable lists, in a fixed order, the keys whose net is > 0 and ≥ minimum.
+func payable(net map[payoutKey]int64, minimum int64) []payoutKey {
 	var keys []payoutKey
 	for k, v := range net {
 		if v > 0 && v >= minimum {
 			keys = append(keys, k)
 		}
 	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].affiliate < keys[j].affiliate || keys[i].affiliate == keys[j].affiliate && keys[i].currency < keys[j].currency
 	})
-	return s.insertPayouts(ctx, tx, tenantID, keys, net, newID)
+	return keys
 }
 
-// insertPayouts inserts one pending payout per key and moves the locked
-// payable conversions and open debts into it.
-func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, keys []payoutKey, net map[payoutKey]int64, newID func() string) ([]string, error) {
+// sumByKey runs a query of (affiliate_id, currency, sum) rows.
+func sumByKey(ctx context.Context, tx *sql.Tx, q string, args ...any) (map[payoutKey]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[payoutKey]int64{}
+	for rows.Next() {
+		var k payoutKey
+		var sum int64
+		if err := rows.Scan(&k.affiliate, &k.currency, &sum); err != nil {
+			return nil, err
+		}
+		out[k] += sum
+	}
+	return out, rows.Err()
+}
+
+// dropPayouts removes payouts created in this transaction, freeing what
+// they held.
+func dropPayouts(ctx context.Context, tx *sql.Tx, tenantID string, ids []string) error {
+	for _, q := range []string{
+		`DELETE FROM payout_items WHERE tenant_id = $1 AND payout_id = ANY($2)`,
+		`UPDATE payout_debts SET payout_id = NULL WHERE tenant_id = $1 AND payout_id = ANY($2)`,
+		`DELETE FROM payouts WHERE tenant_id = $1 AND id = ANY($2)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, tenantID, pq.Array(ids)); err != nil {
+			return fmt.Errorf("dropping unpayable payouts: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertPayouts inserts one pending payout per key and puts the payable
+// conversions (payout_items: its primary key refuses a conversion already
+// in a payout) and the open debts into it. It returns the payout ids and
+// the commission each one got, as inserted.
+func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, keys []payoutKey, net map[payoutKey]int64, newID func() string) ([]string, map[string]int64, error) {
 	n := len(keys)
 	ids, aff, cur, amount := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
 	for i, k := range keys {
@@ -155,22 +212,42 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 		SELECT u.id, $1, u.aff, u.cur, u.amount, 'pending', $2
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, aff, cur, amount)`,
 		tenantID, now, pq.Array(ids), pq.Array(aff), pq.Array(cur), pq.Array(amount)); err != nil {
-		return nil, fmt.Errorf("inserting payouts: %w", err)
+		return nil, nil, fmt.Errorf("inserting payouts: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET payout_id = u.id
-		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
-		WHERE c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
-			AND c.status = 'approved' AND c.payout_id IS NULL`,
-		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur)); err != nil {
-		return nil, fmt.Errorf("moving conversions into payouts: %w", err)
+	rows, err := tx.QueryContext(ctx, `
+		WITH sel AS (
+			SELECT c.id, u.id AS payout_id, c.commission
+			FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
+			JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
+				AND c.status = 'approved' AND c.payout_id IS NULL
+			WHERE NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)),
+		ins AS (INSERT INTO payout_items (conversion_id, tenant_id, payout_id) SELECT id, $1, payout_id FROM sel)
+		SELECT payout_id, sum(commission) FROM sel GROUP BY 1`,
+		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur))
+	if err != nil {
+		return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
+	}
+	got := make(map[string]int64, n)
+	for rows.Next() {
+		var id string
+		var sum int64
+		if err := rows.Scan(&id, &sum); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
+		}
+		got[id] = sum
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE payout_debts d SET payout_id = u.id
 		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
 		WHERE d.tenant_id = $1 AND d.affiliate_id = u.aff AND d.currency = u.cur AND d.payout_id IS NULL`,
 		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur)); err != nil {
-		return nil, fmt.Errorf("moving adjustments into payouts: %w", err)
+		return nil, nil, fmt.Errorf("moving adjustments into payouts: %w", err)
 	}
-	return ids, nil
+	return ids, got, nil
 }
 
 // payoutsByID reads payouts in the order given, in chunks.

@@ -178,9 +178,12 @@ func (f *payFix) checkLedger() {
 	if bad != 0 {
 		f.t.Errorf("%d paid conversions whose clawback ledger does not match", bad)
 	}
-	if err := f.st.DB().QueryRow(`SELECT count(*) FROM conversions c JOIN payouts p ON p.id = c.payout_id
+	if err := f.st.DB().QueryRow(`SELECT count(*) FROM conversions c
+		LEFT JOIN payout_items i ON i.conversion_id = c.id LEFT JOIN payouts p ON p.id = i.payout_id
 		WHERE c.tenant_id = $1 AND (p.affiliate_id <> c.affiliate_id OR p.currency <> c.currency OR p.status = 'cancelled'
-			OR (p.status = 'paid') <> (c.paid_commission IS NOT NULL))`, f.tenantID).Scan(&bad); err != nil {
+			OR (i.conversion_id IS NOT NULL AND p.id IS NULL)
+			OR (p.status IS NOT DISTINCT FROM 'paid') <> (c.paid_commission IS NOT NULL)
+			OR c.payout_id IS DISTINCT FROM (CASE WHEN p.status = 'paid' THEN p.id END))`, f.tenantID).Scan(&bad); err != nil {
 		f.t.Fatal(err)
 	}
 	if bad != 0 {

@@ -20,9 +20,12 @@ const effectiveCommission = `(CASE WHEN c.status IN ('approved', 'pending', 'dis
 // payout's amount follows its conversions and debts (computed here, so a
 // refund before payment lowers it at once) and its email is the
 // affiliate's current payout email; a paid or cancelled one is frozen.
+// Each conversion is read by its primary key (a scalar subquery), so the
+// plan stays index lookups whatever the statistics say.
 const payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
 	CASE WHEN p.status = 'pending' THEN
-		COALESCE((SELECT sum(` + effectiveCommission + `) FROM conversions c WHERE c.payout_id = p.id), 0)
+		COALESCE((SELECT sum((SELECT ` + effectiveCommission + ` FROM conversions c WHERE c.id = i.conversion_id))
+			FROM payout_items i WHERE i.payout_id = p.id), 0)
 		+ COALESCE((SELECT sum(d.amount) FROM payout_debts d WHERE d.payout_id = p.id), 0)
 	ELSE p.amount END,
 	p.status, CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END,
@@ -127,7 +130,7 @@ func (s *Store) loadPayoutParts(ctx context.Context, q queryer, tenantID string,
 		index[p.ID] = i
 		ps[i].ConversionIDs, ps[i].Adjustments = []string{}, []tracklane.PayoutAdjustment{}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT payout_id, id FROM conversions WHERE tenant_id = $1 AND payout_id = ANY($2)
+	rows, err := q.QueryContext(ctx, `SELECT payout_id, conversion_id FROM payout_items WHERE tenant_id = $1 AND payout_id = ANY($2)
 		UNION ALL SELECT p.id, u.cid FROM payouts p, unnest(p.cancelled_conversion_ids) AS u(cid)
 			WHERE p.tenant_id = $1 AND p.id = ANY($2)
 		ORDER BY 1, 2`, tenantID, pq.Array(ids))

@@ -43,9 +43,10 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 			return err
 		}
 		// Locks the conversions: a refund committing first is seen here; one
-		// committing later sees paid_commission and records a debt.
-		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+effectiveCommission+`
-			WHERE c.tenant_id = $1 AND c.payout_id = $2`, tenantID, id); err != nil {
+		// committing later sees paid_commission and records a debt. The
+		// conversion now names the payout that paid it (payout_id).
+		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+effectiveCommission+`, payout_id = $2
+			WHERE c.id = ANY(ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = $2)) AND c.tenant_id = $1`, tenantID, id); err != nil {
 			return fmt.Errorf("freezing paid commissions: %w", err)
 		}
 		p, err := s.payout(ctx, tx, tenantID, id)
@@ -90,12 +91,12 @@ func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklan
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payouts p SET status = 'cancelled', amount = $3, cancelled_at = $4,
 				payout_email = a.payout_email,
-				cancelled_conversion_ids = ARRAY(SELECT c.id FROM conversions c WHERE c.payout_id = p.id ORDER BY c.id)
+				cancelled_conversion_ids = ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = p.id ORDER BY 1)
 			FROM affiliates a WHERE a.tenant_id = p.tenant_id AND a.id = p.affiliate_id AND p.tenant_id = $1 AND p.id = $2`,
 			tenantID, id, p.Amount, s.Now().UTC()); err != nil {
 			return fmt.Errorf("cancelling payout: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversions SET payout_id = NULL WHERE tenant_id = $1 AND payout_id = $2`, tenantID, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM payout_items WHERE tenant_id = $1 AND payout_id = $2`, tenantID, id); err != nil {
 			return fmt.Errorf("freeing the payout's conversions: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payout_debts SET payout_id = NULL WHERE tenant_id = $1 AND payout_id = $2`, tenantID, id); err != nil {
