@@ -194,7 +194,7 @@ func TestConcurrentCreatesNeverShareAConversion(t *testing.T) {
 	f := newPayFix(t, 6)
 	var sales []sale
 	for i := 0; i < 120; i++ {
-		sales = append(sales, sale{i % 6, int64(1000 + i), []string{"usd", "eur"}[i%2]})
+		sales = append(sales, sale{i % 6, int64(1000 + i), []string{"usd", "eur"}[(i/6)%2]})
 	}
 	f.pay(sales...)
 	var wg sync.WaitGroup
