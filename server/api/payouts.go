@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -57,10 +59,19 @@ func NewPayoutJSON(p tracklane.Payout) PayoutJSON {
 // optionalBody decodes a JSON body into v when there is one: these
 // endpoints take an empty body as "no options".
 func optionalBody(c *gin.Context, v any) error {
-	if c.Request.ContentLength == 0 {
+	const limit = 16 << 10
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "could not read the request body")
+	}
+	if len(data) > limit {
+		return apperr.Errorf(apperr.TooLarge, "request body is larger than %d bytes", limit)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	return jsonbody.Decode(c.Writer, c.Request, 16<<10, v)
+	c.Request.Body = io.NopCloser(bytes.NewReader(data))
+	return jsonbody.Decode(c.Writer, c.Request, limit, v)
 }
 
 func (h *Handler) handlePayoutCreate(c *gin.Context) {

@@ -51,8 +51,10 @@ func TestPayoutAPI(t *testing.T) {
 		created[0].Adjustments == nil || created[0].PaidAt != nil || created[0].Reference != nil || created[0].Currency != "usd" {
 		t.Fatalf("created %s", body)
 	}
-	if s, body := a.Do(t, "POST", "/api/v1/payouts", `{}`, auth); s != 200 || string(body) != `{"data":[]}` {
-		t.Errorf("nothing payable: %d %s", s, body)
+	for _, b := range []any{`{}`, nil, " "} {
+		if s, body := a.Do(t, "POST", "/api/v1/payouts", b, auth); s != 200 || string(body) != `{"data":[]}` {
+			t.Errorf("nothing payable (body %q): %d %s", b, s, body)
+		}
 	}
 	id := created[0].ID
 	s, body = a.Do(t, "GET", "/api/v1/payouts/"+id, nil, auth)
@@ -143,6 +145,8 @@ func TestPayoutAPIRefusals(t *testing.T) {
 		{"GET", "/api/v1/payouts/paypal.csv?status=nope", nil, 400},
 		{"POST", "/api/v1/payouts", `{"affiliate_id":`, 400},
 		{"POST", "/api/v1/payouts", `{"affiliate_id":7}`, 400},
+		{"POST", "/api/v1/payouts", strings.Repeat(" ", 20<<10) + `{}`, 413},
+		{"POST", "/api/v1/payouts/" + theirID + "/paid", `{"reference":"a\nb"}`, 400},
 		{"POST", "/api/v1/payouts/po_missing/paid", `{"reference":"x"}`, 404},
 	} {
 		s, body := a.Do(t, tc.method, tc.path, tc.body, auth)
