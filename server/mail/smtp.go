@@ -131,7 +131,11 @@ func (t *SMTP) Send(ctx context.Context, o Outgoing) error {
 			gomail.WithUsername(t.settings.Username), gomail.WithPassword(t.settings.Password))
 	}
 	if t.TLSConfig != nil {
-		opts = append(opts, gomail.WithTLSConfig(t.TLSConfig))
+		tc := t.TLSConfig.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = t.settings.Host
+		}
+		opts = append(opts, gomail.WithTLSConfig(tc))
 	}
 	c, err := gomail.NewClient(t.settings.Host, opts...)
 	if err != nil {
