@@ -41,7 +41,7 @@ func IsPermanent(err error) bool { return errors.As(err, new(permanent)) }
 // 5 minutes, for at least 24 h). Tests shorten them.
 type Options struct {
 	Poll        time.Duration // how often the outbox is looked at; default 3s
-	Lease       time.Duration // a claim's length; default 5m (well over a send's length)
+	Lease       time.Duration // a claim's length; default 5m, at least 3 × SendTimeout
 	SendTimeout time.Duration // bound on one send (go-mail's per-command timeout too); default 20s
 	Batch       int           // mails claimed at once; default 20
 	FirstRetry  time.Duration // wait after the first failure; default 15s, doubling
@@ -62,6 +62,9 @@ func (o Options) withDefaults() Options {
 	def(&o.FirstRetry, 15*time.Second)
 	def(&o.MaxRetry, 5*time.Minute)
 	def(&o.GiveUpAfter, 24*time.Hour)
+	// A mail is tried only while its lease has two sends' time left (see
+	// round): a shorter lease would never let one go.
+	o.Lease = max(o.Lease, 3*o.SendTimeout)
 	if o.Batch <= 0 {
 		o.Batch = 20
 	}

@@ -465,3 +465,100 @@ func TestMalformedRecipientIsGivenUp(t *testing.T) {
 		t.Errorf("after a malformed recipient: %+v, %d messages", rows[0], len(mp.Messages(t)))
 	}
 }
+
+// lostMarks is an outbox whose first marks fail, as if the process died
+// between the SMTP server's acceptance and the row being marked sent.
+type lostMarks struct {
+	*store.Store
+	fail atomic.Int32
+}
+
+func (l *lostMarks) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
+	if l.fail.Add(-1) >= 0 {
+		return errors.New("connection lost")
+	}
+	return l.Store.MarkMailSent(ctx, id, at)
+}
+
+// The one gap no SMTP client closes: accepted, then not marked sent. The
+// mail goes out again when its lease ends, with the same Message-ID, so a
+// receiver that de-duplicates by Message-ID (Mailpit can) keeps one.
+func TestResendAfterALostMarkKeepsTheMessageID(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	mp := mailpit.Start(t)
+	dedup := mailpit.Start(t, "--ignore-duplicate-ids")
+	enqueue(t, st, mail.Message{Kind: mail.KindPasswordReset, To: "gil@merchant.test", Subject: "Reset", Text: "reset"})
+	ob := &lostMarks{Store: st}
+	ob.fail.Store(3) // the sender tries a mark three times
+	opts := fast()
+	opts.Lease, opts.SendTimeout = time.Second, 300*time.Millisecond
+	run(t, ob, both{smtpTo(t, mp), smtpTo(t, dedup)}, opts)
+	got := mp.WaitFor(t, "gil@merchant.test", 2)
+	waitOutbox(t, st, "sent", sent)
+	if got[0].MessageID != got[1].MessageID {
+		t.Errorf("the resend has another Message-ID: %q, %q", got[0].MessageID, got[1].MessageID)
+	}
+	if n := len(dedup.Messages(t)); n != 1 {
+		t.Errorf("a Message-ID de-duplicating server kept %d copies, want 1", n)
+	}
+}
+
+// both sends to two servers (the second only after the first accepted).
+type both [2]mail.Transport
+
+func (b both) Send(ctx context.Context, o mail.Outgoing) error {
+	if err := b[0].Send(ctx, o); err != nil {
+		return err
+	}
+	return b[1].Send(ctx, o)
+}
+
+// slowRecorder takes its time per mail and counts deliveries per row.
+type slowRecorder struct {
+	delay time.Duration
+	mu    *sync.Mutex
+	sent  map[int64]int
+}
+
+func (r slowRecorder) Send(ctx context.Context, o mail.Outgoing) error {
+	time.Sleep(r.delay)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent[o.ID]++
+	return nil
+}
+
+// A slow server never makes a batch outlive its lease: a mail whose lease
+// could run out before its send ends is handed back untried, so a second
+// sender that claims it after the lease never sends it twice.
+func TestSlowSendsNeverOutliveTheLease(t *testing.T) {
+	t.Parallel()
+	st, dsn := storetest.New(t)
+	other, err := store.Open(context.Background(), dsn, storetest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	const n = 12
+	for i := range n {
+		enqueue(t, st, mail.Message{Kind: mail.KindPayoutPaid, To: fmt.Sprintf("p%d@affiliate.test", i), Subject: "Paid", Text: "paid"})
+	}
+	rec := slowRecorder{delay: 150 * time.Millisecond, mu: new(sync.Mutex), sent: map[int64]int{}}
+	opts := fast()
+	opts.Batch, opts.Lease, opts.SendTimeout = n, 600*time.Millisecond, 200*time.Millisecond
+	run(t, st, rec, opts)
+	run(t, other, rec, opts)
+	waitOutbox(t, st, "all sent", sent)
+	time.Sleep(time.Second)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for id, c := range rec.sent {
+		if c != 1 {
+			t.Errorf("mail %d sent %d times", id, c)
+		}
+	}
+	if len(rec.sent) != n {
+		t.Errorf("%d mails sent, want %d", len(rec.sent), n)
+	}
+}
