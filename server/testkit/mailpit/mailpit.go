@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -30,18 +31,20 @@ type Server struct {
 	httpAddr string
 	client   *http.Client
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
 }
 
 // Start runs Mailpit for the test's lifetime, with its messages in a
-// temporary database (gone when it stops). extra are more mailpit flags,
-// e.g. "--smtp-auth-accept-any", "--smtp-auth-allow-insecure".
+// database under t.TempDir() (kept across Restart, removed with the test).
+// extra are more mailpit flags, e.g. "--smtp-auth-accept-any",
+// "--ignore-duplicate-ids", "--smtp-tls-cert" FILE.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	s := &Server{bin: binary(), smtpAddr: freeAddr(t), httpAddr: freeAddr(t), client: &http.Client{Timeout: 10 * time.Second}}
 	s.args = append([]string{"--smtp", s.smtpAddr, "--listen", s.httpAddr, "--disable-version-check",
-		"--smtp-disable-rdns", "--quiet", "--max", "0"}, extra...)
+		"--smtp-disable-rdns", "--quiet", "--max", "0", "--database", filepath.Join(t.TempDir(), "mailpit.db")}, extra...)
 	s.start(t)
 	t.Cleanup(s.Stop)
 	return s
@@ -66,7 +69,7 @@ func (s *Server) start(t testing.TB) {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	s.mu.Lock()
-	s.cmd = cmd
+	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -99,27 +102,27 @@ func (s *Server) ready() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// Stop kills Mailpit (its messages are lost); SMTP connections are then
-// refused until Restart. Stopping a stopped server does nothing.
+// Stop ends Mailpit (SIGTERM, SIGKILL after 5 s) and waits for it to
+// exit; SMTP connections are then refused until Restart. Stopping a
+// stopped server does nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		return
 	}
-	s.cmd.Process.Kill()
-	for i := 0; i < 100; i++ { // wait until the port is closed
-		c, err := net.DialTimeout("tcp", s.smtpAddr, 100*time.Millisecond)
-		if err != nil {
-			break
-		}
-		c.Close()
-		time.Sleep(20 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
 	}
-	s.cmd = nil
+	s.cmd, s.exited = nil, nil
 }
 
-// Restart starts a stopped Mailpit again on the same ports, empty.
+// Restart starts a stopped Mailpit again on the same ports, with the
+// messages it had.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
