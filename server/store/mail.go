@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tracklane/tracklane/server/mail"
@@ -69,6 +71,8 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	if err != nil {
 		return nil, err
 	}
+	// RETURNING keeps no order: oldest first, as claimed.
+	slices.SortFunc(out, func(a, b mail.Outgoing) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
