@@ -562,3 +562,43 @@ func TestSlowSendsNeverOutliveTheLease(t *testing.T) {
 		t.Errorf("%d mails sent, want %d", len(rec.sent), n)
 	}
 }
+
+// gate holds each send until released, telling when one has started.
+type gate struct {
+	started chan int64
+	release chan struct{}
+}
+
+func (g gate) Send(ctx context.Context, o mail.Outgoing) error {
+	g.started <- o.ID
+	<-g.release
+	return nil
+}
+
+// Stopping the sender mid-batch finishes the send in flight and records
+// it (the server accepted it: it must not go out again), and hands the
+// claimed mails not yet tried back, due at once and with no attempt
+// counted.
+func TestStopFinishesTheSendInFlightAndReleasesTheRest(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	for i := range 3 {
+		enqueue(t, st, mail.Message{Kind: mail.KindInvitation, To: fmt.Sprintf("h%d@affiliate.test", i), Subject: "Join", Text: "join"})
+	}
+	g := gate{started: make(chan int64, 3), release: make(chan struct{})}
+	stop := run(t, st, g, fast())
+	first := <-g.started
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	time.Sleep(100 * time.Millisecond) // the stop reaches the sender mid-send
+	close(g.release)
+	<-stopped
+	for _, r := range outbox(t, st) {
+		switch {
+		case r.ID == first && r.SentAt == nil:
+			t.Errorf("the send in flight was not recorded: %+v", r)
+		case r.ID != first && (r.SentAt != nil || r.Attempts != 0 || r.NextAttemptAt.After(time.Now())):
+			t.Errorf("an untried claim was not released: %+v", r)
+		}
+	}
+}
