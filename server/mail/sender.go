@@ -15,6 +15,7 @@ type Outbox interface {
 	RescheduleMail(ctx context.Context, id int64, attempt int, next time.Time, reason string) error
 	FailMail(ctx context.Context, id int64, attempt int, at time.Time, reason string) error
 	ReleaseMail(ctx context.Context, id int64, attempt int, now time.Time) error
+	PurgeMail(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Transport hands one mail over: SMTP, or Logger when no server is set.
@@ -47,6 +48,7 @@ type Options struct {
 	FirstRetry  time.Duration // wait after the first failure; default 15s, doubling
 	MaxRetry    time.Duration // the longest wait between tries; default 5m
 	GiveUpAfter time.Duration // give a mail up once it is this old and fails; default 24h
+	Keep        time.Duration // how long sent and given-up mails stay in the outbox; default 30 days
 	Now         func() time.Time
 }
 
@@ -62,6 +64,7 @@ func (o Options) withDefaults() Options {
 	def(&o.FirstRetry, 15*time.Second)
 	def(&o.MaxRetry, 5*time.Minute)
 	def(&o.GiveUpAfter, 24*time.Hour)
+	def(&o.Keep, 30*24*time.Hour)
 	// A mail is tried only while its lease has two sends' time left (see
 	// round): a shorter lease would never let one go.
 	o.Lease = max(o.Lease, 3*o.SendTimeout)
@@ -113,7 +116,12 @@ func (s *Sender) Wake() {
 // is finished and recorded; mails claimed but not yet tried are released
 // for another sender.
 func (s *Sender) Run(ctx context.Context) {
+	var purged time.Time
 	for {
+		if now := s.opts.Now(); now.Sub(purged) >= time.Hour {
+			purged = now
+			s.purge(ctx, now)
+		}
 		full := s.round(ctx)
 		if ctx.Err() != nil {
 			return
@@ -200,6 +208,18 @@ func (s *Sender) record(ctx context.Context, o Outgoing, what string, write func
 		}
 	}
 	s.log.Error("mail: "+what+" failed; the mail is tried again when its lease ends", "id", o.ID, "err", err)
+}
+
+// purge deletes mails done for longer than Keep (every sender does it,
+// hourly; the deletes do not conflict).
+func (s *Sender) purge(ctx context.Context, now time.Time) {
+	n, err := s.outbox.PurgeMail(ctx, now.Add(-s.opts.Keep))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Warn("mail: purging old mails failed", "err", err)
+	case n > 0:
+		s.log.Info("mail: purged old mails from the outbox", "count", n)
+	}
 }
 
 // release hands back mails claimed but not tried.

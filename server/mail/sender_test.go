@@ -602,3 +602,27 @@ func TestStopFinishesTheSendInFlightAndReleasesTheRest(t *testing.T) {
 		}
 	}
 }
+
+// Mails sent or given up more than Keep ago leave the outbox; newer ones
+// and unsent ones stay.
+func TestOldMailsArePurged(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	for _, to := range []string{"old@x.test", "recent@x.test", "waiting@x.test"} {
+		enqueue(t, st, mail.Message{Kind: mail.KindInvitation, To: to, Subject: "s", Text: "t"})
+	}
+	claimed, err := st.ClaimMail(ctx, time.Now(), time.Hour, 2)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	st.MarkMailSent(ctx, claimed[0].ID, time.Now().Add(-31*24*time.Hour))
+	st.MarkMailSent(ctx, claimed[1].ID, time.Now().Add(-29*24*time.Hour))
+	opts := fast()
+	opts.Poll = time.Hour // the purge runs at start
+	run(t, st, mail.Logger{Log: storetest.Logger(t)}, opts)
+	rows := waitOutbox(t, st, "purged", func(r store.MailStatus) bool { return r.To != "old@x.test" })
+	if len(rows) != 2 {
+		t.Errorf("outbox after the purge: %+v", rows)
+	}
+}

@@ -167,3 +167,13 @@ func truncateMailError(s string) string {
 	}
 	return s[:n]
 }
+
+// PurgeMail deletes mails sent or given up before before: their bodies
+// hold secret-bearing links (invitations, resets) that need not be kept.
+func (s *Store) PurgeMail(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM mail_outbox WHERE sent_at < $1 OR failed_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("purging the mail outbox: %w", err)
+	}
+	return res.RowsAffected()
+}
