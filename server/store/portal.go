@@ -158,23 +158,9 @@ func (s *Store) affiliatePaid(ctx context.Context, earnings map[string]*tracklan
 	return nil
 }
 
-// PortalConversion is one row of the portal's conversion list: only what
-// the affiliate may see of a conversion.
-type PortalConversion struct {
-	ID          string
-	Customer    string // the customer identifier (an email, folded); the page masks it
-	Currency    string
-	GrossAmount int64
-	Amount      int64
-	Commission  int64
-	Status      conversion.Status
-	Paid        bool // in a paid payout
-	CreatedAt   time.Time
-}
-
 // AffiliateConversions lists one affiliate's conversions, newest payment
 // first, test-mode ones left out (they are the merchant's own tests).
-func (s *Store) AffiliateConversions(ctx context.Context, tenantID, affiliateID string, p Page) ([]PortalConversion, error) {
+func (s *Store) AffiliateConversions(ctx context.Context, tenantID, affiliateID string, p Page) ([]tracklane.PortalConversion, error) {
 	t, id := p.afterArgs()
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.external_cid, c.currency, c.gross_amount, c.amount, c.commission,
 			c.status, c.created_at, coalesce(p.status = 'paid', false)
@@ -186,8 +172,8 @@ func (s *Store) AffiliateConversions(ctx context.Context, tenantID, affiliateID 
 		return nil, fmt.Errorf("listing an affiliate's conversions: %w", err)
 	}
 	defer rows.Close()
-	out, err := scanAll(rows, "an affiliate's conversion", func(r scanner) (PortalConversion, error) {
-		var c PortalConversion
+	out, err := scanAll(rows, "an affiliate's conversion", func(r scanner) (tracklane.PortalConversion, error) {
+		var c tracklane.PortalConversion
 		var status string
 		err := r.Scan(&c.ID, &c.Customer, &c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.CreatedAt, &c.Paid)
 		c.Status, c.CreatedAt = conversion.Status(status), c.CreatedAt.UTC()

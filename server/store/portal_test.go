@@ -198,7 +198,7 @@ func TestAffiliateConversions(t *testing.T) {
 	}
 	w.conversion(affs[0].ID, base.Add(10*time.Hour), "usd", "test", 1000, 100, "")
 
-	var got []store.PortalConversion
+	var got []tracklane.PortalConversion
 	p := store.Page{Limit: 2}
 	for {
 		page, err := st.AffiliateConversions(ctx, tenantID, affs[0].ID, p)

@@ -1,5 +1,11 @@
 package tracklane
 
+import (
+	"time"
+
+	"github.com/tracklane/tracklane/server/conversion"
+)
+
 // Earnings is an affiliate's commission in one currency over a range, split
 // by where it stands. Each conversion counts in one part only: Pending
 // (pending or disputed: it may still change), Approved (approved and in no
@@ -20,4 +26,18 @@ type AffiliateSummary struct {
 	Conversions int64       // not counting test-mode ones
 	Earnings    []Earnings  // by currency, sorted; never summed across currencies
 	Days        []DayTotals // every day of the range, zeros included
+}
+
+// PortalConversion is what an affiliate sees of one of its conversions in
+// the portal: no Stripe ids, no click, the customer to be shown masked.
+type PortalConversion struct {
+	ID          string
+	Customer    string // the customer identifier (an email, folded); pages mask it
+	Currency    string
+	GrossAmount int64
+	Amount      int64 // after refunds
+	Commission  int64
+	Status      conversion.Status
+	Paid        bool // in a paid payout
+	CreatedAt   time.Time
 }
