@@ -38,8 +38,22 @@ func (h *Handler) handleHome(c *gin.Context) {
 	h.render(c, http.StatusOK, views.PortalHome(views.PortalHomePage{
 		Chrome: h.chrome(c, v, "Home", "home"), Period: period,
 		Link: h.d.PublicURL + "/r/" + v.Affiliate.Code, Coupons: coupons[v.Affiliate.ID],
-		Summary: sum, Chart: views.NewChart(sum.Days),
+		Summary: sum, Chart: views.NewChart(sum.Days), StatusNote: statusNote(v.Affiliate.Status),
 	}))
+}
+
+// statusNote explains, to an affiliate who is not active, why their link
+// records no clicks (SPEC section 8: only an active affiliate's code does).
+func statusNote(s tracklane.AffiliateStatus) string {
+	switch s {
+	case tracklane.AffiliatePending:
+		return "Your application is waiting for the program's approval. Until then your link sends visitors on but records no clicks."
+	case tracklane.AffiliateRejected:
+		return "The program did not accept your application: your link records no clicks."
+	case tracklane.AffiliateSuspended:
+		return "The program has suspended your account: your link records no clicks for now."
+	}
+	return ""
 }
 
 // readPeriod reads ?period=7d|30d|90d (default 30d) as the last days up to

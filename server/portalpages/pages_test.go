@@ -65,7 +65,12 @@ func TestHome(t *testing.T) {
 			t.Errorf("%s: clicks are not 5", path)
 		}
 	}
-	w.get("/p/acme?period=90d").must(t, http.StatusOK, "Last 90 days")
+	w.get("/p/acme?period=90d").must(t, http.StatusOK, "Last 90 days").mustNot(t, `id="portal-status"`)
+	// An affiliate who is not active is told why the link records nothing.
+	if _, err := w.st.DB().Exec(`UPDATE affiliates SET status = 'suspended' WHERE id = $1`, w.me.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.get("/p/acme").must(t, http.StatusOK, `id="portal-status"`, "suspended")
 	w.get("/p/acme?period=1y").must(t, http.StatusBadRequest, "period must be 7d, 30d or 90d")
 }
 
