@@ -21,7 +21,7 @@ func newMailSender(cfg config.Config, st *store.Store, log *slog.Logger) (*mail.
 		transport = smtp
 		log.Info("mail: sending through "+cfg.SMTP.String(), "from", cfg.MailFrom)
 	} else {
-		log.Info("mail: SMTP_URL is unset; mails are logged, not sent, and the dashboard shows invitation links")
+		log.Info("mail: SMTP_URL is unset; mails are logged with their links, not sent")
 	}
 	return mail.NewSender(st, transport, mail.Options{}, log), nil
 }
