@@ -82,6 +82,85 @@ func TestTwoProcessesSendEachMailOnce(t *testing.T) {
 	}
 }
 
+// TestSIGKILLAfterClaimingMail kills a server process with SIGKILL while
+// it holds claimed mails (its SMTP server accepts connections and never
+// answers, so nothing was handed over). When the claims' lease ends (the
+// test moves it to now rather than wait the 5 minutes) a second process,
+// with a working SMTP server, delivers every mail exactly once.
+func TestSIGKILLAfterClaimingMail(t *testing.T) {
+	t.Parallel()
+	st, dsn := storetest.New(t)
+	db := st.DB()
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never greets
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 100)
+	t.Cleanup(func() {
+		silent.Close()
+		for len(conns) > 0 {
+			(<-conns).Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case conns <- c:
+			default:
+				c.Close()
+			}
+		}
+	}()
+	mp := mailpit.Start(t)
+	const n = 5
+	for i := range n {
+		if err := st.EnqueueMail(context.Background(), mail.Message{Kind: mail.KindPasswordReset,
+			To: fmt.Sprintf("r%d@merchant.test", i), Subject: "Reset", Text: "reset"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := fault.StartServer(t, "server#A", map[string]string{"DATABASE_URL": dsn, "SECRET_KEY": secretKey,
+		"SMTP_URL": "smtp://" + silent.Addr().String()})
+	claimed := `SELECT count(*) FROM mail_outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL`
+	if !waitFor(20*time.Second, func() bool { return queryInt(t, db, claimed) == n }) {
+		t.Fatalf("server A claimed %d of %d mails", queryInt(t, db, claimed), n)
+	}
+	a.Kill()
+	if got := queryInt(t, db, `SELECT count(*) FROM mail_outbox WHERE sent_at IS NOT NULL OR next_attempt_at <= now()`); got != 0 {
+		t.Fatalf("%d mails were sent or due right after the kill; the lease should hold them", got)
+	}
+	b := fault.StartServer(t, "server#B", map[string]string{"DATABASE_URL": dsn, "SECRET_KEY": secretKey, "SMTP_URL": mp.SMTPURL()})
+	time.Sleep(4 * time.Second) // over a poll of B: the lease still holds the mails
+	if got := len(mp.Messages(t)); got != 0 {
+		t.Fatalf("%d mails sent during the dead process's lease", got)
+	}
+	if _, err := db.Exec(`UPDATE mail_outbox SET next_attempt_at = now() WHERE claimed_until IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool { return queryInt(t, db, `SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL`) == 0 }) {
+		t.Fatal("server B did not deliver the dead process's mails")
+	}
+	time.Sleep(4 * time.Second)
+	b.Kill()
+	msgs := mp.Messages(t)
+	seen := map[string]int{}
+	for _, m := range msgs {
+		seen[m.To[0].Address]++
+	}
+	for i := range n {
+		if c := seen[fmt.Sprintf("r%d@merchant.test", i)]; c != 1 {
+			t.Errorf("r%d delivered %d times", i, c)
+		}
+	}
+	if got := queryInt(t, db, `SELECT min(attempts) FROM mail_outbox`); got != 2 {
+		t.Errorf("attempts = %d, want 2 (the dead claim, the delivery)", got)
+	}
+}
+
 // selfSignedFiles writes a certificate for 127.0.0.1 (its own CA, trusted
 // by the processes through SSL_CERT_FILE) and its key.
 func selfSignedFiles(t *testing.T) (certFile, keyFile string) {
