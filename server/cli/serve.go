@@ -15,6 +15,7 @@ import (
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/dashboard"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/metrics"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
@@ -80,6 +81,9 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	bgDone := make(chan struct{})
 	go func() { defer close(bgDone); srv.Engine.Run(bgCtx) }()
 	defer func() { stopBackground(); <-bgDone }()
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); srv.Mail.Run(bgCtx) }()
+	defer func() { stopBackground(); <-mailDone }()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -143,6 +147,7 @@ func logDashboard(ctx context.Context, st *store.Store, publicURL string, log *s
 type Server struct {
 	Handler http.Handler
 	Engine  *stripesync.Engine // the Stripe checks; serve runs its loop
+	Mail    *mail.Sender       // the outbox's sender; serve runs its loop
 	// Metrics serves GET /metrics; nil unless METRICS_ADDR is set. serve
 	// gives it its own listener, never the public one.
 	Metrics http.Handler
@@ -183,6 +188,12 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	if m != nil {
 		s.Engine.WithObserver(m)
 	}
+
+	mailSender, err := newMailSender(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	s.Mail = mailSender
 
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
