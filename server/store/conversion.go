@@ -22,7 +22,7 @@ type ConversionFilter struct {
 const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags,
-	COALESCE((SELECT i.payout_id FROM payout_items i WHERE i.conversion_id = id), '')` // id: the conversion's (payout_items has none), with or without an alias
+	COALESCE(payout_id, (SELECT i.payout_id FROM payout_items i WHERE i.conversion_id = id), '')` // id: the conversion's (payout_items has none)
 
 func scanConversion(row scanner) (tracklane.Conversion, error) {
 	var c tracklane.Conversion

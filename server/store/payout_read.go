@@ -130,7 +130,10 @@ func (s *Store) loadPayoutParts(ctx context.Context, q queryer, tenantID string,
 		index[p.ID] = i
 		ps[i].ConversionIDs, ps[i].Adjustments = []string{}, []tracklane.PayoutAdjustment{}
 	}
+	// A paid payout's conversions name it too (conversions.payout_id; a
+	// payout written by other means, such as bench/datagen, only there).
 	rows, err := q.QueryContext(ctx, `SELECT payout_id, conversion_id FROM payout_items WHERE tenant_id = $1 AND payout_id = ANY($2)
+		UNION SELECT payout_id, id FROM conversions WHERE tenant_id = $1 AND payout_id = ANY($2)
 		UNION ALL SELECT p.id, u.cid FROM payouts p, unnest(p.cancelled_conversion_ids) AS u(cid)
 			WHERE p.tenant_id = $1 AND p.id = ANY($2)
 		ORDER BY 1, 2`, tenantID, pq.Array(ids))
