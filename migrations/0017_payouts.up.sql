@@ -5,7 +5,7 @@ CREATE TABLE payouts (
     tenant_id    text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     affiliate_id text NOT NULL,
     currency     text NOT NULL,
-    amount       bigint NOT NULL, -- frozen when paid; follows its conversions while pending
+    amount       bigint NOT NULL, -- at creation (commission + adjustments); frozen again when paid or cancelled
     status       text NOT NULL CHECK (status IN ('pending', 'paid', 'cancelled')),
     payout_email text NOT NULL DEFAULT '',
     reference    text NOT NULL DEFAULT '',
@@ -31,10 +31,14 @@ CREATE INDEX conversions_payout ON conversions (payout_id) WHERE payout_id IS NO
 -- referenced row per inserted row, tripling the cost of creating payouts;
 -- rows are written only by the store, next to the rows they name, and
 -- nothing deletes conversions or payouts but a tenant's removal.
+-- commission is the conversion's commission when it joined the payout:
+-- a pending payout comes to its amount at creation plus how much its
+-- conversions' commission changed since (refunds before payment).
 CREATE TABLE payout_items (
     conversion_id text PRIMARY KEY,
     tenant_id     text NOT NULL,
-    payout_id     text NOT NULL
+    payout_id     text NOT NULL,
+    commission    bigint NOT NULL
 );
 CREATE INDEX payout_items_payout ON payout_items (payout_id);
 

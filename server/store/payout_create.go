@@ -132,13 +132,25 @@ func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID stri
 		return nil, err
 	}
 	// A refund committed between the sums and the insert changed what the
-	// payouts got: drop again, in this transaction, any it made unpayable.
-	var drop, kept []string
+	// payouts got: drop again, in this transaction, any it made unpayable,
+	// and correct the amount of the others.
+	var drop, kept, fixed []string
+	var amounts []int64
 	for i, id := range ids {
-		if v := got[id] + debts[keys[i]]; v > 0 && v >= minimum {
-			kept = append(kept, id)
-		} else {
+		v := got[id] + debts[keys[i]]
+		switch {
+		case v <= 0 || v < minimum:
 			drop = append(drop, id)
+			continue
+		case v != net[keys[i]]:
+			fixed, amounts = append(fixed, id), append(amounts, v)
+		}
+		kept = append(kept, id)
+	}
+	if len(fixed) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE payouts p SET amount = u.amount FROM unnest($2::text[], $3::bigint[]) AS u(id, amount)
+			WHERE p.tenant_id = $1 AND p.id = u.id`, tenantID, pq.Array(fixed), pq.Array(amounts)); err != nil {
+			return nil, fmt.Errorf("correcting payout amounts: %w", err)
 		}
 	}
 	if len(drop) > 0 {
@@ -221,7 +233,7 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 			JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
 				AND c.status = 'approved' AND c.payout_id IS NULL
 			WHERE NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)),
-		ins AS (INSERT INTO payout_items (conversion_id, tenant_id, payout_id) SELECT id, $1, payout_id FROM sel)
+		ins AS (INSERT INTO payout_items (conversion_id, tenant_id, payout_id, commission) SELECT id, $1, payout_id, commission FROM sel)
 		SELECT payout_id, sum(commission) FROM sel GROUP BY 1`,
 		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur))
 	if err != nil {

@@ -17,16 +17,16 @@ import (
 const effectiveCommission = `(CASE WHEN c.status IN ('approved', 'pending', 'disputed') THEN c.commission ELSE 0 END)`
 
 // payoutColumns reads a payout p joined with its affiliate a. A pending
-// payout's amount follows its conversions and debts (computed here, so a
-// refund before payment lowers it at once) and its email is the
-// affiliate's current payout email; a paid or cancelled one is frozen.
-// Each conversion is read by its primary key (a scalar subquery), so the
-// plan stays index lookups whatever the statistics say.
+// payout's amount follows its conversions: its amount at creation plus how
+// much their commission changed since (so a refund before payment lowers
+// it at once), and its email is the affiliate's current payout email; a
+// paid or cancelled one is frozen. Each conversion is read by its primary
+// key (a scalar subquery), so the plan stays index lookups whatever the
+// statistics say.
 const payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
-	CASE WHEN p.status = 'pending' THEN
-		COALESCE((SELECT sum((SELECT ` + effectiveCommission + ` FROM conversions c WHERE c.id = i.conversion_id))
+	CASE WHEN p.status = 'pending' THEN p.amount
+		+ COALESCE((SELECT sum((SELECT ` + effectiveCommission + ` FROM conversions c WHERE c.id = i.conversion_id) - i.commission)
 			FROM payout_items i WHERE i.payout_id = p.id), 0)
-		+ COALESCE((SELECT sum(d.amount) FROM payout_debts d WHERE d.payout_id = p.id), 0)
 	ELSE p.amount END,
 	p.status, CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END,
 	p.reference, p.created_at, p.paid_at`
