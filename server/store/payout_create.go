@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -25,7 +23,7 @@ const PayoutBatch = 500
 // CreatePayouts creates, for each affiliate of the tenant (or only
 // affiliateID when given) and currency whose payable commission plus open
 // adjustments is > 0 and ≥ the tenant's payout minimum, one pending payout
-// holding those conversions and adjustments, and returns them.
+// holding those conversions and adjustments, and returns them as created.
 //
 // Atomicity: each batch takes the tenant's payout advisory lock for its
 // transaction, sums the payable conversions and open debts (locked), and
@@ -35,9 +33,9 @@ const PayoutBatch = 500
 // taken; payout_items' primary key refuses a second payout for a
 // conversion whatever happens. Conversions are not locked, so refunds and
 // the click path never wait: a refund committed while a batch runs leaves
-// the conversion in the payout at its new commission (pending amounts are
-// computed on read), and a payout it made unpayable is dropped again
-// before the batch commits.
+// the conversion in the payout at its new commission (a pending payout's
+// amount follows its conversions on read), and a payout it made unpayable
+// is dropped again before the batch commits.
 func (s *Store) CreatePayouts(ctx context.Context, tenantID, affiliateID string, newID func() string) ([]tracklane.Payout, error) {
 	minimum, err := s.payoutMinimum(ctx, tenantID)
 	if err != nil {
@@ -47,21 +45,21 @@ func (s *Store) CreatePayouts(ctx context.Context, tenantID, affiliateID string,
 	if err != nil {
 		return nil, err
 	}
-	var created []string
+	created := []tracklane.Payout{}
 	for start := 0; start < len(affiliates); start += PayoutBatch {
 		batch := affiliates[start:min(start+PayoutBatch, len(affiliates))]
-		var ids []string
+		var ps []tracklane.Payout
 		err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 			var err error
-			ids, err = s.createPayoutBatch(ctx, tx, tenantID, batch, minimum, newID)
+			ps, err = s.createPayoutBatch(ctx, tx, tenantID, batch, minimum, newID)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		created = append(created, ids...)
+		created = append(created, ps...)
 	}
-	return s.payoutsByID(ctx, tenantID, created)
+	return created, nil
 }
 
 func (s *Store) payoutMinimum(ctx context.Context, tenantID string) (int64, error) {
@@ -97,8 +95,8 @@ func (s *Store) payableAffiliates(ctx context.Context, tenantID, affiliateID str
 type payoutKey struct{ affiliate, currency string }
 
 // createPayoutBatch creates the payouts of one batch of affiliates inside
-// tx and returns their ids.
-func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID string, affiliates []string, minimum int64, newID func() string) ([]string, error) {
+// tx and returns them.
+func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID string, affiliates []string, minimum int64, newID func() string) ([]tracklane.Payout, error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, payoutLock, tenantID); err != nil {
 		return nil, fmt.Errorf("taking the payout lock: %w", err)
 	}
@@ -127,25 +125,30 @@ func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID stri
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	ids, got, err := s.insertPayouts(ctx, tx, tenantID, keys, net, newID)
+	ps, err := s.insertPayouts(ctx, tx, tenantID, keys, net, newID)
 	if err != nil {
 		return nil, err
 	}
-	// A refund committed between the sums and the insert changed what the
-	// payouts got: drop again, in this transaction, any it made unpayable,
-	// and correct the amount of the others.
-	var drop, kept, fixed []string
+	return settleBatch(ctx, tx, tenantID, ps, net, keys, minimum)
+}
+
+// settleBatch deals with a refund committed between the sums and the
+// insert, which changed what the payouts got: it drops again, in this
+// transaction, any payout it made unpayable, and corrects the others'
+// amounts. ps[i] is the payout of keys[i].
+func settleBatch(ctx context.Context, tx *sql.Tx, tenantID string, ps []tracklane.Payout, net map[payoutKey]int64, keys []payoutKey, minimum int64) ([]tracklane.Payout, error) {
+	var drop, fixed []string
 	var amounts []int64
-	for i, id := range ids {
-		v := got[id] + debts[keys[i]]
+	kept := ps[:0]
+	for i, p := range ps {
 		switch {
-		case v <= 0 || v < minimum:
-			drop = append(drop, id)
+		case p.Amount <= 0 || p.Amount < minimum:
+			drop = append(drop, p.ID)
 			continue
-		case v != net[keys[i]]:
-			fixed, amounts = append(fixed, id), append(amounts, v)
+		case p.Amount != net[keys[i]]:
+			fixed, amounts = append(fixed, p.ID), append(amounts, p.Amount)
 		}
-		kept = append(kept, id)
+		kept = append(kept, p)
 	}
 	if len(fixed) > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE payouts p SET amount = u.amount FROM unnest($2::text[], $3::bigint[]) AS u(id, amount)
@@ -207,84 +210,4 @@ func dropPayouts(ctx context.Context, tx *sql.Tx, tenantID string, ids []string)
 		}
 	}
 	return nil
-}
-
-// insertPayouts inserts one pending payout per key and puts the payable
-// conversions (payout_items: its primary key refuses a conversion already
-// in a payout) and the open debts into it. It returns the payout ids and
-// the commission each one got, as inserted.
-func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, keys []payoutKey, net map[payoutKey]int64, newID func() string) ([]string, map[string]int64, error) {
-	n := len(keys)
-	ids, aff, cur, amount := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-	for i, k := range keys {
-		ids[i], aff[i], cur[i], amount[i] = newID(), k.affiliate, k.currency, net[k]
-	}
-	now := s.Now().UTC().Truncate(time.Microsecond)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO payouts (id, tenant_id, affiliate_id, currency, amount, status, created_at)
-		SELECT u.id, $1, u.aff, u.cur, u.amount, 'pending', $2
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, aff, cur, amount)`,
-		tenantID, now, pq.Array(ids), pq.Array(aff), pq.Array(cur), pq.Array(amount)); err != nil {
-		return nil, nil, fmt.Errorf("inserting payouts: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `
-		WITH sel AS (
-			SELECT c.id, u.id AS payout_id, c.commission
-			FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
-			JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
-				AND c.status = 'approved' AND c.payout_id IS NULL
-			WHERE NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)),
-		ins AS (INSERT INTO payout_items (conversion_id, tenant_id, payout_id, commission) SELECT id, $1, payout_id, commission FROM sel)
-		SELECT payout_id, sum(commission) FROM sel GROUP BY 1`,
-		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur))
-	if err != nil {
-		return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
-	}
-	got := make(map[string]int64, n)
-	for rows.Next() {
-		var id string
-		var sum int64
-		if err := rows.Scan(&id, &sum); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
-		}
-		got[id] = sum
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("moving conversions into payouts: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE payout_debts d SET payout_id = u.id
-		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
-		WHERE d.tenant_id = $1 AND d.affiliate_id = u.aff AND d.currency = u.cur AND d.payout_id IS NULL`,
-		tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur)); err != nil {
-		return nil, nil, fmt.Errorf("moving adjustments into payouts: %w", err)
-	}
-	return ids, got, nil
-}
-
-// payoutsByID reads payouts in the order given, in chunks.
-func (s *Store) payoutsByID(ctx context.Context, tenantID string, ids []string) ([]tracklane.Payout, error) {
-	out := make([]tracklane.Payout, 0, len(ids))
-	for start := 0; start < len(ids); start += 1000 {
-		chunk := ids[start:min(start+1000, len(ids))]
-		rows, err := s.db.QueryContext(ctx, `SELECT `+payoutColumns+payoutFrom+`
-			JOIN unnest($2::text[]) WITH ORDINALITY AS u(id, n) ON u.id = p.id
-			WHERE p.tenant_id = $1 ORDER BY u.n`, tenantID, pq.Array(chunk))
-		if err != nil {
-			return nil, fmt.Errorf("reading created payouts: %w", err)
-		}
-		ps, err := scanAll(rows, "payout", scanPayout)
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading created payouts: %w", err)
-		}
-		if err := s.loadPayoutParts(ctx, s.db, tenantID, ps); err != nil {
-			return nil, err
-		}
-		out = append(out, ps...)
-	}
-	if len(out) != len(ids) {
-		return nil, errors.New("reading created payouts: some are missing")
-	}
-	return out, nil
 }
