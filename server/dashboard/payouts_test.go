@@ -149,6 +149,13 @@ func TestPayoutsPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	headless.Screenshot(t, ctx, "payouts")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(app.URL+"/payouts/affiliates/"+affs[0].ID),
+		chromedp.WaitVisible(`.crumbs`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	headless.Screenshot(t, ctx, "payouts-statement")
 	if ex := console.Exceptions(); len(ex) > 0 {
 		t.Errorf("script errors: %v", ex)
 	}
