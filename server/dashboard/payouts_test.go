@@ -87,6 +87,7 @@ func TestPayoutsPage(t *testing.T) {
 	b.post("/payouts/po_nope/paid", nil).must(t, http.StatusNotFound, "Not found")
 	b.get("/payouts?status=lost").must(t, http.StatusBadRequest, "status must be")
 
+	b.get("/affiliates/"+affs[0].ID).must(t, http.StatusOK, `href="/payouts/affiliates/`+affs[0].ID+`"`)
 	b.get("/payouts/affiliates/"+affs[0].ID).must(t, http.StatusOK, "Jamie Rivera · statement", jamie, "jamie.paypal@partners.example", "PP &lt;batch&gt; 7")
 	var conv string
 	app.Store.DB().QueryRow(`SELECT id FROM conversions WHERE payout_id = $1 LIMIT 1`, jamie).Scan(&conv)
