@@ -28,6 +28,7 @@ type Store interface {
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
 	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
+	AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p store.Page) ([]tracklane.Affiliate, error)
 }
 
 // Accounts is the account service (account.Service): the one token check
@@ -35,6 +36,7 @@ type Store interface {
 type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	SetAffiliateStatus(ctx context.Context, tenantID, id string, action account.StatusAction) (tracklane.Affiliate, error)
 }
 
 // Handler serves /api/v1.
@@ -56,6 +58,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
+	g.POST("/affiliates/:id/:action", h.handleAffiliateStatus)
 	g.GET("/conversions", h.handleConversionList)
 }
 

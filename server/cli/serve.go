@@ -16,6 +16,7 @@ import (
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/metrics"
+	"github.com/tracklane/tracklane/server/portal"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
@@ -186,7 +187,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
-	accounts := account.Service{Store: st, Log: log}
+	accounts := account.Service{Store: st, Log: log, PublicURL: cfg.PublicURL}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 		Observer: trackObs,
@@ -202,6 +203,8 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
+			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
+		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
