@@ -9,6 +9,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ratelimit"
+	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
@@ -57,7 +58,7 @@ func (h *Handler) handleJoin(c *gin.Context) {
 			return
 		}
 		p.Error = userMessage(err)
-		h.render(c, http.StatusBadRequest, views.PortalAuth(p))
+		h.render(c, respond.Status(apperr.CodeOf(err)), views.PortalAuth(p))
 		return
 	}
 	msg := "We have received your application to " + t.Name + "'s affiliate program. The merchant reviews it; you will get an email once you can log in."
