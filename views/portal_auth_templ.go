@@ -428,7 +428,7 @@ func portalForm(p PortalAuthPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" maxlength=\"40\" pattern=\"[A-Za-z0-9-]{2,40}\" autocomplete=\"off\"> <small class=\"hint\">Your link will be /r/&lt;code&gt;: 2 to 40 letters, digits or -.</small></label> <label><span class=\"label-text\">Payout email <span class=\"optional\">optional</span></span> <input type=\"email\" name=\"payout_email\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" maxlength=\"40\" pattern=\"[A-Za-z0-9-]{2,40}\" autocomplete=\"off\"> <small class=\"hint\">Your link will end in /r/your-code: 2 to 40 letters, digits and dashes.</small></label> <label><span class=\"label-text\">Payout email <span class=\"optional\">optional</span></span> <input type=\"email\" name=\"payout_email\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
