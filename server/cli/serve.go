@@ -204,7 +204,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
-		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg,
+		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(),
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),

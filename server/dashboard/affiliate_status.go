@@ -22,7 +22,6 @@ type ProgramAccounts interface {
 	RequestUserReset(ctx context.Context, email string) error
 	CheckLink(ctx context.Context, secret string, purpose store.TokenPurpose) (store.OneUseToken, error)
 	UseLink(ctx context.Context, secret string, purpose store.TokenPurpose, newPassword string) (store.OneUseToken, error)
-	PortalURL(t tracklane.Tenant) string
 }
 
 // handleAffiliateStatus applies one status action (Approve, Reject,

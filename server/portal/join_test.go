@@ -181,3 +181,12 @@ func TestUnknownProgramIsANotFoundPage(t *testing.T) {
 	v.get("/p/no-such-program/login").must(t, http.StatusNotFound, "No such program")
 	v.get("/p/no-such-program").must(t, http.StatusNotFound, "No such program")
 }
+
+func TestProgramAddressIsCaseFoldedToItsCanonicalPath(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Case Shop", tracklane.ApprovalManual)
+	a := newVisitor(t, app).get("/p/Case-SHOP/login")
+	if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/p/"+p.Slug+"/login" {
+		t.Fatalf("%d %q", a.status, a.header.Get("Location"))
+	}
+}

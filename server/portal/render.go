@@ -59,6 +59,13 @@ func (h *Handler) loadTenant(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	if c.Param("slug") != t.Slug && c.Request.Method == http.MethodGet {
+		// /p/Acme-Corp → /p/acme-corp: the portal's cookies are scoped to
+		// the canonical path, which browsers compare case-sensitively.
+		c.Redirect(http.StatusMovedPermanently, "/p/"+t.Slug+strings.TrimPrefix(c.Request.URL.Path, "/p/"+c.Param("slug")))
+		c.Abort()
+		return
+	}
 	c.Set(tenantKey, t)
 	c.Next()
 }
