@@ -84,12 +84,12 @@ func TestExpiredAndForeignLinksChangeNothing(t *testing.T) {
 	secret := link[strings.LastIndex(link, "/")+1:]
 	v := newVisitor(t, app)
 	// Another program's portal does not take it.
-	v.get("/p/" + q.Slug + "/invite/" + secret).must(t, http.StatusGone)
+	v.get("/p/"+q.Slug+"/invite/"+secret).must(t, http.StatusGone)
 	v.get("/p/" + q.Slug + "/login")
 	v.post("/p/"+q.Slug+"/invite/"+secret, url.Values{"password": {goodPassword}}).must(t, http.StatusGone)
 	// Nor the reset form (another purpose), nor a made-up one.
-	v.get("/p/" + p.Slug + "/reset/" + secret).must(t, http.StatusGone)
-	v.get("/p/" + p.Slug + "/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").must(t, http.StatusGone)
+	v.get("/p/"+p.Slug+"/reset/"+secret).must(t, http.StatusGone)
+	v.get("/p/"+p.Slug+"/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").must(t, http.StatusGone)
 	if _, err := app.Store.DB().Exec(`UPDATE one_use_tokens SET expires_at = now() - interval '1 second'`); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestForgotAnswersAlikeAndResetWorksOnce(t *testing.T) {
 	p := newProgram(t, app, "Reset Shop", tracklane.ApprovalManual)
 	_, aff := member(t, app, p, "resetter")
 	v := newVisitor(t, app)
-	v.get("/p/" + p.Slug + "/forgot").must(t, http.StatusOK, "Forgot your password")
+	v.get("/p/"+p.Slug+"/forgot").must(t, http.StatusOK, "Forgot your password")
 	known := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {strings.ToUpper(aff.Email)}})
 	v.get("/p/" + p.Slug + "/forgot")
 	unknown := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {"nobody@example.com"}})

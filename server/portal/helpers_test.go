@@ -130,7 +130,7 @@ func newProgram(t *testing.T, app *apptest.App, name string, approval tracklane.
 // apply fills in the join form.
 func (v *visitor) apply(slug, name, email, password string) answer {
 	v.t.Helper()
-	v.get("/p/" + slug + "/join").must(v.t, http.StatusOK, "Join the affiliate program")
+	v.get("/p/"+slug+"/join").must(v.t, http.StatusOK, "Join the affiliate program")
 	return v.post("/p/"+slug+"/join", url.Values{"name": {name}, "email": {email}, "password": {password}})
 }
 
