@@ -15,27 +15,22 @@ import (
 // handleAffiliateStatus serves POST /affiliates/<id>/{approve,reject,
 // suspend,activate} → 200 the bare affiliate (account.StatusTransition
 // says which changes make sense; another tenant's id → 404).
-func (h *Handler) handleAffiliateStatus(c *gin.Context) {
-	action := account.StatusAction(c.Param("action"))
-	switch action {
-	case account.Approve, account.Reject, account.Suspend, account.Activate:
-	default:
-		respond.Errorf(c, apperr.NotFound, "no such endpoint: POST %s", c.Request.URL.Path)
-		return
+func (h *Handler) handleAffiliateStatus(action account.StatusAction) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		a, err := h.accounts.SetAffiliateStatus(ctx, tenantOf(c), c.Param("id"), action)
+		if err != nil {
+			respond.Error(c, h.log, err)
+			return
+		}
+		coupons, err := h.store.AffiliateCoupons(ctx, tenantOf(c), []string{a.ID})
+		if err != nil {
+			respond.Error(c, h.log, err)
+			return
+		}
+		a.Coupons = coupons[a.ID]
+		c.JSON(http.StatusOK, h.affiliateJSON(a))
 	}
-	ctx := c.Request.Context()
-	a, err := h.accounts.SetAffiliateStatus(ctx, tenantOf(c), c.Param("id"), action)
-	if err != nil {
-		respond.Error(c, h.log, err)
-		return
-	}
-	coupons, err := h.store.AffiliateCoupons(ctx, tenantOf(c), []string{a.ID})
-	if err != nil {
-		respond.Error(c, h.log, err)
-		return
-	}
-	a.Coupons = coupons[a.ID]
-	c.JSON(http.StatusOK, h.affiliateJSON(a))
 }
 
 // affiliates reads a page of the tenant's affiliates, of one status when

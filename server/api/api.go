@@ -58,7 +58,9 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
-	g.POST("/affiliates/:id/:action", h.handleAffiliateStatus)
+	for _, a := range []account.StatusAction{account.Approve, account.Reject, account.Suspend, account.Activate} {
+		g.POST("/affiliates/:id/"+string(a), h.handleAffiliateStatus(a))
+	}
 	g.GET("/conversions", h.handleConversionList)
 }
 

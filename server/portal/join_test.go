@@ -117,6 +117,16 @@ func TestJoinAnswersAMemberExactlyAsANewcomer(t *testing.T) {
 	if member.status != newcomer.status || member.body != newcomer.body {
 		t.Fatalf("the answers differ:\n%d %s\n---\n%d %s", newcomer.status, newcomer.body, member.status, member.body)
 	}
+	// A taken wished code is refused alike for a member and a newcomer.
+	taken := url.Values{"name": {"X"}, "password": {goodPassword}, "code": {"member-1"}}
+	v := newVisitor(t, app)
+	v.get("/p/" + p.Slug + "/join")
+	taken.Set("email", "member-1@partners.example")
+	asMember := v.post("/p/"+p.Slug+"/join", taken)
+	taken.Set("email", "stranger@example.com")
+	asStranger := v.post("/p/"+p.Slug+"/join", taken)
+	asMember.must(t, http.StatusConflict, "is taken")
+	asStranger.must(t, http.StatusConflict, "is taken")
 	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'member-1@partners.example'`, p.ID); n != 1 {
 		t.Fatalf("%d affiliates with the member's email", n)
 	}

@@ -99,13 +99,22 @@ type Application struct {
 // ApplyAffiliate creates an applicant with its mails in one transaction.
 // An email the tenant's program already holds creates nothing: the member
 // mail is written instead and the error is ErrMember. A taken code →
-// conflict.
+// conflict, whoever the email belongs to.
 func (s *Store) ApplyAffiliate(ctx context.Context, app Application) (tracklane.Affiliate, error) {
 	a := app.Affiliate
 	var out tracklane.Affiliate
 	member := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		member = false
+		// A taken code is refused before membership is looked at: the
+		// answer must not depend on whether the email is a member's.
+		var codeTaken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE code = $1)`, a.Code).Scan(&codeTaken); err != nil {
+			return fmt.Errorf("looking for the code: %w", err)
+		}
+		if codeTaken {
+			return apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+		}
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE tenant_id = $1 AND email = $2)`,
 			a.TenantID, a.Email).Scan(&member); err != nil {
 			return fmt.Errorf("looking for the applicant: %w", err)
