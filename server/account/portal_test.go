@@ -10,6 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/testkit/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 func TestChangeAffiliatePassword(t *testing.T) {
@@ -85,4 +86,29 @@ func TestResetLinkLifetimeAndMailEscaping(t *testing.T) {
 		t.Fatalf("link after an hour: %v", err)
 	}
 	_ = ten
+}
+
+func TestStatusTransitionTable(t *testing.T) {
+	t.Parallel()
+	const (
+		act = tracklane.AffiliateActive
+		pen = tracklane.AffiliatePending
+		rej = tracklane.AffiliateRejected
+		sus = tracklane.AffiliateSuspended
+	)
+	for _, c := range []struct {
+		action account.StatusAction
+		from   tracklane.AffiliateStatus
+		to     tracklane.AffiliateStatus // "" → refused
+	}{
+		{account.Approve, pen, act}, {account.Approve, rej, act}, {account.Approve, act, act}, {account.Approve, sus, ""},
+		{account.Reject, pen, rej}, {account.Reject, rej, rej}, {account.Reject, act, ""}, {account.Reject, sus, ""},
+		{account.Suspend, act, sus}, {account.Suspend, sus, sus}, {account.Suspend, pen, ""}, {account.Suspend, rej, ""},
+		{account.Activate, pen, act}, {account.Activate, rej, act}, {account.Activate, sus, act}, {account.Activate, act, act},
+	} {
+		to, err := account.StatusTransition(c.action, c.from)
+		if (c.to == "") != (err != nil) || to != c.to {
+			t.Errorf("%s from %s: %q %v, want %q", c.action, c.from, to, err, c.to)
+		}
+	}
 }

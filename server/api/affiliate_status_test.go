@@ -108,28 +108,3 @@ func mailsOf(t *testing.T, a *apptest.App, kind string) []string {
 	}
 	return out
 }
-
-func TestStatusTransitionTable(t *testing.T) {
-	t.Parallel()
-	const (
-		act = tracklane.AffiliateActive
-		pen = tracklane.AffiliatePending
-		rej = tracklane.AffiliateRejected
-		sus = tracklane.AffiliateSuspended
-	)
-	for _, c := range []struct {
-		action account.StatusAction
-		from   tracklane.AffiliateStatus
-		to     tracklane.AffiliateStatus // "" → refused
-	}{
-		{account.Approve, pen, act}, {account.Approve, rej, act}, {account.Approve, act, act}, {account.Approve, sus, ""},
-		{account.Reject, pen, rej}, {account.Reject, rej, rej}, {account.Reject, act, ""}, {account.Reject, sus, ""},
-		{account.Suspend, act, sus}, {account.Suspend, sus, sus}, {account.Suspend, pen, ""}, {account.Suspend, rej, ""},
-		{account.Activate, pen, act}, {account.Activate, rej, act}, {account.Activate, sus, act}, {account.Activate, act, act},
-	} {
-		to, err := account.StatusTransition(c.action, c.from)
-		if (c.to == "") != (err != nil) || to != c.to {
-			t.Errorf("%s from %s: %q %v, want %q", c.action, c.from, to, err, c.to)
-		}
-	}
-}

@@ -101,7 +101,10 @@ func (h *Handler) handleReset(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	_, err = h.deps.Accounts.UseLink(ctx, c.Param("token"), store.PurposeUserReset, c.PostForm("password"))
+	_, err = h.deps.Accounts.CheckLink(ctx, c.Param("token"), store.PurposeUserReset)
+	if err == nil {
+		_, err = h.deps.Accounts.UseLink(ctx, c.Param("token"), store.PurposeUserReset, c.PostForm("password"))
+	}
 	if errors.Is(err, store.ErrLinkGone) {
 		h.resetGone(c)
 		return

@@ -10,6 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -89,7 +90,7 @@ func (h *Handler) handleLinkUse(purpose store.TokenPurpose) gin.HandlerFunc {
 			return
 		}
 		if purpose == store.PurposeInvite {
-			if a, err := h.store.Affiliate(ctx, t.ID, tok.AffiliateID); err == nil && a.Status == "active" {
+			if a, err := h.store.Affiliate(ctx, t.ID, tok.AffiliateID); err == nil && a.Status == tracklane.AffiliateActive {
 				if err := h.startSession(c, a); err != nil {
 					h.fail(c, err)
 					return
