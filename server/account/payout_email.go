@@ -14,5 +14,5 @@ func (s Service) SetPayoutEmail(ctx context.Context, tenantID, affiliateID, emai
 	if err != nil {
 		return tracklane.Affiliate{}, err
 	}
-	return s.Store.SetPayoutEmail(ctx, tenantID, affiliateID, e)
+	return s.Store.SetAffiliatePayoutEmail(ctx, tenantID, affiliateID, e)
 }

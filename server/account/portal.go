@@ -21,7 +21,7 @@ type PortalStore interface {
 	AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error)
 	ApplyAffiliate(ctx context.Context, app store.Application) (tracklane.Affiliate, error)
 	SetAffiliateStatus(ctx context.Context, tenantID, id string, ch store.StatusChange) (tracklane.Affiliate, error)
-	SetPayoutEmail(ctx context.Context, tenantID, id, email string) (tracklane.Affiliate, error)
+	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 	AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error)
 	SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error
 	CreateOneUseToken(ctx context.Context, t store.OneUseToken, m *mail.Message) error

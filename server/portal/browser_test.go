@@ -74,7 +74,7 @@ func TestBrowserApplyLogInAndSeeHome(t *testing.T) {
 	if err != nil || url != base {
 		t.Fatalf("after log-in at %q, want %q", url, base)
 	}
-	headless.Screenshot(t, ctx, "portal-home")
+	headless.Screenshot(t, ctx, "portal-login-home")
 	if c := headless.Cookie(t, ctx, base, "tl_portal"); c == nil || !c.HTTPOnly || c.Path != "/p/"+p.Slug {
 		t.Fatalf("portal cookie %+v", c)
 	}

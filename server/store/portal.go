@@ -2,274 +2,197 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"strconv"
+	"sort"
+	"time"
 
-	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// slugLockKey serialises the choice of new tenants' slugs ("TRKS"): two
-// tenants created at once with the same name get -2, not a conflict.
-const slugLockKey = 0x54524b53
+// The affiliate portal reads one affiliate's numbers. Every query here is
+// scoped by tenant AND affiliate, and none reads an affiliate's clicks: the
+// Home sums the daily rollups (affiliate_click_days, conversion_days) and,
+// for the paid part of the commission, the partial index of approved
+// conversions in a payout (migration 0018); the conversion list is a keyset
+// page of the (tenant, affiliate, time) index. So their cost follows the
+// days shown and the page size, not the affiliate's millions of clicks.
 
-// freeSlug returns base, or base-2, base-3, … whichever is not taken.
-func freeSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, slugLockKey); err != nil {
-		return "", fmt.Errorf("locking slugs: %w", err)
+// AffiliateSummary sums one affiliate's clicks, conversions and commission
+// (pending, approved, paid; per currency) over r, with a row per day for
+// the chart. Days are the tenant's rollup days.
+func (s *Store) AffiliateSummary(ctx context.Context, tenantID, affiliateID string, r tracklane.DayRange) (tracklane.AffiliateSummary, error) {
+	var out tracklane.AffiliateSummary
+	byDay := map[string]*tracklane.DayTotals{}
+	for d := r.From; d.Before(r.To); d = d.AddDate(0, 0, 1) {
+		out.Days = append(out.Days, tracklane.DayTotals{Day: d})
 	}
-	for i := 1; ; i++ {
-		cand := base
-		if i > 1 {
-			cand = base + "-" + strconv.Itoa(i)
-		}
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)`, cand).Scan(&taken); err != nil {
-			return "", fmt.Errorf("looking for a free slug: %w", err)
-		}
-		if !taken {
-			return cand, nil
-		}
+	for i := range out.Days {
+		byDay[out.Days[i].Day.Format(time.DateOnly)] = &out.Days[i]
 	}
-}
-
-// TenantBySlug returns the tenant whose program lives at /p/<slug>;
-// not_found when none.
-func (s *Store) TenantBySlug(ctx context.Context, slug string) (tracklane.Tenant, error) {
-	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+	from, to := dayArgs(r)
+	if err := s.affiliateClickDays(ctx, &out, byDay, tenantID, affiliateID, from, to); err != nil {
+		return out, err
+	}
+	earnings, err := s.affiliateConversionDays(ctx, &out, byDay, tenantID, affiliateID, from, to)
 	if err != nil {
-		return tracklane.Tenant{}, notFound(err, "no program %q", slug)
+		return out, err
 	}
-	return t, nil
-}
-
-// TenantUserEmails returns the login emails of a tenant's dashboard users
-// (who is told of a new application).
-func (s *Store) TenantUserEmails(ctx context.Context, tenantID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT email FROM users WHERE tenant_id = $1 ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("listing users: %w", err)
+	if err := s.affiliatePaid(ctx, earnings, tenantID, affiliateID, from, to); err != nil {
+		return out, err
 	}
-	defer rows.Close()
-	return scanAll(rows, "user email", func(r scanner) (string, error) {
-		var e string
-		return e, r.Scan(&e)
-	})
-}
-
-// AffiliateLogin finds the affiliate of a tenant with this (normalised)
-// email and its password hash ("" when none is set); not_found when none.
-func (s *Store) AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error) {
-	var hash string
-	row := s.db.QueryRowContext(ctx, `SELECT password_hash, `+affiliateColumns+` FROM affiliates
-		WHERE tenant_id = $1 AND email = $2 ORDER BY email_duplicate, created_at LIMIT 1`, tenantID, email)
-	a, err := scanAffiliate(prefixed{row: row, first: []any{&hash}})
-	if err != nil {
-		return tracklane.Affiliate{}, "", notFound(err, "no affiliate %q", email)
+	for _, e := range earnings {
+		out.Earnings = append(out.Earnings, *e)
 	}
-	return a, hash, nil
-}
-
-// prefixed scans columns selected before an entity's own into first.
-type prefixed struct {
-	row   scanner
-	first []any
-}
-
-func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.first, dest...)...) }
-
-// ErrMember is ApplyAffiliate's answer when the email is already in the
-// program: the applicant's mail went to that address instead.
-var ErrMember = errors.New("the email is already in the program")
-
-// Application is a portal application as the store writes it: the new
-// affiliate (its id, code and status chosen by the caller), its password
-// hash, the mails of a new applicant, and the one mail for an address
-// already in the program.
-type Application struct {
-	Affiliate    tracklane.Affiliate
-	PasswordHash string
-	Mails        []mail.Message // sent when the affiliate is created
-	MemberMail   mail.Message   // sent instead when the email is taken
-}
-
-// ApplyAffiliate creates an applicant with its mails in one transaction.
-// An email the tenant's program already holds creates nothing: the member
-// mail is written instead and the error is ErrMember. A taken code →
-// conflict, whoever the email belongs to.
-func (s *Store) ApplyAffiliate(ctx context.Context, app Application) (tracklane.Affiliate, error) {
-	a := app.Affiliate
-	var out tracklane.Affiliate
-	member := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		member = false
-		// A taken code is refused before membership is looked at: the
-		// answer must not depend on whether the email is a member's.
-		var codeTaken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE code = $1)`, a.Code).Scan(&codeTaken); err != nil {
-			return fmt.Errorf("looking for the code: %w", err)
-		}
-		if codeTaken {
-			return apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE tenant_id = $1 AND email = $2)`,
-			a.TenantID, a.Email).Scan(&member); err != nil {
-			return fmt.Errorf("looking for the applicant: %w", err)
-		}
-		if member {
-			return enqueueMail(ctx, tx, app.MemberMail)
-		}
-		var err error
-		out, err = scanAffiliate(tx.QueryRowContext(ctx, `INSERT INTO affiliates
-			(id, tenant_id, name, email, code, landing_url, status, payout_email, password_hash)
-			VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8) RETURNING `+affiliateColumns,
-			a.ID, a.TenantID, a.Name, a.Email, a.Code, string(a.Status), a.PayoutEmail, app.PasswordHash))
-		if err != nil {
-			if c, _ := uniqueViolation(err); c == "affiliates_tenant_email" {
-				return errApplyRace
-			}
-			if conflict := affiliateConflict(err, a); conflict != nil {
-				return conflict
-			}
-			return fmt.Errorf("inserting applicant: %w", err)
-		}
-		for _, m := range app.Mails {
-			if err := enqueueMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil && member {
-		return tracklane.Affiliate{}, ErrMember
-	}
-	if errors.Is(err, errApplyRace) {
-		// Applied twice at once: the other one won; answer as for a member.
-		if err := s.inTx(ctx, func(tx *sql.Tx) error { return enqueueMail(ctx, tx, app.MemberMail) }); err != nil {
-			return tracklane.Affiliate{}, err
-		}
-		return tracklane.Affiliate{}, ErrMember
-	}
-	return out, err
-}
-
-var errApplyRace = errors.New("the applicant's email was taken meanwhile")
-
-// StatusChange is a change of an affiliate's status: Allowed decides from
-// the current status (nil: allowed; an error refuses and changes nothing),
-// Mail, when non-nil, makes the mail the change sends.
-type StatusChange struct {
-	To      tracklane.AffiliateStatus
-	Allowed func(from tracklane.AffiliateStatus) error
-	Mail    func(before tracklane.Affiliate) *mail.Message
-}
-
-// SetAffiliateStatus changes one of the tenant's affiliates' status (and
-// writes its mail) in one transaction. An affiliate no longer active loses
-// its portal sessions.
-func (s *Store) SetAffiliateStatus(ctx context.Context, tenantID, id string, ch StatusChange) (tracklane.Affiliate, error) {
-	var out tracklane.Affiliate
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		before, err := scanAffiliate(tx.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
-			WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id))
-		if err != nil {
-			return notFound(err, "no affiliate %q", id)
-		}
-		if ch.Allowed != nil {
-			if err := ch.Allowed(before.Status); err != nil {
-				return err
-			}
-		}
-		if out, err = scanAffiliate(tx.QueryRowContext(ctx, `UPDATE affiliates SET status = $3
-			WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, id, string(ch.To))); err != nil {
-			return fmt.Errorf("updating status: %w", err)
-		}
-		if ch.To != tracklane.AffiliateActive {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM affiliate_sessions WHERE tenant_id = $1 AND affiliate_id = $2`, tenantID, id); err != nil {
-				return fmt.Errorf("ending sessions: %w", err)
-			}
-		}
-		if ch.Mail != nil && before.Status != ch.To {
-			if m := ch.Mail(before); m != nil {
-				return enqueueMail(ctx, tx, *m)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return tracklane.Affiliate{}, err
-	}
+	sort.Slice(out.Earnings, func(i, j int) bool { return out.Earnings[i].Currency < out.Earnings[j].Currency })
 	return out, nil
 }
 
-// SetPayoutEmail stores where one of the tenant's affiliates is paid
-// (already checked; "" clears it).
-func (s *Store) SetPayoutEmail(ctx context.Context, tenantID, id, email string) (tracklane.Affiliate, error) {
-	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET payout_email = $3
-		WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, id, email))
+// affiliateClickDays adds the affiliate's clicks per day (the click rollup
+// keeps a row per day and batch writer shard: summed here).
+func (s *Store) affiliateClickDays(ctx context.Context, out *tracklane.AffiliateSummary, byDay map[string]*tracklane.DayTotals,
+	tenantID, affiliateID, from, to string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, sum(clicks), sum(uniques) FROM affiliate_click_days
+		WHERE tenant_id = $1 AND affiliate_id = $2 AND day >= $3::date AND day < $4::date GROUP BY day`,
+		tenantID, affiliateID, from, to)
 	if err != nil {
-		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", id)
+		return fmt.Errorf("reading an affiliate's click rollup: %w", err)
 	}
-	return a, nil
-}
-
-// AffiliatePasswordHash returns one of the tenant's affiliates' password
-// hash ("" when none is set).
-func (s *Store) AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error) {
-	var h string
-	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM affiliates WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&h)
-	if err != nil {
-		return "", notFound(err, "no affiliate %q", id)
+	defer rows.Close()
+	for rows.Next() {
+		var day time.Time
+		var clicks, uniques int64
+		if err := rows.Scan(&day, &clicks, &uniques); err != nil {
+			return fmt.Errorf("scanning an affiliate's click rollup: %w", err)
+		}
+		out.Clicks += clicks
+		out.Uniques += uniques
+		if d := byDay[day.Format(time.DateOnly)]; d != nil {
+			d.Clicks, d.Uniques = clicks, uniques
+		}
 	}
-	return h, nil
-}
-
-// SetAffiliatePassword stores a new password hash for one of the
-// tenant's affiliates (a change made while logged in: the session that
-// made it stays).
-func (s *Store) SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE affiliates SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, hash)
-	if err != nil {
-		return fmt.Errorf("setting password: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.Errorf(apperr.NotFound, "no affiliate %q", id)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading an affiliate's click rollup: %w", err)
 	}
 	return nil
 }
 
-// AffiliatesByStatus lists a tenant's affiliates of one status, newest
-// first.
-func (s *Store) AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p Page) ([]tracklane.Affiliate, error) {
-	t, id := p.afterArgs()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
-		WHERE tenant_id = $1 AND status = $5 AND (created_at, id) < ($2, $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, tenantID, t, id, p.Limit, string(status))
+// affiliateConversionDays adds the affiliate's conversions per day and
+// returns its commission per currency, everything approved still counted
+// as Approved (affiliatePaid moves the paid part).
+func (s *Store) affiliateConversionDays(ctx context.Context, out *tracklane.AffiliateSummary, byDay map[string]*tracklane.DayTotals,
+	tenantID, affiliateID, from, to string) (map[string]*tracklane.Earnings, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT day, currency, status, sum(conversions), sum(commission) FROM conversion_days
+		WHERE tenant_id = $1 AND affiliate_id = $2 AND day >= $3::date AND day < $4::date AND status <> 'test'
+		GROUP BY 1, 2, 3`, tenantID, affiliateID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("listing affiliates: %w", err)
+		return nil, fmt.Errorf("reading an affiliate's conversion rollup: %w", err)
 	}
 	defer rows.Close()
-	return scanAll(rows, "affiliate", scanAffiliate)
+	earnings := map[string]*tracklane.Earnings{}
+	for rows.Next() {
+		var day time.Time
+		var cur, status string
+		var n, commission int64
+		if err := rows.Scan(&day, &cur, &status, &n, &commission); err != nil {
+			return nil, fmt.Errorf("scanning an affiliate's conversion rollup: %w", err)
+		}
+		out.Conversions += n
+		if d := byDay[day.Format(time.DateOnly)]; d != nil {
+			d.Conversions += n
+		}
+		e := earnings[cur]
+		if e == nil && n > 0 {
+			e = &tracklane.Earnings{Currency: cur}
+			earnings[cur] = e
+		}
+		if e == nil {
+			continue
+		}
+		switch conversion.Status(status) {
+		case conversion.Pending, conversion.Disputed:
+			e.Pending += commission
+		case conversion.Approved:
+			e.Approved += commission
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading an affiliate's conversion rollup: %w", err)
+	}
+	return earnings, nil
 }
 
-// CountAffiliatesByStatus counts a tenant's affiliates per status.
-func (s *Store) CountAffiliatesByStatus(ctx context.Context, tenantID string) (map[tracklane.AffiliateStatus]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM affiliates WHERE tenant_id = $1 GROUP BY status`, tenantID)
+// affiliatePaid moves the commission of the affiliate's approved
+// conversions that are in a paid payout from Approved to Paid. The range is
+// of tenant-local days, as the rollups bucket them.
+func (s *Store) affiliatePaid(ctx context.Context, earnings map[string]*tracklane.Earnings, tenantID, affiliateID, from, to string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.currency, sum(c.commission)
+		FROM conversions c
+		JOIN payouts p ON p.tenant_id = c.tenant_id AND p.id = c.payout_id
+		WHERE c.tenant_id = $1 AND c.affiliate_id = $2 AND c.payout_id IS NOT NULL AND c.status = 'approved'
+			AND c.created_at >= ($3::date::timestamp AT TIME ZONE rollup_timezone($1))
+			AND c.created_at < ($4::date::timestamp AT TIME ZONE rollup_timezone($1))
+			AND p.affiliate_id = $2 AND p.status = 'paid'
+		GROUP BY 1`, tenantID, affiliateID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("counting affiliates: %w", err)
+		return fmt.Errorf("reading an affiliate's paid commission: %w", err)
 	}
 	defer rows.Close()
-	out := map[tracklane.AffiliateStatus]int{}
 	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("counting affiliates: %w", err)
+		var cur string
+		var paid int64
+		if err := rows.Scan(&cur, &paid); err != nil {
+			return fmt.Errorf("scanning an affiliate's paid commission: %w", err)
 		}
-		out[tracklane.AffiliateStatus(st)] = n
+		e := earnings[cur]
+		if e == nil { // the rollup and the rows disagree only inside a write: show what is paid
+			e = &tracklane.Earnings{Currency: cur}
+			earnings[cur] = e
+		}
+		e.Paid += paid
+		e.Approved -= paid
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading an affiliate's paid commission: %w", err)
+	}
+	return nil
+}
+
+// AffiliateConversions lists one affiliate's conversions, newest payment
+// first, test-mode ones left out (they are the merchant's own tests).
+func (s *Store) AffiliateConversions(ctx context.Context, tenantID, affiliateID string, p Page) ([]tracklane.PortalConversion, error) {
+	t, id := p.afterArgs()
+	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.external_cid, c.currency, c.gross_amount, c.amount, c.commission,
+			c.status, c.created_at, coalesce(p.status = 'paid', false)
+		FROM conversions c
+		LEFT JOIN payouts p ON p.tenant_id = c.tenant_id AND p.id = c.payout_id
+		WHERE c.tenant_id = $1 AND c.affiliate_id = $2 AND (c.created_at, c.id) < ($3, $4) AND c.status <> 'test'
+		ORDER BY c.created_at DESC, c.id DESC LIMIT $5`, tenantID, affiliateID, t, id, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing an affiliate's conversions: %w", err)
+	}
+	defer rows.Close()
+	out, err := scanAll(rows, "an affiliate's conversion", func(r scanner) (tracklane.PortalConversion, error) {
+		var c tracklane.PortalConversion
+		var status string
+		err := r.Scan(&c.ID, &c.Customer, &c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.CreatedAt, &c.Paid)
+		c.Status, c.CreatedAt = conversion.Status(status), c.CreatedAt.UTC()
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing an affiliate's conversions: %w", err)
+	}
+	return out, nil
+}
+
+// SetAffiliatePayoutEmail stores where the affiliate's payouts go (already
+// checked and folded by the caller; "" clears it). Not found when the
+// affiliate is not the tenant's.
+func (s *Store) SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error) {
+	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET payout_email = $3
+		WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, affiliateID, email))
+	if err != nil {
+		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", affiliateID)
+	}
+	return a, nil
 }
