@@ -252,3 +252,35 @@ func TestPortalPagesCarryTheDashboardHeaders(t *testing.T) {
 		t.Fatalf("headers %v", a.header)
 	}
 }
+
+func TestRejectedApplicantCannotLogIn(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Reject Shop", tracklane.ApprovalManual)
+	v := newVisitor(t, app)
+	v.apply(p.Slug, "Nope", "nope@example.com", goodPassword).must(t, http.StatusOK)
+	aff, _, err := app.Store.AffiliateLogin(context.Background(), p.ID, "nope@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Accounts.SetAffiliateStatus(context.Background(), p.ID, aff.ID, "reject"); err != nil {
+		t.Fatal(err)
+	}
+	v.login(p.Slug, "nope@example.com", goodPassword).must(t, http.StatusForbidden, "not accepted")
+	if v.cookie("/p/"+p.Slug, "tl_portal") != "" {
+		t.Fatal("a rejected applicant got a session")
+	}
+}
+
+func TestNewPasswordsThroughLinksAreThrottled(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Link Flood", tracklane.ApprovalManual)
+	v := newVisitor(t, app)
+	v.get("/p/" + p.Slug + "/login")
+	fake := "/p/" + p.Slug + "/reset/" + strings.Repeat("B", 43)
+	for i := 0; i < 20; i++ {
+		v.post(fake, url.Values{"password": {goodPassword}}).must(t, http.StatusGone)
+	}
+	for i := 0; i < 2; i++ {
+		v.post(fake, url.Values{"password": {goodPassword}}).must(t, http.StatusTooManyRequests, "Too many attempts")
+	}
+}
