@@ -27,6 +27,10 @@ type SettingsInput struct {
 	AllowedHosts    *[]string
 	// PayoutMinimum is in minor units, applied per affiliate and currency.
 	PayoutMinimum *int64
+	// Slug is the program's portal address (/p/<slug>).
+	Slug *string
+	// AffiliateApproval is "auto" or "manual".
+	AffiliateApproval *string
 }
 
 // UpdateSettings applies a partial settings change to a tenant, whichever
@@ -103,6 +107,9 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "payout minimum must be a whole amount in minor units from 0 to 100000000000")
 		}
 		t.PayoutMinimum = *in.PayoutMinimum
+	}
+	if err := applyPortalSettings(&t, in); err != nil {
+		return tracklane.Tenant{}, err
 	}
 	saved, err := s.Store.UpdateTenantSettings(ctx, t)
 	if err != nil {

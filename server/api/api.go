@@ -33,6 +33,7 @@ type Store interface {
 	Payouts(ctx context.Context, tenantID string, f store.PayoutFilter, p store.Page) ([]tracklane.Payout, error)
 	Payout(ctx context.Context, tenantID, id string) (tracklane.Payout, error)
 	EachPayout(ctx context.Context, tenantID string, status tracklane.PayoutStatus, fn func(tracklane.Payout) error) error
+	AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p store.Page) ([]tracklane.Affiliate, error)
 }
 
 // Accounts is the account service (account.Service): the one token check
@@ -44,6 +45,7 @@ type Accounts interface {
 	CreatePayouts(ctx context.Context, tenantID, affiliateID string) ([]tracklane.Payout, error)
 	MarkPayoutPaid(ctx context.Context, tenantID, id, reference string) (tracklane.Payout, error)
 	CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error)
+	SetAffiliateStatus(ctx context.Context, tenantID, id string, action account.StatusAction) (tracklane.Affiliate, error)
 }
 
 // Handler serves /api/v1.
@@ -65,6 +67,9 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
+	for _, a := range []account.StatusAction{account.Approve, account.Reject, account.Suspend, account.Activate} {
+		g.POST("/affiliates/:id/"+string(a), h.handleAffiliateStatus(a))
+	}
 	g.GET("/conversions", h.handleConversionList)
 	g.POST("/payouts", h.handlePayoutCreate)
 	g.GET("/payouts", h.handlePayoutList)

@@ -31,7 +31,7 @@ type NewTenant struct {
 const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_days,
 	commission_type, commission_bp, commission_fixed, commission_currency,
 	recurring, recurring_months, timezone, allowed_hosts, created_at,
-	payout_minimum`
+	slug, affiliate_approval, payout_minimum`
 
 func scanTenant(row scanner) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
@@ -39,7 +39,7 @@ func scanTenant(row scanner) (tracklane.Tenant, error) {
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
 		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
 		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt,
-		&t.PayoutMinimum)
+		&t.Slug, &t.AffiliateApproval, &t.PayoutMinimum)
 	t.Commission.Type = conversion.RuleType(ctype)
 	return t, err
 }
@@ -54,9 +54,12 @@ var ErrEmailTaken = errors.New("the email already has an account")
 func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ($1, $2, $3)
-			RETURNING `+tenantColumns, n.ID, n.Name, n.Website)
-		var err error
+		slug, err := freeSlug(ctx, tx, tracklane.SlugFrom(n.Name))
+		if err != nil {
+			return err
+		}
+		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website, slug) VALUES ($1, $2, $3, $4)
+			RETURNING `+tenantColumns, n.ID, n.Name, n.Website, slug)
 		if t, err = scanTenant(row); err != nil {
 			return fmt.Errorf("inserting tenant: %w", err)
 		}
@@ -119,13 +122,16 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (t
 		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
 		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
 		timezone = $13, allowed_hosts = $14,
-		payout_minimum = $15
+		slug = $15, affiliate_approval = $16, payout_minimum = $17
 		WHERE id = $1 RETURNING `+tenantColumns,
 		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
 		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
 		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
-		t.PayoutMinimum)
+		t.Slug, string(t.AffiliateApproval), t.PayoutMinimum)
 	out, err := scanTenant(row)
+	if c, _ := uniqueViolation(err); c == "tenants_slug_key" {
+		return tracklane.Tenant{}, apperr.Errorf(apperr.Conflict, "the slug %q is taken by another program", t.Slug)
+	}
 	if err != nil {
 		return tracklane.Tenant{}, notFound(err, "no tenant %q", t.ID)
 	}
