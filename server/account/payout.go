@@ -44,7 +44,7 @@ func (s Service) MarkPayoutPaid(ctx context.Context, tenantID, id, reference str
 		return tracklane.Payout{}, err
 	}
 	return s.Store.MarkPayoutPaid(ctx, tenantID, id, reference, func(p tracklane.Payout, a tracklane.Affiliate) mail.Message {
-		return payoutPaidMail(t, p, a)
+		return payoutPaidMail(t, p, a, s.portalPayouts(t))
 	})
 }
 
@@ -74,15 +74,25 @@ func (s Service) Payouts(ctx context.Context, tenantID string, f store.PayoutFil
 	return s.Store.Payouts(ctx, tenantID, f, store.Page{Limit: limit})
 }
 
+// portalPayouts is the affiliate portal's Payouts page of t ("" when the
+// program has no portal address).
+func (s Service) portalPayouts(t tracklane.Tenant) string {
+	if t.Slug == "" || s.PublicURL == "" {
+		return ""
+	}
+	return s.PortalURL(t) + "/payouts"
+}
+
 // payoutPaidMail tells the affiliate their payout was sent: to the payout
-// email, or their login email when they gave none.
-func payoutPaidMail(t tracklane.Tenant, p tracklane.Payout, a tracklane.Affiliate) mail.Message {
+// email, or their login email when they gave none; link is their portal's
+// Payouts page.
+func payoutPaidMail(t tracklane.Tenant, p tracklane.Payout, a tracklane.Affiliate, link string) mail.Message {
 	to := p.PayoutEmail
 	if to == "" {
 		to = a.Email
 	}
 	v := payoutMailView{Name: a.Name, Program: t.Name, Amount: money.Format(p.Amount, p.Currency),
-		Reference: p.Reference, Conversions: len(p.ConversionIDs), PayoutID: p.ID}
+		Reference: p.Reference, Conversions: len(p.ConversionIDs), PayoutID: p.ID, Link: link}
 	for _, adj := range p.Adjustments {
 		v.Adjusted += adj.Amount
 	}
@@ -99,18 +109,21 @@ func payoutPaidMail(t tracklane.Tenant, p tracklane.Payout, a tracklane.Affiliat
 		fmt.Fprintf(&text, "Reference: %s\n", v.Reference)
 	}
 	fmt.Fprintf(&text, "Payout: %s\n", v.PayoutID)
+	if link != "" {
+		fmt.Fprintf(&text, "\nSee your payouts: %s\n", link)
+	}
 	if err := payoutMailHTML.Execute(&html, v); err != nil {
 		html.Reset() // cannot happen with this template; the text body stands alone
 	}
-	return mail.Message{TenantID: t.ID, Kind: mail.KindPayoutPaid, To: to,
+	return mail.Message{TenantID: t.ID, Kind: mail.KindPayoutPaid, To: to, Link: link,
 		Subject: fmt.Sprintf("%s paid you %s", firstLine(t.Name), v.Amount), Text: text.String(), HTML: html.String()}
 }
 
 type payoutMailView struct {
-	Name, Program, Amount, Reference, PayoutID string
-	Conversions                                int
-	Adjusted                                   int64
-	AdjustedText                               string
+	Name, Program, Amount, Reference, PayoutID, Link string
+	Conversions                                      int
+	Adjusted                                         int64
+	AdjustedText                                     string
 }
 
 // payoutMailHTML escapes every field (names and references are typed by
@@ -119,6 +132,7 @@ var payoutMailHTML = template.Must(template.New("payout").Parse(`<p>Hello {{.Nam
 <p>{{.Program}} has paid you <strong>{{.Amount}}</strong> for {{.Conversions}} conversion(s){{if .AdjustedText}}, after adjustments of {{.AdjustedText}} for refunds of commission already paid{{end}}.</p>
 {{if .Reference}}<p>Reference: {{.Reference}}</p>{{end}}
 <p>Payout: {{.PayoutID}}</p>
+{{if .Link}}<p><a href="{{.Link}}">See your payouts</a></p>{{end}}
 `))
 
 func firstLine(s string) string {
