@@ -38,7 +38,7 @@ func lockPendingPayout(ctx context.Context, tx *sql.Tx, tenantID, id, action str
 // cannot be paid: conflict, nothing changes.
 func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference string, compose PayoutMail) (tracklane.Payout, error) {
 	var out tracklane.Payout
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		if err := lockPendingPayout(ctx, tx, tenantID, id, "marked paid"); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 // and its amount at cancellation).
 func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error) {
 	var out tracklane.Payout
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		if err := lockPendingPayout(ctx, tx, tenantID, id, "cancelled"); err != nil {
 			return err
 		}
