@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
@@ -292,4 +293,63 @@ func isClosed(c chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// TestRefundBetweenSumAndInsertDropsThePayout pins the race a refund can
+// win against creation: the batch has summed the payable commission, a
+// full refund commits, then the batch inserts. The payout would be
+// unpayable (net < 0), so the batch drops it again: no payout, nothing
+// taken, the debt still open. The batch is held between its two steps by
+// a lock on the open debt it must lock next.
+func TestRefundBetweenSumAndInsertDropsThePayout(t *testing.T) {
+	t.Parallel()
+	f := newPayFix(t, 1)
+	ch := f.pay(sale{0, 10000, "usd"})
+	f.paid(f.create("")[0].ID)
+	if err := f.refund(ch[0], 5000); err != nil { // a debt of -1000, open
+		t.Fatal(err)
+	}
+	late := f.pay(sale{0, 10000, "usd"}) // +2000: net 1000, payable
+	hold, err := f.st.DB().BeginTx(f.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Exec(`SELECT id FROM payout_debts WHERE tenant_id = $1 FOR UPDATE`, f.tenantID); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ps  []tracklane.Payout
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ps, err := f.st.CreatePayouts(context.Background(), f.tenantID, "", func() string { return ident.New("po_") })
+		done <- result{ps, err}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for waiting := 0; waiting == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the batch never waited for the debt's lock")
+		}
+		if err := f.st.DB().QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refunder := *f
+	refunder.n = 1_000_000
+	if err := refunder.refund(late[0], 10000); err != nil {
+		t.Fatal(err)
+	}
+	hold.Rollback()
+	r := <-done
+	if r.err != nil || len(r.ps) != 0 {
+		t.Fatalf("create = %+v, %v; want nothing", r.ps, r.err)
+	}
+	var payouts, items, open int
+	f.st.DB().QueryRow(`SELECT (SELECT count(*) FROM payouts), (SELECT count(*) FROM payout_items WHERE payout_id IN (SELECT id FROM payouts WHERE status = 'pending')),
+		(SELECT count(*) FROM payout_debts WHERE payout_id IS NULL)`).Scan(&payouts, &items, &open)
+	if payouts != 1 || items != 0 || open != 1 {
+		t.Errorf("%d payouts, %d pending items, %d open debts; want 1, 0, 1", payouts, items, open)
+	}
+	f.checkLedger()
 }
