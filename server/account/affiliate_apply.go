@@ -3,9 +3,11 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/password"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -47,18 +49,11 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 	if err != nil {
 		return err
 	}
-	app := store.Application{PasswordHash: hash,
-		MemberMail: memberAppliedMail.message(t.ID, a.Email, mailData{Program: t.Name, Email: a.Email, Link: s.PortalURL(t) + "/login"})}
-	for _, u := range users {
-		app.Mails = append(app.Mails, applicationReceivedMail.message(t.ID, u, mailData{
-			Program: t.Name, Name: a.Name, Email: a.Email, Link: s.PublicURL + "/affiliates/" + a.ID,
-		}))
+	app, err := s.applicationMails(t, a, users)
+	if err != nil {
+		return fmt.Errorf("applying to %s: %w", t.ID, err)
 	}
-	if a.Status == tracklane.AffiliateActive { // approved at once: say so, with where to log in
-		app.Mails = append(app.Mails, applicationApprovedMail.message(t.ID, a.Email, mailData{
-			Program: t.Name, Name: a.Name, Email: a.Email, Link: s.PortalURL(t) + "/login",
-		}))
-	}
+	app.PasswordHash = hash
 	generated := a.Code == ""
 	for i := 0; ; i++ { // a generated code may collide (very rarely): draw again
 		if generated {
@@ -73,6 +68,40 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 			return err
 		}
 	}
+}
+
+// applicationMails are the mails of an application of a to t's program:
+// to the merchant's users (received), to a when approved at once, and the
+// one a gets instead when the email is already in the program.
+func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, users []string) (store.Application, error) {
+	var app store.Application
+	var err error
+	if app.MemberMail, err = tenantMail(t.ID, mail.KindMemberApplied, a.Email, "Your application to "+t.Name+"'s affiliate program",
+		mail.MemberAppliedData{Program: t.Name, Link: s.PortalURL(t) + "/login"}); err != nil {
+		return app, err
+	}
+	for _, u := range users {
+		m, err := tenantMail(t.ID, mail.KindApplicationReceived, u, "New affiliate application: "+a.Name,
+			mail.ApplicationReceivedData{Program: t.Name, Name: a.Name, Email: a.Email, Link: s.PublicURL + "/affiliates/" + a.ID})
+		if err != nil {
+			return app, err
+		}
+		app.Mails = append(app.Mails, m)
+	}
+	if a.Status == tracklane.AffiliateActive { // approved at once: say so, with where to log in
+		m, err := s.approvedMail(t, a)
+		if err != nil {
+			return app, err
+		}
+		app.Mails = append(app.Mails, m)
+	}
+	return app, nil
+}
+
+// approvedMail tells a that t's program let them in, with where to log in.
+func (s Service) approvedMail(t tracklane.Tenant, a tracklane.Affiliate) (mail.Message, error) {
+	return tenantMail(t.ID, mail.KindApplicationApproved, a.Email, "You are in: "+t.Name+"'s affiliate program",
+		mail.ApplicationApprovedData{Program: t.Name, Name: a.Name, Link: s.PortalURL(t) + "/login"})
 }
 
 // OptionalEmail checks an optional email ("" stays "").

@@ -2,7 +2,9 @@ package account
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/store"
 )
 
@@ -22,7 +24,11 @@ func (s Service) InviteAffiliate(ctx context.Context, tenantID, affiliateID stri
 	secret := newLinkSecret()
 	link := s.PortalURL(t) + "/invite/" + secret
 	now := s.now()
-	m := invitationMail.message(t.ID, a.Email, mailData{Program: t.Name, Name: a.Name, Email: a.Email, Link: link, ValidFor: "7 days"})
+	m, err := tenantMail(t.ID, mail.KindInvitation, a.Email, t.Name+" invites you to its affiliate program",
+		mail.InvitationData{Program: t.Name, Name: a.Name, Link: link, Valid: "7 days"})
+	if err != nil {
+		return "", fmt.Errorf("inviting affiliate %s: %w", a.ID, err)
+	}
 	if err := s.Store.CreateOneUseToken(ctx, store.OneUseToken{
 		Hash: HashToken(secret), Purpose: store.PurposeInvite, TenantID: t.ID, AffiliateID: a.ID,
 		CreatedAt: now, ExpiresAt: now.Add(InviteLife),

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/mail"
@@ -83,14 +84,15 @@ func (s Service) SetAffiliateStatus(ctx context.Context, tenantID, id string, ac
 			_, err := StatusTransition(action, from)
 			return err
 		},
-		Mail: func(before tracklane.Affiliate) *mail.Message {
+		Mail: func(before tracklane.Affiliate) (*mail.Message, error) {
 			if to != tracklane.AffiliateActive || (before.Status != tracklane.AffiliatePending && before.Status != tracklane.AffiliateRejected) {
-				return nil
+				return nil, nil
 			}
-			m := applicationApprovedMail.message(t.ID, before.Email, mailData{
-				Program: t.Name, Name: before.Name, Email: before.Email, Link: s.PortalURL(t) + "/login",
-			})
-			return &m
+			m, err := s.approvedMail(t, before)
+			if err != nil {
+				return nil, fmt.Errorf("approving affiliate %s: %w", before.ID, err)
+			}
+			return &m, nil
 		},
 	})
 }

@@ -2,8 +2,10 @@ package account
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/password"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -27,7 +29,10 @@ func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, 
 	}
 	secret := newLinkSecret()
 	link := s.PortalURL(t) + "/reset/" + secret
-	m := passwordResetMail.message(t.ID, a.Email, mailData{Program: t.Name + "'s affiliate program", Email: a.Email, Link: link, ValidFor: "1 hour"})
+	m, err := resetMail(t, a.Email, t.Name+"'s affiliate program", a.Name, link)
+	if err != nil {
+		return fmt.Errorf("mailing affiliate %s a reset link: %w", a.ID, err)
+	}
 	now := s.now()
 	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
 		Hash: HashToken(secret), Purpose: store.PurposeAffiliateReset, TenantID: t.ID, AffiliateID: a.ID,
@@ -56,12 +61,22 @@ func (s Service) RequestUserReset(ctx context.Context, email string) error {
 	}
 	secret := newLinkSecret()
 	link := s.PublicURL + "/reset/" + secret
-	m := passwordResetMail.message(t.ID, u.Email, mailData{Program: "Tracklane (" + t.Name + ")", Email: u.Email, Link: link, ValidFor: "1 hour"})
+	m, err := resetMail(t, u.Email, "Tracklane ("+t.Name+")", "", link)
+	if err != nil {
+		return fmt.Errorf("mailing user %d a reset link: %w", u.ID, err)
+	}
 	now := s.now()
 	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
 		Hash: HashToken(secret), Purpose: store.PurposeUserReset, TenantID: t.ID, UserID: u.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
 	}, &m)
+}
+
+// resetMail is the password reset mail of an account of t (program says
+// which: the affiliate program or the dashboard) to email.
+func resetMail(t tracklane.Tenant, email, program, name, link string) (mail.Message, error) {
+	return tenantMail(t.ID, mail.KindPasswordReset, email, "Set a new password for "+program,
+		mail.PasswordResetData{Program: program, Name: name, Email: email, Link: link, Valid: "1 hour"})
 }
 
 // CheckLink returns the live one-use link of this purpose (its form may be

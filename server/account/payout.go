@@ -1,10 +1,8 @@
 package account
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"html/template"
 	"strings"
 	"unicode/utf8"
 
@@ -43,7 +41,7 @@ func (s Service) MarkPayoutPaid(ctx context.Context, tenantID, id, reference str
 	if err != nil {
 		return tracklane.Payout{}, err
 	}
-	return s.Store.MarkPayoutPaid(ctx, tenantID, id, reference, func(p tracklane.Payout, a tracklane.Affiliate) mail.Message {
+	return s.Store.MarkPayoutPaid(ctx, tenantID, id, reference, func(p tracklane.Payout, a tracklane.Affiliate) (mail.Message, error) {
 		return payoutPaidMail(t, p, a, s.portalPayouts(t))
 	})
 }
@@ -85,57 +83,24 @@ func (s Service) portalPayouts(t tracklane.Tenant) string {
 
 // payoutPaidMail tells the affiliate their payout was sent: to the payout
 // email, or their login email when they gave none; link is their portal's
-// Payouts page.
-func payoutPaidMail(t tracklane.Tenant, p tracklane.Payout, a tracklane.Affiliate, link string) mail.Message {
+// Payouts page ("" when the program has none).
+func payoutPaidMail(t tracklane.Tenant, p tracklane.Payout, a tracklane.Affiliate, link string) (mail.Message, error) {
 	to := p.PayoutEmail
 	if to == "" {
 		to = a.Email
 	}
-	v := payoutMailView{Name: a.Name, Program: t.Name, Amount: money.Format(p.Amount, p.Currency),
-		Reference: p.Reference, Conversions: len(p.ConversionIDs), PayoutID: p.ID, Link: link}
+	d := mail.PayoutPaidData{Program: t.Name, Name: a.Name, Amount: money.Format(p.Amount, p.Currency),
+		Reference: p.Reference, PayoutID: p.ID, Conversions: len(p.ConversionIDs), Link: link}
+	var adjusted int64
 	for _, adj := range p.Adjustments {
-		v.Adjusted += adj.Amount
+		adjusted += adj.Amount
 	}
-	if v.Adjusted != 0 {
-		v.AdjustedText = money.Format(v.Adjusted, p.Currency)
+	if adjusted != 0 {
+		d.Adjustments = money.Format(adjusted, p.Currency)
 	}
-	var text, html bytes.Buffer
-	fmt.Fprintf(&text, "Hello %s,\n\n%s has paid you %s for %d conversion(s)", v.Name, v.Program, v.Amount, v.Conversions)
-	if v.AdjustedText != "" {
-		fmt.Fprintf(&text, ", after adjustments of %s for refunds of commission already paid", v.AdjustedText)
+	m, err := tenantMail(t.ID, mail.KindPayoutPaid, to, t.Name+" paid you "+d.Amount, d)
+	if err != nil {
+		return mail.Message{}, fmt.Errorf("mailing payout %s: %w", p.ID, err)
 	}
-	text.WriteString(".\n")
-	if v.Reference != "" {
-		fmt.Fprintf(&text, "Reference: %s\n", v.Reference)
-	}
-	fmt.Fprintf(&text, "Payout: %s\n", v.PayoutID)
-	if link != "" {
-		fmt.Fprintf(&text, "\nSee your payouts: %s\n", link)
-	}
-	if err := payoutMailHTML.Execute(&html, v); err != nil {
-		html.Reset() // cannot happen with this template; the text body stands alone
-	}
-	return mail.Message{TenantID: t.ID, Kind: mail.KindPayoutPaid, To: to, Link: link,
-		Subject: fmt.Sprintf("%s paid you %s", firstLine(t.Name), v.Amount), Text: text.String(), HTML: html.String()}
-}
-
-type payoutMailView struct {
-	Name, Program, Amount, Reference, PayoutID, Link string
-	Conversions                                      int
-	Adjusted                                         int64
-	AdjustedText                                     string
-}
-
-// payoutMailHTML escapes every field (names and references are typed by
-// people).
-var payoutMailHTML = template.Must(template.New("payout").Parse(`<p>Hello {{.Name}},</p>
-<p>{{.Program}} has paid you <strong>{{.Amount}}</strong> for {{.Conversions}} conversion(s){{if .AdjustedText}}, after adjustments of {{.AdjustedText}} for refunds of commission already paid{{end}}.</p>
-{{if .Reference}}<p>Reference: {{.Reference}}</p>{{end}}
-<p>Payout: {{.PayoutID}}</p>
-{{if .Link}}<p><a href="{{.Link}}">See your payouts</a></p>{{end}}
-`))
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return strings.TrimSpace(s)
+	return m, nil
 }

@@ -74,6 +74,11 @@ func TestResetLinkLifetimeAndMailEscaping(t *testing.T) {
 	if strings.Contains(html, "<img") || !strings.Contains(html, "&lt;img") || !strings.Contains(text, link) || strings.ContainsAny(subject, "\r\n") {
 		t.Fatalf("mail:\n%s\n%s\n%s", subject, html, text)
 	}
+	// It names the account (the program and the email) and links in both bodies.
+	if !strings.Contains(text, "o@evil.example at Tracklane (Evil <img") || !strings.Contains(html, `href="`+link+`"`) ||
+		!strings.Contains(text, "1 hour") || !strings.HasPrefix(subject, "Set a new password for Tracklane (Evil") {
+		t.Fatalf("mail:\n%s\n%s\n%s", subject, html, text)
+	}
 	secret := link[strings.LastIndex(link, "/")+1:]
 	if _, err := svc.CheckLink(ctx, secret, store.PurposeUserReset); err != nil {
 		t.Fatalf("fresh link: %v", err)

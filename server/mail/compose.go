@@ -35,8 +35,9 @@ var templates = sync.OnceValue(func() templateSet {
 type Data interface{ MailLink() string }
 
 // InvitationData: an affiliate invited to the program (KindInvitation).
-// Link sets the password and opens the portal.
-type InvitationData struct{ Program, Name, Link string }
+// Link sets the password and opens the portal; Valid says how long it
+// works, once (e.g. "7 days"; "" leaves the sentence out).
+type InvitationData struct{ Program, Name, Link, Valid string }
 
 // ApplicationReceivedData: the merchant is told of an application
 // (KindApplicationReceived). Link opens the affiliate in the dashboard.
@@ -51,13 +52,22 @@ type ApplicationApprovedData struct{ Program, Name, Link string }
 type MemberAppliedData struct{ Program, Link string }
 
 // PasswordResetData: a password reset, merchant or affiliate
-// (KindPasswordReset). Link sets a new password; Valid says how long it
-// works (e.g. "1 hour").
-type PasswordResetData struct{ Name, Link, Valid string }
+// (KindPasswordReset). Program names what the account is of ("Acme's
+// affiliate program", "Tracklane (Acme)"); Email is the account's; Name
+// greets them ("" for a plain "Hello,"). Link sets a new password; Valid
+// says how long it works, once (e.g. "1 hour").
+type PasswordResetData struct{ Program, Name, Email, Link, Valid string }
 
-// PayoutPaidData: a payout was paid (KindPayoutPaid). Amount is already
-// formatted for display ("$12.50"); Link is the portal's payouts page.
-type PayoutPaidData struct{ Program, Name, Amount, Reference, Link string }
+// PayoutPaidData: a payout was paid (KindPayoutPaid). Amount and
+// Adjustments are already formatted for display ("$12.50", "-$3.00";
+// Adjustments "" when the payout has none); Reference is the merchant's
+// ("" leaves it out); PayoutID names the payout; Conversions is how many
+// conversions it pays. Link is the portal's payouts page ("" when the
+// program has no portal address: the mail then has no button).
+type PayoutPaidData struct {
+	Program, Name, Amount, Adjustments, Reference, PayoutID, Link string
+	Conversions                                                   int
+}
 
 func (d InvitationData) MailLink() string          { return d.Link }
 func (d ApplicationReceivedData) MailLink() string { return d.Link }
@@ -83,6 +93,19 @@ func Compose(kind Kind, to, subject string, data Data) (Message, error) {
 	if err := ts.html.ExecuteTemplate(&html, name+".html", data); err != nil {
 		return Message{}, fmt.Errorf("composing %s mail (HTML): %w", kind, err)
 	}
-	return Message{Kind: kind, To: strings.TrimSpace(to), Subject: oneLine(subject),
+	return Message{Kind: kind, To: strings.TrimSpace(to), Subject: subjectLine(subject),
 		Text: text.String(), HTML: html.String(), Link: data.MailLink()}, nil
 }
+
+// subjectLine keeps a subject on one line of at most maxSubject runes
+// whatever a stored name in it holds: no header injection, no control
+// characters.
+func subjectLine(s string) string {
+	s = oneLine(s)
+	if r := []rune(s); len(r) > maxSubject {
+		s = strings.TrimSpace(string(r[:maxSubject]))
+	}
+	return s
+}
+
+const maxSubject = 200

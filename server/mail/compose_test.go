@@ -3,28 +3,39 @@ package mail_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tracklane/tracklane/server/mail"
 )
 
 // Every mail's HTML escapes every field it shows (a name, a program, an
-// amount … stored by someone else), and its text carries the link.
+// amount … stored by someone else), its text shows each as typed, its
+// subject is one line, and both bodies carry the link.
 func TestComposeEscapesEveryField(t *testing.T) {
-	const evil = `<img src=x onerror="alert(1)">&'`
 	const link = "https://tracklane.test/p/acme/x?token=t0k&y=<1>"
+	// evil is a field's value: markup that names the field, so a field
+	// left out of a body (or left unescaped) is seen.
+	evil := func(field string) string { return `<img src=x alt="` + field + `">&'` }
 	for _, tc := range []struct {
-		kind mail.Kind
-		data mail.Data
+		kind   mail.Kind
+		data   mail.Data
+		fields []string
 	}{
-		{mail.KindInvitation, mail.InvitationData{Program: evil, Name: evil, Link: link}},
-		{mail.KindApplicationReceived, mail.ApplicationReceivedData{Program: evil, Name: evil, Email: evil, Link: link}},
-		{mail.KindApplicationApproved, mail.ApplicationApprovedData{Program: evil, Name: evil, Link: link}},
-		{mail.KindMemberApplied, mail.MemberAppliedData{Program: evil, Link: link}},
-		{mail.KindPasswordReset, mail.PasswordResetData{Name: evil, Link: link, Valid: evil}},
-		{mail.KindPayoutPaid, mail.PayoutPaidData{Program: evil, Name: evil, Amount: evil, Reference: evil, Link: link}},
+		{mail.KindInvitation, mail.InvitationData{Program: evil("program"), Name: evil("name"), Link: link, Valid: evil("valid")},
+			[]string{"program", "name", "valid"}},
+		{mail.KindApplicationReceived, mail.ApplicationReceivedData{Program: evil("program"), Name: evil("name"), Email: evil("email"), Link: link},
+			[]string{"program", "name", "email"}},
+		{mail.KindApplicationApproved, mail.ApplicationApprovedData{Program: evil("program"), Name: evil("name"), Link: link},
+			[]string{"program", "name"}},
+		{mail.KindMemberApplied, mail.MemberAppliedData{Program: evil("program"), Link: link}, []string{"program"}},
+		{mail.KindPasswordReset, mail.PasswordResetData{Program: evil("program"), Name: evil("name"), Email: evil("email"), Link: link, Valid: evil("valid")},
+			[]string{"program", "name", "email", "valid"}},
+		{mail.KindPayoutPaid, mail.PayoutPaidData{Program: evil("program"), Name: evil("name"), Amount: evil("amount"), Adjustments: evil("adjustments"),
+			Reference: evil("reference"), PayoutID: evil("payout"), Conversions: 3, Link: link},
+			[]string{"program", "name", "amount", "adjustments", "reference", "payout"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
-			m, err := mail.Compose(tc.kind, " someone@example.test ", "Line one\r\nBcc: x@evil.test", tc.data)
+			m, err := mail.Compose(tc.kind, " someone@example.test ", "Line one\r\nBcc: x@evil.test\x00\x1b", tc.data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,10 +43,18 @@ func TestComposeEscapesEveryField(t *testing.T) {
 				t.Errorf("message = %+v", m)
 			}
 			if m.Subject != "Line one Bcc: x@evil.test" {
-				t.Errorf("subject keeps its line break: %q", m.Subject)
+				t.Errorf("subject is not one clean line: %q", m.Subject)
 			}
-			if strings.Contains(m.HTML, "<img") || strings.Contains(m.HTML, "<1>") || !strings.Contains(m.HTML, "&lt;img") {
+			if strings.Contains(m.HTML, "<img") || strings.Contains(m.HTML, "<1>") {
 				t.Errorf("HTML does not escape a field:\n%s", m.HTML)
+			}
+			for _, f := range tc.fields {
+				if !strings.Contains(m.HTML, `&lt;img src=x alt=&#34;`+f+`&#34;&gt;&amp;&#39;`) {
+					t.Errorf("HTML lacks the %s, escaped:\n%s", f, m.HTML)
+				}
+				if !strings.Contains(m.Text, evil(f)) {
+					t.Errorf("text lacks the %s:\n%s", f, m.Text)
+				}
 			}
 			if !strings.Contains(m.Text, link) {
 				t.Errorf("text lacks the link:\n%s", m.Text)
@@ -44,6 +63,17 @@ func TestComposeEscapesEveryField(t *testing.T) {
 				t.Errorf("HTML lacks the link as an escaped href:\n%s", m.HTML)
 			}
 		})
+	}
+}
+
+// A subject is capped (a long stored name cannot make a huge header).
+func TestComposeCapsTheSubject(t *testing.T) {
+	m, err := mail.Compose(mail.KindMemberApplied, "a@example.test", strings.Repeat("é", 500), mail.MemberAppliedData{Program: "P", Link: "https://x.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := utf8.RuneCountInString(m.Subject); n != 200 {
+		t.Errorf("subject of %d runes, want 200", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -166,7 +167,14 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	return m, nil
 }
 
-// oneLine folds line breaks into spaces: a header is one line.
+// oneLine folds line breaks (and any other control character) into
+// spaces: a header is one line.
 func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }

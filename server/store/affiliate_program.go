@@ -160,11 +160,12 @@ var errApplyRace = errors.New("the applicant's email was taken meanwhile")
 
 // StatusChange is a change of an affiliate's status: Allowed decides from
 // the current status (nil: allowed; an error refuses and changes nothing),
-// Mail, when non-nil, makes the mail the change sends.
+// Mail, when non-nil, makes the mail the change sends (a nil message:
+// none; an error aborts the change).
 type StatusChange struct {
 	To      tracklane.AffiliateStatus
 	Allowed func(from tracklane.AffiliateStatus) error
-	Mail    func(before tracklane.Affiliate) *mail.Message
+	Mail    func(before tracklane.Affiliate) (*mail.Message, error)
 }
 
 // SetAffiliateStatus changes one of the tenant's affiliates' status (and
@@ -193,7 +194,11 @@ func (s *Store) SetAffiliateStatus(ctx context.Context, tenantID, id string, ch 
 			}
 		}
 		if ch.Mail != nil && before.Status != ch.To {
-			if m := ch.Mail(before); m != nil {
+			m, err := ch.Mail(before)
+			if err != nil {
+				return err
+			}
+			if m != nil {
 				return enqueueMail(ctx, tx, *m)
 			}
 		}

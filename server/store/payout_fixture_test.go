@@ -128,8 +128,8 @@ func (f *payFix) create(affiliateID string) []tracklane.Payout {
 	return ps
 }
 
-func noMail(p tracklane.Payout, a tracklane.Affiliate) mail.Message {
-	return mail.Message{TenantID: p.TenantID, Kind: mail.KindPayoutPaid, To: a.Email, Subject: "paid", Text: p.ID}
+func noMail(p tracklane.Payout, a tracklane.Affiliate) (mail.Message, error) {
+	return mail.Message{TenantID: p.TenantID, Kind: mail.KindPayoutPaid, To: a.Email, Subject: "paid", Text: p.ID}, nil
 }
 
 func (f *payFix) paid(id string) tracklane.Payout {

@@ -12,8 +12,8 @@ import (
 
 // PayoutMail composes the "payout paid" mail for a payout just marked paid
 // (amounts frozen) and its affiliate; the store writes it to the outbox in
-// the same transaction.
-type PayoutMail func(p tracklane.Payout, a tracklane.Affiliate) mail.Message
+// the same transaction (an error aborts the payment).
+type PayoutMail func(p tracklane.Payout, a tracklane.Affiliate) (mail.Message, error)
 
 // lockPendingPayout locks the tenant's payout id for a transition and
 // checks that it is pending: another tenant's or no payout → not_found,
@@ -68,7 +68,11 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 		if err != nil {
 			return fmt.Errorf("reading the payout's affiliate: %w", err)
 		}
-		return enqueueMail(ctx, tx, compose(out, a))
+		m, err := compose(out, a)
+		if err != nil {
+			return err
+		}
+		return enqueueMail(ctx, tx, m)
 	})
 	if err != nil {
 		return tracklane.Payout{}, err
