@@ -73,6 +73,18 @@ func TestPayoutAPI(t *testing.T) {
 	if n := a.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'payout_paid' AND recipient = $1`, aff.Email); n != 1 {
 		t.Errorf("%d payout mails to %s", n, aff.Email)
 	}
+	// The mail (mail.Compose's payout_paid) is the tenant's, one-line
+	// subject, says what was paid and links to the portal's payouts page.
+	var tenantID, subject, text, html, link string
+	if err := a.Store.DB().QueryRow(`SELECT tenant_id, subject, text_body, html_body, link FROM mail_outbox WHERE kind = 'payout_paid'`).
+		Scan(&tenantID, &subject, &text, &html, &link); err != nil {
+		t.Fatal(err)
+	}
+	if tenantID != ten.ID || strings.ContainsAny(subject, "\r\n") || !strings.Contains(subject, "$30.00") ||
+		!strings.HasSuffix(link, "/payouts") || !strings.Contains(text, link) || !strings.Contains(html, `href="`+link+`"`) ||
+		!strings.Contains(text, "Reference: PP-123") || !strings.Contains(text, "Payout: "+id) || !strings.Contains(text, "2 conversion(s)") {
+		t.Errorf("payout mail (%s) %q %q:\n%s\n%s", tenantID, subject, link, text, html)
+	}
 	for _, path := range []string{"/paid", "/cancel"} {
 		if s, body := a.Do(t, "POST", "/api/v1/payouts/"+id+path, nil, auth); s != 409 || !strings.Contains(string(body), `{"error":{"message":`) {
 			t.Errorf("%s on a paid payout: %d %s", path, s, body)

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -169,10 +170,23 @@ func mailsOf(t *testing.T, app *apptest.App, kind string) []outboxMail {
 	var out []outboxMail
 	for _, m := range outbox(t, app) {
 		if m.Kind == kind {
+			wellFormed(t, m)
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// wellFormed checks what every mail must be: a one-line subject, and its
+// link in the text and as the HTML's link.
+func wellFormed(t *testing.T, m outboxMail) {
+	t.Helper()
+	if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("%s mail's subject is not one line: %q", m.Kind, m.Subject)
+	}
+	if m.Link == "" || !strings.Contains(m.Text, m.Link) || !strings.Contains(m.HTML, `href="`+html.EscapeString(m.Link)+`"`) {
+		t.Errorf("%s mail lacks its link %q:\n%s\n%s", m.Kind, m.Link, m.Text, m.HTML)
+	}
 }
 
 // path of an absolute link on the app.
