@@ -33,6 +33,13 @@ type Conversion struct {
 	CreatedAt          time.Time // the payment's time
 	UpdatedAt          time.Time
 	History            []HistoryEntry // oldest first
+	// Origin is where the conversion came from; the fields below it are
+	// those of a conversion the site reported (SPEC section 11).
+	Origin         Origin
+	ConversionType string            // "sale", "lead", …; "" for Stripe's
+	ExternalID     string            // the site's id of it (deduplicates)
+	CustomerID     string            // the site's customer id
+	CustomParams   map[string]string // Trackdesk's advS1…advS5
 }
 
 // HistoryEntry is one change of a conversion and what caused it.
