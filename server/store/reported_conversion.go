@@ -145,7 +145,7 @@ func (s *Store) CreateReportedConversion(ctx context.Context, r ReportedConversi
 			RETURNING id`,
 			id, r.TenantID, p.AffiliateID, p.ClickID, r.ExternalCID, origin, r.Currency, r.Amount, p.State.Amount, p.State.Commission,
 			string(p.Rule.Type), p.Rule.BasisPoints, p.Rule.Fixed, p.Rule.Currency, string(p.State.Status), p.Manual, r.At,
-			string(p.Source), p.Coupon, pq.Array(flags), r.Type, r.ExternalID, r.CustomerID, params).Scan(&id)
+			string(p.Source), p.Coupon, pq.Array(flags), r.Type, r.ExternalID, r.CustomerID, string(params)).Scan(&id)
 		if err == sql.ErrNoRows {
 			created = false
 			return tx.QueryRowContext(ctx, `SELECT id FROM conversions WHERE tenant_id = $1 AND origin = 'tracker'
