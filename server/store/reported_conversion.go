@@ -131,7 +131,20 @@ func (s *Store) CreateReportedConversion(ctx context.Context, r ReportedConversi
 	id = ident.New("cv_")
 	p := r.Plan
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		origin, err := resolveOrigin(ctx, tx, r.TenantID, p.OriginID)
+		originID := p.OriginID
+		if originID != "" {
+			// A page moved from Trackdesk names Trackdesk's origin, which no
+			// tenant here has: the default origin takes it. Another
+			// tenant's origin is still refused.
+			var known bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_origins WHERE id = $1)`, originID).Scan(&known); err != nil {
+				return fmt.Errorf("checking revenue origin: %w", err)
+			}
+			if !known {
+				originID = ""
+			}
+		}
+		origin, err := resolveOrigin(ctx, tx, r.TenantID, originID)
 		if err != nil {
 			return err
 		}
