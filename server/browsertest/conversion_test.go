@@ -210,4 +210,3 @@ trackdesk("TENANT_ID", "conversion", {conversionType: "nope"}, keep('bad'));`))
 		}
 	})
 }
-
