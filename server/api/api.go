@@ -35,6 +35,7 @@ type Store interface {
 type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	ConversionTypeAccounts
 }
 
 // Handler serves /api/v1.
@@ -57,6 +58,9 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
 	g.GET("/conversions", h.handleConversionList)
+	g.GET("/conversion-types", h.handleConversionTypeList)
+	g.PUT("/conversion-types/:code", h.handleConversionTypeSave)
+	g.DELETE("/conversion-types/:code", h.handleConversionTypeDelete)
 }
 
 const tenantKey = "tenant_id"
