@@ -46,7 +46,8 @@ var commands = []command{
 	{"tenant create", "--name NAME --email EMAIL --password PASSWORD [--website URL]", tenantCreate},
 	{"tenant update", "--tenant TENANT_ID [--hold-days N] [--cookie-days N] [--attribution-days N]\n" +
 		"      [--commission-percent P | --commission-fixed MINOR --currency C]\n" +
-		"      [--recurring lifetime|first|months:N] [--timezone IANA]", tenantUpdate},
+		"      [--recurring lifetime|first|months:N] [--timezone IANA]\n" +
+		"      [--conversion-type CODE:percent:P|CODE:fixed:MINOR|CODE:tenant]... [--max-conversion-amount MINOR]", tenantUpdate},
 	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]...", affiliateCreate},
 	{"token create", "--tenant TENANT_ID --name NAME", tokenCreate},
 }

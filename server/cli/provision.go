@@ -152,6 +152,7 @@ func tenantUpdate(args []string) (action, error) {
 	currency := fs.String("currency", "", "")
 	recurring := fs.String("recurring", "", "")
 	timezone := fs.String("timezone", "", "")
+	reported := newReportedFlags(fs)
 	if err := parse(fs, args, "tenant"); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func tenantUpdate(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Settings(t), nil
+		return reported.apply(ctx, svc, t.ID, Settings(t))
 	}, nil
 }
 
