@@ -395,3 +395,19 @@ func FuzzConversionEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// The tracker endpoints' per-address limit applies to reported
+// conversions too: a script cannot flood them.
+func TestReportedConversionIsRateLimited(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, map[string]string{"TRACKING_RATE_LIMIT": "20"})
+	ten := a.NewTenant(t, "Shop")
+	codes := map[int]int{}
+	for i := 0; i < 200; i++ {
+		s, _, _ := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","externalId":"x%d"}`, ten.ID, i))
+		codes[s]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 || codes[http.StatusOK] > 150 {
+		t.Errorf("200 rapid reports from one address: %v; want most refused with 429", codes)
+	}
+}
