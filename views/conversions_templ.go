@@ -295,7 +295,7 @@ func Conversions(p ConversionsPage) templ.Component {
 						}
 						return nil
 					})
-					templ_7745c5c3_Err = Empty("No conversions yet", "Conversions are created from your Stripe payments. Connect Stripe with the Tracklane app, and make sure the thank-you call links customers' emails to their clicks.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var12), templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = Empty("No conversions yet", "Conversions are created from your Stripe payments, and from the conversion call on your pages. Connect Stripe with the Tracklane app, and make sure the thank-you call links customers' emails to their clicks.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var12), templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -192,13 +192,17 @@ setTimeout(function () { var s = document.createElement('script'); s.async = tru
 	t.Run("a repeat answers the same conversion; nothing attributes → null", func(t *testing.T) {
 		ctx := w.visit(t, chrome, true)
 		navigate(t, ctx, w.page("/repeat", `trackdesk("TENANT_ID", "conversion", `+example("eid-alone", "")+`, keep('again'));
-trackdesk("TENANT_ID", "conversion", {conversionType: "nope"}, keep('bad'));`))
+trackdesk("TENANT_ID", "conversion", {conversionType: "nope"}, keep('bad'));
+trackdesk("TENANT_ID", "conversion", keep('swapped'), {conversionType: "lead", externalId: "eid-swapped"});`))
 		again := result(t, ctx, "again")
 		if again["ok"] != true || again["conversionId"] == nil {
 			t.Errorf("repeat: %v", again)
 		}
 		if bad := result(t, ctx, "bad"); bad["ok"] != false || bad["error"] != float64(422) {
 			t.Errorf("unknown type: %v, want {ok:false, error:422}", bad)
+		}
+		if swapped := result(t, ctx, "swapped"); swapped["ok"] != true || swapped["conversionId"] == nil {
+			t.Errorf("callback before the options: %v", swapped)
 		}
 		fresh := w.visit(t, chrome, false)
 		navigate(t, fresh, w.page("/nothing", `trackdesk("TENANT_ID", "conversion", {conversionType: "lead"}, keep('none'));`))

@@ -45,6 +45,8 @@ func TestReportedConversionPages(t *testing.T) {
 	if !strings.Contains(csv.body, `""advS1"":""spring""`) {
 		t.Errorf("CSV lacks the custom params: %s", csv.body)
 	}
+	// The Overview counts it with Stripe's, in its currency.
+	b.get("/").must(t, 200, "$12.50")
 	// The merchant approves it from the detail page.
 	b.post("/conversions/"+id+"/approve", nil).must(t, http.StatusSeeOther)
 	b.get("/conversions/"+id).must(t, 200, "Approved")
