@@ -9,7 +9,9 @@
 //     database against the 200s the load generator received;
 //   - conversion (only when named in -phases): POST /tracking/conversion/v1
 //     as the tracker sends it, with one click's id and a distinct
-//     externalId per request, so each is a new conversion row.
+//     externalId per request, so each is a new conversion row;
+//   - clickconv (only when named): the click phase while conversions
+//     arrive on conns/8 more connections.
 //
 // After each click phase it compares the rows in clicks with the
 // acknowledged answers, and it samples the server's RSS throughout. With
@@ -212,6 +214,23 @@ func main() {
 		},
 		"conversion": func() Phase {
 			return phase("conversion", "POST /tracking/conversion/v1", conversionReq(addr, prov.TenantID, firstClick(addr, clickBody), &seq), http.StatusOK, true, 0)
+		},
+		// Clicks while conversions arrive on conns/8 other connections: what
+		// the conversion endpoint costs the click path.
+		"clickconv": func() Phase {
+			stop := &loadgen.Stopper{}
+			done := make(chan struct{})
+			req := conversionReq(addr, prov.TenantID, firstClick(addr, clickBody), &seq)
+			var bg loadgen.Result
+			go func() {
+				defer close(done)
+				bg = loadgen.Run(loadgen.Options{Addr: addr, Conns: max(1, *conns/8), Warmup: 0, Measure: time.Hour, Request: req}, stop)
+			}()
+			p := phase("clickconv", "POST /tracking/click/v1 while conversions arrive", clickReq("cc"), http.StatusOK, true, 0)
+			stop.Stop()
+			<-done
+			log.Printf("clickconv: alongside, %.0f conversions/s [%s]", bg.Throughput, bg.StatusSummary())
+			return p
 		},
 		"kill": func() Phase {
 			return phase("kill", "POST /tracking/click/v1, SIGKILL mid-run", clickReq("k"), http.StatusOK, true, *warm+*dur/2)

@@ -85,3 +85,41 @@ func (s *Store) SetMaxConversionAmount(ctx context.Context, tenantID string, min
 	}
 	return nil
 }
+
+// ReportedSettings returns in one query what the conversion endpoint
+// checks a report against: the tenant's stored conversion types and its
+// cap on a reported amount. An unknown tenant → not_found.
+func (s *Store) ReportedSettings(ctx context.Context, tenantID string) ([]tracklane.ConversionType, int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.max_conversion_amount, ct.code, ct.name, ct.rule_type, ct.rule_bp, ct.rule_fixed, ct.rule_currency
+		FROM tenants t LEFT JOIN conversion_types ct ON ct.tenant_id = t.id WHERE t.id = $1 ORDER BY ct.code`, tenantID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading conversion settings: %w", err)
+	}
+	defer rows.Close()
+	var types []tracklane.ConversionType
+	var max int64
+	found := false
+	for rows.Next() {
+		var code, name, rtype, cur sql.NullString
+		var bp, fixed sql.NullInt64
+		if err := rows.Scan(&max, &code, &name, &rtype, &bp, &fixed, &cur); err != nil {
+			return nil, 0, fmt.Errorf("reading conversion settings: %w", err)
+		}
+		found = true
+		if !code.Valid {
+			continue
+		}
+		ct := tracklane.ConversionType{Code: code.String, Name: name.String}
+		if rtype.String != "tenant" {
+			ct.Rule = &conversion.Rule{Type: conversion.RuleType(rtype.String), BasisPoints: bp.Int64, Fixed: fixed.Int64, Currency: cur.String}
+		}
+		types = append(types, ct)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("reading conversion settings: %w", err)
+	}
+	if !found {
+		return nil, 0, notFound(sql.ErrNoRows, "no tenant %q", tenantID)
+	}
+	return types, max, nil
+}

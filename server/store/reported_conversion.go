@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/ident"
@@ -31,13 +34,17 @@ func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID st
 	f := ReportedFacts{Coupons: map[string]string{}, Affiliates: map[string]attribution.ReportedAffiliate{}}
 	var affIDs []string
 	if cid != "" {
+		// The common case (the cookie's click) in one query, its affiliate
+		// with it.
 		c := attribution.Click{ID: cid}
-		err := s.db.QueryRowContext(ctx, `SELECT affiliate_id, created_at FROM clicks WHERE tenant_id = $1 AND id = $2`,
-			tenantID, cid).Scan(&c.AffiliateID, &c.CreatedAt)
+		a, err := scanAffiliate(clickAffiliateRow{s.db.QueryRowContext(ctx, `SELECT c.created_at, `+prefixed("a.", affiliateColumns)+`
+			FROM clicks c JOIN affiliates a ON a.tenant_id = c.tenant_id AND a.id = c.affiliate_id
+			WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, cid), &c.CreatedAt})
 		switch {
 		case err == nil:
+			c.AffiliateID = a.ID
 			f.Click = &c
-			affIDs = append(affIDs, c.AffiliateID)
+			f.Affiliates[a.ID] = attribution.ReportedAffiliate{Email: a.Email, Active: a.Status == tracklane.AffiliateActive, Commission: a.Commission}
 		case err != sql.ErrNoRows:
 			return f, fmt.Errorf("reading click: %w", err)
 		}
@@ -84,7 +91,27 @@ func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID st
 	return f, s.reportedAffiliates(ctx, tenantID, affIDs, f.Affiliates)
 }
 
+// clickAffiliateRow scans a click's time, then its affiliate's columns.
+type clickAffiliateRow struct {
+	row scanner
+	at  *time.Time
+}
+
+func (r clickAffiliateRow) Scan(dest ...any) error {
+	return r.row.Scan(append([]any{r.at}, dest...)...)
+}
+
+// prefixed qualifies a column list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (s *Store) reportedAffiliates(ctx context.Context, tenantID string, ids []string, into map[string]attribution.ReportedAffiliate) error {
+	ids = slices.DeleteFunc(ids, func(id string) bool { _, known := into[id]; return known })
 	if len(ids) == 0 {
 		return nil
 	}
@@ -130,55 +157,61 @@ func (s *Store) CreateReportedConversion(ctx context.Context, r ReportedConversi
 	}
 	id = ident.New("cv_")
 	p := r.Plan
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		originID := p.OriginID
-		if originID != "" {
-			// A page moved from Trackdesk names Trackdesk's origin, which no
-			// tenant here has: the default origin takes it. Another
-			// tenant's origin is still refused.
-			var known bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_origins WHERE id = $1)`, originID).Scan(&known); err != nil {
-				return fmt.Errorf("checking revenue origin: %w", err)
-			}
-			if !known {
-				originID = ""
-			}
-		}
-		origin, err := resolveOrigin(ctx, tx, r.TenantID, originID)
-		if err != nil {
-			return err
-		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO conversions (id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
-				stripe_account, livemode, source_id, currency, gross_amount, amount, commission,
-				rule_type, rule_bp, rule_fixed, rule_currency, status, manual_status, created_at, updated_at,
-				source, coupon, flags, origin, conversion_type, external_id, customer_id, custom_params)
-			VALUES ($1, $2, $3, $4, $5, $6, '', true, 'tracker:' || $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17,
-				$18, $19, $20, 'tracker', $21, $22, $23, $24)
-			ON CONFLICT (tenant_id, conversion_type, external_id) WHERE origin = 'tracker' AND external_id <> '' DO NOTHING
-			RETURNING id`,
-			id, r.TenantID, p.AffiliateID, p.ClickID, r.ExternalCID, origin, r.Currency, r.Amount, p.State.Amount, p.State.Commission,
-			string(p.Rule.Type), p.Rule.BasisPoints, p.Rule.Fixed, p.Rule.Currency, string(p.State.Status), p.Manual, r.At,
-			string(p.Source), p.Coupon, pq.Array(flags), r.Type, r.ExternalID, r.CustomerID, string(params)).Scan(&id)
-		if err == sql.ErrNoRows {
-			created = false
-			return tx.QueryRowContext(ctx, `SELECT id FROM conversions WHERE tenant_id = $1 AND origin = 'tracker'
-				AND conversion_type = $2 AND external_id = $3`, r.TenantID, r.Type, r.ExternalID).Scan(&id)
-		}
-		if err != nil {
-			return fmt.Errorf("inserting reported conversion: %w", err)
-		}
-		created = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO conversion_history (conversion_id, tenant_id, at, status, reason, amount, commission)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, r.TenantID, r.At, string(p.State.Status), p.History, p.State.Amount, p.State.Commission)
-		if err != nil {
-			return fmt.Errorf("recording history: %w", err)
-		}
-		return nil
-	})
+	originID, err := s.reportedOrigin(ctx, r.TenantID, p.OriginID)
 	if err != nil {
 		return "", false, err
 	}
-	return id, created, nil
+	// One statement, so one round trip and its own commit: the conversion,
+	// and its first history entry if it is new. The revenue origin ''
+	// is the tenant's default.
+	err = s.db.QueryRowContext(ctx, `WITH ins AS (
+			INSERT INTO conversions (id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
+				stripe_account, livemode, source_id, currency, gross_amount, amount, commission,
+				rule_type, rule_bp, rule_fixed, rule_currency, status, manual_status, created_at, updated_at,
+				source, coupon, flags, origin, conversion_type, external_id, customer_id, custom_params)
+			VALUES ($1, $2, $3, $4, $5,
+				coalesce(nullif($6, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = $2 AND o.is_default)),
+				'', true, 'tracker:' || $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17,
+				$18, $19, $20, 'tracker', $21, $22, $23, $24)
+			ON CONFLICT (tenant_id, conversion_type, external_id) WHERE origin = 'tracker' AND external_id <> '' DO NOTHING
+			RETURNING id, tenant_id, created_at, status, amount, commission
+		), hist AS (
+			INSERT INTO conversion_history (conversion_id, tenant_id, at, status, reason, amount, commission)
+			SELECT id, tenant_id, created_at, status, $25, amount, commission FROM ins
+		)
+		SELECT id FROM ins`,
+		id, r.TenantID, p.AffiliateID, p.ClickID, r.ExternalCID, originID, r.Currency, r.Amount, p.State.Amount, p.State.Commission,
+		string(p.Rule.Type), p.Rule.BasisPoints, p.Rule.Fixed, p.Rule.Currency, string(p.State.Status), p.Manual, r.At,
+		string(p.Source), p.Coupon, pq.Array(flags), r.Type, r.ExternalID, r.CustomerID, string(params), p.History).Scan(&id)
+	switch {
+	case err == nil:
+		return id, true, nil
+	case err != sql.ErrNoRows:
+		return "", false, fmt.Errorf("inserting reported conversion: %w", err)
+	}
+	// A repeat that raced this one in: the first one's id.
+	id, err = s.ReportedConversionID(ctx, r.TenantID, r.Type, r.ExternalID)
+	return id, false, err
+}
+
+// reportedOrigin checks a reported revenueOriginId: ” stays ” (the
+// default); one no tenant here knows — a Trackdesk id left on a page moved
+// from Trackdesk — becomes ”; another tenant's is unprocessable.
+func (s *Store) reportedOrigin(ctx context.Context, tenantID, originID string) (string, error) {
+	if originID == "" {
+		return "", nil
+	}
+	var owner string
+	err := s.db.QueryRowContext(ctx, `SELECT tenant_id FROM revenue_origins WHERE id = $1`, originID).Scan(&owner)
+	switch {
+	case err == sql.ErrNoRows:
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("checking revenue origin: %w", err)
+	case owner != tenantID:
+		return "", apperr.Errorf(apperr.Unprocessable, "revenueOriginId %q is not one of this tenant's revenue origins", originID)
+	}
+	return originID, nil
 }
 
 // ReportedConversionID returns the id of the tenant's reported conversion

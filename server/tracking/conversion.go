@@ -3,6 +3,7 @@ package tracking
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,8 +18,7 @@ import (
 // ConversionStore is what the conversion endpoint needs from storage
 // (*store.Store).
 type ConversionStore interface {
-	ConversionTypes(ctx context.Context, tenantID string) ([]tracklane.ConversionType, error)
-	MaxConversionAmount(ctx context.Context, tenantID string) (int64, error)
+	ReportedSettings(ctx context.Context, tenantID string) (types []tracklane.ConversionType, maxAmount int64, err error)
 	ReportedConversionID(ctx context.Context, tenantID, typ, externalID string) (string, error)
 	ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (store.ReportedFacts, error)
 	CreateReportedConversion(ctx context.Context, r store.ReportedConversion) (id string, created bool, err error)
@@ -44,6 +44,13 @@ func (h *Handler) handleConversion(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	release, err := h.conversionSlot(ctx)
+	if err != nil {
+		c.Header("Retry-After", "1")
+		h.fail(c, err)
+		return
+	}
+	defer release()
 	t, err := h.tenant(ctx, in.tenantID)
 	if err != nil {
 		h.fail(c, err)
@@ -99,7 +106,7 @@ func (h *Handler) handleConversion(c *gin.Context) {
 // the amount and its cap — and returns the rule's input without the
 // attribution facts.
 func (h *Handler) reported(ctx context.Context, t tracklane.Tenant, in reportedInput, trusted bool) (attribution.Reported, error) {
-	stored, err := h.store.ConversionTypes(ctx, t.ID)
+	stored, max, err := h.store.ReportedSettings(ctx, t.ID)
 	if err != nil {
 		return attribution.Reported{}, err
 	}
@@ -116,10 +123,6 @@ func (h *Handler) reported(ctx context.Context, t tracklane.Tenant, in reportedI
 	if err != nil {
 		return attribution.Reported{}, err
 	}
-	max, err := h.store.MaxConversionAmount(ctx, t.ID)
-	if err != nil {
-		return attribution.Reported{}, err
-	}
 	if overCap(amount, cur, max, tenantCur) {
 		return attribution.Reported{}, apperr.Errorf(apperr.Unprocessable,
 			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, tenantCur))
@@ -129,4 +132,36 @@ func (h *Handler) reported(ctx context.Context, t tracklane.Tenant, in reportedI
 		TypeRule: typ.Rule, CouponCodes: in.coupons, ExternalCID: in.email, Amount: amount, Currency: cur,
 		Trusted: trusted, Status: in.status,
 	}, nil
+}
+
+// conversionConcurrency is how many reported conversions one process
+// handles at a time; conversionWait how long one waits for its turn. A
+// conversion costs a handful of queries and its own durable commit, a
+// click a share of a batched one: unbounded, a flood of conversions takes
+// the database from the clicks (bench/RESULTS.md measures both).
+const (
+	conversionConcurrency = 2
+	conversionWait        = 5 * time.Second
+)
+
+// conversionSlot waits for a turn to handle a conversion; the caller
+// releases it when done. Busy past conversionWait → unavailable (503,
+// Retry-After: nothing was recorded).
+func (h *Handler) conversionSlot(ctx context.Context) (func(), error) {
+	release := func() { <-h.conversionSlots }
+	select {
+	case h.conversionSlots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	timer := time.NewTimer(conversionWait)
+	defer timer.Stop()
+	select {
+	case h.conversionSlots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, apperr.Errorf(apperr.Unavailable, "the request ended before its turn; nothing was recorded")
+	case <-timer.C:
+		return nil, apperr.Errorf(apperr.Unavailable, "too many conversions at once; nothing was recorded, please retry")
+	}
 }

@@ -84,6 +84,9 @@ type Handler struct {
 	// than links (a code may be created meanwhile): a scanner requesting
 	// one unknown code again and again reads the database once.
 	noLinks ttlCache[struct{}]
+	// conversionSlots bounds the reported conversions in progress, so
+	// that a flood of them cannot take the database from the clicks.
+	conversionSlots chan struct{}
 }
 
 // New returns a Handler. notifier may be nil.
@@ -103,6 +106,8 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 		noLinks:    newTTLCache[struct{}](5 * time.Second),
+
+		conversionSlots: make(chan struct{}, conversionConcurrency),
 	}, nil
 }
 
