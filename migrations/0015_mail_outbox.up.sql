@@ -1,7 +1,11 @@
 -- The mail outbox (SPEC section 7): a mail is a row written in the same
 -- transaction as the change that causes it; the background sender claims
--- due rows (FOR UPDATE SKIP LOCKED, a lease in claimed_until so a crashed
--- sender's row is retried), hands them to SMTP and marks them sent.
+-- due rows (FOR UPDATE SKIP LOCKED), hands them to SMTP and marks them sent.
+-- A claim is a lease: it moves next_attempt_at to the lease's end (kept in
+-- claimed_until too, for people reading the table), so a crashed sender's
+-- row is due again when the lease ends. attempts counts claims and is the
+-- claim's token: a sender whose lease ran out cannot reschedule a row that
+-- another sender has claimed since.
 CREATE TABLE mail_outbox (
     id              bigserial PRIMARY KEY,
     tenant_id       text REFERENCES tenants (id) ON DELETE CASCADE,

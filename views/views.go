@@ -123,10 +123,11 @@ func ago(t, now time.Time) string {
 func MaskEmail(e string) string {
 	local, domain, ok := strings.Cut(e, "@")
 	if !ok || local == "" {
-		if len(e) <= 1 {
+		r := []rune(e)
+		if len(r) <= 1 {
 			return e
 		}
-		return e[:1] + "***"
+		return string(r[0]) + "***" // a rune, not a byte: "é…" stays valid text
 	}
 	r := []rune(local)
 	return string(r[0]) + "***@" + domain

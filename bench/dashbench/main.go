@@ -21,6 +21,9 @@
 // median is also given as a ratio of theirs. A Server-Timing header is read
 // and reported when the server sends one (it does not today).
 //
+// With -portal (the default) it also times the affiliate portal's pages
+// for the dataset's biggest affiliate (portal.go), in the same rounds.
+//
 // It prints a table and a JSON result (also written to -out).
 package main
 
@@ -64,6 +67,7 @@ type Page struct {
 	Path     string  `json:"path"`
 	TargetMs float64 `json:"target_ms,omitempty"` // the issue's target for the median, 0: none
 	Baseline bool    `json:"baseline,omitempty"`
+	Portal   bool    `json:"portal,omitempty"` // an affiliate portal page (portal.go)
 
 	Status   int     `json:"status"`
 	Bytes    int64   `json:"body_bytes"`
@@ -88,22 +92,23 @@ type Page struct {
 
 // Result is the whole run.
 type Result struct {
-	Started     time.Time `json:"started"`
-	LoadAvg     string    `json:"load_average_at_start"`
-	LoadAvgEnd  string    `json:"load_average_at_end"`
-	CPUs        int       `json:"cpus"`
-	Database    string    `json:"database"`
-	Migration   string    `json:"schema_migration"`
-	ClicksEst   int64     `json:"clicks_estimate"`
-	ConvsEst    int64     `json:"conversions_estimate"`
-	N           int       `json:"n"`
-	Warmup      int       `json:"warmup"`
-	Method      string    `json:"method"`
-	Affiliate   string    `json:"filter_affiliate_id"`
-	Conversion  string    `json:"detail_conversion_id"`
-	Pages       []Page    `json:"pages"`
-	Incomplete  string    `json:"incomplete,omitempty"`
-	ElapsedSecs float64   `json:"elapsed_s"`
+	Started     time.Time   `json:"started"`
+	LoadAvg     string      `json:"load_average_at_start"`
+	LoadAvgEnd  string      `json:"load_average_at_end"`
+	CPUs        int         `json:"cpus"`
+	Database    string      `json:"database"`
+	Migration   string      `json:"schema_migration"`
+	ClicksEst   int64       `json:"clicks_estimate"`
+	ConvsEst    int64       `json:"conversions_estimate"`
+	N           int         `json:"n"`
+	Warmup      int         `json:"warmup"`
+	Method      string      `json:"method"`
+	Affiliate   string      `json:"filter_affiliate_id"`
+	Conversion  string      `json:"detail_conversion_id"`
+	Pages       []Page      `json:"pages"`
+	Portal      *PortalInfo `json:"portal,omitempty"`
+	Incomplete  string      `json:"incomplete,omitempty"`
+	ElapsedSecs float64     `json:"elapsed_s"`
 }
 
 func main() {
@@ -122,6 +127,7 @@ func run() error {
 	bin := flag.String("bin", "", "server binary (default: go build ./server into a temp dir)")
 	timeout := flag.Duration("timeout", 15*time.Minute, "bound on the whole run (build, start, measurement)")
 	reqTimeout := flag.Duration("request-timeout", 30*time.Second, "bound on one request")
+	portal := flag.Bool("portal", true, "also time the affiliate portal's pages for the biggest affiliate (portal.go)")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
@@ -184,11 +190,32 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	var pc *client // the portal pages' client (portal.go)
+	if *portal {
+		base, info, stopPortal, err := startPortal(ctx, *dsn)
+		if err != nil {
+			return fmt.Errorf("portal pages: %w", err)
+		}
+		defer stopPortal()
+		res.Portal = &info
+		pc = newClient(base, *reqTimeout)
+		more, err := portalPages(ctx, pc)
+		if err != nil {
+			return err
+		}
+		pages = append(pages, more...)
+	}
+	clientOf := func(p Page) *client {
+		if p.Portal {
+			return pc
+		}
+		return c
+	}
 
 	log.Printf("warming up (%d rounds)", *warm)
 	for r := 0; r < *warm; r++ {
 		for i := range pages {
-			if _, err := c.measure(ctx, &pages[i], false); err != nil {
+			if _, err := clientOf(pages[i]).measure(ctx, &pages[i], false); err != nil {
 				return err
 			}
 		}
@@ -197,7 +224,7 @@ func run() error {
 	for r := 0; r < *n && res.Incomplete == ""; r++ {
 		for k := range pages {
 			i := (k + r) % len(pages) // rotate the order: no page always follows the same one
-			if _, err := c.measure(ctx, &pages[i], true); err != nil {
+			if _, err := clientOf(pages[i]).measure(ctx, &pages[i], true); err != nil {
 				if ctx.Err() != nil {
 					res.Incomplete = fmt.Sprintf("stopped after %d of %d rounds: %v", r, *n, ctx.Err())
 					break
@@ -521,6 +548,10 @@ func printTable(w io.Writer, res *Result) {
 		if p.ServerTiming != "" {
 			st = "Server-Timing seen (see JSON)"
 		}
+	}
+	if res.Portal != nil {
+		fmt.Fprintf(w, "portal pages: affiliate %s (%d clicks, %d conversions); %s\n", res.Portal.AffiliateID, res.Portal.Clicks,
+			res.Portal.Conversions, res.Portal.Method)
 	}
 	fmt.Fprintf(w, "times in ms, request sent → whole body read over loopback; %s\n\n", st)
 }

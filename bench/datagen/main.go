@@ -5,6 +5,13 @@
 // (store.RebuildRollups) and the tables vacuumed and analysed, so dashboard
 // timings can be measured on it.
 //
+// One affiliate ("Partner 0", code partner-0) brings -top-share of the
+// clicks (default 10%: 1M of 10M, and so about 20k of the 200k
+// conversions), for the affiliate portal's pages; the others share the rest,
+// skewed. Every affiliate's approved conversions of each past month are in
+// a paid payout of that month (currency by currency), as a program that
+// pays monthly has them; the current month's are not paid yet.
+//
 // It is idempotent: when the database already holds the requested dataset
 // it only reports it. A partial or different dataset is dropped and loaded
 // again. It is fast: the database is dedicated, so the load runs with
@@ -61,6 +68,7 @@ type Result struct {
 
 type params struct {
 	clicks, conversions, affiliates, days, workers int
+	topShare                                       float64
 }
 
 func main() {
@@ -71,12 +79,16 @@ func main() {
 	flag.IntVar(&p.affiliates, "affiliates", 200, "affiliates")
 	flag.IntVar(&p.days, "days", 365, "days the clicks span, ending now")
 	flag.IntVar(&p.workers, "workers", 2, "parallel COPY streams for clicks")
+	flag.Float64Var(&p.topShare, "top-share", 0.10, "share of the clicks (and so of the conversions) of the biggest affiliate, Partner 0")
 	out := flag.String("out", "", "write the JSON result here too")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("datagen: ")
 	if p.conversions > p.clicks {
 		log.Fatal("-conversions must not exceed -clicks")
+	}
+	if p.topShare < 0 || p.topShare >= 1 || p.affiliates < 2 {
+		log.Fatal("-top-share must be in [0, 1) and -affiliates at least 2")
 	}
 
 	ctx := context.Background()
@@ -187,6 +199,12 @@ func run(ctx context.Context, dbName string, p params) (Result, error) {
 	step("copy conversions", t0)
 
 	t0 = time.Now()
+	if err := g.payouts(ctx, db); err != nil {
+		return res, err
+	}
+	step("payouts", t0)
+
+	t0 = time.Now()
 	// Rebuild the dropped indexes in parallel (each is one sort).
 	ierrs := make([]error, len(indexes))
 	sem := make(chan struct{}, p.workers)
@@ -217,7 +235,7 @@ func run(ctx context.Context, dbName string, p params) (Result, error) {
 	step("rebuild rollups", t0)
 
 	t0 = time.Now()
-	for _, table := range []string{"clicks", "customer_links", "conversions", "conversion_history", "click_days", "affiliate_click_days", "conversion_days", "link_days"} {
+	for _, table := range []string{"clicks", "customer_links", "conversions", "conversion_history", "payouts", "click_days", "affiliate_click_days", "conversion_days", "link_days"} {
 		if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+table); err != nil {
 			return res, err
 		}
@@ -247,15 +265,22 @@ func loaded(ctx context.Context, db *sql.DB, p params) (bool, string, error) {
 		return false, "", err
 	}
 	var clicks, conversions, affs int
-	var rolled bool
+	var top int64
+	var rolled, paid bool
 	err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM clicks WHERE tenant_id = $1),
 		(SELECT count(*) FROM conversions WHERE tenant_id = $1), (SELECT count(*) FROM affiliates WHERE tenant_id = $1),
-		EXISTS (SELECT 1 FROM rollup_timezones WHERE tenant_id = $1) AND EXISTS (SELECT 1 FROM click_days WHERE tenant_id = $1)`,
-		tenantID).Scan(&clicks, &conversions, &affs, &rolled)
+		EXISTS (SELECT 1 FROM rollup_timezones WHERE tenant_id = $1) AND EXISTS (SELECT 1 FROM click_days WHERE tenant_id = $1),
+		coalesce((SELECT sum(clicks) FROM affiliate_click_days d JOIN affiliates a ON a.tenant_id = d.tenant_id AND a.id = d.affiliate_id
+			WHERE d.tenant_id = $1 AND a.code = 'partner-0'), 0),
+		EXISTS (SELECT 1 FROM payouts WHERE tenant_id = $1)`,
+		tenantID).Scan(&clicks, &conversions, &affs, &rolled, &top, &paid)
 	if err != nil {
 		return false, "", err
 	}
-	return clicks == p.clicks && conversions == p.conversions && affs == p.affiliates && rolled, tenantID, nil
+	// An older dataset (no biggest affiliate, no payouts) is loaded again.
+	wantTop := int64(float64(p.clicks) * p.topShare * 0.95)
+	return clicks == p.clicks && conversions == p.conversions && affs == p.affiliates && rolled && top >= wantTop &&
+		(paid || p.conversions == 0), tenantID, nil
 }
 
 type index struct{ name, def string }
@@ -364,6 +389,43 @@ var (
 	sources   = []struct{ src, med, camp string }{{"", "", ""}, {"newsletter", "email", "spring"}, {"youtube", "video", "review"}, {"blog", "referral", ""}}
 )
 
+// affOf draws a click's affiliate from its random number r: the biggest
+// affiliate takes topShare of the clicks, the others the rest, skewed (a
+// few bring most).
+func (g gen) affOf(r uint64) string {
+	if float64(mix(r)%1_000_000) < g.p.topShare*1_000_000 {
+		return g.affs[0]
+	}
+	rest := g.affs[1:]
+	return rest[int((r%1000)*(r%1000)/1000)*len(rest)/1000]
+}
+
+// payouts pays every affiliate's approved conversions of each past month
+// (in the dataset's end month, none: not paid yet) in one paid payout per
+// affiliate, currency and month, made two days after the month and paid
+// three days later.
+func (g gen) payouts(ctx context.Context, db *sql.DB) error {
+	const key = `'po_dg_' || affiliate_id || '_' || currency || '_' || to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYYMM')`
+	return onSession(ctx, db, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, `INSERT INTO payouts (id, tenant_id, affiliate_id, currency, amount, status, payout_email,
+				reference, created_at, paid_at)
+			SELECT id, $1, affiliate_id, currency, sum(commission), 'paid', '', 'DG-' || upper(substr(md5(id), 1, 8)),
+				m + interval '1 month 2 days', m + interval '1 month 5 days'
+			FROM (SELECT `+key+` AS id, affiliate_id, currency, commission,
+					date_trunc('month', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS m
+				FROM conversions WHERE tenant_id = $1 AND status = 'approved' AND created_at < date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') c
+			GROUP BY id, affiliate_id, currency, m`, g.tenant, g.end); err != nil {
+			return fmt.Errorf("payouts: %w", err)
+		}
+		if _, err := c.ExecContext(ctx, `UPDATE conversions SET payout_id = `+key+`
+			WHERE tenant_id = $1 AND status = 'approved' AND created_at < date_trunc('month', $2::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+			g.tenant, g.end); err != nil {
+			return fmt.Errorf("payout ids: %w", err)
+		}
+		return nil
+	})
+}
+
 func (g gen) copyClicks(ctx context.Context, db *sql.DB, lo, hi int) error {
 	visitors := uint64(max(g.p.clicks/3, 1))
 	hash := make([]byte, 32)
@@ -375,8 +437,7 @@ func (g gen) copyClicks(ctx context.Context, db *sql.DB, lo, hi int) error {
 				return nil
 			}
 			r := mix(uint64(i))
-			// Affiliates are skewed: a few bring most clicks.
-			aff := g.affs[int((r%1000)*(r%1000)/1000)*len(g.affs)/1000]
+			aff := g.affOf(r)
 			ua := userAgents[(r>>10)%uint64(len(userAgents))]
 			src := sources[(r>>14)%uint64(len(sources))]
 			landing := landings[(r>>18)%uint64(len(landings))]
@@ -412,8 +473,7 @@ func (g gen) copyConversions(ctx context.Context, db *sql.DB) error {
 		ci := k*step + int(r%uint64(step))
 		c := conv{id: fmt.Sprintf("cv_dg%010d", k), click: g.clickID(ci), email: fmt.Sprintf("buyer%07d@customer.example", k),
 			status: statuses[(r>>8)%uint64(len(statuses))], clickAt: g.clickTime(ci), currency: "usd"}
-		rr := mix(uint64(ci))
-		c.aff = g.affs[int((rr%1000)*(rr%1000)/1000)*len(g.affs)/1000] // the click's affiliate (same draw as copyClicks)
+		c.aff = g.affOf(mix(uint64(ci))) // the click's affiliate (same draw as copyClicks)
 		c.paidAt = c.clickAt.Add(time.Duration(r>>16%(7*24*3600)) * time.Second)
 		if c.paidAt.After(g.end) {
 			c.paidAt = g.end

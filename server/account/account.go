@@ -43,6 +43,7 @@ type Store interface {
 	UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
 	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error)
 	ConversionTypeStore
+	PortalStore
 }
 
 // Service performs account operations against a Store. The zero values of
@@ -57,6 +58,9 @@ type Service struct {
 	Log *slog.Logger
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// PublicURL is PUBLIC_URL: the links that mails and answers carry
+	// (portal, invitations, resets) start with it.
+	PublicURL string
 }
 
 func (s Service) now() time.Time {

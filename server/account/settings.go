@@ -25,6 +25,10 @@ type SettingsInput struct {
 	Recurring       *conversion.Recurring
 	Timezone        *string
 	AllowedHosts    *[]string
+	// Slug is the program's portal address (/p/<slug>).
+	Slug *string
+	// AffiliateApproval is "auto" or "manual".
+	AffiliateApproval *string
 }
 
 // UpdateSettings applies a partial settings change to a tenant, whichever
@@ -95,6 +99,9 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			hosts = append(hosts, h)
 		}
 		t.AllowedHosts = hosts
+	}
+	if err := applyPortalSettings(&t, in); err != nil {
+		return tracklane.Tenant{}, err
 	}
 	saved, err := s.Store.UpdateTenantSettings(ctx, t)
 	if err != nil {

@@ -14,21 +14,24 @@ import (
 )
 
 type affiliateJSON struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Email      string   `json:"email"`
-	Code       string   `json:"code"`
-	LandingURL string   `json:"landing_url"`
-	Link       string   `json:"link"`
-	Coupons    []string `json:"coupons"`
-	CreatedAt  string   `json:"created_at"`
-	createdAt  time.Time
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Email       string   `json:"email"`
+	Code        string   `json:"code"`
+	LandingURL  string   `json:"landing_url"`
+	Link        string   `json:"link"`
+	Coupons     []string `json:"coupons"`
+	Status      string   `json:"status"`
+	PayoutEmail string   `json:"payout_email"`
+	CreatedAt   string   `json:"created_at"`
+	createdAt   time.Time
 }
 
 func (h *Handler) affiliateJSON(a tracklane.Affiliate) affiliateJSON {
 	return affiliateJSON{
 		ID: a.ID, Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL,
-		Link: account.Link(h.publicURL, a.Code), Coupons: upper(a.Coupons), CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
+		Link: account.Link(h.publicURL, a.Code), Coupons: upper(a.Coupons),
+		Status: string(a.Status), PayoutEmail: a.PayoutEmail, CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
 	}
 }
 
@@ -47,7 +50,7 @@ func (h *Handler) handleAffiliateList(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	rows, err := h.store.Affiliates(c.Request.Context(), tenantOf(c), p)
+	rows, err := h.affiliates(c, p)
 	if err != nil {
 		respond.Error(c, h.log, err)
 		return

@@ -28,6 +28,7 @@ type Store interface {
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
 	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
+	AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p store.Page) ([]tracklane.Affiliate, error)
 }
 
 // Accounts is the account service (account.Service): the one token check
@@ -36,6 +37,7 @@ type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
 	ConversionTypeAccounts
+	SetAffiliateStatus(ctx context.Context, tenantID, id string, action account.StatusAction) (tracklane.Affiliate, error)
 }
 
 // Handler serves /api/v1.
@@ -57,6 +59,9 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/clicks", h.handleClickList)
 	g.GET("/affiliates", h.handleAffiliateList)
 	g.POST("/affiliates", h.handleAffiliateCreate)
+	for _, a := range []account.StatusAction{account.Approve, account.Reject, account.Suspend, account.Activate} {
+		g.POST("/affiliates/:id/"+string(a), h.handleAffiliateStatus(a))
+	}
 	g.GET("/conversions", h.handleConversionList)
 	g.GET("/conversion-types", h.handleConversionTypeList)
 	g.PUT("/conversion-types/:code", h.handleConversionTypeSave)

@@ -47,8 +47,10 @@ var commands = []command{
 	{"tenant update", "--tenant TENANT_ID [--hold-days N] [--cookie-days N] [--attribution-days N]\n" +
 		"      [--commission-percent P | --commission-fixed MINOR --currency C]\n" +
 		"      [--recurring lifetime|first|months:N] [--timezone IANA]\n" +
+		"      [--slug SLUG] [--affiliate-approval auto|manual]\n" +
 		"      [--conversion-type CODE:percent:P|CODE:fixed:MINOR|CODE:tenant]... [--max-conversion-amount MINOR]", tenantUpdate},
-	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]...", affiliateCreate},
+	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]... [--invite]", affiliateCreate},
+	{"affiliate invite", "--tenant TENANT_ID --affiliate AFFILIATE_ID", affiliateInvite},
 	{"token create", "--tenant TENANT_ID --name NAME", tokenCreate},
 }
 
@@ -138,7 +140,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	defer st.Close()
-	out, err := act(ctx, provisioner{accounts: account.Service{Store: st, Log: quiet}, publicURL: cfg.PublicURL})
+	out, err := act(ctx, provisioner{accounts: account.Service{Store: st, Log: quiet, PublicURL: cfg.PublicURL}, publicURL: cfg.PublicURL})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "error: %s\n", errorText(err))
 		return 1

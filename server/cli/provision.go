@@ -27,6 +27,7 @@ type tenantCreated struct {
 	PersonalToken   string `json:"personal_token"`
 	RevenueOriginID string `json:"revenue_origin_id"`
 	Email           string `json:"email"`
+	PortalURL       string `json:"portal_url"`
 }
 
 func tenantCreate(args []string) (action, error) {
@@ -44,7 +45,8 @@ func tenantCreate(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return tenantCreated{TenantID: r.Tenant.ID, PersonalToken: r.PersonalToken, RevenueOriginID: r.RevenueOriginID, Email: r.Email}, nil
+		return tenantCreated{TenantID: r.Tenant.ID, PersonalToken: r.PersonalToken, RevenueOriginID: r.RevenueOriginID, Email: r.Email,
+			PortalURL: svc.accounts.PortalURL(r.Tenant)}, nil
 	}, nil
 }
 
@@ -53,6 +55,7 @@ type affiliateCreated struct {
 	Code        string   `json:"code"`
 	Link        string   `json:"link"`
 	Coupons     []string `json:"coupons,omitempty"`
+	InviteURL   string   `json:"invite_url,omitempty"`
 }
 
 // repeated is a flag that may be given several times (--coupon A --coupon B).
@@ -71,6 +74,7 @@ func affiliateCreate(args []string) (action, error) {
 	fs.StringVar(&in.LandingURL, "landing", "", "")
 	var coupons repeated
 	fs.Var(&coupons, "coupon", "")
+	invite := fs.Bool("invite", false, "")
 	if err := parse(fs, args, "tenant", "name", "email"); err != nil {
 		return nil, err
 	}
@@ -80,7 +84,13 @@ func affiliateCreate(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}, nil
+		out := affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}
+		if *invite {
+			if out.InviteURL, err = svc.accounts.InviteAffiliate(ctx, *tenant, a.ID); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	}, nil
 }
 
@@ -119,6 +129,8 @@ type SettingsJSON struct {
 	Recurring         string      `json:"recurring"`
 	Timezone          string      `json:"timezone"`
 	AllowedHosts      []string    `json:"allowed_hosts"`
+	Slug              string      `json:"slug"`
+	AffiliateApproval string      `json:"affiliate_approval"`
 }
 
 // Settings renders a tenant's settings.
@@ -127,6 +139,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 		TenantID: t.ID, Name: t.Name, Website: t.Website, HoldDays: t.HoldDays, CookieDays: t.CookieDays,
 		AttributionDays: t.AttributionDays, CommissionType: string(t.Commission.Type),
 		Recurring: t.Recurring.String(), Timezone: t.Timezone, AllowedHosts: t.AllowedHosts,
+		Slug: t.Slug, AffiliateApproval: string(t.AffiliateApproval),
 	}
 	if s.AllowedHosts == nil {
 		s.AllowedHosts = []string{}
@@ -153,6 +166,8 @@ func tenantUpdate(args []string) (action, error) {
 	recurring := fs.String("recurring", "", "")
 	timezone := fs.String("timezone", "", "")
 	reported := newReportedFlags(fs)
+	slug := fs.String("slug", "", "")
+	approval := fs.String("affiliate-approval", "", "")
 	if err := parse(fs, args, "tenant"); err != nil {
 		return nil, err
 	}
@@ -188,6 +203,12 @@ func tenantUpdate(args []string) (action, error) {
 	}
 	if set["timezone"] {
 		in.Timezone = timezone
+	}
+	if set["slug"] {
+		in.Slug = slug
+	}
+	if set["affiliate-approval"] {
+		in.AffiliateApproval = approval
 	}
 	return func(ctx context.Context, svc provisioner) (any, error) {
 		t, err := svc.accounts.UpdateSettings(ctx, *tenant, in)

@@ -11,11 +11,15 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/dashboard"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/metrics"
+	"github.com/tracklane/tracklane/server/portal"
+	"github.com/tracklane/tracklane/server/portalpages"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
@@ -80,6 +84,9 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	bgDone := make(chan struct{})
 	go func() { defer close(bgDone); srv.Engine.Run(bgCtx) }()
 	defer func() { stopBackground(); <-bgDone }()
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); srv.Mail.Run(bgCtx) }()
+	defer func() { stopBackground(); <-mailDone }()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -143,6 +150,7 @@ func logDashboard(ctx context.Context, st *store.Store, publicURL string, log *s
 type Server struct {
 	Handler http.Handler
 	Engine  *stripesync.Engine // the Stripe checks; serve runs its loop
+	Mail    *mail.Sender       // the outbox's sender; serve runs its loop
 	// Metrics serves GET /metrics; nil unless METRICS_ADDR is set. serve
 	// gives it its own listener, never the public one.
 	Metrics http.Handler
@@ -184,9 +192,15 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		s.Engine.WithObserver(m)
 	}
 
+	mailSender, err := newMailSender(cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	s.Mail = mailSender
+
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
-	accounts := account.Service{Store: st, Log: log}
+	accounts := account.Service{Store: st, Log: log, PublicURL: cfg.PublicURL}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 		Observer: trackObs,
@@ -202,7 +216,14 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
-			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now}),
+			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+			MailConfigured: cfg.MailConfigured}),
+		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(),
+			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+			Pages: portalpages.New(portalpages.Deps{
+				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword,
+				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
+			})}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
@@ -211,4 +232,10 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	}
 	s.Handler = engine
 	return s, nil
+}
+
+// portalViewer hands the portal's signed-in affiliate to the portal pages.
+func portalViewer(c *gin.Context) (portalpages.Viewer, bool) {
+	v, ok := portal.ViewerFrom(c)
+	return portalpages.Viewer(v), ok
 }

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tracklane/tracklane/server/mail"
 )
 
 // DefaultDatabaseURL is used when DATABASE_URL is unset; the database is
@@ -48,6 +50,12 @@ type Config struct {
 	TrustedProxies          []netip.Prefix
 	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
 	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
+
+	// Mail (SPEC section 7; see mail.go). SMTP holds SMTP_URL's password:
+	// log SMTP.String(), never the settings themselves.
+	SMTP           mail.SMTPSettings
+	MailFrom       string // MAIL_FROM, or Tracklane <no-reply@HOST of PUBLIC_URL>
+	MailConfigured bool   // SMTP_URL is set; unset → mails are logged and invitation links shown
 }
 
 // Key derives a 32-byte key for one purpose ("cookie", "csrf", "visitor", …)
@@ -156,6 +164,8 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 			c.MetricsAddr = v
 		}
 	}
+
+	loadMail(&c, getenv, bad)
 
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 

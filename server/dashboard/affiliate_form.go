@@ -83,6 +83,7 @@ func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a trackl
 		return page, err
 	}
 	page.Coupons = strings.ToUpper(strings.Join(coupons[a.ID], ", "))
+	page.Portal = views.AffiliatePortal{ID: a.ID, Status: a.Status, PayoutEmail: a.PayoutEmail, MailConfigured: h.deps.MailConfigured}
 	return page, nil
 }
 

@@ -29,7 +29,7 @@ func (h *Handler) handleAffiliateList(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	affs, err := h.store.Affiliates(ctx, t.ID, pg)
+	status, affs, err := h.affiliatesOfStatus(c, t.ID, pg)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -44,9 +44,17 @@ func (h *Handler) handleAffiliateList(c *gin.Context) {
 		return
 	}
 	filters := periodQuery(p)
+	if status != "" {
+		filters = append(filters, "status", status)
+	}
+	counts, err := h.store.CountAffiliatesByStatus(ctx, t.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	page := views.AffiliatesPage{
 		Chrome: h.chrome(c, "Affiliates", "affiliates"), Period: p.view, PublicURL: h.deps.Config.PublicURL,
-		Affiliates: affs, Stats: stats, First: pg.After == nil, FirstURL: pageURL("/affiliates", filters...),
+		Affiliates: affs, Stats: stats, Status: status, Counts: counts, First: pg.After == nil, FirstURL: pageURL("/affiliates", filters...),
 	}
 	if len(affs) == pageSize {
 		last := affs[len(affs)-1]

@@ -43,6 +43,7 @@ type Accounts interface {
 	RevokeToken(ctx context.Context, tenantID string, id int64) error
 	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error)
 	ConversionTypeAccounts
+	ProgramAccounts
 }
 
 // Deps is what the dashboard needs, passed explicitly.
@@ -56,6 +57,9 @@ type Deps struct {
 	Throttle *throttle.Throttle
 	Log      *slog.Logger
 	Now      func() time.Time
+	// MailConfigured says mail is really sent (SMTP_URL): when false, an
+	// invitation's link is shown to copy.
+	MailConfigured bool
 }
 
 // Handler serves the dashboard pages.
@@ -98,6 +102,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
 	pages.GET("/login", h.handleLoginForm)
 	pages.POST("/login", h.checkAnonCSRF, h.handleLogin)
+	pages.GET("/forgot", h.handleForgotForm)
+	pages.POST("/forgot", h.checkAnonCSRF, h.handleForgot)
+	pages.GET("/reset/:token", h.handleResetForm)
+	pages.POST("/reset/:token", h.checkAnonCSRF, h.handleReset)
 
 	in := pages.Group("", h.requireSession, h.checkSessionCSRF)
 	in.POST("/logout", h.handleLogout)
@@ -115,8 +123,14 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.GET("/affiliates/:id", h.handleAffiliateEdit)
 	in.POST("/affiliates/:id", h.handleAffiliateUpdate)
 	in.POST("/affiliates/:id/coupons", h.handleAffiliateCoupons)
+	in.POST("/affiliates/:id/invite", h.handleAffiliateInvite)
+	in.POST("/affiliates/:id/payout-email", h.handleAffiliatePayoutEmail)
+	for _, a := range []account.StatusAction{account.Approve, account.Reject, account.Suspend, account.Activate} {
+		in.POST("/affiliates/:id/"+string(a), h.handleAffiliateStatus(a))
+	}
 	in.GET("/settings", h.handleSettings)
 	in.POST("/settings", h.handleSettingsSave)
+	in.POST("/settings/program", h.handleProgramSave)
 	in.POST("/settings/origins", h.handleOriginCreate)
 	in.GET("/settings/conversion-types", h.handleConversionTypes)
 	in.POST("/settings/conversion-types", h.handleConversionTypeSave)

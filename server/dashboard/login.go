@@ -50,7 +50,8 @@ func (h *Handler) handleLoginForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	h.render(c, http.StatusOK, views.Auth(views.AuthPage{CSRF: h.anonCSRF(c), Next: safeNext(c.Query("next")), AssetQuery: h.assetQuery}))
+	h.render(c, http.StatusOK, views.Auth(views.AuthPage{CSRF: h.anonCSRF(c), Next: safeNext(c.Query("next")), AssetQuery: h.assetQuery,
+		Notice: resetNotice(c.Query("ok"))}))
 }
 
 func (h *Handler) handleLogin(c *gin.Context) {

@@ -70,19 +70,25 @@ func (h *Handler) chrome(c *gin.Context, title, active string) views.Chrome {
 // notices are the messages a redirect after an action may ask for (by
 // key, so no text of the URL reaches the page).
 var notices = map[string]string{
-	"affiliate-created": "Affiliate created. Share its link to start tracking.",
-	"coupons-saved":     "Promotion codes saved.",
-	"affiliate-saved":   "Affiliate saved.",
-	"settings-saved":    "Settings saved.",
-	"origin-created":    "Revenue origin added.",
-	"type-saved":        "Conversion type saved.",
-	"type-deleted":      "Conversion type removed (sale and lead go back to their defaults).",
-	"max-saved":         "Largest reported amount saved.",
-	"token-revoked":     "Token revoked. Requests with it are refused from now on.",
-	"checked":           "Stripe check finished.",
-	"approved":          "Conversion approved: its commission is owed now.",
-	"rejected":          "Conversion rejected: no commission is owed for it.",
-	"signed-up":         "Welcome to Tracklane! Start by adding an affiliate and installing the tracking snippets.",
+	"affiliate-created":  "Affiliate created. Share its link to start tracking.",
+	"coupons-saved":      "Promotion codes saved.",
+	"affiliate-saved":    "Affiliate saved.",
+	"settings-saved":     "Settings saved.",
+	"origin-created":     "Revenue origin added.",
+	"type-saved":         "Conversion type saved.",
+	"type-deleted":       "Conversion type removed (sale and lead go back to their defaults).",
+	"max-saved":          "Largest reported amount saved.",
+	"token-revoked":      "Token revoked. Requests with it are refused from now on.",
+	"checked":            "Stripe check finished.",
+	"approved":           "Conversion approved: its commission is owed now.",
+	"rejected":           "Conversion rejected: no commission is owed for it.",
+	"signed-up":          "Welcome to Tracklane! Start by adding an affiliate and installing the tracking snippets.",
+	"status-approve":     "Affiliate approved: their link records clicks and they can log in to the portal.",
+	"status-reject":      "Application rejected.",
+	"status-suspend":     "Affiliate suspended: their link no longer records clicks and they cannot log in.",
+	"status-activate":    "Affiliate activated.",
+	"payout-email-saved": "Payout email saved.",
+	"password-set":       "Your new password is saved. Log in with it.",
 }
 
 func notice(key string) string { return notices[key] }

@@ -71,7 +71,8 @@ func (h *Handler) settingsPage(c *gin.Context, t tracklane.Tenant) (views.Settin
 		return views.SettingsPage{}, err
 	}
 	return views.SettingsPage{
-		Chrome: h.chrome(c, "Settings", "settings"), Loc: location(t.Timezone), Now: h.now(), TenantID: t.ID,
+		Program: h.programSettings(t),
+		Chrome:  h.chrome(c, "Settings", "settings"), Loc: location(t.Timezone), Now: h.now(), TenantID: t.ID,
 		ClickSnippet:    clickSnippet(h.deps.Config.PublicURL, t.ID),
 		ThankYouSnippet: thankYouCall(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
 		Origins:         origins, Tokens: tokens, Connections: conns, SyncConfigured: h.deps.Checker != nil,

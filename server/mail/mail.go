@@ -3,6 +3,8 @@
 // store.EnqueueMail) and delivered later by the background sender.
 package mail
 
+import "time"
+
 // Kind names what caused a mail; it is logged and counted, never shown.
 type Kind string
 
@@ -30,4 +32,12 @@ type Message struct {
 	// set-up still works. It is a secret-bearing URL: never log it when
 	// mail is really sent.
 	Link string
+}
+
+// Outgoing is a Message claimed from the outbox for one attempt.
+type Outgoing struct {
+	ID        int64     // the outbox row; the Message-ID is made from it
+	CreatedAt time.Time // when the cause committed
+	Attempt   int       // 1 for the first try; also the claim's token
+	Message
 }

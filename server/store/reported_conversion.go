@@ -37,9 +37,9 @@ func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID st
 		// The common case (the cookie's click) in one query, its affiliate
 		// with it.
 		c := attribution.Click{ID: cid}
-		a, err := scanAffiliate(clickAffiliateRow{s.db.QueryRowContext(ctx, `SELECT c.created_at, `+prefixed("a.", affiliateColumns)+`
+		a, err := scanAffiliate(prefixed{s.db.QueryRowContext(ctx, `SELECT c.created_at, `+qualified("a.", affiliateColumns)+`
 			FROM clicks c JOIN affiliates a ON a.tenant_id = c.tenant_id AND a.id = c.affiliate_id
-			WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, cid), &c.CreatedAt})
+			WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, cid), []any{&c.CreatedAt}})
 		switch {
 		case err == nil:
 			c.AffiliateID = a.ID
@@ -91,18 +91,8 @@ func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID st
 	return f, s.reportedAffiliates(ctx, tenantID, affIDs, f.Affiliates)
 }
 
-// clickAffiliateRow scans a click's time, then its affiliate's columns.
-type clickAffiliateRow struct {
-	row scanner
-	at  *time.Time
-}
-
-func (r clickAffiliateRow) Scan(dest ...any) error {
-	return r.row.Scan(append([]any{r.at}, dest...)...)
-}
-
-// prefixed qualifies a column list with a table alias.
-func prefixed(alias, columns string) string {
+// qualified qualifies a column list with a table alias.
+func qualified(alias, columns string) string {
 	parts := strings.Split(columns, ",")
 	for i, p := range parts {
 		parts[i] = alias + strings.TrimSpace(p)

@@ -30,14 +30,16 @@ type NewTenant struct {
 
 const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_days,
 	commission_type, commission_bp, commission_fixed, commission_currency,
-	recurring, recurring_months, timezone, allowed_hosts, created_at`
+	recurring, recurring_months, timezone, allowed_hosts, created_at,
+	slug, affiliate_approval`
 
 func scanTenant(row scanner) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	var ctype string
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
 		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
-		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt)
+		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt,
+		&t.Slug, &t.AffiliateApproval)
 	t.Commission.Type = conversion.RuleType(ctype)
 	return t, err
 }
@@ -52,9 +54,12 @@ var ErrEmailTaken = errors.New("the email already has an account")
 func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ($1, $2, $3)
-			RETURNING `+tenantColumns, n.ID, n.Name, n.Website)
-		var err error
+		slug, err := freeSlug(ctx, tx, tracklane.SlugFrom(n.Name))
+		if err != nil {
+			return err
+		}
+		row := tx.QueryRowContext(ctx, `INSERT INTO tenants (id, name, website, slug) VALUES ($1, $2, $3, $4)
+			RETURNING `+tenantColumns, n.ID, n.Name, n.Website, slug)
 		if t, err = scanTenant(row); err != nil {
 			return fmt.Errorf("inserting tenant: %w", err)
 		}
@@ -116,12 +121,17 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (t
 	row := s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, website = $3, cookie_days = $4,
 		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
 		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
-		timezone = $13, allowed_hosts = $14
+		timezone = $13, allowed_hosts = $14,
+		slug = $15, affiliate_approval = $16
 		WHERE id = $1 RETURNING `+tenantColumns,
 		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
 		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
-		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts))
+		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
+		t.Slug, string(t.AffiliateApproval))
 	out, err := scanTenant(row)
+	if c, _ := uniqueViolation(err); c == "tenants_slug_key" {
+		return tracklane.Tenant{}, apperr.Errorf(apperr.Conflict, "the slug %q is taken by another program", t.Slug)
+	}
 	if err != nil {
 		return tracklane.Tenant{}, notFound(err, "no tenant %q", t.ID)
 	}

@@ -5,6 +5,7 @@
 //   - apptest: the whole application, really wired, behind an httptest server
 //   - browser: headless Chromium through chromedp, screenshots as artifacts
 //   - fakestripe: a stateful, in-process fake of the Stripe API
+//   - mailpit: a real SMTP server (Mailpit) on loopback ports, read through its API
 //   - fault: the server as an OS process, a private PostgreSQL cluster, a
 //     fault-injecting proxy in front of the fake Stripe API
 //   - storetest: a freshly migrated PostgreSQL database per test

@@ -64,6 +64,12 @@ func (h *Handler) handleClick(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if aff.Status != tracklane.AffiliateActive {
+		// Only an active affiliate earns clicks (SPEC section 8): any other
+		// is answered as an unknown code, from the row already read.
+		respond.Errorf(c, apperr.NotFound, "no affiliate with code %q", in.code)
+		return
+	}
 	click, err := h.record(c, tenant, aff, in.landing.String(), in.landing.Query(), in.referrer, in.cid, ua)
 	if err != nil {
 		h.fail(c, err)

@@ -60,7 +60,12 @@ func (h *Handler) handleRedirect(c *gin.Context) {
 		}
 	}
 	ua := capString(c.Request.UserAgent(), 512)
-	if c.Request.Method == http.MethodGet && !isBot(ua) {
+	switch {
+	case aff.Status != tracklane.AffiliateActive:
+		// Not an active affiliate (SPEC section 8): the visitor still
+		// reaches the landing page, with no click and no cid.
+		dest.RawQuery = q.Encode()
+	case c.Request.Method == http.MethodGet && !isBot(ua):
 		dest.RawQuery = q.Encode()
 		referrer := ""
 		if ref, err := parseWebURL(c.Request.Referer()); err == nil {
@@ -73,7 +78,7 @@ func (h *Handler) handleRedirect(c *gin.Context) {
 		} else {
 			q.Set("cid", click.ID)
 		}
-	} else {
+	default:
 		h.observer.Bot() // a HEAD or a crawler: a link preview, no click
 	}
 	dest.RawQuery = q.Encode()

@@ -19,6 +19,10 @@ type Tenant struct {
 	Timezone        string
 	AllowedHosts    []string
 	CreatedAt       time.Time
+	// Slug names the program in its portal's address, /p/<slug>.
+	Slug string
+	// AffiliateApproval is how a portal application is decided.
+	AffiliateApproval Approval
 }
 
 // User is a dashboard login of a tenant.

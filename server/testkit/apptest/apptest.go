@@ -64,6 +64,7 @@ func New(t testing.TB, env map[string]string) *App {
 		t.Fatalf("config: %v", err)
 	}
 	a.Config = cfg
+	a.Accounts.PublicURL = cfg.PublicURL
 	srv, err := cli.NewServer(cfg, st, storetest.Logger(t))
 	if err != nil {
 		t.Fatalf("wiring server: %v", err)

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS conversions_affiliate_payout;

@@ -1,0 +1,92 @@
+package account
+
+import (
+	"context"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/password"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// RequestAffiliateReset mails a one-use password reset link (valid
+// ResetLife) to the affiliate of the tenant's program with this email, if
+// there is one. It answers nil either way: the form must not tell who is
+// a member.
+func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	a, _, err := s.Store.AffiliateLogin(ctx, t.ID, e)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	secret := newLinkSecret()
+	link := s.PortalURL(t) + "/reset/" + secret
+	m := passwordResetMail.message(t.ID, a.Email, mailData{Program: t.Name + "'s affiliate program", Email: a.Email, Link: link, ValidFor: "1 hour"})
+	now := s.now()
+	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
+		Hash: HashToken(secret), Purpose: store.PurposeAffiliateReset, TenantID: t.ID, AffiliateID: a.ID,
+		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
+	}, &m)
+}
+
+// RequestUserReset mails a one-use password reset link (valid ResetLife)
+// to the merchant's dashboard user with this email, if there is one; nil
+// either way.
+func (s Service) RequestUserReset(ctx context.Context, email string) error {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	u, err := s.Store.UserByEmail(ctx, e)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t, err := s.Store.Tenant(ctx, u.TenantID)
+	if err != nil {
+		return err
+	}
+	secret := newLinkSecret()
+	link := s.PublicURL + "/reset/" + secret
+	m := passwordResetMail.message(t.ID, u.Email, mailData{Program: "Tracklane (" + t.Name + ")", Email: u.Email, Link: link, ValidFor: "1 hour"})
+	now := s.now()
+	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
+		Hash: HashToken(secret), Purpose: store.PurposeUserReset, TenantID: t.ID, UserID: u.ID,
+		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
+	}, &m)
+}
+
+// CheckLink returns the live one-use link of this purpose (its form may be
+// shown); store.ErrLinkGone when it is unknown, used or expired.
+func (s Service) CheckLink(ctx context.Context, secret string, purpose store.TokenPurpose) (store.OneUseToken, error) {
+	if !ValidLinkSecret(secret) {
+		return store.OneUseToken{}, store.ErrLinkGone
+	}
+	return s.Store.LiveOneUseToken(ctx, HashToken(secret), purpose, s.now())
+}
+
+// UseLink spends a one-use link of this purpose to set a new password
+// (checked by the password rule first: a refused password spends
+// nothing). The owner's sessions end. It returns the spent link (whose
+// password was set). A link unknown, used or expired → store.ErrLinkGone.
+func (s Service) UseLink(ctx context.Context, secret string, purpose store.TokenPurpose, newPassword string) (store.OneUseToken, error) {
+	if !ValidLinkSecret(secret) {
+		return store.OneUseToken{}, store.ErrLinkGone
+	}
+	if err := password.Check(newPassword); err != nil {
+		return store.OneUseToken{}, err
+	}
+	hash, err := HashPassword(newPassword, s.BcryptCost)
+	if err != nil {
+		return store.OneUseToken{}, err
+	}
+	return s.Store.UseOneUseToken(ctx, HashToken(secret), purpose, s.now(), hash)
+}

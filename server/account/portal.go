@@ -1,0 +1,62 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// PortalStore is the storage of the affiliate portal's actions (part of
+// Store): applications, statuses, passwords and one-use links.
+type PortalStore interface {
+	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
+	TenantBySlug(ctx context.Context, slug string) (tracklane.Tenant, error)
+	TenantUserEmails(ctx context.Context, tenantID string) ([]string, error)
+	UserByEmail(ctx context.Context, email string) (tracklane.User, error)
+	AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error)
+	ApplyAffiliate(ctx context.Context, app store.Application) (tracklane.Affiliate, error)
+	SetAffiliateStatus(ctx context.Context, tenantID, id string, ch store.StatusChange) (tracklane.Affiliate, error)
+	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
+	AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error)
+	SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error
+	CreateOneUseToken(ctx context.Context, t store.OneUseToken, m *mail.Message) error
+	LiveOneUseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, now time.Time) (store.OneUseToken, error)
+	UseOneUseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, now time.Time, passwordHash string) (store.OneUseToken, error)
+}
+
+// How long one-use links work (SPEC section 8).
+const (
+	InviteLife = 7 * 24 * time.Hour
+	ResetLife  = time.Hour
+)
+
+// PortalURL is a program's portal address: <PUBLIC_URL>/p/<slug>.
+func PortalURL(publicURL, slug string) string { return publicURL + "/p/" + slug }
+
+// PortalURL is a tenant's portal address on this instance.
+func (s Service) PortalURL(t tracklane.Tenant) string { return PortalURL(s.PublicURL, t.Slug) }
+
+// newLinkSecret returns the secret of a one-use link: 256 random bits,
+// URL-safe. Only its sha256 is stored (HashToken).
+func newLinkSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ValidLinkSecret reports whether s has the shape of a one-use link's
+// secret (anything else is not looked up).
+func ValidLinkSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}

@@ -1,0 +1,150 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+func TestAffiliatesPageApplicantsAndStatusButtons(t *testing.T) {
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID := b.signup("Door Shop", "owner@door.example")
+	ctx := context.Background()
+	tt, _ := app.Store.Tenant(ctx, tenantID)
+	if err := app.Accounts.Apply(ctx, tt, account.Application{Name: "Wanna Be", Email: "wanna@example.com", Password: "a good long password", Code: "wanna"}); err != nil {
+		t.Fatal(err)
+	}
+	active := app.NewAffiliate(t, tenantID, "already-in")
+	applicant, _ := app.Store.AffiliateByCode(ctx, tenantID, "wanna")
+
+	list := b.get("/affiliates?status=pending")
+	list.must(t, http.StatusOK, "Wanna Be", "Applicants (1)", "applicant")
+	if strings.Contains(list.body, active.Name) {
+		t.Fatal("the applicants' list shows an active affiliate")
+	}
+	b.get("/affiliates?status=sleepy").must(t, http.StatusBadRequest)
+
+	b.get("/affiliates/"+applicant.ID).must(t, http.StatusOK, "Approve", "Reject", "Invite to the portal")
+	a := b.post("/affiliates/"+applicant.ID+"/approve", nil)
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", a.status, short(a.body))
+	}
+	if got, _ := app.Store.Affiliate(ctx, tenantID, applicant.ID); got.Status != tracklane.AffiliateActive {
+		t.Fatalf("approved applicant is %s", got.Status)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'application_approved' AND recipient = 'wanna@example.com'`); n != 1 {
+		t.Fatalf("%d approval mails", n)
+	}
+	b.get("/affiliates/"+applicant.ID).must(t, http.StatusOK, "Suspend")
+	// A change that makes no sense is refused with the reason.
+	b.post("/affiliates/"+applicant.ID+"/reject", nil).must(t, http.StatusConflict, "use suspend")
+	b.post("/affiliates/"+applicant.ID+"/suspend", url.Values{"csrf": {"forged"}}).must(t, http.StatusForbidden)
+	b.get("/affiliates/" + applicant.ID)
+	b.post("/affiliates/"+applicant.ID+"/suspend", nil)
+	if got, _ := app.Store.Affiliate(ctx, tenantID, applicant.ID); got.Status != tracklane.AffiliateSuspended {
+		t.Fatalf("suspended affiliate is %s", got.Status)
+	}
+
+	// Another tenant's affiliate is not found.
+	other := app.NewTenant(t, "Other Door")
+	theirs := app.NewAffiliate(t, other.ID, "theirs")
+	b.get("/affiliates")
+	b.post("/affiliates/"+theirs.ID+"/suspend", nil).must(t, http.StatusNotFound)
+	if got, _ := app.Store.Affiliate(ctx, other.ID, theirs.ID); got.Status != tracklane.AffiliateActive {
+		t.Fatal("another tenant's affiliate was changed")
+	}
+}
+
+func TestInviteShowsTheLinkWithoutMailAndPayoutEmailIsChecked(t *testing.T) {
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID := b.signup("Invite Door", "owner@invite.example")
+	aff := app.NewAffiliate(t, tenantID, "invitee")
+	b.get("/affiliates/" + aff.ID)
+	a := b.post("/affiliates/"+aff.ID+"/invite", nil)
+	a.must(t, http.StatusOK, "Mail is not configured", "/p/invite-door/invite/")
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'invitation' AND recipient = $1`, aff.Email); n != 1 {
+		t.Fatalf("%d invitation mails", n)
+	}
+
+	b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {"not an email"}}).
+		must(t, http.StatusBadRequest, "Payout email: ")
+	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "" {
+		t.Fatalf("a bad payout email was stored: %q", got.PayoutEmail)
+	}
+	if a := b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {" Pay@Example.com "}}); a.status != http.StatusSeeOther {
+		t.Fatalf("payout email: %d", a.status)
+	}
+	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "pay@example.com" {
+		t.Fatalf("payout email %q", got.PayoutEmail)
+	}
+}
+
+func TestProgramSettingsEditSlugAndApproval(t *testing.T) {
+	app := apptest.New(t, nil)
+	app.NewTenant(t, "Taken Slug")
+	b := newBrowser(t, app)
+	tenantID := b.signup("Settings Door", "owner@settings.example")
+	b.get("/settings").must(t, http.StatusOK, "Affiliate program", app.URL+"/p/settings-door")
+	b.post("/settings/program", url.Values{"slug": {"taken-slug"}, "affiliate_approval": {"auto"}}).
+		must(t, http.StatusConflict, "taken")
+	b.post("/settings/program", url.Values{"slug": {"x"}, "affiliate_approval": {"auto"}}).must(t, http.StatusBadRequest)
+	if a := b.post("/settings/program", url.Values{"slug": {"door-partners"}, "affiliate_approval": {"auto"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", a.status, short(a.body))
+	}
+	tt, _ := app.Store.Tenant(context.Background(), tenantID)
+	if tt.Slug != "door-partners" || tt.AffiliateApproval != tracklane.ApprovalAuto {
+		t.Fatalf("tenant %q %q", tt.Slug, tt.AffiliateApproval)
+	}
+	b.get("/settings").must(t, http.StatusOK, app.URL+"/p/door-partners")
+	newBrowser(t, app).get("/p/door-partners/join").must(t, http.StatusOK)
+}
+
+func TestMerchantForgotAndReset(t *testing.T) {
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	b.signup("Forgetful Shop", "owner@forgetful.example")
+	anon := newBrowser(t, app)
+	anon.get("/login").must(t, http.StatusOK, `href="/forgot"`)
+	anon.get("/forgot").must(t, http.StatusOK, "Forgot your password")
+	known := anon.post("/forgot", url.Values{"email": {"Owner@Forgetful.example"}})
+	anon.get("/forgot")
+	unknown := anon.post("/forgot", url.Values{"email": {"nobody@forgetful.example"}})
+	known.must(t, http.StatusOK, "Check your email")
+	if known.body != unknown.body {
+		t.Fatal("the forgot answers differ")
+	}
+	var link string
+	if err := app.Store.DB().QueryRow(`SELECT link FROM mail_outbox WHERE kind = 'password_reset' AND recipient = 'owner@forgetful.example'`).Scan(&link); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	anon.get(u.Path).must(t, http.StatusOK, "Choose a new password")
+	anon.post(u.Path, url.Values{"password": {"123456789"}}).must(t, http.StatusBadRequest)
+	if a := anon.post(u.Path, url.Values{"password": {"a fresh merchant secret"}}); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?ok=password-set" {
+		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))
+	}
+	anon.post(u.Path, url.Values{"password": {"another merchant secret"}}).must(t, http.StatusGone, "no longer works")
+	// The old session ended with the reset.
+	if a := b.get("/"); a.status != http.StatusSeeOther {
+		t.Fatalf("the session outlived the password reset: %d", a.status)
+	}
+	in := newBrowser(t, app)
+	in.get("/login")
+	if a := in.post("/login", url.Values{"email": {"owner@forgetful.example"}, "password": {"a fresh merchant secret"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("login with the new password: %d", a.status)
+	}
+	for i := 0; i < 3; i++ {
+		anon.get("/forgot")
+		anon.post("/forgot", url.Values{"email": {"owner@forgetful.example"}})
+	}
+	anon.get("/forgot")
+	anon.post("/forgot", url.Values{"email": {"owner@forgetful.example"}}).must(t, http.StatusTooManyRequests, "Too many")
+}

@@ -1,0 +1,202 @@
+package portal_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+func TestJoinManualApprovalMakesAPendingApplicantAndMailsTheMerchant(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Manual Shop", tracklane.ApprovalManual)
+	v := newVisitor(t, app)
+	v.get("/p/" + p.Slug + "/join")
+	a := v.post("/p/"+p.Slug+"/join", url.Values{"name": {"Ann <b>Bold</b>"}, "email": {"Ann@Example.com"},
+		"password": {goodPassword}, "code": {"ann-wish"}, "payout_email": {"pay@example.com"}})
+	a.must(t, http.StatusOK, "Thank you for applying", "The merchant reviews it")
+
+	aff, err := app.Store.AffiliateByCode(context.Background(), p.ID, "ann-wish")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aff.Status != tracklane.AffiliatePending || aff.Email != "ann@example.com" || aff.PayoutEmail != "pay@example.com" {
+		t.Fatalf("applicant %+v", aff)
+	}
+	got := mailsOf(t, app, "application_received")
+	if len(got) != 1 || got[0].To != p.Email {
+		t.Fatalf("merchant mails %+v", got)
+	}
+	// Every stored field is escaped in the HTML body.
+	if strings.Contains(got[0].HTML, "<b>Bold</b>") || !strings.Contains(got[0].HTML, "&lt;b&gt;Bold&lt;/b&gt;") {
+		t.Fatalf("HTML body does not escape the name:\n%s", got[0].HTML)
+	}
+	if len(mailsOf(t, app, "application_approved")) != 0 {
+		t.Fatal("a pending applicant was told they are approved")
+	}
+
+	// A pending applicant cannot log in (a clear message, no session)…
+	v.login(p.Slug, "ann@example.com", goodPassword).must(t, http.StatusForbidden, "waiting for the merchant")
+	if v.cookie("/p/"+p.Slug, "tl_portal") != "" {
+		t.Fatal("a pending applicant got a session")
+	}
+	// … and earns no click: the click endpoint answers as for an unknown
+	// code, the link redirects without a cid.
+	status, body := app.Do(t, "POST", "/tracking/click/v1", map[string]string{
+		"tenantId": p.ID, "aff": "ann-wish", "url": "https://shop.example/?aff=ann-wish"})
+	_, unknownBody := app.Do(t, "POST", "/tracking/click/v1", map[string]string{
+		"tenantId": p.ID, "aff": "nobody-here", "url": "https://shop.example/?aff=nobody-here"})
+	if status != http.StatusNotFound || strings.ReplaceAll(string(body), "ann-wish", "X") != strings.ReplaceAll(string(unknownBody), "nobody-here", "X") {
+		t.Fatalf("click of a pending affiliate: %d %s (unknown: %s)", status, body, unknownBody)
+	}
+	status, _ = app.Do(t, "GET", "/r/ann-wish", nil)
+	if status != http.StatusFound {
+		t.Fatalf("redirect: %d", status)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM clicks WHERE affiliate_id = $1`, aff.ID); n != 0 {
+		t.Fatalf("%d clicks recorded for a pending affiliate", n)
+	}
+}
+
+func TestRedirectOfANonActiveAffiliateCarriesNoCid(t *testing.T) {
+	app := apptest.New(t, nil)
+	tn := app.NewTenant(t, "Redirects")
+	aff := app.NewAffiliate(t, tn.ID, "susp-aff")
+	if aff.Status != tracklane.AffiliateActive {
+		t.Fatalf("a merchant-made affiliate is %q, want active", aff.Status)
+	}
+	if _, err := app.Accounts.SetAffiliateStatus(context.Background(), tn.ID, aff.ID, "suspend"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", app.URL+"/r/susp-aff?utm_source=x", nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) test")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "https://shop.example/") || strings.Contains(loc, "cid=") || !strings.Contains(loc, "utm_source=x") {
+		t.Fatalf("redirect %d to %q", resp.StatusCode, loc)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM clicks WHERE affiliate_id = $1`, aff.ID); n != 0 {
+		t.Fatalf("%d clicks of a suspended affiliate", n)
+	}
+}
+
+func TestJoinAutoApprovalActivatesAndLogsIn(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Auto Shop", tracklane.ApprovalAuto)
+	v := newVisitor(t, app)
+	v.apply(p.Slug, "Bo", "bo@example.com", goodPassword).must(t, http.StatusOK, "Thank you for applying", "Check your email")
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'bo@example.com' AND status = 'active'`, p.ID); n != 1 {
+		t.Fatalf("%d active applicants", n)
+	}
+	if len(mailsOf(t, app, "application_received")) != 1 || len(mailsOf(t, app, "application_approved")) != 1 {
+		t.Fatalf("mails %+v", outbox(t, app))
+	}
+	a := v.login(p.Slug, "bo@example.com", goodPassword)
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/p/"+p.Slug {
+		t.Fatalf("login: %d %s", a.status, a.header.Get("Location"))
+	}
+	v.get("/p/"+p.Slug).must(t, http.StatusOK, "Bo")
+}
+
+func TestJoinAnswersAMemberExactlyAsANewcomer(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Probe Shop", tracklane.ApprovalManual)
+	app.NewAffiliate(t, p.ID, "member-1") // email member-1@partners.example
+
+	newcomer := newVisitor(t, app).apply(p.Slug, "New", "new@example.com", goodPassword)
+	member := newVisitor(t, app).apply(p.Slug, "Impostor", "member-1@partners.example", goodPassword)
+	newcomer.must(t, http.StatusOK)
+	if member.status != newcomer.status || member.body != newcomer.body {
+		t.Fatalf("the answers differ:\n%d %s\n---\n%d %s", newcomer.status, newcomer.body, member.status, member.body)
+	}
+	// A taken wished code is refused alike for a member and a newcomer.
+	taken := url.Values{"name": {"X"}, "password": {goodPassword}, "code": {"member-1"}}
+	v := newVisitor(t, app)
+	v.get("/p/" + p.Slug + "/join")
+	taken.Set("email", "member-1@partners.example")
+	asMember := v.post("/p/"+p.Slug+"/join", taken)
+	taken.Set("email", "stranger@example.com")
+	asStranger := v.post("/p/"+p.Slug+"/join", taken)
+	asMember.must(t, http.StatusConflict, "is taken")
+	asStranger.must(t, http.StatusConflict, "is taken")
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'member-1@partners.example'`, p.ID); n != 1 {
+		t.Fatalf("%d affiliates with the member's email", n)
+	}
+	got := mailsOf(t, app, "member_applied")
+	if len(got) != 1 || got[0].To != "member-1@partners.example" {
+		t.Fatalf("member mails %+v", got)
+	}
+	if n := len(mailsOf(t, app, "application_received")); n != 1 {
+		t.Fatalf("%d merchant mails, want 1 (the newcomer's only)", n)
+	}
+}
+
+func TestJoinRefusesBadInputAndChangesNothing(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Strict Shop", tracklane.ApprovalManual)
+	app.NewAffiliate(t, p.ID, "taken-code")
+	v := newVisitor(t, app)
+	for _, c := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10 characters"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"password123"}}, "too common"},
+		{url.Values{"name": {"A"}, "email": {"not an email"}, "password": {goodPassword}}, "not an email"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "payout_email": {"paypal me"}}, "Payout email: "},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "code": {"taken-code"}}, "is taken"},
+	} {
+		v.get("/p/" + p.Slug + "/join")
+		a := v.post("/p/"+p.Slug+"/join", c.form)
+		if a.status < 400 || a.status > 499 || !strings.Contains(a.body, c.want) {
+			t.Fatalf("%v: %d, want 4xx with %q:\n%s", c.form, a.status, c.want, short(a.body))
+		}
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1`, p.ID); n != 1 {
+		t.Fatalf("%d affiliates after refused applications", n)
+	}
+	if n := len(outbox(t, app)); n != 0 {
+		t.Fatalf("%d mails after refused applications", n)
+	}
+}
+
+func TestJoinIsThrottledPerNetwork(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Busy Shop", tracklane.ApprovalManual)
+	v := newVisitor(t, app)
+	v.get("/p/" + p.Slug + "/join")
+	for i := 0; i < 10; i++ { // refused applications count too
+		v.post("/p/"+p.Slug+"/join", url.Values{"name": {"X"}, "email": {"x@example.com"}, "password": {"short"}}).must(t, http.StatusBadRequest)
+	}
+	for i := 0; i < 2; i++ {
+		a := v.post("/p/"+p.Slug+"/join", url.Values{"name": {"X"}, "email": {"x@example.com"}, "password": {goodPassword}})
+		a.must(t, http.StatusTooManyRequests, "Too many applications")
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1`, p.ID); n != 0 {
+		t.Fatalf("%d affiliates made while throttled", n)
+	}
+}
+
+func TestUnknownProgramIsANotFoundPage(t *testing.T) {
+	app := apptest.New(t, nil)
+	v := newVisitor(t, app)
+	v.get("/p/no-such-program/login").must(t, http.StatusNotFound, "No such program")
+	v.get("/p/no-such-program").must(t, http.StatusNotFound, "No such program")
+}
+
+func TestProgramAddressIsCaseFoldedToItsCanonicalPath(t *testing.T) {
+	app := apptest.New(t, nil)
+	p := newProgram(t, app, "Case Shop", tracklane.ApprovalManual)
+	a := newVisitor(t, app).get("/p/Case-SHOP/login")
+	if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/p/"+p.Slug+"/login" {
+		t.Fatalf("%d %q", a.status, a.header.Get("Location"))
+	}
+}

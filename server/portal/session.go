@@ -1,0 +1,152 @@
+package portal
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+const (
+	// sessionCookie is the portal's session; its Path is the program's
+	// /p/<slug>, so the browser never sends it to the dashboard, the API
+	// or another program.
+	sessionCookie = "tl_portal"
+	// preCookie carries a random value before login, for the CSRF token
+	// of the signed-out forms.
+	preCookie = "tl_portal_pre"
+	// sessionLife is how long an idle session lasts; use extends it.
+	sessionLife = 30 * 24 * time.Hour
+	touchEvery  = time.Hour
+)
+
+func randomID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashID(id string) []byte {
+	s := sha256.Sum256([]byte(id))
+	return s[:]
+}
+
+func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/p/" + tenantOf(c).Slug, MaxAge: maxAge,
+		HttpOnly: true, Secure: h.deps.Config.Secure(), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// startSession signs the affiliate in with a fresh session id (never one
+// the browser brought) and ends the session the browser had, if any.
+func (h *Handler) startSession(c *gin.Context, a tracklane.Affiliate) error {
+	ctx := c.Request.Context()
+	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
+		if err := h.store.DeletePortalSession(ctx, hashID(old)); err != nil {
+			return err
+		}
+	}
+	id := randomID()
+	now := h.now()
+	if err := h.store.CreatePortalSession(ctx, hashID(id), a.TenantID, a.ID, now, now.Add(sessionLife)); err != nil {
+		return err
+	}
+	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
+	return nil
+}
+
+// session reads the browser's live session in this program.
+func (h *Handler) session(c *gin.Context) (store.PortalSession, error) {
+	id, err := c.Cookie(sessionCookie)
+	if err != nil || id == "" || len(id) > 100 {
+		return store.PortalSession{}, apperr.Errorf(apperr.Unauthorized, "not signed in")
+	}
+	return h.store.PortalSessionByHash(c.Request.Context(), tenantOf(c).ID, hashID(id), h.now())
+}
+
+// requireSession loads the signed-in affiliate (a live session of an
+// active affiliate of this program) or sends the visitor to the log-in
+// page.
+func (h *Handler) requireSession(c *gin.Context) {
+	sess, err := h.session(c)
+	if err != nil {
+		if !apperr.Is(err, apperr.Unauthorized) {
+			h.fail(c, err)
+			c.Abort()
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/p/"+tenantOf(c).Slug+"/login")
+		c.Abort()
+		return
+	}
+	if now := h.now(); now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := h.store.TouchPortalSession(c.Request.Context(), sess.IDHash, now, now.Add(sessionLife)); err != nil {
+			h.log.WarnContext(c.Request.Context(), "extending portal session", "err", err)
+		}
+	}
+	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash)})
+	c.Next()
+}
+
+func (h *Handler) mac(kind string, v []byte) string {
+	m := hmac.New(sha256.New, h.csrfKey)
+	m.Write([]byte(kind + "\x00"))
+	m.Write(v)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF refuses (403, a readable page) a POST on the signed-in group
+// whose form field "csrf" is not the session's token (Viewer.CSRF). It
+// runs after the session is loaded; the portal applies it to the whole
+// signed-in group, so the pages' POST handlers need nothing more.
+func (h *Handler) CheckCSRF(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	v, ok := ViewerFrom(c)
+	if !ok || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(v.CSRF)) {
+		h.csrfRefused(c)
+		return
+	}
+	c.Next()
+}
+
+// anonCSRF returns the signed-out forms' CSRF token, setting the
+// browser's random pre-login cookie when it has none.
+func (h *Handler) anonCSRF(c *gin.Context) string {
+	v, err := c.Cookie(preCookie)
+	if err != nil || len(v) < 40 || len(v) > 100 {
+		v = randomID()
+		h.setCookie(c, preCookie, v, 0)
+	}
+	return h.mac("pre", []byte(v))
+}
+
+// checkAnonCSRF refuses a signed-out form's POST without the token that
+// matches the browser's pre-login cookie.
+func (h *Handler) checkAnonCSRF(c *gin.Context) {
+	v, err := c.Cookie(preCookie)
+	if err != nil || v == "" || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.mac("pre", []byte(v)))) {
+		h.csrfRefused(c)
+		return
+	}
+	c.Next()
+}
+
+func (h *Handler) csrfRefused(c *gin.Context) {
+	h.answer(c, http.StatusForbidden, "This form has expired",
+		"The form was not sent from this page, or your session changed since the page was loaded. Go back, reload the page and try again.")
+	c.Abort()
+}

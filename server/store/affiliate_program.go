@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// slugLockKey serialises the choice of new tenants' slugs ("TRKS"): two
+// tenants created at once with the same name get -2, not a conflict.
+const slugLockKey = 0x54524b53
+
+// freeSlug returns base, or base-2, base-3, … whichever is not taken.
+func freeSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, slugLockKey); err != nil {
+		return "", fmt.Errorf("locking slugs: %w", err)
+	}
+	for i := 1; ; i++ {
+		cand := base
+		if i > 1 {
+			cand = base + "-" + strconv.Itoa(i)
+		}
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)`, cand).Scan(&taken); err != nil {
+			return "", fmt.Errorf("looking for a free slug: %w", err)
+		}
+		if !taken {
+			return cand, nil
+		}
+	}
+}
+
+// TenantBySlug returns the tenant whose program lives at /p/<slug>;
+// not_found when none.
+func (s *Store) TenantBySlug(ctx context.Context, slug string) (tracklane.Tenant, error) {
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+	if err != nil {
+		return tracklane.Tenant{}, notFound(err, "no program %q", slug)
+	}
+	return t, nil
+}
+
+// TenantUserEmails returns the login emails of a tenant's dashboard users
+// (who is told of a new application).
+func (s *Store) TenantUserEmails(ctx context.Context, tenantID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT email FROM users WHERE tenant_id = $1 ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	defer rows.Close()
+	return scanAll(rows, "user email", func(r scanner) (string, error) {
+		var e string
+		return e, r.Scan(&e)
+	})
+}
+
+// AffiliateLogin finds the affiliate of a tenant with this (normalised)
+// email and its password hash ("" when none is set); not_found when none.
+func (s *Store) AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error) {
+	var hash string
+	row := s.db.QueryRowContext(ctx, `SELECT password_hash, `+affiliateColumns+` FROM affiliates
+		WHERE tenant_id = $1 AND email = $2 ORDER BY email_duplicate, created_at LIMIT 1`, tenantID, email)
+	a, err := scanAffiliate(prefixed{row: row, first: []any{&hash}})
+	if err != nil {
+		return tracklane.Affiliate{}, "", notFound(err, "no affiliate %q", email)
+	}
+	return a, hash, nil
+}
+
+// prefixed scans columns selected before an entity's own into first.
+type prefixed struct {
+	row   scanner
+	first []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.first, dest...)...) }
+
+// ErrMember is ApplyAffiliate's answer when the email is already in the
+// program: the applicant's mail went to that address instead.
+var ErrMember = errors.New("the email is already in the program")
+
+// Application is a portal application as the store writes it: the new
+// affiliate (its id, code and status chosen by the caller), its password
+// hash, the mails of a new applicant, and the one mail for an address
+// already in the program.
+type Application struct {
+	Affiliate    tracklane.Affiliate
+	PasswordHash string
+	Mails        []mail.Message // sent when the affiliate is created
+	MemberMail   mail.Message   // sent instead when the email is taken
+}
+
+// ApplyAffiliate creates an applicant with its mails in one transaction.
+// An email the tenant's program already holds creates nothing: the member
+// mail is written instead and the error is ErrMember. A taken code →
+// conflict, whoever the email belongs to.
+func (s *Store) ApplyAffiliate(ctx context.Context, app Application) (tracklane.Affiliate, error) {
+	a := app.Affiliate
+	var out tracklane.Affiliate
+	member := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		member = false
+		// A taken code is refused before membership is looked at: the
+		// answer must not depend on whether the email is a member's.
+		var codeTaken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE code = $1)`, a.Code).Scan(&codeTaken); err != nil {
+			return fmt.Errorf("looking for the code: %w", err)
+		}
+		if codeTaken {
+			return apperr.Errorf(apperr.Conflict, "the code %q is taken", a.Code)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM affiliates WHERE tenant_id = $1 AND email = $2)`,
+			a.TenantID, a.Email).Scan(&member); err != nil {
+			return fmt.Errorf("looking for the applicant: %w", err)
+		}
+		if member {
+			return enqueueMail(ctx, tx, app.MemberMail)
+		}
+		var err error
+		out, err = scanAffiliate(tx.QueryRowContext(ctx, `INSERT INTO affiliates
+			(id, tenant_id, name, email, code, landing_url, status, payout_email, password_hash)
+			VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8) RETURNING `+affiliateColumns,
+			a.ID, a.TenantID, a.Name, a.Email, a.Code, string(a.Status), a.PayoutEmail, app.PasswordHash))
+		if err != nil {
+			if c, _ := uniqueViolation(err); c == "affiliates_tenant_email" {
+				return errApplyRace
+			}
+			if conflict := affiliateConflict(err, a); conflict != nil {
+				return conflict
+			}
+			return fmt.Errorf("inserting applicant: %w", err)
+		}
+		for _, m := range app.Mails {
+			if err := enqueueMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && member {
+		return tracklane.Affiliate{}, ErrMember
+	}
+	if errors.Is(err, errApplyRace) {
+		// Applied twice at once: the other one won; answer as for a member.
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return enqueueMail(ctx, tx, app.MemberMail) }); err != nil {
+			return tracklane.Affiliate{}, err
+		}
+		return tracklane.Affiliate{}, ErrMember
+	}
+	return out, err
+}
+
+var errApplyRace = errors.New("the applicant's email was taken meanwhile")
+
+// StatusChange is a change of an affiliate's status: Allowed decides from
+// the current status (nil: allowed; an error refuses and changes nothing),
+// Mail, when non-nil, makes the mail the change sends.
+type StatusChange struct {
+	To      tracklane.AffiliateStatus
+	Allowed func(from tracklane.AffiliateStatus) error
+	Mail    func(before tracklane.Affiliate) *mail.Message
+}
+
+// SetAffiliateStatus changes one of the tenant's affiliates' status (and
+// writes its mail) in one transaction. An affiliate no longer active loses
+// its portal sessions.
+func (s *Store) SetAffiliateStatus(ctx context.Context, tenantID, id string, ch StatusChange) (tracklane.Affiliate, error) {
+	var out tracklane.Affiliate
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := scanAffiliate(tx.QueryRowContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
+			WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id))
+		if err != nil {
+			return notFound(err, "no affiliate %q", id)
+		}
+		if ch.Allowed != nil {
+			if err := ch.Allowed(before.Status); err != nil {
+				return err
+			}
+		}
+		if out, err = scanAffiliate(tx.QueryRowContext(ctx, `UPDATE affiliates SET status = $3
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, id, string(ch.To))); err != nil {
+			return fmt.Errorf("updating status: %w", err)
+		}
+		if ch.To != tracklane.AffiliateActive {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM affiliate_sessions WHERE tenant_id = $1 AND affiliate_id = $2`, tenantID, id); err != nil {
+				return fmt.Errorf("ending sessions: %w", err)
+			}
+		}
+		if ch.Mail != nil && before.Status != ch.To {
+			if m := ch.Mail(before); m != nil {
+				return enqueueMail(ctx, tx, *m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return tracklane.Affiliate{}, err
+	}
+	return out, nil
+}
+
+// AffiliatePasswordHash returns one of the tenant's affiliates' password
+// hash ("" when none is set).
+func (s *Store) AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM affiliates WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&h)
+	if err != nil {
+		return "", notFound(err, "no affiliate %q", id)
+	}
+	return h, nil
+}
+
+// SetAffiliatePassword stores a new password hash for one of the
+// tenant's affiliates (a change made while logged in: the session that
+// made it stays).
+func (s *Store) SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE affiliates SET password_hash = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, id, hash)
+	if err != nil {
+		return fmt.Errorf("setting password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.Errorf(apperr.NotFound, "no affiliate %q", id)
+	}
+	return nil
+}
+
+// AffiliatesByStatus lists a tenant's affiliates of one status, newest
+// first.
+func (s *Store) AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p Page) ([]tracklane.Affiliate, error) {
+	t, id := p.afterArgs()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+affiliateColumns+` FROM affiliates
+		WHERE tenant_id = $1 AND status = $5 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, tenantID, t, id, p.Limit, string(status))
+	if err != nil {
+		return nil, fmt.Errorf("listing affiliates: %w", err)
+	}
+	defer rows.Close()
+	return scanAll(rows, "affiliate", scanAffiliate)
+}
+
+// CountAffiliatesByStatus counts a tenant's affiliates per status.
+func (s *Store) CountAffiliatesByStatus(ctx context.Context, tenantID string) (map[tracklane.AffiliateStatus]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM affiliates WHERE tenant_id = $1 GROUP BY status`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("counting affiliates: %w", err)
+	}
+	defer rows.Close()
+	out := map[tracklane.AffiliateStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("counting affiliates: %w", err)
+		}
+		out[tracklane.AffiliateStatus(st)] = n
+	}
+	return out, rows.Err()
+}
