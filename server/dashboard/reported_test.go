@@ -30,7 +30,7 @@ func TestReportedConversionPages(t *testing.T) {
 	}
 	id := *apptest.Decode[struct{ ConversionID *string }](t, body).ConversionID
 
-	b.get("/conversions").must(t, 200, "Site · sale", "ord-42", `name="origin"`, `name="type"`, `<option value="lead">Lead</option>`)
+	b.get("/conversions").must(t, 200, "Site · sale", "ord-42", "cust-7", "advS1=spring · advS2=&lt;b&gt;x&lt;/b&gt;", `name="origin"`, `name="type"`, `<option value="lead">Lead</option>`)
 	b.get("/conversions?origin=tracker&type=sale").must(t, 200, "ord-42")
 	if a := b.get("/conversions?origin=stripe"); strings.Contains(a.body, "ord-42") {
 		t.Errorf("origin=stripe lists a site conversion")
