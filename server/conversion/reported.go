@@ -25,6 +25,12 @@ func (r Rule) PerConversion(amount int64, currency string) int64 {
 // PerConversion's.
 func EvaluateReported(f Facts, rule Rule, now time.Time) State {
 	st := Evaluate(f, rule, now)
+	switch {
+	case st.Status == Pending && f.Flagged && st.Reason == "payment received":
+		st.Reason = "reported; held for the merchant's review (flagged)"
+	case st.Status == Pending && st.Reason == "payment received":
+		st.Reason = "reported; pending until the hold period ends"
+	}
 	if st.Status != Refunded {
 		st.Commission = rule.PerConversion(st.Amount, f.Currency)
 	}
