@@ -11,6 +11,8 @@
 #   SYNC_EVENTS          backlog for the 2023-10-16 shape (default 10000)
 #   SYNC_NEW_EVENTS      backlog for the newer shape (default 2000: calls
 #                        scale with customers, so per-100 figures hold)
+#   PAYOUT_AFFILIATES    affiliates for the payout benchmark (default 10000)
+#   PAYOUT_CONVERSIONS   approved conversions for it (default 200000)
 #   DATAGEN_FULL=1       load the full dashboard dataset (10M clicks, 200k
 #                        conversions; several minutes) instead of 1M / 20k
 # Outputs (profiles, JSON, logs) go to bench/out/.
@@ -40,7 +42,7 @@ fi
 
 step "build"
 go build -o "$OUT/tracklane" ./server
-for cmd in clickbench syncbench datagen dashbench report; do
+for cmd in clickbench syncbench datagen dashbench payoutbench report; do
   go build -o "$OUT/$cmd" "./bench/$cmd"
 done
 {
@@ -57,6 +59,10 @@ step "stripe sync: ${SYNC_EVENTS} events (2023-10-16), ${SYNC_NEW_EVENTS} (newer
 "$OUT/syncbench" -events "$SYNC_EVENTS" -new-events "$SYNC_NEW_EVENTS" \
   -out "$OUT/sync.json" -cpuprofile "$OUT/sync.pprof" > /dev/null
 profile_top "$OUT/syncbench" "$OUT/sync.pprof" > "$OUT/sync-profile.txt"
+
+step "payouts: ${PAYOUT_AFFILIATES:-10000} affiliates, ${PAYOUT_CONVERSIONS:-200000} conversions, clicks in the same run"
+"$OUT/payoutbench" -bin "$OUT/tracklane" -affiliates "${PAYOUT_AFFILIATES:-10000}" -conversions "${PAYOUT_CONVERSIONS:-200000}" \
+  -out "$OUT/payout.json" > /dev/null
 
 step "go benchmarks (hot paths)"
 go test -run '^$' -bench . -benchmem -benchtime=1s -count=1 \

@@ -37,6 +37,7 @@ var Nav = []NavItem{
 	{"overview", "Overview", "/", "M3 13h4v8H3zM10 8h4v13h-4zM17 3h4v18h-4z"},
 	{"conversions", "Conversions", "/conversions", "M4 12l5 5L20 6"},
 	{"clicks", "Clicks", "/clicks", "M9 3v4M3 9h4M5 5l2.5 2.5M12 12l8 3-3.5 1.5L15 20z"},
+	{"payouts", "Payouts", "/payouts", "M3 7h18v10H3zM3 11h18M7 15h3"},
 	{"affiliates", "Affiliates", "/affiliates", "M16 11a4 4 0 1 0-8 0M4 21a8 8 0 0 1 16 0M12 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6"},
 	{"integration", "Test integration", "/integration", "M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"},
 	{"settings", "Settings", "/settings", "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-2.9 1.2V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-2.9-1.2l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1A1.7 1.7 0 0 0 3 15H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.2-2.9l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1A1.7 1.7 0 0 0 10 3.1V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 2.9 1.2l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0 1.2 2.9H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"},

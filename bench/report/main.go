@@ -173,6 +173,8 @@ func main() {
 		w("| 4 | server RSS < 150 MB during the click benchmark | max %.1f MB (click phase %.1f MB) | idle server: %.1f MB | %.2f× idle; %.2f× the 150 MB budget | %s |\n",
 			maxRSS, clk.RSSMaxMB, click.RSSIdleMB, ratio(maxRSS, click.RSSIdleMB), maxRSS/150, verdict(maxRSS < 150))
 	}
+	payoutRow, payoutSection := payoutReport(*dir)
+	w("%s", payoutRow)
 	if haveDG && dg.AlreadyLoaded {
 		w("| 3 | dashboard dataset | %d clicks + %d conversions (already loaded; checked in %.0f s) | — | — | page times in section 3 |\n",
 			dg.Clicks, dg.Conversions, dg.TotalSeconds)
@@ -234,6 +236,7 @@ func main() {
 		}
 	}
 
+	w("%s", payoutSection)
 	if t := readText(*dir, "gobench.txt"); t != "" {
 		w("## Go benchmarks (hot paths, `go test -bench`, allocations reported)\n\n```\n%s\n```\n\n", strings.TrimSpace(t))
 	}

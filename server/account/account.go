@@ -30,6 +30,12 @@ type Store interface {
 	CreateTenant(ctx context.Context, n store.NewTenant) (tracklane.Tenant, error)
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error)
+	// Payouts (payout.go).
+	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
+	CreatePayouts(ctx context.Context, tenantID, affiliateID string, newID func() string) ([]tracklane.Payout, error)
+	MarkPayoutPaid(ctx context.Context, tenantID, id, reference string, compose store.PayoutMail) (tracklane.Payout, error)
+	CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error)
+	Payouts(ctx context.Context, tenantID string, f store.PayoutFilter, p store.Page) ([]tracklane.Payout, error)
 	// EnsureRollups re-buckets the tenant's daily rollups when they are not
 	// in its timezone.
 	EnsureRollups(ctx context.Context, t tracklane.Tenant) error

@@ -25,6 +25,8 @@ type SettingsInput struct {
 	Recurring       *conversion.Recurring
 	Timezone        *string
 	AllowedHosts    *[]string
+	// PayoutMinimum is in minor units, applied per affiliate and currency.
+	PayoutMinimum *int64
 	// Slug is the program's portal address (/p/<slug>).
 	Slug *string
 	// AffiliateApproval is "auto" or "manual".
@@ -99,6 +101,12 @@ func (s Service) UpdateSettings(ctx context.Context, tenantID string, in Setting
 			hosts = append(hosts, h)
 		}
 		t.AllowedHosts = hosts
+	}
+	if in.PayoutMinimum != nil {
+		if *in.PayoutMinimum < 0 || *in.PayoutMinimum > 1_000_000_000_00 {
+			return tracklane.Tenant{}, apperr.Errorf(apperr.Invalid, "payout minimum must be a whole amount in minor units from 0 to 100000000000")
+		}
+		t.PayoutMinimum = *in.PayoutMinimum
 	}
 	if err := applyPortalSettings(&t, in); err != nil {
 		return tracklane.Tenant{}, err

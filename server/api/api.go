@@ -28,6 +28,11 @@ type Store interface {
 	Affiliates(ctx context.Context, tenantID string, p store.Page) ([]tracklane.Affiliate, error)
 	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
 	Conversions(ctx context.Context, tenantID string, f store.ConversionFilter, p store.Page) ([]tracklane.Conversion, error)
+	// Payouts (payouts.go).
+	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	Payouts(ctx context.Context, tenantID string, f store.PayoutFilter, p store.Page) ([]tracklane.Payout, error)
+	Payout(ctx context.Context, tenantID, id string) (tracklane.Payout, error)
+	EachPayout(ctx context.Context, tenantID string, status tracklane.PayoutStatus, fn func(tracklane.Payout) error) error
 	AffiliatesByStatus(ctx context.Context, tenantID string, status tracklane.AffiliateStatus, p store.Page) ([]tracklane.Affiliate, error)
 }
 
@@ -37,6 +42,10 @@ type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
 	ConversionTypeAccounts
+	// Payouts (payouts.go).
+	CreatePayouts(ctx context.Context, tenantID, affiliateID string) ([]tracklane.Payout, error)
+	MarkPayoutPaid(ctx context.Context, tenantID, id, reference string) (tracklane.Payout, error)
+	CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error)
 	SetAffiliateStatus(ctx context.Context, tenantID, id string, action account.StatusAction) (tracklane.Affiliate, error)
 }
 
@@ -66,6 +75,12 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.GET("/conversion-types", h.handleConversionTypeList)
 	g.PUT("/conversion-types/:code", h.handleConversionTypeSave)
 	g.DELETE("/conversion-types/:code", h.handleConversionTypeDelete)
+	g.POST("/payouts", h.handlePayoutCreate)
+	g.GET("/payouts", h.handlePayoutList)
+	g.GET("/payouts/paypal.csv", h.handlePayoutPayPal) // before :id
+	g.GET("/payouts/:id", h.handlePayoutGet)
+	g.POST("/payouts/:id/paid", h.handlePayoutPaid)
+	g.POST("/payouts/:id/cancel", h.handlePayoutCancel)
 }
 
 const tenantKey = "tenant_id"

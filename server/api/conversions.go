@@ -33,6 +33,7 @@ type conversionJSON struct {
 	CreatedAt          string        `json:"created_at"`
 	UpdatedAt          string        `json:"updated_at"`
 	History            []historyJSON `json:"history"`
+	PayoutID           *string       `json:"payout_id"`
 	// SPEC section 11: where it came from, and what the site reported.
 	Origin         string            `json:"origin"`
 	ConversionType *string           `json:"conversion_type"`
@@ -67,7 +68,8 @@ func toConversionJSON(c tracklane.Conversion) conversionJSON {
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),
 		History: make([]historyJSON, len(c.History)), createdAt: c.CreatedAt,
-		Origin: string(c.Origin), ConversionType: nullable(c.ConversionType), ExternalID: nullable(c.ExternalID),
+		PayoutID: nullable(c.PayoutID),
+		Origin:   string(c.Origin), ConversionType: nullable(c.ConversionType), ExternalID: nullable(c.ExternalID),
 		CustomerID: nullable(c.CustomerID), CustomParams: c.CustomParams,
 	}
 	if out.CustomParams == nil {

@@ -131,6 +131,7 @@ type SettingsJSON struct {
 	AllowedHosts      []string    `json:"allowed_hosts"`
 	Slug              string      `json:"slug"`
 	AffiliateApproval string      `json:"affiliate_approval"`
+	PayoutMinimum     int64       `json:"payout_minimum"`
 }
 
 // Settings renders a tenant's settings.
@@ -140,6 +141,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 		AttributionDays: t.AttributionDays, CommissionType: string(t.Commission.Type),
 		Recurring: t.Recurring.String(), Timezone: t.Timezone, AllowedHosts: t.AllowedHosts,
 		Slug: t.Slug, AffiliateApproval: string(t.AffiliateApproval),
+		PayoutMinimum: t.PayoutMinimum,
 	}
 	if s.AllowedHosts == nil {
 		s.AllowedHosts = []string{}
@@ -168,6 +170,14 @@ func tenantUpdate(args []string) (action, error) {
 	reported := newReportedFlags(fs)
 	slug := fs.String("slug", "", "")
 	approval := fs.String("affiliate-approval", "", "")
+	fs.Func("payout-minimum", "", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return apperr.Errorf(apperr.Invalid, "--payout-minimum must be a whole amount in minor units (e.g. 5000 for $50.00)")
+		}
+		in.PayoutMinimum = &n
+		return nil
+	})
 	if err := parse(fs, args, "tenant"); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,12 @@ func (h *Handler) handleConversionDetail(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.PayoutID != "" {
+		if page.Payout, err = h.store.Payout(ctx, t.ID, v.PayoutID); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
 	h.render(c, http.StatusOK, views.ConversionDetail(page))
 }
 

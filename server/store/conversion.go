@@ -24,6 +24,7 @@ type ConversionFilter struct {
 const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags,
+	COALESCE(payout_id, (SELECT i.payout_id FROM payout_items i WHERE i.conversion_id = id), ''), -- id: the conversion's (payout_items has none)
 	origin, conversion_type, external_id, customer_id, custom_params`
 
 func scanConversion(row scanner) (tracklane.Conversion, error) {
@@ -33,7 +34,7 @@ func scanConversion(row scanner) (tracklane.Conversion, error) {
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
 		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
 		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon, pq.Array(&c.Flags),
-		&origin, &c.ConversionType, &c.ExternalID, &c.CustomerID, &params)
+		&c.PayoutID, &origin, &c.ConversionType, &c.ExternalID, &c.CustomerID, &params)
 	c.Status, c.Source, c.Origin = conversion.Status(status), tracklane.Source(source), tracklane.Origin(origin)
 	if err == nil {
 		err = decodeCustomParams(params, &c.CustomParams)

@@ -571,7 +571,11 @@ func (a *applier) updateConversions(updates []attribution.Update) error {
 		WHERE c.id = u.id`, a.now, pq.Array(id), pq.Array(status), pq.Array(amount), pq.Array(comm)); err != nil {
 		return fmt.Errorf("updating conversions: %w", err)
 	}
-	return nil
+	reasons := make([]string, n)
+	for i, u := range updates {
+		reasons[i] = clawbackReason(string(u.State.Status), u.History)
+	}
+	return recordClawbacks(a.ctx, a.tx, a.tenant.ID, id, reasons, a.now)
 }
 
 func (a *applier) insertHistory(history []historyWrite) error {

@@ -31,7 +31,7 @@ type NewTenant struct {
 const tenantColumns = `id, name, website, cookie_days, attribution_days, hold_days,
 	commission_type, commission_bp, commission_fixed, commission_currency,
 	recurring, recurring_months, timezone, allowed_hosts, created_at,
-	slug, affiliate_approval`
+	slug, affiliate_approval, payout_minimum`
 
 func scanTenant(row scanner) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
@@ -39,7 +39,7 @@ func scanTenant(row scanner) (tracklane.Tenant, error) {
 	err := row.Scan(&t.ID, &t.Name, &t.Website, &t.CookieDays, &t.AttributionDays, &t.HoldDays,
 		&ctype, &t.Commission.BasisPoints, &t.Commission.Fixed, &t.Commission.Currency,
 		&t.Recurring.Kind, &t.Recurring.Months, &t.Timezone, pq.Array(&t.AllowedHosts), &t.CreatedAt,
-		&t.Slug, &t.AffiliateApproval)
+		&t.Slug, &t.AffiliateApproval, &t.PayoutMinimum)
 	t.Commission.Type = conversion.RuleType(ctype)
 	return t, err
 }
@@ -122,12 +122,12 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (t
 		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
 		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
 		timezone = $13, allowed_hosts = $14,
-		slug = $15, affiliate_approval = $16
+		slug = $15, affiliate_approval = $16, payout_minimum = $17
 		WHERE id = $1 RETURNING `+tenantColumns,
 		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
 		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
 		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
-		t.Slug, string(t.AffiliateApproval))
+		t.Slug, string(t.AffiliateApproval), t.PayoutMinimum)
 	out, err := scanTenant(row)
 	if c, _ := uniqueViolation(err); c == "tenants_slug_key" {
 		return tracklane.Tenant{}, apperr.Errorf(apperr.Conflict, "the slug %q is taken by another program", t.Slug)

@@ -33,6 +33,8 @@ type Conversion struct {
 	CreatedAt          time.Time // the payment's time
 	UpdatedAt          time.Time
 	History            []HistoryEntry // oldest first
+	// PayoutID is the payout holding its commission; "" when none.
+	PayoutID string
 	// Origin is where the conversion came from; the fields below it are
 	// those of a conversion the site reported (SPEC section 11).
 	Origin         Origin

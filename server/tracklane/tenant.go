@@ -19,6 +19,9 @@ type Tenant struct {
 	Timezone        string
 	AllowedHosts    []string
 	CreatedAt       time.Time
+	// PayoutMinimum is the least a payout may be, in the minor units of
+	// its currency (each affiliate and currency on its own); 0 = any.
+	PayoutMinimum int64
 	// Slug names the program in its portal's address, /p/<slug>.
 	Slug string
 	// AffiliateApproval is how a portal application is decided.
