@@ -285,6 +285,11 @@ func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.id, c.tenant, now, string(c.st.Status), c.st.Reason, c.st.Amount, c.st.Commission); err != nil {
 			return 0, fmt.Errorf("recording history: %w", err)
 		}
+		// A paid commission the change takes back is owed (the payouts'
+		// clawback ledger), as for Stripe's conversions.
+		if err := recordClawbacks(ctx, tx, c.tenant, []string{c.id}, []string{clawbackReason(string(c.st.Status), c.st.Reason)}, now); err != nil {
+			return 0, err
+		}
 	}
 	return len(changes), nil
 }

@@ -411,3 +411,32 @@ func TestReportedConversionIsRateLimited(t *testing.T) {
 		t.Errorf("200 rapid reports from one address: %v; want most refused with 429", codes)
 	}
 }
+
+// A reported conversion is paid out like Stripe's, and a rejection after
+// its payout was paid records the clawback.
+func TestReportedConversionPayoutAndClawback(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, nil)
+	ctx := context.Background()
+	ten := a.NewTenant(t, "Shop")
+	aff := a.NewAffiliate(t, ten.ID, "payee")
+	_, c := click(t, a, ten.ID, "payee", "Mozilla/5.0 Payout")
+	s, ans, d := report(t, a, ten.Token, fmt.Sprintf(`{"tenantId":%q,"cid":%q,"conversionType":"sale","amount":{"value":"100"},
+		"externalId":"paid-1","status":"CONVERSION_STATUS_APPROVED"}`, ten.ID, c.CID))
+	if s != 200 || ans.ConversionID == nil {
+		t.Fatalf("report: %d %s", s, d)
+	}
+	payouts, err := a.Accounts.CreatePayouts(ctx, ten.ID, aff.ID)
+	if err != nil || len(payouts) != 1 || payouts[0].Amount != 2000 {
+		t.Fatalf("payouts %+v %v, want one of 2000", payouts, err)
+	}
+	if _, err := a.Accounts.MarkPayoutPaid(ctx, ten.ID, payouts[0].ID, "ref-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.SetConversionManualStatus(ctx, ten.ID, *ans.ConversionID, conversion.ManualRejected); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.QueryInt(t, `SELECT coalesce(sum(amount), 0)::int FROM payout_debts WHERE conversion_id = $1`, *ans.ConversionID); n != -2000 {
+		t.Errorf("clawback %d, want -2000", n)
+	}
+}
