@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/cli"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripesync"
 	"github.com/tracklane/tracklane/server/testkit/storetest"
@@ -38,6 +39,18 @@ type App struct {
 	// every route read its route list.
 	Handler http.Handler
 	Metrics http.Handler // the METRICS_ADDR handler; nil unless env sets METRICS_ADDR
+	// Mail is the outbox's sender as serve wires it (SMTP when env sets
+	// SMTP_URL); it runs only after RunMail.
+	Mail *mail.Sender
+}
+
+// RunMail runs the mail sender until the test ends, as serve does.
+func (a *App) RunMail(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Mail.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // New starts the application. env overrides configuration variables
@@ -71,6 +84,7 @@ func New(t testing.TB, env map[string]string) *App {
 	}
 	t.Cleanup(srv.Close)
 	a.Engine = srv.Engine
+	a.Mail = srv.Mail
 	a.Handler = srv.Handler
 	a.Metrics = srv.Metrics
 	h = srv.Handler
