@@ -2,6 +2,7 @@
  * trackdesk(tenantId, 'click' [, options] [, cb])  cb({cid, expiredAt}); cid: null if none
  *   stored (no aff/via/ref/cid in the URL, or the server said no). options: unused.
  * trackdesk(tenantId, 'externalCid', {externalCid, revenueOriginId} [, cb])  cb({ok})
+ * trackdesk(tenantId, 'conversion', {conversionType, amount: {value}, …} [, cb])  cb({ok, conversionId})
  * Failures add `error`: the HTTP status, 'network' or 'no cid'. Never throws into the page.
  * While a cid is stored, 'click' adds it to Stripe Payment Links (client_reference_id). */
 (function (w, d) {
@@ -146,6 +147,23 @@
     });
   }
 
+  // A customParams value {queryParam: 'x'} is the URL's ?x= (none: dropped).
+  function conversion(tenantId, o, cb) {
+    o = o || {};
+    var b = { tenantId: tenantId, cid: readCid(), customParams: {} }, p = o.customParams || {}, k, v,
+      q = new URLSearchParams(w.location.search),
+      f = 'conversionType amount currency externalId customerId externalCid couponCodes revenueOriginId status'.split(' ');
+    for (k = 0; k < f.length; k++) if (o[f[k]] !== undefined) b[f[k]] = o[f[k]];
+    for (k in p) {
+      v = p[k];
+      if (v && typeof v === 'object') v = q.get(v.queryParam);
+      if (v != null && typeof v !== 'function') b.customParams[k] = String(v);
+    }
+    post('/tracking/conversion/v1', b, function (status, j) {
+      answer(cb, status === 200 || status === 202 ? { ok: true, conversionId: (j && j.conversionId) || null } : { ok: false, error: status || 'network' });
+    });
+  }
+
   // The real trackdesk(): after the command, the first object is the options
   // and the first function the callback.
   function trackdesk(tenantId, command) {
@@ -158,6 +176,7 @@
       }
       if (command === 'click') click(tenantId, cb);
       else if (command === 'externalCid') externalCid(tenantId, opts, cb);
+      else if (command === 'conversion') conversion(tenantId, opts, cb);
       else debug('unknown command', command);
     } catch (e) { debug(command + ' failed', e); }
   }

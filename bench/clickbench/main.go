@@ -6,7 +6,12 @@
 //   - click: POST /tracking/click/v1, a distinct user agent per request;
 //   - redirect: GET /r/<code>, a distinct user agent per request;
 //   - kill: click load, SIGKILL of the server mid-run, then the rows in the
-//     database against the 200s the load generator received.
+//     database against the 200s the load generator received;
+//   - conversion (only when named in -phases): POST /tracking/conversion/v1
+//     as the tracker sends it, with one click's id and a distinct
+//     externalId per request, so each is a new conversion row;
+//   - clickconv (only when named): the click phase while conversions
+//     arrive on conns/8 more connections.
 //
 // After each click phase it compares the rows in clicks with the
 // acknowledged answers, and it samples the server's RSS throughout. With
@@ -127,8 +132,12 @@ func main() {
 	seq := 0
 	phase := func(name, path string, req func([]byte, int, int) []byte, success int, countRows bool, killAfter time.Duration) Phase {
 		var before int64
+		rowsQuery := `SELECT count(*) FROM clicks`
+		if name == "conversion" {
+			rowsQuery = `SELECT count(*) FROM conversions`
+		}
 		if countRows {
-			before, err = benchenv.CountRows(ctx, dsn, `SELECT count(*) FROM clicks`)
+			before, err = benchenv.CountRows(ctx, dsn, rowsQuery)
 			check(err)
 		}
 		rss.Reset()
@@ -170,7 +179,7 @@ func main() {
 			p.Killed, p.KillAfterS = true, killAfter.Seconds()
 		}
 		if countRows {
-			after, err := benchenv.CountRows(ctx, dsn, `SELECT count(*) FROM clicks`)
+			after, err := benchenv.CountRows(ctx, dsn, rowsQuery)
 			check(err)
 			p.Rows = after - before
 		}
@@ -202,6 +211,26 @@ func main() {
 		"redirect": func() Phase { return phase("redirect", "GET /r/<code>", redirectReq, http.StatusFound, true, 0) },
 		"noop2": func() Phase {
 			return phase("noop2", "GET /tracking.js (304), after the click phases", noopReq, http.StatusNotModified, false, 0)
+		},
+		"conversion": func() Phase {
+			return phase("conversion", "POST /tracking/conversion/v1", conversionReq(addr, prov.TenantID, firstClick(addr, clickBody), &seq), http.StatusOK, true, 0)
+		},
+		// Clicks while conversions arrive on conns/8 other connections: what
+		// the conversion endpoint costs the click path.
+		"clickconv": func() Phase {
+			stop := &loadgen.Stopper{}
+			done := make(chan struct{})
+			req := conversionReq(addr, prov.TenantID, firstClick(addr, clickBody), &seq)
+			var bg loadgen.Result
+			go func() {
+				defer close(done)
+				bg = loadgen.Run(loadgen.Options{Addr: addr, Conns: max(1, *conns/8), Warmup: 0, Measure: time.Hour, Request: req}, stop)
+			}()
+			p := phase("clickconv", "POST /tracking/click/v1 while conversions arrive", clickReq("cc"), http.StatusOK, true, 0)
+			stop.Stop()
+			<-done
+			log.Printf("clickconv: alongside, %.0f conversions/s [%s]", bg.Throughput, bg.StatusSummary())
+			return p
 		},
 		"kill": func() Phase {
 			return phase("kill", "POST /tracking/click/v1, SIGKILL mid-run", clickReq("k"), http.StatusOK, true, *warm+*dur/2)

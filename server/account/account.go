@@ -48,6 +48,7 @@ type Store interface {
 	SetAffiliateCoupons(ctx context.Context, tenantID, affiliateID string, codes []string) ([]string, error)
 	UpdateAffiliate(ctx context.Context, a tracklane.Affiliate) (tracklane.Affiliate, error)
 	CreateRevenueOrigin(ctx context.Context, tenantID, id, name string) (tracklane.RevenueOrigin, error)
+	ConversionTypeStore
 	PortalStore
 }
 

@@ -41,6 +41,7 @@ type Store interface {
 type Accounts interface {
 	Authenticate(ctx context.Context, token string) (tenantID string, err error)
 	CreateAffiliate(ctx context.Context, tenantID string, in account.AffiliateInput) (tracklane.Affiliate, error)
+	ConversionTypeAccounts
 	// Payouts (payouts.go).
 	CreatePayouts(ctx context.Context, tenantID, affiliateID string) ([]tracklane.Payout, error)
 	MarkPayoutPaid(ctx context.Context, tenantID, id, reference string) (tracklane.Payout, error)
@@ -71,6 +72,9 @@ func (h *Handler) Register(r gin.IRouter) {
 		g.POST("/affiliates/:id/"+string(a), h.handleAffiliateStatus(a))
 	}
 	g.GET("/conversions", h.handleConversionList)
+	g.GET("/conversion-types", h.handleConversionTypeList)
+	g.PUT("/conversion-types/:code", h.handleConversionTypeSave)
+	g.DELETE("/conversion-types/:code", h.handleConversionTypeDelete)
 	g.POST("/payouts", h.handlePayoutCreate)
 	g.GET("/payouts", h.handlePayoutList)
 	g.GET("/payouts/paypal.csv", h.handlePayoutPayPal) // before :id

@@ -34,7 +34,13 @@ type conversionJSON struct {
 	UpdatedAt          string        `json:"updated_at"`
 	History            []historyJSON `json:"history"`
 	PayoutID           *string       `json:"payout_id"`
-	createdAt          time.Time
+	// SPEC section 11: where it came from, and what the site reported.
+	Origin         string            `json:"origin"`
+	ConversionType *string           `json:"conversion_type"`
+	ExternalID     *string           `json:"external_id"`
+	CustomerID     *string           `json:"customer_id"`
+	CustomParams   map[string]string `json:"custom_params"`
+	createdAt      time.Time
 }
 
 type historyJSON struct {
@@ -63,6 +69,11 @@ func toConversionJSON(c tracklane.Conversion) conversionJSON {
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),
 		History: make([]historyJSON, len(c.History)), createdAt: c.CreatedAt,
 		PayoutID: nullable(c.PayoutID),
+		Origin:   string(c.Origin), ConversionType: nullable(c.ConversionType), ExternalID: nullable(c.ExternalID),
+		CustomerID: nullable(c.CustomerID), CustomParams: c.CustomParams,
+	}
+	if out.CustomParams == nil {
+		out.CustomParams = map[string]string{}
 	}
 	for i, h := range c.History {
 		out.History[i] = historyJSON{At: rfc3339(h.At), Status: string(h.Status), Reason: h.Reason,
@@ -80,6 +91,10 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 	f := store.ConversionFilter{Status: conversion.Status(c.Query("status"))}
 	if f.Status != "" && !f.Status.Valid() {
 		respond.Errorf(c, apperr.Invalid, "status must be one of pending, approved, refunded, cancelled, disputed, rejected, test")
+		return
+	}
+	if err := conversionOriginFilters(c, &f); err != nil {
+		respond.Error(c, h.log, err)
 		return
 	}
 	if f.AffiliateID, err = h.filterAffiliate(c); err != nil {

@@ -684,10 +684,11 @@ trackdesk('T1', 'externalCid', {externalCid:'bob@example.com', revenueOriginId:'
 	})
 }
 
-// Budget of static/tracking.js: merchants load it on every page.
+// Budget of static/tracking.js: merchants load it on every page. The
+// conversion command (SPEC section 11) raised it from 8 KiB / 3 KiB.
 const (
-	maxScriptBytes  = 8 << 10
-	maxScriptGzip   = 3 << 10
+	maxScriptBytes  = 9 << 10
+	maxScriptGzip   = 3584
 	wantScriptStart = "/*! Tracklane"
 )
 

@@ -47,7 +47,8 @@ var commands = []command{
 	{"tenant update", "--tenant TENANT_ID [--hold-days N] [--cookie-days N] [--attribution-days N]\n" +
 		"      [--commission-percent P | --commission-fixed MINOR --currency C]\n" +
 		"      [--recurring lifetime|first|months:N] [--timezone IANA]\n" +
-		"      [--slug SLUG] [--affiliate-approval auto|manual] [--payout-minimum MINOR]", tenantUpdate},
+		"      [--slug SLUG] [--affiliate-approval auto|manual] [--payout-minimum MINOR]\n" +
+		"      [--conversion-type CODE:percent:P|CODE:fixed:MINOR|CODE:tenant]... [--max-conversion-amount MINOR]", tenantUpdate},
 	{"affiliate create", "--tenant TENANT_ID --name NAME --email EMAIL [--code CODE] [--landing URL] [--coupon CODE]... [--invite]", affiliateCreate},
 	{"affiliate invite", "--tenant TENANT_ID --affiliate AFFILIATE_ID", affiliateInvite},
 	{"token create", "--tenant TENANT_ID --name NAME", tokenCreate},

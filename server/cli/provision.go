@@ -167,6 +167,7 @@ func tenantUpdate(args []string) (action, error) {
 	currency := fs.String("currency", "", "")
 	recurring := fs.String("recurring", "", "")
 	timezone := fs.String("timezone", "", "")
+	reported := newReportedFlags(fs)
 	slug := fs.String("slug", "", "")
 	approval := fs.String("affiliate-approval", "", "")
 	fs.Func("payout-minimum", "", func(v string) error {
@@ -224,7 +225,7 @@ func tenantUpdate(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Settings(t), nil
+		return reported.apply(ctx, svc, t.ID, Settings(t))
 	}, nil
 }
 

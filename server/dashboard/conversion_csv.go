@@ -32,7 +32,8 @@ func (h *Handler) handleConversionCSV(c *gin.Context) {
 		header: []string{
 			"time", "conversion_id", "status", "affiliate_id", "affiliate", "customer", "currency",
 			"amount", "commission", "amount_minor", "commission_minor", "gross_amount_minor", "livemode",
-			"stripe_customer", "stripe_invoice", "stripe_charge", "stripe_subscription", "click_id", "source", "coupon"},
+			"stripe_customer", "stripe_invoice", "stripe_charge", "stripe_subscription", "click_id", "source", "coupon",
+			"origin", "conversion_type", "external_id", "customer_id", "custom_params"},
 		list: func(ctx context.Context, pg store.Page) ([]tracklane.Conversion, error) {
 			return h.store.Conversions(ctx, t.ID, f, pg)
 		},
@@ -44,7 +45,7 @@ func (h *Handler) handleConversionCSV(c *gin.Context) {
 				money.Decimal(v.Amount, v.Currency), money.Decimal(v.Commission, v.Currency),
 				strconv.FormatInt(v.Amount, 10), strconv.FormatInt(v.Commission, 10), strconv.FormatInt(v.GrossAmount, 10),
 				strconv.FormatBool(v.Livemode), v.StripeCustomer, v.StripeInvoice, v.StripeCharge, v.StripeSubscription, v.ClickID,
-				string(v.Source), v.Coupon}
+				string(v.Source), v.Coupon, string(v.Origin), v.ConversionType, v.ExternalID, v.CustomerID, customParamsCell(v.CustomParams)}
 		},
 	})
 }

@@ -30,6 +30,9 @@ func (h *Handler) conversionFilter(c *gin.Context, t tracklane.Tenant) (period, 
 	if f.AffiliateID, err = h.affiliateFilter(c); err != nil {
 		return p, f, err
 	}
+	if err := reportedFilter(c, &f); err != nil {
+		return p, f, err
+	}
 	switch c.Query("flagged") {
 	case "":
 	case "1":
@@ -77,12 +80,17 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 		Chrome: h.chrome(c, "Conversions", "conversions"), Period: p.view, Loc: p.loc,
 		Affiliates: options, AffiliateID: f.AffiliateID, Status: string(f.Status), Flagged: f.Flagged,
 		Conversions: convs, Names: names, First: pg.After == nil,
+		Origin: string(f.Origin), ConversionType: f.ConversionType,
+	}
+	if page.Types, err = h.typeOptions(c, t); err != nil {
+		h.fail(c, err)
+		return
 	}
 	flagged := ""
 	if f.Flagged {
 		flagged = "1"
 	}
-	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID, "flagged", flagged)
+	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID, "flagged", flagged, "origin", page.Origin, "type", page.ConversionType)
 	page.FirstURL = pageURL("/conversions", filters...)
 	page.CSVURL = pageURL("/conversions.csv", filters...)
 	if len(convs) == pageSize {

@@ -46,6 +46,7 @@ type Accounts interface {
 	CreateToken(ctx context.Context, tenantID, name string) (string, error)
 	RevokeToken(ctx context.Context, tenantID string, id int64) error
 	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error)
+	ConversionTypeAccounts
 	ProgramAccounts
 }
 
@@ -142,6 +143,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.POST("/settings", h.handleSettingsSave)
 	in.POST("/settings/program", h.handleProgramSave)
 	in.POST("/settings/origins", h.handleOriginCreate)
+	in.GET("/settings/conversion-types", h.handleConversionTypes)
+	in.POST("/settings/conversion-types", h.handleConversionTypeSave)
+	in.POST("/settings/conversion-types/:code/delete", h.handleConversionTypeDelete)
+	in.POST("/settings/max-conversion-amount", h.handleMaxConversionAmount)
 	in.POST("/settings/tokens", h.handleTokenCreate)
 	in.POST("/settings/tokens/:id/revoke", h.handleTokenRevoke)
 	in.POST("/settings/stripe-app-token", h.handleStripeTokenCreate)

@@ -13,25 +13,32 @@ import (
 
 // ConversionFilter narrows a conversion list.
 type ConversionFilter struct {
-	Status      conversion.Status // "" = all
-	AffiliateID string
-	From, To    time.Time // zero = unbounded; To exclusive
-	Flagged     bool      // only conversions with fraud signals
+	Status         conversion.Status // "" = all
+	AffiliateID    string
+	From, To       time.Time        // zero = unbounded; To exclusive
+	Flagged        bool             // only conversions with fraud signals
+	Origin         tracklane.Origin // "" = all
+	ConversionType string           // "" = all
 }
 
 const conversionColumns = `id, tenant_id, affiliate_id, click_id, external_cid, revenue_origin_id,
 	stripe_account, livemode, source_id, stripe_customer, stripe_invoice, stripe_charge, stripe_subscription,
 	currency, gross_amount, amount, commission, status, manual_status, created_at, updated_at, source, coupon, flags,
-	COALESCE(payout_id, (SELECT i.payout_id FROM payout_items i WHERE i.conversion_id = id), '')` // id: the conversion's (payout_items has none)
+	COALESCE(payout_id, (SELECT i.payout_id FROM payout_items i WHERE i.conversion_id = id), ''), -- id: the conversion's (payout_items has none)
+	origin, conversion_type, external_id, customer_id, custom_params`
 
 func scanConversion(row scanner) (tracklane.Conversion, error) {
 	var c tracklane.Conversion
-	var status, source string
+	var status, source, origin string
+	var params []byte
 	err := row.Scan(&c.ID, &c.TenantID, &c.AffiliateID, &c.ClickID, &c.ExternalCID, &c.RevenueOriginID,
 		&c.StripeAccount, &c.Livemode, &c.SourceID, &c.StripeCustomer, &c.StripeInvoice, &c.StripeCharge, &c.StripeSubscription,
 		&c.Currency, &c.GrossAmount, &c.Amount, &c.Commission, &status, &c.ManualStatus, &c.CreatedAt, &c.UpdatedAt, &source, &c.Coupon, pq.Array(&c.Flags),
-		&c.PayoutID)
-	c.Status, c.Source = conversion.Status(status), tracklane.Source(source)
+		&c.PayoutID, &origin, &c.ConversionType, &c.ExternalID, &c.CustomerID, &params)
+	c.Status, c.Source, c.Origin = conversion.Status(status), tracklane.Source(source), tracklane.Origin(origin)
+	if err == nil {
+		err = decodeCustomParams(params, &c.CustomParams)
+	}
 	return c, err
 }
 
@@ -56,6 +63,14 @@ func (s *Store) Conversions(ctx context.Context, tenantID string, f ConversionFi
 	}
 	if f.Flagged {
 		q += ` AND flags <> '{}'`
+	}
+	if f.Origin != "" {
+		args = append(args, string(f.Origin))
+		q += fmt.Sprintf(` AND origin = $%d`, len(args))
+	}
+	if f.ConversionType != "" {
+		args = append(args, f.ConversionType)
+		q += fmt.Sprintf(` AND conversion_type = $%d`, len(args))
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $6`
 	rows, err := s.db.QueryContext(ctx, q, args...)

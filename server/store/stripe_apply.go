@@ -214,9 +214,13 @@ func (s *Store) ApproveDue(ctx context.Context) (int, error) {
 	_, updated, err := s.evaluateListed(ctx, "", `SELECT c.tenant_id, c.stripe_account, c.livemode, c.source_id
 		FROM conversions c JOIN tenants t ON t.id = c.tenant_id
 		WHERE c.status = 'pending' AND c.created_at + t.hold_days * interval '1 day' <= $1
-			AND (c.flags = '{}' OR c.manual_status <> '')
+			AND (c.flags = '{}' OR c.manual_status <> '') AND c.origin = 'stripe'
 		ORDER BY c.created_at LIMIT 5000`, s.Now())
-	return updated, err
+	if err != nil {
+		return updated, err
+	}
+	reported, err := s.approveDueReported(ctx)
+	return updated + reported, err
 }
 
 // evaluateListed re-evaluates the payments a query lists as (tenant,
@@ -281,6 +285,10 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 			RETURNING stripe_account, livemode, source_id`, tenantID, id, manual).Scan(&account, &livemode, &source)
 		if err != nil {
 			return notFound(err, "no conversion %q", id)
+		}
+		if account == "" { // reported by the site: no Stripe payment behind it
+			_, err := s.reevaluateReported(ctx, tx, []string{id})
+			return err
 		}
 		a, err := s.newApplier(ctx, tx, tenantID, account, livemode)
 		if err != nil {

@@ -30,6 +30,7 @@ type Store interface {
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
 	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
 	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
+	ConversionStore
 }
 
 // LinkNotifier hears of every new email link, so payments that arrived
@@ -83,6 +84,9 @@ type Handler struct {
 	// than links (a code may be created meanwhile): a scanner requesting
 	// one unknown code again and again reads the database once.
 	noLinks ttlCache[struct{}]
+	// conversionSlots bounds the reported conversions in progress, so
+	// that a flood of them cannot take the database from the clicks.
+	conversionSlots chan struct{}
 }
 
 // New returns a Handler. notifier may be nil.
@@ -102,6 +106,8 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 		noLinks:    newTTLCache[struct{}](5 * time.Second),
+
+		conversionSlots: make(chan struct{}, conversionConcurrency),
 	}, nil
 }
 
@@ -109,12 +115,13 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/tracking.js", h.handleScript)
 	r.HEAD("/tracking.js", h.handleScript)
-	for _, path := range []string{"/tracking/click/v1", "/tracking/external-cid/v1"} {
+	for _, path := range []string{"/tracking/click/v1", "/tracking/external-cid/v1", "/tracking/conversion/v1"} {
 		r.OPTIONS(path, h.handlePreflight)
 	}
 	r.POST("/tracking/click/v1", h.cors, h.rateLimit, h.handleClick)
 	r.HEAD("/tracking/click/v1", h.cors, h.handleBotProbe)
 	r.POST("/tracking/external-cid/v1", h.cors, h.rateLimit, h.handleExternalCID)
+	r.POST("/tracking/conversion/v1", h.cors, h.rateLimit, h.handleConversion)
 	// HEAD is limited like GET: link previewers and scanners send it, and
 	// it costs the same look-up.
 	r.GET("/r/:code", h.rateLimit, h.handleRedirect)

@@ -35,6 +35,13 @@ type Conversion struct {
 	History            []HistoryEntry // oldest first
 	// PayoutID is the payout holding its commission; "" when none.
 	PayoutID string
+	// Origin is where the conversion came from; the fields below it are
+	// those of a conversion the site reported (SPEC section 11).
+	Origin         Origin
+	ConversionType string            // "sale", "lead", …; "" for Stripe's
+	ExternalID     string            // the site's id of it (deduplicates)
+	CustomerID     string            // the site's customer id
+	CustomParams   map[string]string // Trackdesk's advS1…advS5
 }
 
 // HistoryEntry is one change of a conversion and what caused it.
