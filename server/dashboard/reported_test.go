@@ -39,7 +39,14 @@ func TestReportedConversionPages(t *testing.T) {
 		t.Errorf("type=lead lists a sale")
 	}
 	b.get("/conversions?origin=paypal").must(t, 400)
-	b.get("/conversions/"+id).must(t, 200, "Site", "ord-42", "cust-7", "advS1", "spring", "&lt;b&gt;x&lt;/b&gt;", "browser_reported", "from cust-7")
+	detail := b.get("/conversions/" + id)
+	detail.must(t, 200, "Site", "ord-42", "cust-7", "advS1", "spring", "&lt;b&gt;x&lt;/b&gt;", "browser_reported", "from cust-7", "Reported ")
+	// Stripe's words are not a reported conversion's: no payment, no mode.
+	for _, stripeOnly := range []string{"Paid ", "<dt>Mode</dt>", "Stripe account"} {
+		if strings.Contains(detail.body, stripeOnly) {
+			t.Errorf("the reported conversion's page says %q", stripeOnly)
+		}
+	}
 	csv := b.get("/conversions.csv?origin=tracker")
 	csv.must(t, 200, ",origin,conversion_type,external_id,customer_id,custom_params", ",tracker,sale,ord-42,cust-7,")
 	if !strings.Contains(csv.body, `""advS1"":""spring""`) {
