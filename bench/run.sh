@@ -50,8 +50,9 @@ done
   echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 } > "$OUT/env.txt"
 
-step "clicks: real server, no-op baseline, click, redirect, SIGKILL, profile"
+step "clicks: real server, no-op baseline, click, redirect, reported conversions, SIGKILL, profile"
 "$OUT/clickbench" -bin "$OUT/tracklane" -conns "$CLICK_CONNS" -duration "${CLICK_SECONDS}s" \
+  -phases noop,click,redirect,conversion,clickconv,noop2,kill \
   -out "$OUT/click.json" -profile "$OUT/click.pprof" > /dev/null
 profile_top "$OUT/clickbench" "$OUT/click.pprof" > "$OUT/click-profile.txt"
 
