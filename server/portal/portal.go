@@ -71,6 +71,7 @@ type Store interface {
 	PortalSessionByHash(ctx context.Context, tenantID string, idHash []byte, now time.Time) (store.PortalSession, error)
 	TouchPortalSession(ctx context.Context, idHash []byte, now, expires time.Time) error
 	DeletePortalSession(ctx context.Context, idHash []byte) error
+	RecordPortalVisitor(ctx context.Context, tenantID, affiliateID string, visitor []byte, now time.Time) error
 }
 
 // Deps is what the portal needs, passed explicitly.
@@ -84,6 +85,12 @@ type Deps struct {
 	Throttle *throttle.Throttle
 	// Pages are the signed-in pages; nil serves a placeholder Home.
 	Pages Pages
+	// VisitorHash is the tracker's keyed visitor hash
+	// (tracking.Handler.VisitorHash): the browser of a signed-in affiliate
+	// is noted with it (store.RecordPortalVisitor), so that an email link
+	// made from that browser to the affiliate's own click is flagged
+	// affiliate_own_browser. nil notes nothing.
+	VisitorHash func(ip, userAgent string, now time.Time) []byte
 	// AssetQuery is the dashboard's cache-busting query for static files
 	// ("?v=…"); "" is fine.
 	AssetQuery string

@@ -63,6 +63,7 @@ func (h *Handler) startSession(c *gin.Context, a tracklane.Affiliate) error {
 		return err
 	}
 	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
+	h.noteBrowser(c, a.TenantID, a.ID, now)
 	return nil
 }
 
@@ -90,10 +91,18 @@ func (h *Handler) requireSession(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	if now := h.now(); now.Sub(sess.LastSeenAt) > touchEvery {
+	// The session is touched hourly, and on the first request of a new
+	// UTC day, which also notes the day's browser (the visitor hash is
+	// keyed by the day): one write a session a day, not one a page.
+	now := h.now()
+	newDay := !sameUTCDay(now, sess.LastSeenAt)
+	if newDay || now.Sub(sess.LastSeenAt) > touchEvery {
 		if err := h.store.TouchPortalSession(c.Request.Context(), sess.IDHash, now, now.Add(sessionLife)); err != nil {
 			h.log.WarnContext(c.Request.Context(), "extending portal session", "err", err)
 		}
+	}
+	if newDay {
+		h.noteBrowser(c, sess.Affiliate.TenantID, sess.Affiliate.ID, now)
 	}
 	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash)})
 	c.Next()
