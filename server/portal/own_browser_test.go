@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
@@ -81,6 +82,13 @@ func TestEmailLinkFromTheAffiliatesPortalBrowserIsFlagged(t *testing.T) {
 			t.Errorf("%s: conversion %s %v, want pending and flagged affiliate_own_browser", tc.name, c.Status, c.Flags)
 		case !tc.flagged && (c.Status != "approved" || len(c.Flags) != 0):
 			t.Errorf("%s: conversion %s %v, want approved (no hold) and unflagged", tc.name, c.Status, c.Flags)
+		}
+		if tc.flagged {
+			// The merchant's dashboard names the signal and says what it means.
+			m := newVisitor(t, app)
+			m.get("/login")
+			m.post("/login", url.Values{"email": {p.Email}, "password": {"correct horse battery"}})
+			m.get("/conversions/"+id).must(t, http.StatusOK, "affiliate_own_browser", "used for their own portal that day")
 		}
 	}
 }
