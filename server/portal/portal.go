@@ -22,6 +22,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -100,11 +101,12 @@ type Deps struct {
 
 // Handler serves the portal.
 type Handler struct {
-	deps    Deps
-	store   Store
-	log     *slog.Logger
-	now     func() time.Time
-	csrfKey []byte
+	deps     Deps
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	csrfKey  []byte
+	preLogin pagekit.PreLogin
 }
 
 // New returns the portal handler.
@@ -118,12 +120,14 @@ func New(deps Deps) *Handler {
 	if deps.Throttle == nil {
 		panic("portal.New: no Throttle")
 	}
-	return &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
+	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	return h
 }
 
 // Register mounts the portal under /p/:slug.
 func (h *Handler) Register(r gin.IRouter) {
-	g := r.Group("/p/:slug", h.pageHeaders, h.checkURL, h.loadTenant)
+	g := r.Group("/p/:slug", pagekit.Headers, pagekit.CheckURL(h.fail), h.loadTenant)
 	g.GET("/join", h.handleJoinForm)
 	g.POST("/join", h.checkAnonCSRF, h.handleJoin)
 	g.GET("/login", h.handleLoginForm)

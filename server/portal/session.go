@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -109,10 +110,7 @@ func (h *Handler) requireSession(c *gin.Context) {
 }
 
 func (h *Handler) mac(kind string, v []byte) string {
-	m := hmac.New(sha256.New, h.csrfKey)
-	m.Write([]byte(kind + "\x00"))
-	m.Write(v)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return pagekit.MAC(h.csrfKey, kind, v)
 }
 
 // CheckCSRF refuses (403, a readable page) a POST on the signed-in group
@@ -134,20 +132,12 @@ func (h *Handler) CheckCSRF(c *gin.Context) {
 
 // anonCSRF returns the signed-out forms' CSRF token, setting the
 // browser's random pre-login cookie when it has none.
-func (h *Handler) anonCSRF(c *gin.Context) string {
-	v, err := c.Cookie(preCookie)
-	if err != nil || len(v) < 40 || len(v) > 100 {
-		v = randomID()
-		h.setCookie(c, preCookie, v, 0)
-	}
-	return h.mac("pre", []byte(v))
-}
+func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
 
 // checkAnonCSRF refuses a signed-out form's POST without the token that
 // matches the browser's pre-login cookie.
 func (h *Handler) checkAnonCSRF(c *gin.Context) {
-	v, err := c.Cookie(preCookie)
-	if err != nil || v == "" || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.mac("pre", []byte(v)))) {
+	if !h.preLogin.Check(c) {
 		h.csrfRefused(c)
 		return
 	}
