@@ -74,6 +74,10 @@ type Handler struct {
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 	preLogin   pagekit.PreLogin
+	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
+	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
+	// POST without the session's token.
+	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
 }
 
 // New returns the dashboard handler.
@@ -94,6 +98,8 @@ func New(deps Deps) *Handler {
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}
 	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
+	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)
 	return h
 }
 

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -127,36 +126,19 @@ func (h *Handler) mac(kind string, v []byte) string {
 	return pagekit.MAC(h.csrfKey, kind, v)
 }
 
-// checkSessionCSRF refuses a POST whose csrf field is not the session's
-// token.
-func (h *Handler) checkSessionCSRF(c *gin.Context) {
-	if c.Request.Method != http.MethodPost {
-		c.Next()
-		return
-	}
-	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.csrfToken(session(c)))) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
-}
-
 // anonCSRF returns the pre-login CSRF token, setting the browser's random
 // pre-login cookie when it has none.
 func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
 
-// checkAnonCSRF refuses a log-in or sign-up POST without the token that
-// matches the browser's pre-login cookie.
-func (h *Handler) checkAnonCSRF(c *gin.Context) {
-	if !h.preLogin.Check(c) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
+// sessionToken is the signed-in session's CSRF token, for
+// checkSessionCSRF (every signed-in request has a session: requireSession
+// runs first).
+func (h *Handler) sessionToken(c *gin.Context) (string, bool) {
+	return h.csrfToken(session(c)), true
 }
 
+// csrfRefused answers a form whose CSRF token did not match.
 func (h *Handler) csrfRefused(c *gin.Context) {
 	h.renderError(c, http.StatusForbidden, "This form has expired",
 		"The form was not sent from this dashboard, or your session changed since the page was loaded. Go back, reload the page and try again.")
-	c.Abort()
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 )
@@ -60,4 +61,38 @@ func randomValue() string {
 		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Require returns the middleware of a pre-login form's POST route: it
+// refuses the request unless Check passes. refuse writes the edge's own
+// answer; the request is aborted after it.
+func (p PreLogin) Require(refuse func(c *gin.Context)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !p.Check(c) {
+			refuse(c)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}
+
+// RequireToken returns the middleware of a signed-in group: a request
+// other than POST passes; a POST passes only when its form field "csrf" is
+// want(c), the session's token (want's false, no session: refused).
+// refuse writes the edge's own answer; the request is aborted after it.
+func RequireToken(want func(c *gin.Context) (string, bool), refuse func(c *gin.Context)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Method != http.MethodPost {
+			c.Next()
+			return
+		}
+		token, ok := want(c)
+		if !ok || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(token)) {
+			refuse(c)
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
 }

@@ -107,6 +107,9 @@ type Handler struct {
 	now      func() time.Time
 	csrfKey  []byte
 	preLogin pagekit.PreLogin
+	// checkAnonCSRF refuses a signed-out form's POST without the token of
+	// the browser's pre-login cookie; checkSessionCSRF is CheckCSRF's.
+	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
 }
 
 // New returns the portal handler.
@@ -122,6 +125,8 @@ func New(deps Deps) *Handler {
 	}
 	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
 	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
+	h.checkSessionCSRF = pagekit.RequireToken(sessionToken, h.csrfRefused)
 	return h
 }
 

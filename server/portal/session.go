@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -117,35 +116,21 @@ func (h *Handler) mac(kind string, v []byte) string {
 // whose form field "csrf" is not the session's token (Viewer.CSRF). It
 // runs after the session is loaded; the portal applies it to the whole
 // signed-in group, so the pages' POST handlers need nothing more.
-func (h *Handler) CheckCSRF(c *gin.Context) {
-	if c.Request.Method != http.MethodPost {
-		c.Next()
-		return
-	}
+func (h *Handler) CheckCSRF(c *gin.Context) { h.checkSessionCSRF(c) }
+
+// sessionToken is the signed-in affiliate's CSRF token (none without a
+// viewer).
+func sessionToken(c *gin.Context) (string, bool) {
 	v, ok := ViewerFrom(c)
-	if !ok || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(v.CSRF)) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
+	return v.CSRF, ok
 }
 
 // anonCSRF returns the signed-out forms' CSRF token, setting the
 // browser's random pre-login cookie when it has none.
 func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
 
-// checkAnonCSRF refuses a signed-out form's POST without the token that
-// matches the browser's pre-login cookie.
-func (h *Handler) checkAnonCSRF(c *gin.Context) {
-	if !h.preLogin.Check(c) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
-}
-
+// csrfRefused answers a form whose CSRF token did not match.
 func (h *Handler) csrfRefused(c *gin.Context) {
 	h.answer(c, http.StatusForbidden, "This form has expired",
 		"The form was not sent from this page, or your session changed since the page was loaded. Go back, reload the page and try again.")
-	c.Abort()
 }
