@@ -50,6 +50,8 @@ func TestBrowserApplyLogInAndSeeHome(t *testing.T) {
 		chromedp.SendKeys(`input[name=code]`, "jamie"),
 		chromedp.SendKeys(`input[name=payout_email]`, "jamie.pay@partners.example"),
 		chromedp.Click(`button[type=submit]`),
+		// The join page has an .auth-card h1 too: wait for its form to go.
+		chromedp.WaitNotPresent(`input[name=payout_email]`),
 		chromedp.WaitVisible(`.auth-card h1`),
 	)
 	if s := text(".auth-card h1"); s != "Thank you for applying" {

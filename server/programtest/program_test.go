@@ -130,7 +130,7 @@ func TestProgramEndToEnd(t *testing.T) {
 		chromedp.SendKeys(`input[name=password]`, "a long partner password"),
 		chromedp.SendKeys(`input[name=code]`, "sam"),
 		chromedp.SendKeys(`input[name=payout_email]`, payTo),
-		chromedp.Click(`button[type=submit]`), chromedp.WaitVisible(`.main, .auth, body`))
+		chromedp.Click(`button[type=submit]`), chromedp.WaitNotPresent(`input[name=payout_email]`))
 	applied := mp.WaitFor(t, owner, 1)
 	if m := mp.Message(t, applied[0].ID); !strings.Contains(m.Text, "Sam <Partner>") || strings.Contains(m.HTML, "Sam <Partner>") {
 		t.Errorf("the application mail to the merchant: text %q; the HTML must escape the name", m.Text)
