@@ -315,7 +315,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	payMu.Unlock()
 	ids, _ := handledEvents(fs, acct)
 	l := readLedger(t, db, acct)
-	lost, doubled := checkExactlyOnce(t, l, wantConversions, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, wantConversions, ids)
 
 	mu.Lock()
 	nClicks, nLinks := len(ackClicks), len(ackLinks)
