@@ -13,7 +13,7 @@
 #                        scale with customers, so per-100 figures hold)
 #   PAYOUT_AFFILIATES    affiliates for the payout benchmark (default 10000)
 #   PAYOUT_CONVERSIONS   approved conversions for it (default 200000)
-#   DATAGEN_FULL=1       load the full dashboard dataset (10M clicks, 200k
+#   DATAGEN_FULL=1       load the full dashboard dataset (10M clicks, 10k affiliates, 200k
 #                        conversions; several minutes) instead of 1M / 20k
 # Outputs (profiles, JSON, logs) go to bench/out/.
 set -euo pipefail
@@ -35,7 +35,7 @@ CLICK_CONNS=${CLICK_CONNS:-256}
 SYNC_EVENTS=${SYNC_EVENTS:-10000}
 SYNC_NEW_EVENTS=${SYNC_NEW_EVENTS:-2000}
 if [ "${DATAGEN_FULL:-0}" = 1 ]; then
-  DG_ARGS=(-db tracklane_bench_dash -clicks 10000000 -conversions 200000)
+  DG_ARGS=(-db tracklane_bench_dash -clicks 10000000 -conversions 200000 -affiliates 10000)
 else
   DG_ARGS=(-db tracklane_bench_dash_1m -clicks 1000000 -conversions 20000)
 fi
@@ -50,8 +50,9 @@ done
   echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
 } > "$OUT/env.txt"
 
-step "clicks: real server, no-op baseline, click, redirect, SIGKILL, profile"
+step "clicks: real server, no-op baseline, click, redirect, reported conversions, SIGKILL, profile"
 "$OUT/clickbench" -bin "$OUT/tracklane" -conns "$CLICK_CONNS" -duration "${CLICK_SECONDS}s" \
+  -phases noop,click,redirect,conversion,clickconv,noop2,kill \
   -out "$OUT/click.json" -profile "$OUT/click.pprof" > /dev/null
 profile_top "$OUT/clickbench" "$OUT/click.pprof" > "$OUT/click-profile.txt"
 

@@ -197,6 +197,12 @@ func main() {
 				p.Name, p.Path, p.Throughput, ratio(p.Throughput, noop.Throughput), p.P50ms, p.P90ms, p.P99ms, p.P999ms, p.MaxMs,
 				statusStr(p.Status), p.Errors, p.Acked, rowsStr(p), p.RSSMaxMB, p.ServerCPU, p.LoadgenCPU, p.MachineBusy*100)
 		}
+		for _, p := range click.Phases {
+			if p.Name == "conversion" {
+				w("\n`conversion` is `POST /tracking/conversion/v1` (SPEC section 11): every request a new `sale` of 4.50 on a click id, with its own `externalId`; the endpoint handles at most 2 at a time per process. ")
+				w("`clickconv` is the click phase again while conversions arrive on 4 more connections: its ratio to `click` is what reported conversions cost the click path. ")
+			}
+		}
 		w("\n`noop2` repeats the baseline after the click phases, to show how much the machine itself drifted during the run. ")
 		w("In the `kill` phase the server is SIGKILLed mid-run: transport errors are the requests cut off by the kill, and rows − acked are clicks whose batch committed while their answers died with the process (never more than the connections in flight). Its server CPU is not measurable after the kill.\n\n")
 	}

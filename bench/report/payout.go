@@ -35,9 +35,17 @@ func payoutReport(dir string) (row, section string) {
 	if !readJSON(dir, "payout.json", &r) || len(r.Clicks) < 3 {
 		return "", ""
 	}
-	verdict := "met"
+	// Two halves: the time, and whether clicks kept going. Clicks share the
+	// 2 CPUs with PostgreSQL's work on the payouts, so their rate drops; a
+	// click error or a stall (no lock is shared) would be the failure.
+	verdict := "time met"
 	if r.CreateS > 5 || !r.AmountsMatch || r.CreateStatus != 201 {
-		verdict = "**not met**"
+		verdict = "time **not met**"
+	}
+	if during := r.Clicks[1]; during.Errors == 0 && during.Throughput > 0 {
+		verdict += fmt.Sprintf("; clicks kept flowing (no error, p99 %.1f ms) but at %.2f× their rate: **throughput not kept** on 2 shared CPUs", during.P99ms, r.DuringOverPre)
+	} else {
+		verdict += "; clicks **failed** during creation"
 	}
 	row = fmt.Sprintf("| 9 | payouts for %d affiliates / %d approved conversions in ≤ 5 s, clicks kept | %.2f s (%d payouts; all conversions in exactly one: %v) | clicks alone: %.0f/s | clicks during creation %.2f× before | %s |\n",
 		r.Affiliates, r.Conversions, r.CreateS, r.Payouts, r.AmountsMatch, r.Clicks[0].Throughput, r.DuringOverPre, verdict)

@@ -24,7 +24,7 @@ type conversionJSON struct {
 	Source             string        `json:"source"`
 	Flags              []string      `json:"flags"`
 	ExternalCID        string        `json:"external_cid"`
-	StripeAccount      string        `json:"stripe_account"`
+	StripeAccount      *string       `json:"stripe_account"`
 	StripeCustomer     *string       `json:"stripe_customer"`
 	StripeInvoice      *string       `json:"stripe_invoice"`
 	StripeCharge       *string       `json:"stripe_charge"`
@@ -63,7 +63,7 @@ func nullable(s string) *string {
 func toConversionJSON(c tracklane.Conversion) conversionJSON {
 	out := conversionJSON{
 		ID: c.ID, Status: string(c.Status), Amount: c.Amount, Currency: c.Currency, Commission: c.Commission,
-		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), Flags: append([]string{}, c.Flags...), ExternalCID: c.ExternalCID, StripeAccount: c.StripeAccount,
+		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), Flags: append([]string{}, c.Flags...), ExternalCID: c.ExternalCID, StripeAccount: nullable(c.StripeAccount),
 		StripeCustomer: nullable(c.StripeCustomer), StripeInvoice: nullable(c.StripeInvoice),
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
 		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),

@@ -52,7 +52,7 @@ func TestReportedConversionsInTheAPI(t *testing.T) {
 	}
 	c := list.Data[0]
 	for k, want := range map[string]any{"origin": "tracker", "conversion_type": "signup", "external_id": "u-1", "customer_id": "cus-1",
-		"source": "click_id", "commission": float64(300), "amount": float64(0), "status": "pending", "stripe_customer": nil} {
+		"source": "click_id", "commission": float64(300), "amount": float64(0), "status": "pending", "stripe_customer": nil, "stripe_account": nil} {
 		if c[k] != want {
 			t.Errorf("%s = %#v, want %#v", k, c[k], want)
 		}

@@ -18,6 +18,10 @@ const (
 	// FlagLinkMoved: the email was linked before to a click of another
 	// affiliate.
 	FlagLinkMoved = "link_moved_affiliate"
+	// FlagOwnBrowser: the browser that linked the email is one the click's
+	// affiliate used for their own portal that day: the affiliate linked
+	// a customer's email to their own click from their own device.
+	FlagOwnBrowser = "affiliate_own_browser"
 )
 
 // A real shopper links one or two emails (a typo, a second account); a
@@ -39,6 +43,9 @@ type LinkFacts struct {
 	// email's earlier links.
 	Affiliate         string
 	EarlierAffiliates []string
+	// OwnBrowser: the linking browser's visitor hash is one the click's
+	// affiliate used for the affiliate portal that day.
+	OwnBrowser bool
 }
 
 // LinkFlags returns the signals a new email link raises; a trusted
@@ -59,6 +66,9 @@ func LinkFlags(f LinkFacts) []string {
 			flags = append(flags, FlagLinkMoved)
 			break
 		}
+	}
+	if f.OwnBrowser {
+		flags = append(flags, FlagOwnBrowser)
 	}
 	return flags
 }

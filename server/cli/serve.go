@@ -218,7 +218,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
 			MailConfigured: cfg.MailConfigured}),
-		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(),
+		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(), VisitorHash: tracker.VisitorHash,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
 			Pages: portalpages.New(portalpages.Deps{
 				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword,

@@ -8,9 +8,6 @@ package dashboard
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -75,6 +73,11 @@ type Handler struct {
 	csrfKey    []byte
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
+	preLogin   pagekit.PreLogin
+	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
+	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
+	// POST without the session's token.
+	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
 }
 
 // New returns the dashboard handler.
@@ -88,12 +91,16 @@ func New(deps Deps) *Handler {
 	if deps.Throttle == nil {
 		deps.Throttle = throttle.New(deps.Store, deps.Config.Key("throttle"), deps.Now)
 	}
-	return &Handler{
+	h := &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
 		csrfKey:    deps.Config.Key("csrf"),
 		throttle:   deps.Throttle,
-		assetQuery: "?v=" + assetVersion(),
+		assetQuery: pagekit.AssetQuery(static.FS),
 	}
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
+	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)
+	return h
 }
 
 // Register mounts the dashboard routes.
@@ -101,7 +108,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.GET("/static/*filepath", h.handleStatic)
 	r.HEAD("/static/*filepath", h.handleStatic)
 
-	pages := r.Group("", h.pageHeaders, h.checkURL)
+	pages := r.Group("", pagekit.Headers, pagekit.CheckURL(h.refuseURL))
 	pages.GET("/signup", h.handleSignupForm)
 	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
 	pages.GET("/login", h.handleLoginForm)
@@ -155,22 +162,4 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.GET("/integration/status.json", h.handleIntegrationStatus)
 	in.GET("/integration/demo", h.handleIntegrationDemo)
 	in.GET("/integration/demo/thanks", h.handleIntegrationDemo)
-}
-
-// assetVersion hashes the embedded static files, so a new build's CSS and
-// JS are fetched fresh while unchanged ones stay cached.
-func assetVersion() string {
-	sum := sha256.New()
-	_ = fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		b, err := fs.ReadFile(static.FS, path)
-		if err == nil {
-			sum.Write([]byte(path))
-			sum.Write(b)
-		}
-		return nil
-	})
-	return hex.EncodeToString(sum.Sum(nil))[:10]
 }

@@ -9,44 +9,17 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/urlcheck"
 	"github.com/tracklane/tracklane/views"
 )
 
-// pageCSP allows only our own files: no inline script or style anywhere.
-// The demo page of the integration test, which must run the merchant
-// snippet inline, sets its own with a nonce.
-const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-
-// maxForm caps a form body: no dashboard form is anywhere near it.
-const maxForm = 64 << 10
-
-// pageHeaders sets what every dashboard answer carries and caps form
-// bodies.
-func (h *Handler) pageHeaders(c *gin.Context) {
-	hd := c.Writer.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", pageCSP)
-	if c.Request.Method == http.MethodPost {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
-	}
-	c.Next()
-}
-
-// checkURL refuses, before any page reads it, an address whose path or
-// query is not text (urlcheck): such a value would reach SQL as a 500.
-func (h *Handler) checkURL(c *gin.Context) {
-	err := urlcheck.Check(c.Request.URL)
-	if err == nil {
-		return
-	}
+// refuseURL answers an address urlcheck refused: JSON on a .json
+// endpoint, a page elsewhere.
+func (h *Handler) refuseURL(c *gin.Context, err error) {
 	if strings.HasSuffix(c.Request.URL.Path, ".json") {
 		respond.Error(c, h.log, err)
 		return
 	}
 	h.fail(c, err)
-	c.Abort()
 }
 
 // render writes a page with status.

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -123,50 +123,22 @@ func (h *Handler) csrfToken(sess store.Session) string {
 }
 
 func (h *Handler) mac(kind string, v []byte) string {
-	m := hmac.New(sha256.New, h.csrfKey)
-	m.Write([]byte(kind + "\x00"))
-	m.Write(v)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// checkSessionCSRF refuses a POST whose csrf field is not the session's
-// token.
-func (h *Handler) checkSessionCSRF(c *gin.Context) {
-	if c.Request.Method != http.MethodPost {
-		c.Next()
-		return
-	}
-	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.csrfToken(session(c)))) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
+	return pagekit.MAC(h.csrfKey, kind, v)
 }
 
 // anonCSRF returns the pre-login CSRF token, setting the browser's random
 // pre-login cookie when it has none.
-func (h *Handler) anonCSRF(c *gin.Context) string {
-	v, err := c.Cookie(preCookie)
-	if err != nil || len(v) < 40 || len(v) > 100 {
-		v = randomID()
-		h.setCookie(c, preCookie, v, 0)
-	}
-	return h.mac("pre", []byte(v))
+func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
+
+// sessionToken is the signed-in session's CSRF token, for
+// checkSessionCSRF (every signed-in request has a session: requireSession
+// runs first).
+func (h *Handler) sessionToken(c *gin.Context) (string, bool) {
+	return h.csrfToken(session(c)), true
 }
 
-// checkAnonCSRF refuses a log-in or sign-up POST without the token that
-// matches the browser's pre-login cookie.
-func (h *Handler) checkAnonCSRF(c *gin.Context) {
-	v, err := c.Cookie(preCookie)
-	if err != nil || v == "" || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.mac("pre", []byte(v)))) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
-}
-
+// csrfRefused answers a form whose CSRF token did not match.
 func (h *Handler) csrfRefused(c *gin.Context) {
 	h.renderError(c, http.StatusForbidden, "This form has expired",
 		"The form was not sent from this dashboard, or your session changed since the page was loaded. Go back, reload the page and try again.")
-	c.Abort()
 }

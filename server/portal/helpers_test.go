@@ -24,6 +24,8 @@ type visitor struct {
 	http *http.Client
 	jar  http.CookieJar
 	csrf string
+	// header is sent with every request (e.g. User-Agent, X-Forwarded-For).
+	header http.Header
 }
 
 func newVisitor(t *testing.T, app *apptest.App) *visitor {
@@ -45,6 +47,9 @@ type answer struct {
 
 func (v *visitor) do(req *http.Request) answer {
 	v.t.Helper()
+	for k, vs := range v.header {
+		req.Header[k] = vs
+	}
 	resp, err := v.http.Do(req)
 	if err != nil {
 		v.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

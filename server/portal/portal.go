@@ -22,6 +22,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -71,6 +72,7 @@ type Store interface {
 	PortalSessionByHash(ctx context.Context, tenantID string, idHash []byte, now time.Time) (store.PortalSession, error)
 	TouchPortalSession(ctx context.Context, idHash []byte, now, expires time.Time) error
 	DeletePortalSession(ctx context.Context, idHash []byte) error
+	RecordPortalVisitor(ctx context.Context, tenantID, affiliateID string, visitor []byte, now time.Time) error
 }
 
 // Deps is what the portal needs, passed explicitly.
@@ -84,6 +86,12 @@ type Deps struct {
 	Throttle *throttle.Throttle
 	// Pages are the signed-in pages; nil serves a placeholder Home.
 	Pages Pages
+	// VisitorHash is the tracker's keyed visitor hash
+	// (tracking.Handler.VisitorHash): the browser of a signed-in affiliate
+	// is noted with it (store.RecordPortalVisitor), so that an email link
+	// made from that browser to the affiliate's own click is flagged
+	// affiliate_own_browser. nil notes nothing.
+	VisitorHash func(ip, userAgent string, now time.Time) []byte
 	// AssetQuery is the dashboard's cache-busting query for static files
 	// ("?v=…"); "" is fine.
 	AssetQuery string
@@ -93,11 +101,15 @@ type Deps struct {
 
 // Handler serves the portal.
 type Handler struct {
-	deps    Deps
-	store   Store
-	log     *slog.Logger
-	now     func() time.Time
-	csrfKey []byte
+	deps     Deps
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	csrfKey  []byte
+	preLogin pagekit.PreLogin
+	// checkAnonCSRF refuses a signed-out form's POST without the token of
+	// the browser's pre-login cookie; checkSessionCSRF is CheckCSRF's.
+	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
 }
 
 // New returns the portal handler.
@@ -111,12 +123,16 @@ func New(deps Deps) *Handler {
 	if deps.Throttle == nil {
 		panic("portal.New: no Throttle")
 	}
-	return &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
+	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
+	h.checkSessionCSRF = pagekit.RequireToken(sessionToken, h.csrfRefused)
+	return h
 }
 
 // Register mounts the portal under /p/:slug.
 func (h *Handler) Register(r gin.IRouter) {
-	g := r.Group("/p/:slug", h.pageHeaders, h.checkURL, h.loadTenant)
+	g := r.Group("/p/:slug", pagekit.Headers, pagekit.CheckURL(h.fail), h.loadTenant)
 	g.GET("/join", h.handleJoinForm)
 	g.POST("/join", h.checkAnonCSRF, h.handleJoin)
 	g.GET("/login", h.handleLoginForm)

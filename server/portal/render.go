@@ -9,36 +9,8 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/urlcheck"
 	"github.com/tracklane/tracklane/views"
 )
-
-// pageCSP is the dashboard's: only our own files, no inline script or
-// style.
-const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-
-// maxForm caps a form body.
-const maxForm = 64 << 10
-
-// pageHeaders sets what every portal answer carries and caps form bodies.
-func (h *Handler) pageHeaders(c *gin.Context) {
-	hd := c.Writer.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", pageCSP)
-	if c.Request.Method == http.MethodPost {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
-	}
-	c.Next()
-}
-
-// checkURL refuses an address whose path or query is not text.
-func (h *Handler) checkURL(c *gin.Context) {
-	if err := urlcheck.Check(c.Request.URL); err != nil {
-		h.fail(c, err)
-		c.Abort()
-	}
-}
 
 // loadTenant finds the program of /p/<slug>; an unknown one is a 404 page.
 func (h *Handler) loadTenant(c *gin.Context) {

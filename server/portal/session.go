@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -63,6 +63,7 @@ func (h *Handler) startSession(c *gin.Context, a tracklane.Affiliate) error {
 		return err
 	}
 	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
+	h.noteBrowser(c, a.TenantID, a.ID, now)
 	return nil
 }
 
@@ -90,63 +91,46 @@ func (h *Handler) requireSession(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	if now := h.now(); now.Sub(sess.LastSeenAt) > touchEvery {
+	// The session is touched hourly, and on the first request of a new
+	// UTC day, which also notes the day's browser (the visitor hash is
+	// keyed by the day): one write a session a day, not one a page.
+	now := h.now()
+	newDay := !sameUTCDay(now, sess.LastSeenAt)
+	if newDay || now.Sub(sess.LastSeenAt) > touchEvery {
 		if err := h.store.TouchPortalSession(c.Request.Context(), sess.IDHash, now, now.Add(sessionLife)); err != nil {
 			h.log.WarnContext(c.Request.Context(), "extending portal session", "err", err)
 		}
+	}
+	if newDay {
+		h.noteBrowser(c, sess.Affiliate.TenantID, sess.Affiliate.ID, now)
 	}
 	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash)})
 	c.Next()
 }
 
 func (h *Handler) mac(kind string, v []byte) string {
-	m := hmac.New(sha256.New, h.csrfKey)
-	m.Write([]byte(kind + "\x00"))
-	m.Write(v)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return pagekit.MAC(h.csrfKey, kind, v)
 }
 
 // CheckCSRF refuses (403, a readable page) a POST on the signed-in group
 // whose form field "csrf" is not the session's token (Viewer.CSRF). It
 // runs after the session is loaded; the portal applies it to the whole
 // signed-in group, so the pages' POST handlers need nothing more.
-func (h *Handler) CheckCSRF(c *gin.Context) {
-	if c.Request.Method != http.MethodPost {
-		c.Next()
-		return
-	}
+func (h *Handler) CheckCSRF(c *gin.Context) { h.checkSessionCSRF(c) }
+
+// sessionToken is the signed-in affiliate's CSRF token (none without a
+// viewer).
+func sessionToken(c *gin.Context) (string, bool) {
 	v, ok := ViewerFrom(c)
-	if !ok || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(v.CSRF)) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
+	return v.CSRF, ok
 }
 
 // anonCSRF returns the signed-out forms' CSRF token, setting the
 // browser's random pre-login cookie when it has none.
-func (h *Handler) anonCSRF(c *gin.Context) string {
-	v, err := c.Cookie(preCookie)
-	if err != nil || len(v) < 40 || len(v) > 100 {
-		v = randomID()
-		h.setCookie(c, preCookie, v, 0)
-	}
-	return h.mac("pre", []byte(v))
-}
+func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
 
-// checkAnonCSRF refuses a signed-out form's POST without the token that
-// matches the browser's pre-login cookie.
-func (h *Handler) checkAnonCSRF(c *gin.Context) {
-	v, err := c.Cookie(preCookie)
-	if err != nil || v == "" || !hmac.Equal([]byte(c.PostForm("csrf")), []byte(h.mac("pre", []byte(v)))) {
-		h.csrfRefused(c)
-		return
-	}
-	c.Next()
-}
-
+// csrfRefused answers a form whose CSRF token did not match.
 func (h *Handler) csrfRefused(c *gin.Context) {
 	h.answer(c, http.StatusForbidden, "This form has expired",
 		"The form was not sent from this page, or your session changed since the page was loaded. Go back, reload the page and try again.")
-	c.Abort()
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/keyset"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -17,23 +17,13 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pg, err := readPage(c.Query("after"))
-	if err != nil {
-		h.fail(c, v, err)
+	convs, lp, ok := loadList(h, c, v, "/conversions", h.d.Store.AffiliateConversions,
+		func(r tracklane.PortalConversion) (time.Time, string) { return r.CreatedAt, r.ID })
+	if !ok {
 		return
 	}
-	convs, err := h.d.Store.AffiliateConversions(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, pg)
-	if err != nil {
-		h.fail(c, v, err)
-		return
-	}
-	base := "/p/" + c.Param("slug") + "/conversions"
 	page := views.PortalConversionsPage{Chrome: h.chrome(c, v, "Conversions", "conversions"), Loc: location(v.Tenant.Timezone),
-		Conversions: convs, First: pg.After == nil, FirstURL: base}
-	if len(convs) == pageSize {
-		last := convs[len(convs)-1]
-		page.NextURL = pageURL(base, keyset.Encode(last.CreatedAt, last.ID))
-	}
+		Conversions: convs, First: lp.First, FirstURL: lp.FirstURL, NextURL: lp.NextURL}
 	h.render(c, http.StatusOK, views.PortalConversions(page))
 }
 

@@ -2,10 +2,11 @@ package portalpages
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/keyset"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -16,22 +17,12 @@ func (h *Handler) handlePayoutList(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pg, err := readPage(c.Query("after"))
-	if err != nil {
-		h.fail(c, v, err)
+	payouts, lp, ok := loadList(h, c, v, "/payouts", h.d.Store.AffiliatePayouts,
+		func(r tracklane.Payout) (time.Time, string) { return r.CreatedAt, r.ID })
+	if !ok {
 		return
 	}
-	payouts, err := h.d.Store.AffiliatePayouts(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, pg)
-	if err != nil {
-		h.fail(c, v, err)
-		return
-	}
-	base := "/p/" + c.Param("slug") + "/payouts"
 	page := views.PortalPayoutsPage{Chrome: h.chrome(c, v, "Payouts", "payouts"), Loc: location(v.Tenant.Timezone),
-		Payouts: payouts, First: pg.After == nil, FirstURL: base}
-	if len(payouts) == pageSize {
-		last := payouts[len(payouts)-1]
-		page.NextURL = pageURL(base, keyset.Encode(last.CreatedAt, last.ID))
-	}
+		Payouts: payouts, First: lp.First, FirstURL: lp.FirstURL, NextURL: lp.NextURL}
 	h.render(c, http.StatusOK, views.PortalPayouts(page))
 }

@@ -12,15 +12,13 @@ package portalpages
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
@@ -78,7 +76,7 @@ func New(d Deps) *Handler {
 		d.Log = slog.Default()
 	}
 	if d.AssetQuery == "" {
-		d.AssetQuery = "?v=" + assetVersion()
+		d.AssetQuery = pagekit.AssetQuery(static.FS)
 	}
 	return &Handler{d: d}
 }
@@ -86,7 +84,7 @@ func New(d Deps) *Handler {
 // Register mounts the pages on g, a /p/:slug group behind the portal's
 // session and CSRF middleware.
 func (h *Handler) Register(g gin.IRouter) {
-	pages := g.Group("", h.pageHeaders, h.checkURL)
+	pages := g.Group("", pageHeaders, pagekit.CheckURL(refuseURL))
 	pages.GET("", h.handleHome)
 	pages.GET("/", h.handleHome)
 	pages.GET("/conversions", h.handleConversionList)
@@ -107,22 +105,4 @@ func (h *Handler) viewer(c *gin.Context) (Viewer, bool) {
 	c.String(http.StatusUnauthorized, "<!DOCTYPE html><title>Log in</title><p>Log in to the affiliate portal to see this page.</p>")
 	c.Abort()
 	return Viewer{}, false
-}
-
-// assetVersion hashes the embedded static files (the dashboard's scheme),
-// so the portal's pages link the same cache-busted CSS and JS.
-func assetVersion() string {
-	sum := sha256.New()
-	_ = fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		b, err := fs.ReadFile(static.FS, path)
-		if err == nil {
-			sum.Write([]byte(path))
-			sum.Write(b)
-		}
-		return nil
-	})
-	return hex.EncodeToString(sum.Sum(nil))[:10]
 }

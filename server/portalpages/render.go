@@ -9,45 +9,26 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/keyset"
+	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/urlcheck"
 	"github.com/tracklane/tracklane/views"
 )
-
-// pageCSP is the dashboard's: only our own files, no inline script or
-// style.
-const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-
-// maxForm caps a form body: no portal form is anywhere near it.
-const maxForm = 64 << 10
 
 // pageSize is the number of rows of a list page.
 const pageSize = 50
 
-// pageHeaders sets what every portal page carries (whatever the caller's
-// middleware set already) and caps form bodies.
-func (h *Handler) pageHeaders(c *gin.Context) {
-	hd := c.Writer.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", pageCSP)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	if c.Request.Method == http.MethodPost {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
-	}
-	c.Next()
+// pageHeaders is pagekit.Headers plus nosniff, set again on these pages
+// whatever the caller's middleware set already.
+func pageHeaders(c *gin.Context) {
+	c.Header("X-Content-Type-Options", "nosniff")
+	pagekit.Headers(c)
 }
 
-// checkURL refuses an address whose path or query is not text before any
-// page reads it (it would reach SQL as a 500).
-func (h *Handler) checkURL(c *gin.Context) {
-	if err := urlcheck.Check(c.Request.URL); err != nil {
-		c.Header("Content-Type", "text/plain; charset=utf-8")
-		c.String(respond.Status(apperr.CodeOf(err)), apperr.MessageOf(err))
-		c.Abort()
-	}
+// refuseURL answers an address urlcheck refused, as plain text.
+func refuseURL(c *gin.Context, err error) {
+	c.Header("Content-Type", "text/plain; charset=utf-8")
+	c.String(respond.Status(apperr.CodeOf(err)), apperr.MessageOf(err))
 }
 
 // chrome is the frame of a portal page for v.
@@ -109,18 +90,7 @@ func (h *Handler) formMessage(c *gin.Context, err error) (int, string) {
 }
 
 // readPage reads ?after= (a keyset.Encode of the last row shown).
-func readPage(after string) (store.Page, error) {
-	p := store.Page{Limit: pageSize}
-	if after == "" {
-		return p, nil
-	}
-	t, id, err := keyset.Decode(after)
-	if err != nil {
-		return p, apperr.Errorf(apperr.Invalid, "this page link is broken; start again from the newest page")
-	}
-	p.After = &store.Cursor{Time: t, ID: id}
-	return p, nil
-}
+func readPage(after string) (store.Page, error) { return pagekit.ReadPage(after, pageSize) }
 
 // pageURL builds path?after=… for the next page ("" after: path alone).
 func pageURL(path, after string) string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tracklane/tracklane/server/account"
@@ -94,6 +95,11 @@ func TestProgramEndToEnd(t *testing.T) {
 	headless.ScreenshotOnFailure(t, merchant)
 	affiliate := headless.NewIsolated(t, merchant)
 	visitor := headless.NewIsolated(t, merchant)
+	// The customer is someone else, on another browser: the same IP and user
+	// agent as Sam's portal would flag the email link (affiliate_own_browser).
+	if _, err := chromedp.Call(visitor, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Customer/1.0"}); err != nil {
+		t.Fatal(err)
+	}
 	do := func(b context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(b, steps...); err != nil {

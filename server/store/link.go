@@ -50,7 +50,10 @@ func (s *Store) CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, 
 // LinkFacts reads what the fraud rule needs before externalCID is linked to
 // the tenant's click cid by the browser visitor: the distinct emails that
 // browser linked since `since` and that were linked to the click (this one
-// counted), the click's affiliate and those of the email's earlier links.
+// counted), the click's affiliate and those of the email's earlier links,
+// and whether the click's affiliate used that browser for their own portal
+// (portal_visitors). The visitor hash is keyed by the day, so a portal
+// browser matches only on the day it was noted; `since` bounds the look-up.
 // A click that is not the tenant's → not_found.
 func (s *Store) LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error) {
 	var f attribution.LinkFacts
@@ -60,9 +63,12 @@ func (s *Store) LinkFacts(ctx context.Context, tenantID, cid, externalCID string
 			(SELECT count(DISTINCT e) FROM (SELECT external_cid AS e FROM customer_links
 				WHERE tenant_id = $1 AND click_id = $2 UNION SELECT $3) k),
 			array(SELECT DISTINCT c2.affiliate_id FROM customer_links l JOIN clicks c2 ON c2.id = l.click_id
-				WHERE l.tenant_id = $1 AND l.external_cid = $3)
+				WHERE l.tenant_id = $1 AND l.external_cid = $3),
+			EXISTS (SELECT 1 FROM portal_visitors p WHERE p.tenant_id = $1 AND p.affiliate_id = c.affiliate_id
+				AND p.visitor_hash = $4 AND p.day >= ($5::timestamptz AT TIME ZONE 'UTC')::date)
 		FROM clicks c WHERE c.tenant_id = $1 AND c.id = $2`,
-		tenantID, cid, externalCID, visitor, since).Scan(&f.Affiliate, &f.VisitorEmails, &f.ClickEmails, pq.Array(&f.EarlierAffiliates))
+		tenantID, cid, externalCID, visitor, since).Scan(&f.Affiliate, &f.VisitorEmails, &f.ClickEmails, pq.Array(&f.EarlierAffiliates),
+		&f.OwnBrowser)
 	if err != nil {
 		return f, notFound(err, "no click %q for this tenant", cid)
 	}

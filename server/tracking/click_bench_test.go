@@ -82,7 +82,7 @@ func BenchmarkClickHandler(b *testing.B) {
 	st, _ := storetest.New(b)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := st.DB().ExecContext(ctx, `INSERT INTO tenants (id, name, website) VALUES ('tn_bench', 'Bench', 'https://shop.example')`); err != nil {
+	if _, err := st.DB().ExecContext(ctx, `INSERT INTO tenants (id, name, website, slug) VALUES ('tn_bench', 'Bench', 'https://shop.example', 'bench')`); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.CreateAffiliate(ctx, tracklane.Affiliate{ID: "af_bench", TenantID: "tn_bench", Name: "Aff", Email: "aff@partners.example", Code: "bench-aff"}); err != nil {

@@ -57,6 +57,15 @@ func (v *visitorHasher) hash(ip, userAgent string, now time.Time) []byte {
 	return sum
 }
 
+// VisitorHash is the keyed visitor hash the tracker stores for a click or an
+// email link made at now from this IP (as gin's ClientIP gives it, under
+// the engine's trusted proxies) and user agent. Other edges (the affiliate
+// portal) use it to note a browser the way the tracker would see it, so
+// the two hashes can be compared; it never stores the IP.
+func (h *Handler) VisitorHash(ip, userAgent string, now time.Time) []byte {
+	return h.visitors.hash(ip, userAgent, now)
+}
+
 // botPattern matches crawlers and link-preview fetchers by user agent. It is
 // the definition isBot implements without a regexp (and its fallback for
 // the rare user agent with a character that case-folds to ASCII).
