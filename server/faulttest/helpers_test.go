@@ -140,9 +140,10 @@ func handledEvents(fs *fakestripe.Server, account string) (ids []string, raw map
 // checks.
 type ledger struct {
 	Conversions    int
-	CreatedRows    int // history rows that created a conversion
-	DoubledCreated int // conversions with more than one creation row
-	Events         int // stripe_events rows of the account
+	CreatedRows    int             // history rows that created a conversion
+	DoubledCreated int             // conversions with more than one creation row
+	Events         int             // stripe_events rows of the account
+	EventIDs       map[string]bool // their event ids
 	// State is "source status amount commission" per conversion, sorted.
 	State []string
 }
@@ -156,7 +157,23 @@ func readLedger(t testing.TB, db *sql.DB, account string) ledger {
 	l.DoubledCreated = queryInt(t, db, `SELECT count(*) FROM (SELECT h.conversion_id FROM conversion_history h
 		JOIN conversions c ON c.id = h.conversion_id WHERE c.stripe_account = $1 AND h.reason LIKE 'conversion created%'
 		GROUP BY h.conversion_id HAVING count(*) > 1) d`, account)
-	l.Events = queryInt(t, db, `SELECT count(*) FROM stripe_events WHERE account_id = $1`, account)
+	l.EventIDs = map[string]bool{}
+	ids, err := db.Query(`SELECT event_id FROM stripe_events WHERE account_id = $1`, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ids.Close()
+	for ids.Next() {
+		var id string
+		if err := ids.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		l.EventIDs[id] = true
+	}
+	if err := ids.Err(); err != nil {
+		t.Fatal(err)
+	}
+	l.Events = len(l.EventIDs)
 	rows, err := db.Query(`SELECT source_id, status, amount, commission FROM conversions WHERE stripe_account = $1`, account)
 	if err != nil {
 		t.Fatal(err)
@@ -178,8 +195,9 @@ func readLedger(t testing.TB, db *sql.DB, account string) ledger {
 }
 
 // checkExactlyOnce fails the test unless the ledger shows want conversions,
-// each created once, and one stripe_events row per handled event.
-func checkExactlyOnce(t testing.TB, l ledger, wantConversions, wantEvents int) (lost, doubled int) {
+// each created once, and one stripe_events row per handled event
+// (wantEvents, as handledEvents lists them) and no other.
+func checkExactlyOnce(t testing.TB, l ledger, wantConversions int, wantEvents []string) (lost, doubled int) {
 	t.Helper()
 	if l.Conversions < wantConversions {
 		lost = wantConversions - l.Conversions
@@ -194,10 +212,36 @@ func checkExactlyOnce(t testing.TB, l ledger, wantConversions, wantEvents int) (
 	if l.CreatedRows != l.Conversions || l.DoubledCreated != 0 {
 		t.Errorf("%d creation history rows for %d conversions (%d conversions created more than once)", l.CreatedRows, l.Conversions, l.DoubledCreated)
 	}
-	if l.Events != wantEvents {
-		t.Errorf("%d stripe_events rows, want %d (one per distinct event)", l.Events, wantEvents)
+	if l.Events != len(wantEvents) {
+		t.Errorf("%d stripe_events rows, want %d (one per distinct event)", l.Events, len(wantEvents))
+	}
+	want := map[string]bool{}
+	var missing, extra []string
+	for _, id := range wantEvents {
+		want[id] = true
+		if !l.EventIDs[id] {
+			missing = append(missing, id)
+		}
+	}
+	for id := range l.EventIDs {
+		if !want[id] {
+			extra = append(extra, id)
+		}
+	}
+	if len(missing) > 0 || len(extra) > 0 {
+		sort.Strings(extra)
+		t.Errorf("stripe_events differ from the handled events: %d never recorded %s, %d recorded that Stripe does not list %s",
+			len(missing), firstFew(missing), len(extra), firstFew(extra))
 	}
 	return lost, doubled
+}
+
+// firstFew shows up to five ids of a list.
+func firstFew(ids []string) string {
+	if len(ids) > 5 {
+		return fmt.Sprintf("%v…", ids[:5])
+	}
+	return fmt.Sprint(ids)
 }
 
 func discardLog(t testing.TB) *slog.Logger { return storetest.Logger(t) }

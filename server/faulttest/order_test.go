@@ -147,7 +147,7 @@ func TestEventsInAnyOrderMixed(t *testing.T) {
 	}
 	check := func(name string, l ledger) (lost, doubled int) {
 		t.Helper()
-		lost, doubled = checkExactlyOnce(t, l, reference.Conversions, want)
+		lost, doubled = checkExactlyOnce(t, l, reference.Conversions, s.ids)
 		if got := strings.Join(l.State, "\n"); got != joined {
 			t.Errorf("%s: end state differs from in-order delivery:\n%s\nwant:\n%s", name, got, joined)
 		}

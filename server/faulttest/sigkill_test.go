@@ -87,7 +87,7 @@ func TestSIGKILLMidSync(t *testing.T) {
 	}
 
 	l := readLedger(t, db, acct)
-	lost, doubled := checkExactlyOnce(t, l, payments, wantEvents)
+	lost, doubled := checkExactlyOnce(t, l, payments, ids)
 	if n := queryInt(t, db, `SELECT count(*) FROM conversions WHERE stripe_account = $1 AND amount = 4000 AND commission = 800`, acct); n != refunds {
 		t.Errorf("%d partly refunded conversions (40.00, commission 8.00), want %d", n, refunds)
 	}

@@ -201,7 +201,7 @@ func TestStripeTimeouts(t *testing.T) {
 	}
 	ids, _ := handledEvents(w.fs, w.acct)
 	l := w.ledger()
-	lost, doubled := checkExactlyOnce(t, l, 201, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, 201, ids)
 	t.Logf("figures: Stripe requests %d, faults injected %d (timeouts), first check %s, last_check.error while hanging %q, events applied %d/%d, conversions %d, lost %d, doubled %d",
 		len(w.px.Calls()), faults.n.Load(), took.Round(time.Millisecond), msg, l.Events, len(ids), l.Conversions, lost, doubled)
 }
@@ -255,7 +255,7 @@ func TestStripeRateLimitAndOutageStatus(t *testing.T) {
 	}
 	ids, _ := handledEvents(w.fs, w.acct)
 	l := w.ledger()
-	lost, doubled := checkExactlyOnce(t, l, 121, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, 121, ids)
 	if res.EventsSeen != len(ids)-before.Events {
 		t.Errorf("the recovering check read %d events, want the %d not applied yet", res.EventsSeen, len(ids)-before.Events)
 	}
@@ -308,7 +308,7 @@ func TestStripePagesCutShort(t *testing.T) {
 	}
 	ids, _ := handledEvents(w.fs, w.acct)
 	l := w.ledger()
-	lost, doubled := checkExactlyOnce(t, l, 90, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, 90, ids)
 	if n := queryInt(t, w.app.Store.DB(), `SELECT count(*) FROM conversions WHERE amount = 1500 AND commission = 300`); n != 1 {
 		t.Errorf("the refunded conversion is not 15.00/3.00 (%d found)", n)
 	}
@@ -367,7 +367,7 @@ func TestStripeDeletedObjects(t *testing.T) {
 			}
 			ids, _ := handledEvents(w.fs, w.acct)
 			led := w.ledger()
-			lost, doubled := checkExactlyOnce(t, led, 3, len(ids))
+			lost, doubled := checkExactlyOnce(t, led, 3, ids)
 			t.Logf("figures (%s): Stripe requests %d, objects deleted %d, events applied %d/%d, conversions %d, lost %d, doubled %d",
 				shape, len(w.px.Calls()), faults.n.Load(), led.Events, len(ids), led.Conversions, lost, doubled)
 		})
@@ -418,7 +418,7 @@ func TestWebhookDuringStripeOutage(t *testing.T) {
 		t.Errorf("polling re-applied the webhook's event: %+v", res)
 	}
 	l := w.ledger()
-	lost, doubled := checkExactlyOnce(t, l, 1, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, 1, ids)
 	t.Logf("figures: webhook deliveries %d, Stripe requests %d, faults injected %d (500), events applied %d/1, conversions %d, lost %d, doubled %d",
 		deliveries, len(w.px.Calls()), faults.n.Load(), l.Events, l.Conversions, lost, doubled)
 }

@@ -125,7 +125,7 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 		t.Errorf("Check Now: %v", err)
 	}
 	l := readLedger(t, db, acct)
-	lost, doubled := checkExactlyOnce(t, l, payments, len(ids))
+	lost, doubled := checkExactlyOnce(t, l, payments, ids)
 	overlap, example := px.MaxOverlap(acct, 20*time.Millisecond)
 	if overlap > 1 {
 		t.Errorf("two checks of the account overlapped (%d Stripe requests in flight at once): %s", overlap, example)
