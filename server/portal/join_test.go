@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -199,4 +200,42 @@ func TestProgramAddressIsCaseFoldedToItsCanonicalPath(t *testing.T) {
 	if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/p/"+p.Slug+"/login" {
 		t.Fatalf("%d %q", a.status, a.header.Get("Location"))
 	}
+}
+
+// TestRenamedProgramKeepsItsOldLinks: invitations (and every other link)
+// name /p/<slug>/…; after the merchant renames the program, the old slug
+// still finds it: a GET is sent to the current address, where the link
+// works. A live slug wins over another program's old one.
+func TestRenamedProgramKeepsItsOldLinks(t *testing.T) {
+	app := apptest.New(t, nil)
+	ctx := context.Background()
+	p := newProgram(t, app, "Rename Shop", tracklane.ApprovalManual)
+	aff := app.NewAffiliate(t, p.ID, "renamed-1")
+	link, err := app.Accounts.InviteAffiliate(ctx, p.ID, aff.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := "rename-shop-partners"
+	if _, err := app.Accounts.UpdateSettings(ctx, p.ID, account.SettingsInput{Slug: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	v := newVisitor(t, app)
+	old := pathOf(t, link)
+	a := v.get(old)
+	want := "/p/" + renamed + strings.TrimPrefix(old, "/p/"+p.Slug)
+	if a.status != http.StatusMovedPermanently || a.header.Get("Location") != want {
+		t.Fatalf("the old invitation link: %d → %q, want 301 → %q", a.status, a.header.Get("Location"), want)
+	}
+	v.get(want).must(t, http.StatusOK)
+	if a := v.post(want, url.Values{"password": {goodPassword}}); a.status != http.StatusSeeOther {
+		t.Fatalf("accepting the invitation at the new address: %d %s", a.status, short(a.body))
+	}
+	v.get("/p/"+renamed).must(t, http.StatusOK, aff.Name)
+
+	// Another program may take the old slug: it is theirs from then on.
+	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
+	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); err != nil {
+		t.Fatal(err)
+	}
+	newVisitor(t, app).get("/p/"+p.Slug+"/join").must(t, http.StatusOK, "Other Shop")
 }

@@ -36,10 +36,13 @@ func freeSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {
 	}
 }
 
-// TenantBySlug returns the tenant whose program lives at /p/<slug>;
-// not_found when none.
+// TenantBySlug returns the tenant whose program lives at /p/<slug>, or
+// lived there before a rename (tenant_slug_aliases; a live slug wins);
+// not_found when none. The returned Slug is the current one.
 func (s *Store) TenantBySlug(ctx context.Context, slug string) (tracklane.Tenant, error) {
-	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants
+		WHERE id = COALESCE((SELECT id FROM tenants WHERE slug = $1),
+			(SELECT tenant_id FROM tenant_slug_aliases WHERE slug = $1))`, slug))
 	if err != nil {
 		return tracklane.Tenant{}, notFound(err, "no program %q", slug)
 	}
