@@ -42,9 +42,9 @@ func conversionOriginFilters(c *gin.Context, f *store.ConversionFilter) error {
 	return nil
 }
 
-// conversionTypeJSON is a conversion type as the API writes it:
-// commission_type "tenant" means the tenant's own rule.
-type conversionTypeJSON struct {
+// ConversionTypeJSON is a conversion type as the API (and the CLI) writes
+// it: commission_type "tenant" means the tenant's own rule.
+type ConversionTypeJSON struct {
 	Code              string      `json:"code"`
 	Name              string      `json:"name"`
 	CommissionType    string      `json:"commission_type"`
@@ -53,8 +53,9 @@ type conversionTypeJSON struct {
 	Currency          *string     `json:"currency,omitempty"`
 }
 
-func toConversionTypeJSON(ct tracklane.ConversionType) conversionTypeJSON {
-	out := conversionTypeJSON{Code: ct.Code, Name: ct.Name, CommissionType: "tenant"}
+// NewConversionTypeJSON writes ct as the API does.
+func NewConversionTypeJSON(ct tracklane.ConversionType) ConversionTypeJSON {
+	out := ConversionTypeJSON{Code: ct.Code, Name: ct.Name, CommissionType: "tenant"}
 	if r := ct.Rule; r != nil {
 		out.CommissionType = string(r.Type)
 		if r.Type == conversion.Fixed {
@@ -73,11 +74,11 @@ func (h *Handler) handleConversionTypeList(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	out := make([]conversionTypeJSON, len(types))
+	out := make([]ConversionTypeJSON, len(types))
 	for i, ct := range types {
-		out[i] = toConversionTypeJSON(ct)
+		out[i] = NewConversionTypeJSON(ct)
 	}
-	c.JSON(http.StatusOK, list[conversionTypeJSON]{Data: out})
+	c.JSON(http.StatusOK, list[ConversionTypeJSON]{Data: out})
 }
 
 type conversionTypeRequest struct {
@@ -120,7 +121,7 @@ func (h *Handler) handleConversionTypeSave(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, toConversionTypeJSON(ct))
+	c.JSON(http.StatusOK, NewConversionTypeJSON(ct))
 }
 
 func (h *Handler) handleConversionTypeDelete(c *gin.Context) {

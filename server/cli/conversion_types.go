@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"strconv"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/conversion"
-	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // reportedFlags are tenant update's flags for the conversions the site
@@ -46,17 +44,8 @@ func newReportedFlags(fs *flag.FlagSet) *reportedFlags {
 // site reports: the settings, the conversion types and the maximum amount.
 type reportedSettingsJSON struct {
 	SettingsJSON
-	ConversionTypes     []conversionTypeJSON `json:"conversion_types"`
-	MaxConversionAmount int64                `json:"max_conversion_amount"`
-}
-
-type conversionTypeJSON struct {
-	Code              string      `json:"code"`
-	Name              string      `json:"name"`
-	CommissionType    string      `json:"commission_type"` // tenant, percent or fixed
-	CommissionPercent json.Number `json:"commission_percent,omitempty"`
-	CommissionFixed   *int64      `json:"commission_fixed,omitempty"`
-	Currency          *string     `json:"currency,omitempty"`
+	ConversionTypes     []api.ConversionTypeJSON `json:"conversion_types"`
+	MaxConversionAmount int64                    `json:"max_conversion_amount"`
 }
 
 // apply saves the flags given and returns what to print: settings alone
@@ -85,21 +74,7 @@ func (r *reportedFlags) apply(ctx context.Context, svc provisioner, tenantID str
 	}
 	out := reportedSettingsJSON{SettingsJSON: settings, MaxConversionAmount: max}
 	for _, ct := range types {
-		out.ConversionTypes = append(out.ConversionTypes, toConversionTypeJSON(ct))
+		out.ConversionTypes = append(out.ConversionTypes, api.NewConversionTypeJSON(ct))
 	}
 	return out, nil
-}
-
-func toConversionTypeJSON(ct tracklane.ConversionType) conversionTypeJSON {
-	out := conversionTypeJSON{Code: ct.Code, Name: ct.Name, CommissionType: "tenant"}
-	if r := ct.Rule; r != nil {
-		out.CommissionType = string(r.Type)
-		if r.Type == conversion.Fixed {
-			fixed, cur := r.Fixed, r.Currency
-			out.CommissionFixed, out.Currency = &fixed, &cur
-		} else {
-			out.CommissionPercent = json.Number(r.PercentString())
-		}
-	}
-	return out
 }
