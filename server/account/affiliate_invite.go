@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/store"
 )
@@ -21,7 +22,7 @@ func (s Service) InviteAffiliate(ctx context.Context, tenantID, affiliateID stri
 	if err != nil {
 		return "", err
 	}
-	secret := newLinkSecret()
+	secret := ident.Secret()
 	link := s.PortalURL(t) + "/invite/" + secret
 	now := s.now()
 	m, err := tenantMail(t.ID, mail.KindInvitation, a.Email, t.Name+" invites you to its affiliate program",

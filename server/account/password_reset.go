@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/password"
 	"github.com/tracklane/tracklane/server/store"
@@ -27,7 +28,7 @@ func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, 
 	if err != nil {
 		return err
 	}
-	secret := newLinkSecret()
+	secret := ident.Secret()
 	link := s.PortalURL(t) + "/reset/" + secret
 	m, err := resetMail(t, a.Email, t.Name+"'s affiliate program", a.Name, link)
 	if err != nil {
@@ -59,7 +60,7 @@ func (s Service) RequestUserReset(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	secret := newLinkSecret()
+	secret := ident.Secret()
 	link := s.PublicURL + "/reset/" + secret
 	m, err := resetMail(t, u.Email, "Tracklane ("+t.Name+")", "", link)
 	if err != nil {

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"time"
 
@@ -40,16 +39,6 @@ func PortalURL(publicURL, slug string) string { return publicURL + "/p/" + slug 
 
 // PortalURL is a tenant's portal address on this instance.
 func (s Service) PortalURL(t tracklane.Tenant) string { return PortalURL(s.PublicURL, t.Slug) }
-
-// newLinkSecret returns the secret of a one-use link: 256 random bits,
-// URL-safe. Only its sha256 is stored (HashToken).
-func newLinkSecret() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // ValidLinkSecret reports whether s has the shape of a one-use link's
 // secret (anything else is not looked up).

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"crypto/sha256"
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
@@ -64,7 +63,4 @@ func (s Service) Authenticate(ctx context.Context, token string) (tenantID strin
 
 // HashToken is how personal tokens are stored: SHA-256 (they are 256-bit
 // random, so no slow hash is needed).
-func HashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
+func HashToken(token string) []byte { return ident.Hash(token) }

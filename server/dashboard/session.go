@@ -1,9 +1,6 @@
 package dashboard
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -29,20 +27,6 @@ const (
 	sessionKey = "dashboard.session"
 )
 
-// randomID returns 256 random bits, URL-safe encoded.
-func randomID() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashID(id string) []byte {
-	s := sha256.Sum256([]byte(id))
-	return s[:]
-}
-
 func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
@@ -55,13 +39,13 @@ func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
 func (h *Handler) startSession(c *gin.Context, u tracklane.User) error {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeleteSession(ctx, hashID(old)); err != nil {
+		if err := h.store.DeleteSession(ctx, ident.Hash(old)); err != nil {
 			return err
 		}
 	}
-	id := randomID()
+	id := ident.Secret()
 	now := h.now()
-	if err := h.store.CreateSession(ctx, hashID(id), u, now, now.Add(sessionLife)); err != nil {
+	if err := h.store.CreateSession(ctx, ident.Hash(id), u, now, now.Add(sessionLife)); err != nil {
 		return err
 	}
 	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
@@ -75,7 +59,7 @@ func (h *Handler) requireSession(c *gin.Context) {
 	id, err := c.Cookie(sessionCookie)
 	var sess store.Session
 	if err == nil && id != "" && len(id) < 100 {
-		sess, err = h.store.SessionByHash(ctx, hashID(id), h.now())
+		sess, err = h.store.SessionByHash(ctx, ident.Hash(id), h.now())
 	} else {
 		err = apperr.Errorf(apperr.Unauthorized, "not signed in")
 	}

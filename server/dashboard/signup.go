@@ -10,6 +10,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
@@ -92,13 +93,13 @@ func (h *Handler) handleSignup(c *gin.Context) {
 func (h *Handler) signupEmailTaken(c *gin.Context, email string) {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeleteSession(ctx, hashID(old)); err != nil {
+		if err := h.store.DeleteSession(ctx, ident.Hash(old)); err != nil {
 			h.fail(c, err)
 			return
 		}
 	}
 	h.notifyOwnerOfSignup(ctx, email)
-	h.setCookie(c, sessionCookie, randomID(), int(sessionLife/time.Second))
+	h.setCookie(c, sessionCookie, ident.Secret(), int(sessionLife/time.Second))
 	c.Redirect(http.StatusSeeOther, signupDone)
 }
 
@@ -122,6 +123,6 @@ func (h *Handler) signedIn(c *gin.Context) bool {
 	if err != nil || id == "" || len(id) >= 100 {
 		return false
 	}
-	_, err = h.store.SessionByHash(c.Request.Context(), hashID(id), h.now())
+	_, err = h.store.SessionByHash(c.Request.Context(), ident.Hash(id), h.now())
 	return err == nil
 }

@@ -5,6 +5,7 @@ package ident
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -43,7 +44,18 @@ func Code(n int) string { return randomString(lowerAlnum, n) }
 func ClickID() string { return base64.RawURLEncoding.EncodeToString(randomBytes(16)) }
 
 // Token returns a personal token: "tl_pt_" + 43 URL-safe characters (256 bits).
-func Token() string { return "tl_pt_" + base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+func Token() string { return "tl_pt_" + Secret() }
+
+// Secret returns 256 random bits, URL-safe (43 characters): session ids,
+// one-use link secrets, pre-login cookies. Store only its Hash.
+func Secret() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+
+// Hash is how a Secret (or a personal token) is stored: SHA-256, enough for
+// 256 random bits (no slow hash is needed), and a dump reveals nothing usable.
+func Hash(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
 
 // UUID returns a random RFC 4122 version 4 UUID, the format Trackdesk uses
 // for revenue origin ids.

@@ -1,6 +1,7 @@
 package ident
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -17,5 +18,16 @@ func TestGeneratedIDsAreValid(t *testing.T) {
 	}
 	if !IsToken(Token()) {
 		t.Fatal("a generated token is not a token")
+	}
+}
+
+func TestSecretsAreDistinctAndStoredAsTheirSHA256(t *testing.T) {
+	a, b := Secret(), Secret()
+	if len(a) != 43 || a == b || !tracklane.ValidClickID(a) {
+		t.Fatalf("secrets %q, %q: want 43 distinct URL-safe characters", a, b)
+	}
+	// sha256("abc"), the FIPS 180-2 test vector.
+	if got := fmt.Sprintf("%x", Hash("abc")); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("Hash(abc) = %s", got)
 	}
 }

@@ -2,12 +2,12 @@ package pagekit
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/tracklane/tracklane/server/ident"
 )
 
 // MAC is the HMAC-SHA256 of v under key, for the purpose kind (so a token
@@ -38,7 +38,7 @@ type PreLogin struct {
 func (p PreLogin) Token(c *gin.Context) string {
 	v, err := c.Cookie(p.Cookie)
 	if err != nil || len(v) < 40 || len(v) > 100 {
-		v = randomValue()
+		v = ident.Secret()
 		p.SetCookie(c, p.Cookie, v, 0)
 	}
 	return MAC(p.Key, "pre", []byte(v))
@@ -52,15 +52,6 @@ func (p PreLogin) Check(c *gin.Context) bool {
 		return false
 	}
 	return hmac.Equal([]byte(c.PostForm("csrf")), []byte(MAC(p.Key, "pre", []byte(v))))
-}
-
-// randomValue returns 256 random bits, URL-safe encoded.
-func randomValue() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Require returns the middleware of a pre-login form's POST route: it

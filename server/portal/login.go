@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -95,7 +96,7 @@ func (h *Handler) handleLogin(c *gin.Context) {
 // handleLogout deletes the session (not just the cookie).
 func (h *Handler) handleLogout(c *gin.Context) {
 	if id, err := c.Cookie(sessionCookie); err == nil {
-		if err := h.store.DeletePortalSession(c.Request.Context(), hashID(id)); err != nil {
+		if err := h.store.DeletePortalSession(c.Request.Context(), ident.Hash(id)); err != nil {
 			h.fail(c, err)
 			return
 		}

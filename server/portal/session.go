@@ -1,15 +1,13 @@
 package portal
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -28,19 +26,6 @@ const (
 	touchEvery  = time.Hour
 )
 
-func randomID() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // no entropy: nothing safe to do
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashID(id string) []byte {
-	s := sha256.Sum256([]byte(id))
-	return s[:]
-}
-
 func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: name, Value: value, Path: "/p/" + tenantOf(c).Slug, MaxAge: maxAge,
@@ -53,13 +38,13 @@ func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
 func (h *Handler) startSession(c *gin.Context, a tracklane.Affiliate) error {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeletePortalSession(ctx, hashID(old)); err != nil {
+		if err := h.store.DeletePortalSession(ctx, ident.Hash(old)); err != nil {
 			return err
 		}
 	}
-	id := randomID()
+	id := ident.Secret()
 	now := h.now()
-	if err := h.store.CreatePortalSession(ctx, hashID(id), a.TenantID, a.ID, now, now.Add(sessionLife)); err != nil {
+	if err := h.store.CreatePortalSession(ctx, ident.Hash(id), a.TenantID, a.ID, now, now.Add(sessionLife)); err != nil {
 		return err
 	}
 	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
@@ -73,7 +58,7 @@ func (h *Handler) session(c *gin.Context) (store.PortalSession, error) {
 	if err != nil || id == "" || len(id) > 100 {
 		return store.PortalSession{}, apperr.Errorf(apperr.Unauthorized, "not signed in")
 	}
-	return h.store.PortalSessionByHash(c.Request.Context(), tenantOf(c).ID, hashID(id), h.now())
+	return h.store.PortalSessionByHash(c.Request.Context(), tenantOf(c).ID, ident.Hash(id), h.now())
 }
 
 // requireSession loads the signed-in affiliate (a live session of an
