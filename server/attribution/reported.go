@@ -151,3 +151,12 @@ func (r Reported) history(p ReportedPlan) string {
 	}
 	return s + ": " + p.State.Reason
 }
+
+// ReportedFacts is what the store knows that could attribute a conversion
+// the merchant's site reports (DecideReported's inputs).
+type ReportedFacts struct {
+	Click      *Click
+	Links      []Link
+	Coupons    map[string]string // folded code → affiliate id, the tenant's among those asked
+	Affiliates map[string]ReportedAffiliate
+}

@@ -60,8 +60,8 @@ type Accounts interface {
 	Apply(ctx context.Context, t tracklane.Tenant, in account.Application) error
 	AffiliateLogin(ctx context.Context, tenantID, email, pw string) (tracklane.Affiliate, error)
 	RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error
-	CheckLink(ctx context.Context, secret string, purpose store.TokenPurpose) (store.OneUseToken, error)
-	UseLink(ctx context.Context, secret string, purpose store.TokenPurpose, newPassword string) (store.OneUseToken, error)
+	CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error)
+	UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error)
 }
 
 // Store is what the portal reads itself.
@@ -139,10 +139,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.POST("/login", h.checkAnonCSRF, h.handleLogin)
 	g.GET("/forgot", h.handleForgotForm)
 	g.POST("/forgot", h.checkAnonCSRF, h.handleForgot)
-	g.GET("/reset/:token", h.handleLinkForm(store.PurposeAffiliateReset))
-	g.POST("/reset/:token", h.checkAnonCSRF, h.handleLinkUse(store.PurposeAffiliateReset))
-	g.GET("/invite/:token", h.handleLinkForm(store.PurposeInvite))
-	g.POST("/invite/:token", h.checkAnonCSRF, h.handleLinkUse(store.PurposeInvite))
+	g.GET("/reset/:token", h.handleLinkForm(tracklane.PurposeAffiliateReset))
+	g.POST("/reset/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeAffiliateReset))
+	g.GET("/invite/:token", h.handleLinkForm(tracklane.PurposeInvite))
+	g.POST("/invite/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeInvite))
 
 	in := g.Group("", h.requireSession, h.CheckCSRF)
 	in.POST("/logout", h.handleLogout)

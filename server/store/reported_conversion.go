@@ -18,20 +18,11 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// ReportedFacts is what the store knows that could attribute a conversion
-// the merchant's site reports (attribution.DecideReported's inputs).
-type ReportedFacts struct {
-	Click      *attribution.Click
-	Links      []attribution.Link
-	Coupons    map[string]string // folded code → affiliate id, the tenant's among those asked
-	Affiliates map[string]attribution.ReportedAffiliate
-}
-
 // ReportedFacts reads the tenant's click cid (none when "" or not the
 // tenant's), the links of the email externalCID ("" = none) and which of
 // the folded coupon codes are assigned, with the affiliates they name.
-func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (ReportedFacts, error) {
-	f := ReportedFacts{Coupons: map[string]string{}, Affiliates: map[string]attribution.ReportedAffiliate{}}
+func (s *Store) ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (attribution.ReportedFacts, error) {
+	f := attribution.ReportedFacts{Coupons: map[string]string{}, Affiliates: map[string]attribution.ReportedAffiliate{}}
 	var affIDs []string
 	if cid != "" {
 		// The common case (the cookie's click) in one query, its affiliate

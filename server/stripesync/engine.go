@@ -48,7 +48,7 @@ type Store interface {
 	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
 	StartCheck(ctx context.Context, id int64, at time.Time) error
 	FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error
-	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
+	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []tracklane.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
 	ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error)
 	CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error)
 	PromotionCode(ctx context.Context, accountID string, livemode bool, id string) (code string, found bool, err error)

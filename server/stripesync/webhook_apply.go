@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -80,6 +79,6 @@ func (e *Engine) applyPushed(ctx context.Context, conn tracklane.StripeConnectio
 		return err
 	}
 	se.Via = "webhook"
-	_, err = e.store.ApplyEvents(ctx, conn, []store.StripeEvent{se}, nil)
+	_, err = e.store.ApplyEvents(ctx, conn, []tracklane.StripeEvent{se}, nil)
 	return err
 }

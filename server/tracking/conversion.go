@@ -20,7 +20,7 @@ import (
 type ConversionStore interface {
 	ReportedSettings(ctx context.Context, tenantID string) (types []tracklane.ConversionType, maxAmount int64, err error)
 	ReportedConversionID(ctx context.Context, tenantID, typ, externalID string) (string, error)
-	ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (store.ReportedFacts, error)
+	ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (attribution.ReportedFacts, error)
 	CreateReportedConversion(ctx context.Context, r store.ReportedConversion) (id string, created bool, err error)
 }
 
