@@ -157,7 +157,7 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 
 	if v := strings.TrimSpace(getenv("METRICS_ADDR")); v != "" {
 		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090, got %q", v)
+			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9471, got %q", v)
 		} else if v == c.Addr {
 			bad("METRICS_ADDR", "must differ from ADDR (%s): metrics are never served on the public listener", c.Addr)
 		} else {
@@ -166,6 +166,12 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	}
 
 	loadMail(&c, getenv, bad)
+
+	for _, name := range secretVariables {
+		if isPlaceholder(getenv(name)) {
+			bad(name, "still holds the example's placeholder (CHANGE-ME): put the real value in, or unset it")
+		}
+	}
 
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 
@@ -217,6 +223,19 @@ func trustedProxies(v string, bad func(name, format string, args ...any)) []neti
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+// secretVariables are the variables that hold a secret (or a URL with a
+// password in it): a value still holding the example file's placeholder is
+// refused, so a copied deploy/tracklane.env.example cannot start with a
+// key that every reader of the repository knows.
+var secretVariables = []string{"DATABASE_URL", "SECRET_KEY", "STRIPE_APP_SECRET", "STRIPE_SECRET_KEY",
+	"STRIPE_TEST_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET", "SMTP_URL"}
+
+// isPlaceholder reports whether v holds the placeholder of
+// deploy/tracklane.env.example (CHANGE-ME, in any case).
+func isPlaceholder(v string) bool {
+	return strings.Contains(strings.ToUpper(v), "CHANGE-ME")
 }
 
 // secretKey returns SECRET_KEY, or the generated key kept in dir

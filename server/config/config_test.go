@@ -153,3 +153,47 @@ func TestDatabaseDisplayHidesThePassword(t *testing.T) {
 		}
 	}
 }
+
+// The example environment file's placeholders are refused in every
+// variable that holds a secret, each named on its own line; the file
+// itself (copied unchanged) does not start.
+func TestPlaceholderSecretsAreRefused(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "deploy", "tracklane.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(example), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			vars[k] = v
+		}
+	}
+	_, err = config.Load(env(vars), t.TempDir(), quiet)
+	var problems config.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("the example file unchanged started: %v", err)
+	}
+	for _, name := range []string{"DATABASE_URL", "SECRET_KEY", "STRIPE_APP_SECRET", "STRIPE_SECRET_KEY",
+		"STRIPE_TEST_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET"} {
+		found := false
+		for _, p := range problems {
+			found = found || (strings.HasPrefix(p, name+": ") && strings.Contains(p, "placeholder"))
+		}
+		if !found {
+			t.Errorf("%s=%s is not refused as a placeholder: %v", name, vars[name], problems)
+		}
+	}
+	for _, v := range []string{"sk_test_change-me", "smtp://u:Change-Me@mail.example.com:587"} {
+		name := "STRIPE_TEST_SECRET_KEY"
+		if strings.HasPrefix(v, "smtp") {
+			name = "SMTP_URL"
+		}
+		if _, err := config.Load(env(map[string]string{name: v}), t.TempDir(), quiet); err == nil || !strings.Contains(err.Error(), name+": ") {
+			t.Errorf("%s=%s accepted: %v", name, v, err)
+		}
+	}
+	// A real-looking value is accepted.
+	if _, err := config.Load(env(map[string]string{"STRIPE_TEST_SECRET_KEY": "sk_test_51Habc"}), t.TempDir(), quiet); err != nil {
+		t.Errorf("a real key refused: %v", err)
+	}
+}
