@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,10 +29,26 @@ func stripeAppManifest(args []string, env Env) int {
 	fs.StringVar(&o.Distribution, "distribution", "", "")
 	fs.StringVar(&o.Version, "version", "", "")
 	fs.StringVar(&o.LocalURL, "local-url", "", "")
-	dir := fs.String("dir", env.Dir, "")
-	if err := parse(fs, args); err != nil {
-		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage())
-		return 2
+	dir := fs.String("dir", "", "")
+	if status, done := parseOperator(fs, args, env); done {
+		return status
+	}
+	if o.LocalURL == "" {
+		// The local manifest points at this server as it runs here.
+		if u, err := config.PublicURL(env.Getenv); err == nil {
+			o.LocalURL = u
+		}
+	}
+	project := ""
+	if *dir == "" {
+		*dir = env.Dir
+		if isRepository(env.Dir) {
+			// In a checkout the tracked manifest is the template: the
+			// operator's manifests go to an app project of their own, so
+			// that upgrading (git pull) never meets a changed tracked file.
+			project = filepath.Join(env.Dir, appBuildDir)
+			*dir = project
+		}
 	}
 	if o.Version == "" {
 		o.Version = currentVersion(filepath.Join(*dir, appmanifest.ReleaseFile))
@@ -39,6 +57,12 @@ func stripeAppManifest(args []string, env Env) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "error: %v\n", err)
 		return 1
+	}
+	if project != "" {
+		if err := copyAppProject(filepath.Join(env.Dir, "stripe-app"), project); err != nil {
+			fmt.Fprintf(env.Stderr, "error: preparing %s: %v\n", project, err)
+			return 1
+		}
 	}
 	for name, v := range map[string]any{appmanifest.ReleaseFile: release, appmanifest.LocalFile: local} {
 		data, err := appmanifest.Encode(v)
@@ -54,8 +78,81 @@ func stripeAppManifest(args []string, env Env) int {
 		filepath.Join(*dir, appmanifest.ReleaseFile), release.ID, release.Constants["API_BASE"], release.DistributionType, release.Version)
 	fmt.Fprintf(env.Stdout, "wrote %s (local: API_BASE %s; cd stripe-app && stripe apps start --manifest %s)\n",
 		filepath.Join(*dir, appmanifest.LocalFile), local.Constants["API_BASE"], appmanifest.LocalFile)
-	fmt.Fprintf(env.Stdout, "next: bump --version for every upload, then cd stripe-app && stripe apps upload\n")
+	appDir := "stripe-app"
+	if project != "" {
+		appDir = appBuildDir
+		fmt.Fprintf(env.Stdout, "the tracked stripe-app.json is unchanged (it is the template); your app project is %s\n", project)
+	}
+	fmt.Fprintf(env.Stdout, "next: bump --version for every upload, then cd %s && npm ci && stripe apps upload\n", appDir)
 	return 0
+}
+
+// appBuildDir is where, in a checkout, the manifest command assembles the
+// operator's app project (git-ignored).
+const appBuildDir = "build/stripe-app"
+
+// isRepository reports whether dir is a Tracklane checkout (its Stripe App
+// project and tracked manifest are there).
+func isRepository(dir string) bool {
+	_, errApp := os.Stat(filepath.Join(dir, "stripe-app", "package.json"))
+	_, errManifest := os.Stat(filepath.Join(dir, appmanifest.ReleaseFile))
+	return errApp == nil && errManifest == nil
+}
+
+// copyAppProject copies the Stripe App project from src to dst (replacing
+// what an earlier run copied), leaving out installed packages, test output
+// and the manifests, which the command writes itself.
+func copyAppProject(src, dst string) error {
+	skip := map[string]bool{"node_modules": true, "coverage": true, appmanifest.ReleaseFile: true, appmanifest.LocalFile: true}
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if rel != "." && skip[d.Name()] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// parseOperator parses an operator command's flags (fs is named after the
+// command): --help prints the command's usage on stdout (exit 0), a
+// malformed command line the error and the usage on stderr (exit 2).
+func parseOperator(fs *flag.FlagSet, args []string, env Env) (status int, done bool) {
+	err := parse(fs, args)
+	if err == nil {
+		return 0, false
+	}
+	var own string
+	for _, c := range operatorCommands {
+		if c.name == fs.Name() {
+			own = c.usage()
+		}
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(env.Stdout, "usage:\n"+own)
+		return 0, true
+	}
+	fmt.Fprintf(env.Stderr, "error: %s\nusage:\n%s", errorText(err), own)
+	return 2, true
 }
 
 // currentVersion is the version of an existing manifest, so regenerating
@@ -92,9 +189,8 @@ type webhooksPlan struct {
 func stripeWebhooks(args []string, env Env) int {
 	fs := newFlags("stripe webhooks")
 	asJSON := fs.Bool("json", false, "")
-	if err := parse(fs, args); err != nil {
-		fmt.Fprintf(env.Stderr, "error: %s\n%s", errorText(err), usage())
-		return 2
+	if status, done := parseOperator(fs, args, env); done {
+		return status
 	}
 	base, err := config.PublicURL(env.Getenv)
 	if err != nil {
