@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -67,6 +68,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	if cfg.SecretGenerated {
 		log.Warn("SECRET_KEY is unset; using the generated key in " + config.SecretFile + " (set SECRET_KEY in production)")
 	}
+	logStripe(cfg, log)
 	tuneGC(env.Getenv)
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -88,9 +90,16 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	go func() { defer close(mailDone); srv.Mail.Run(bgCtx) }()
 	defer func() { stopBackground(); <-mailDone }()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen("ADDR", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return err
+	}
+	var mln net.Listener
+	if srv.Metrics != nil {
+		if mln, err = listen("METRICS_ADDR", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler,
@@ -103,12 +112,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-	if srv.Metrics != nil {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			httpSrv.Close()
-			return fmt.Errorf("listening on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
-		}
+	if mln != nil {
 		metricsSrv := &http.Server{Handler: srv.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
 		go func() { errc <- metricsSrv.Serve(mln) }()
 		defer metricsSrv.Close()
@@ -128,6 +132,62 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		log.Warn("shutdown deadline passed", "err", err)
 	}
 	return nil
+}
+
+// logStripe says at start which Stripe parts are configured and what
+// answers 503 or never runs without the others, so an operator sees a
+// missing variable before a merchant does. Only whether each is set is
+// logged, never a value.
+func logStripe(cfg config.Config, log *slog.Logger) {
+	set := func(v string) string {
+		if v == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	log.Info("stripe configuration",
+		"STRIPE_APP_SECRET", set(cfg.StripeAppSecret),
+		"STRIPE_SECRET_KEY", set(cfg.StripeSecretKey), "STRIPE_TEST_SECRET_KEY", set(cfg.StripeTestSecretKey),
+		"STRIPE_WEBHOOK_SECRET", set(cfg.StripeWebhookSecret), "STRIPE_TEST_WEBHOOK_SECRET", set(cfg.StripeTestWebhookSecret))
+	if cfg.StripeAppSecret == "" {
+		log.Warn("STRIPE_APP_SECRET is unset: the Stripe App's endpoints (/stripe-app/*) answer 503 and no merchant can connect")
+	}
+	if cfg.StripeSecretKey == "" && cfg.StripeTestSecretKey == "" {
+		log.Warn("no Stripe key is set (STRIPE_SECRET_KEY, STRIPE_TEST_SECRET_KEY): connected accounts are never checked")
+	}
+	for _, w := range []struct{ secret, name, path string }{
+		{cfg.StripeWebhookSecret, "STRIPE_WEBHOOK_SECRET", "/stripe/webhook"},
+		{cfg.StripeTestWebhookSecret, "STRIPE_TEST_WEBHOOK_SECRET", "/stripe/webhook/test"},
+	} {
+		if w.secret == "" {
+			log.Info(w.name+" is unset: "+w.path+" answers 503; checks still run every SYNC_INTERVAL", "sync_interval", cfg.SyncInterval.String())
+		}
+	}
+}
+
+// ListenError is a listener that could not be opened: the variable that
+// names the address, and why. It reads as one line for the operator.
+type ListenError struct {
+	Variable, Addr string
+	Err            error
+}
+
+func (e *ListenError) Error() string {
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("%s %s is already in use by another program; stop it or set %s to a free address", e.Variable, e.Addr, e.Variable)
+	}
+	return fmt.Sprintf("%s %s: cannot listen: %v", e.Variable, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// listen opens the TCP listener for the address in variable.
+func listen(variable, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &ListenError{Variable: variable, Addr: addr, Err: err}
+	}
+	return ln, nil
 }
 
 // logDashboard says where a person goes next: the sign-up page while the
