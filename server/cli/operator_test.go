@@ -121,3 +121,70 @@ func TestStripeWebhooksCommand(t *testing.T) {
 		t.Errorf("bad PUBLIC_URL: %d %q", code, errOut)
 	}
 }
+
+// In a checkout the manifest command leaves the tracked manifests alone
+// (they are the template, so `git pull` never meets a local change) and
+// assembles the operator's app project in build/stripe-app; the local
+// manifest points at PUBLIC_URL.
+func TestStripeAppManifestLeavesTheCheckoutAlone(t *testing.T) {
+	t.Parallel()
+	repo := t.TempDir()
+	files := map[string]string{
+		"stripe-app.json":                    `{"id":"com.example.template","version":"0.0.1"}`,
+		"stripe-app.local.json":              `{"extends":"stripe-app.json"}`,
+		"stripe-app/package.json":            `{"name":"app"}`,
+		"stripe-app/icon.png":                "png",
+		"stripe-app/src/views/App.tsx":       "export {}",
+		"stripe-app/node_modules/x/index.js": "installed",
+	}
+	for name, body := range files {
+		path := filepath.Join(repo, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runner{t: t, env: map[string]string{"PUBLIC_URL": "http://localhost:9001"}, dir: repo}
+	run := func(version string) string {
+		t.Helper()
+		args := []string{"stripe-app", "manifest", "--public-url", "https://track.example.com", "--app-id", "com.example.tracklane"}
+		if version != "" {
+			args = append(args, "--version", version)
+		}
+		code, out, errOut := r.run(args...)
+		if code != 0 {
+			t.Fatalf("manifest: %d %s", code, errOut)
+		}
+		return out
+	}
+	out := run("3.1.0")
+	if !strings.Contains(out, "cd build/stripe-app && npm ci && stripe apps upload") {
+		t.Errorf("output does not say where the app project is: %q", out)
+	}
+	for _, name := range []string{"stripe-app.json", "stripe-app.local.json"} {
+		if got, _ := os.ReadFile(filepath.Join(repo, name)); string(got) != files[name] {
+			t.Errorf("the tracked %s changed: %s", name, got)
+		}
+	}
+	build := filepath.Join(repo, "build", "stripe-app")
+	release, err := os.ReadFile(filepath.Join(build, "stripe-app.json"))
+	if err != nil || !strings.Contains(string(release), `"id": "com.example.tracklane"`) || !strings.Contains(string(release), `"version": "3.1.0"`) {
+		t.Errorf("the operator's release manifest: %s %v", release, err)
+	}
+	local, err := os.ReadFile(filepath.Join(build, "stripe-app.local.json"))
+	if err != nil || !strings.Contains(string(local), "http://localhost:9001/stripe-app/") {
+		t.Errorf("the local manifest does not follow PUBLIC_URL: %s %v", local, err)
+	}
+	for name, want := range map[string]bool{"src/views/App.tsx": true, "icon.png": true, "package.json": true, "node_modules": false} {
+		if _, err := os.Stat(filepath.Join(build, name)); (err == nil) != want {
+			t.Errorf("build/stripe-app/%s: present %v, want %v", name, err == nil, want)
+		}
+	}
+	// Regenerating after an upgrade keeps the operator's version.
+	run("")
+	if again, _ := os.ReadFile(filepath.Join(build, "stripe-app.json")); !strings.Contains(string(again), `"version": "3.1.0"`) {
+		t.Errorf("regenerating lost the version: %s", again)
+	}
+}
