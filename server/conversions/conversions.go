@@ -42,29 +42,16 @@ type Notifier interface {
 	Linked(ctx context.Context, tenantID, externalCID string)
 }
 
-// Service runs the conversion use cases against a Store. The zero values
-// of its optional fields are usable.
+// Service runs the conversion use cases against a Store. Store and Now
+// are required; the zero values of the other fields are usable.
 type Service struct {
 	Store Store
+	// Now is the clock (time.Now in production): a report's time and the
+	// fraud signals' look-back are read from it.
+	Now func() time.Time
 	// Notifier hears of new email links; nil tells no one.
 	Notifier Notifier
 	// Log receives the email links that raised fraud signals; nil
 	// discards them.
 	Log *slog.Logger
-	// Now is the clock (time.Now if nil).
-	Now func() time.Time
-}
-
-func (s Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now()
-	}
-	return s.Now()
-}
-
-func (s Service) log() *slog.Logger {
-	if s.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Log
 }

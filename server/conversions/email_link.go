@@ -38,7 +38,7 @@ func (s Service) LinkEmail(ctx context.Context, in LinkInput) (tracklane.Link, e
 	if in.Trusted {
 		in.Visitor = nil
 	}
-	facts, err := s.Store.LinkFacts(ctx, in.TenantID, in.CID, in.Email, in.Visitor, s.now().Add(-linkWindow))
+	facts, err := s.Store.LinkFacts(ctx, in.TenantID, in.CID, in.Email, in.Visitor, s.Now().Add(-linkWindow))
 	if err != nil {
 		return tracklane.Link{}, err
 	}
@@ -48,8 +48,8 @@ func (s Service) LinkEmail(ctx context.Context, in LinkInput) (tracklane.Link, e
 	if err != nil {
 		return tracklane.Link{}, err
 	}
-	if len(flags) > 0 {
-		s.log().WarnContext(ctx, "email link flagged", "tenant", in.TenantID, "flags", flags)
+	if len(flags) > 0 && s.Log != nil {
+		s.Log.WarnContext(ctx, "email link flagged", "tenant", in.TenantID, "flags", flags)
 	}
 	if s.Notifier != nil {
 		s.Notifier.Linked(ctx, in.TenantID, in.Email)

@@ -125,7 +125,7 @@ func (s Service) reported(ctx context.Context, in ReportInput) (attribution.Repo
 			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, tenantCur))
 	}
 	return attribution.Reported{
-		Now: s.now(), AttributionDays: t.AttributionDays, HoldDays: t.HoldDays, TenantRule: t.Commission,
+		Now: s.Now(), AttributionDays: t.AttributionDays, HoldDays: t.HoldDays, TenantRule: t.Commission,
 		TypeRule: typ.Rule, CouponCodes: in.CouponCodes, ExternalCID: in.ExternalCID, Amount: amount, Currency: cur,
 		Trusted: in.Trusted, Status: in.Status,
 	}, nil
