@@ -16,6 +16,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/metrics"
@@ -261,10 +262,11 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
 	accounts := account.Service{Store: st, Log: log, PublicURL: cfg.PublicURL}
+	convs := conversions.Service{Store: st, Notifier: s.Engine, Log: log, Now: time.Now}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 		Observer: trackObs,
-	}, s.Engine, log, time.Now)
+	}, convs, log, time.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +277,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st, Errors: errObs},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
-		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
+		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Conversions: convs, Config: cfg, Checker: s.Engine,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
 			MailConfigured: cfg.MailConfigured}),
 		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(), VisitorHash: tracker.VisitorHash,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
@@ -48,6 +49,12 @@ type Accounts interface {
 	ProgramAccounts
 }
 
+// Conversions is the conversion service (conversions.Service): the
+// merchant's approvals and rejections go through it.
+type Conversions interface {
+	Decide(ctx context.Context, tenantID, conversionID string, d conversions.Decision) (tracklane.Conversion, error)
+}
+
 // Deps is what the dashboard needs, passed explicitly.
 type Deps struct {
 	Store    *store.Store
@@ -62,6 +69,9 @@ type Deps struct {
 	// MailConfigured says mail is really sent (SMTP_URL): when false, an
 	// invitation's link is shown to copy.
 	MailConfigured bool
+	// Conversions takes the merchant's decisions on conversions; nil →
+	// the conversion service on Store.
+	Conversions Conversions
 }
 
 // Handler serves the dashboard pages.
@@ -90,6 +100,9 @@ func New(deps Deps) *Handler {
 	}
 	if deps.Throttle == nil {
 		deps.Throttle = throttle.New(deps.Store, deps.Config.Key("throttle"), deps.Now)
+	}
+	if deps.Conversions == nil {
+		deps.Conversions = conversions.Service{Store: deps.Store, Log: deps.Log, Now: deps.Now}
 	}
 	h := &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
@@ -126,8 +139,8 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.GET("/conversions", h.handleConversionList)
 	in.GET("/conversions.csv", h.handleConversionCSV)
 	in.GET("/conversions/:id", h.handleConversionDetail)
-	in.POST("/conversions/:id/approve", h.handleConversionDecide("approved"))
-	in.POST("/conversions/:id/reject", h.handleConversionDecide("rejected"))
+	in.POST("/conversions/:id/approve", h.handleConversionDecide(conversions.Approve))
+	in.POST("/conversions/:id/reject", h.handleConversionDecide(conversions.Reject))
 	in.GET("/payouts", h.handlePayouts)
 	in.GET("/payouts/paypal.csv", h.handlePayoutPayPal)
 	in.GET("/payouts/affiliates/:id", h.handlePayoutStatement)

@@ -236,14 +236,3 @@ func parseAmount(raw json.RawMessage, currency string) (int64, error) {
 	}
 	return minor, nil
 }
-
-// overCap reports whether amount (minor units of currency) is more than
-// max (minor units of the tenant's currency), compared in major units:
-// the cap is a number of units of whatever currency is reported.
-func overCap(amount int64, currency string, max int64, tenantCurrency string) bool {
-	a := new(big.Int).Mul(big.NewInt(amount), pow10(money.Digits(tenantCurrency)))
-	m := new(big.Int).Mul(big.NewInt(max), pow10(money.Digits(currency)))
-	return a.Cmp(m) > 0
-}
-
-func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }

@@ -16,7 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -28,15 +28,13 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
-	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
-	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
-	ConversionStore
 }
 
-// LinkNotifier hears of every new email link, so payments that arrived
-// before it can be attributed without waiting for the next check.
-type LinkNotifier interface {
-	Linked(ctx context.Context, tenantID, externalCID string)
+// Conversions runs the use cases behind the conversion and email-link
+// endpoints (conversions.Service): the handlers parse, call it and answer.
+type Conversions interface {
+	Report(ctx context.Context, in conversions.ReportInput) (conversions.ReportResult, error)
+	LinkEmail(ctx context.Context, in conversions.LinkInput) (tracklane.Link, error)
 }
 
 // Config holds the tracker's settings.
@@ -72,7 +70,6 @@ type Handler struct {
 	now      func() time.Time
 	limiter  *ratelimit.Limiter
 	visitors *visitorHasher
-	notifier LinkNotifier
 	script   *script
 	auth     func(ctx context.Context, token string) (string, error)
 	observer Observer
@@ -87,10 +84,14 @@ type Handler struct {
 	// conversionSlots bounds the reported conversions in progress, so
 	// that a flood of them cannot take the database from the clicks.
 	conversionSlots chan struct{}
+	// conversions records reported conversions and email links.
+	conversions Conversions
 }
 
-// New returns a Handler. notifier may be nil.
-func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
+// New returns a Handler. convs serves the conversion and email-link
+// endpoints; it may be nil only for a handler that is never asked them
+// (tests and benchmarks of clicks and redirects).
+func New(st Store, batcher *Batcher, cfg Config, convs Conversions, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	sc, err := loadScript()
 	if err != nil {
 		return nil, err
@@ -99,7 +100,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		cfg.Observer = noObserver{}
 	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
+		store: st, batcher: batcher, log: log, now: now, conversions: convs, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),

@@ -1,0 +1,373 @@
+package conversions_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/conversions"
+	"github.com/tracklane/tracklane/server/ident"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/testkit/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// shop is a tenant with two affiliates, a click of each an hour old, and
+// the coupon SAVE10 of the first; the service under test runs at a fixed
+// now.
+type shop struct {
+	st             *store.Store
+	svc            conversions.Service
+	tenant         tracklane.Tenant
+	ann, bob       tracklane.Affiliate
+	annCID, bobCID string
+	notified       *notifier
+	log            *bytes.Buffer
+	now            time.Time
+}
+
+func newShop(t *testing.T) *shop {
+	t.Helper()
+	st, _ := storetest.New(t)
+	return newShopOn(t, st, "shop")
+}
+
+// newShopOn makes the shop name on st (another tenant beside a shop).
+func newShopOn(t *testing.T, st *store.Store, name string) *shop {
+	t.Helper()
+	ctx := context.Background()
+	accounts := account.Service{Store: st, BcryptCost: 4}
+	r, err := accounts.CreateTenant(ctx, account.NewTenantInput{
+		Name: name, Email: "owner@" + name + ".example", Password: "correct horse battery", Website: "https://" + name + ".example",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &shop{st: st, tenant: r.Tenant, notified: &notifier{}, log: &bytes.Buffer{}, now: time.Now().UTC().Truncate(time.Second)}
+	s.svc = conversions.Service{Store: st, Notifier: s.notified, Log: slog.New(slog.NewTextHandler(s.log, nil)),
+		Now: func() time.Time { return s.now }}
+	affiliate := func(who string) (tracklane.Affiliate, string) {
+		a, err := accounts.CreateAffiliate(ctx, s.tenant.ID, account.AffiliateInput{
+			Name: who, Email: who + "@partners.example", Code: name + "-" + who, // codes are unique across tenants
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cid := ident.ClickID()
+		if err := st.InsertClicks(ctx, []tracklane.Click{{ID: cid, TenantID: s.tenant.ID, AffiliateID: a.ID, CreatedAt: s.now.Add(-time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+		return a, cid
+	}
+	s.ann, s.annCID = affiliate("ann")
+	s.bob, s.bobCID = affiliate("bob")
+	if _, err := accounts.SetCoupons(ctx, s.tenant.ID, s.ann.ID, []string{"SAVE10"}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// notifier records the email links it hears of.
+type notifier struct {
+	mu     sync.Mutex
+	linked []string
+}
+
+func (n *notifier) Linked(_ context.Context, tenantID, externalCID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.linked = append(n.linked, tenantID+" "+externalCID)
+}
+
+// report sends a browser's sale of 10.00 with the fields set by edit.
+func (s *shop) report(t *testing.T, edit func(*conversions.ReportInput)) (conversions.ReportResult, error) {
+	t.Helper()
+	in := conversions.ReportInput{Tenant: s.tenant, Type: "sale", Amount: func(string) (int64, error) { return 1000, nil }}
+	if edit != nil {
+		edit(&in)
+	}
+	return s.svc.Report(context.Background(), in)
+}
+
+func (s *shop) conversion(t *testing.T, id string) tracklane.Conversion {
+	t.Helper()
+	c, err := s.st.Conversion(context.Background(), s.tenant.ID, id)
+	if err != nil {
+		t.Fatalf("conversion %s: %v", id, err)
+	}
+	return c
+}
+
+func (s *shop) count(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := s.st.DB().QueryRow(`SELECT count(*) FROM conversions WHERE tenant_id = $1`, s.tenant.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A report is attributed by the request's click, else the customer's
+// email link, else a coupon, in that order; with none of them nothing is
+// stored.
+func TestReportAttribution(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	if _, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.bobCID, Email: "linked@customer.example", Trusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name            string
+		edit            func(*conversions.ReportInput)
+		source          tracklane.Source
+		affiliate, clik string
+	}{
+		{"the click", func(in *conversions.ReportInput) {
+			in.CID, in.ExternalCID, in.CouponCodes = s.annCID, "linked@customer.example", []string{"save10"}
+		}, tracklane.SourceClickID, s.ann.ID, s.annCID},
+		{"the email link", func(in *conversions.ReportInput) {
+			in.ExternalCID, in.CouponCodes = "linked@customer.example", []string{"save10"}
+		}, tracklane.SourceEmail, s.bob.ID, s.bobCID},
+		{"a coupon", func(in *conversions.ReportInput) {
+			in.ExternalCID, in.CouponCodes = "stranger@customer.example", []string{"nope", "save10"}
+		}, tracklane.SourceCoupon, s.ann.ID, ""},
+	} {
+		res, err := s.report(t, tc.edit)
+		if err != nil || res.ConversionID == "" || !res.Created {
+			t.Fatalf("%s: %+v %v", tc.name, res, err)
+		}
+		c := s.conversion(t, res.ConversionID)
+		if c.Source != tc.source || c.AffiliateID != tc.affiliate || c.ClickID != tc.clik || c.GrossAmount != 1000 || c.Currency != "usd" {
+			t.Errorf("%s: source %s affiliate %s click %q gross %d %s, want %s %s %q 1000 usd",
+				tc.name, c.Source, c.AffiliateID, c.ClickID, c.GrossAmount, c.Currency, tc.source, tc.affiliate, tc.clik)
+		}
+	}
+	before := s.count(t)
+	res, err := s.report(t, func(in *conversions.ReportInput) {
+		in.CID, in.ExternalCID, in.CouponCodes, in.ExternalID = ident.ClickID(), "stranger@customer.example", []string{"nope"}, "o-none"
+	})
+	if err != nil || res != (conversions.ReportResult{}) {
+		t.Errorf("nothing attributes it: %+v %v, want an empty result", res, err)
+	}
+	if n := s.count(t); n != before {
+		t.Errorf("an unattributed report stored %d conversions", n-before)
+	}
+}
+
+// A repeat of a type and externalId is the first one: its id, nothing
+// new stored, whatever attributes it now. The same externalId of another type is another conversion.
+func TestReportDeduplicatesByTypeAndExternalID(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	order := func(typ string) func(*conversions.ReportInput) {
+		return func(in *conversions.ReportInput) { in.CID, in.Type, in.ExternalID = s.annCID, typ, "order-1" }
+	}
+	first, err := s.report(t, order("sale"))
+	if err != nil || !first.Created {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	again, err := s.report(t, order("sale"))
+	if err != nil || again.ConversionID != first.ConversionID || again.Created {
+		t.Errorf("repeat: %+v %v, want %s not created", again, err, first.ConversionID)
+	}
+	// The repeat is the first one even when nothing would attribute it now.
+	bare, err := s.report(t, func(in *conversions.ReportInput) { in.ExternalID = "order-1" })
+	if err != nil || bare.ConversionID != first.ConversionID || bare.Created {
+		t.Errorf("repeat without the click: %+v %v, want %s not created", bare, err, first.ConversionID)
+	}
+	lead, err := s.report(t, order("lead"))
+	if err != nil || !lead.Created || lead.ConversionID == first.ConversionID {
+		t.Errorf("the same externalId as a lead: %+v %v, want a new conversion", lead, err)
+	}
+	if n := s.count(t); n != 2 {
+		t.Errorf("%d conversions, want 2", n)
+	}
+}
+
+// A browser's report is pending and flagged whatever status it claims; a
+// trusted one keeps its status as the merchant's decision.
+func TestReportBrowserOrTrusted(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+		status  string
+		want    conversion.Status
+		manual  string
+		flags   []string
+	}{
+		{"a browser claiming approval", false, attribution.StatusApproved, conversion.Pending, "", []string{tracklane.FlagBrowserReported}},
+		{"trusted, approved", true, attribution.StatusApproved, conversion.Approved, conversion.ManualApproved, nil},
+		{"trusted, rejected", true, attribution.StatusRejected, conversion.Rejected, conversion.ManualRejected, nil},
+		{"trusted, no status", true, "", conversion.Pending, "", nil},
+	} {
+		res, err := s.report(t, func(in *conversions.ReportInput) { in.CID, in.Trusted, in.Status = s.annCID, tc.trusted, tc.status })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := s.conversion(t, res.ConversionID)
+		if c.Status != tc.want || c.ManualStatus != tc.manual || !slices.Equal(c.Flags, tc.flags) || c.Commission != 200 {
+			t.Errorf("%s: %s manual %q flags %v commission %d, want %s %q %v 200",
+				tc.name, c.Status, c.ManualStatus, c.Flags, c.Commission, tc.want, tc.manual, tc.flags)
+		}
+	}
+}
+
+// The type must be one of the tenant's and the amount within its cap,
+// read in the tenant's currency when the report names none; a refusal
+// stores nothing.
+func TestReportRefusals(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	var asked []string
+	amount := func(minor int64) func(string) (int64, error) {
+		return func(cur string) (int64, error) { asked = append(asked, cur); return minor, nil }
+	}
+	for _, tc := range []struct {
+		name, typ, currency string
+		minor               int64
+		message             string
+	}{
+		{"an unknown type", "refund", "", 100, "not one of this tenant's conversion types"},
+		{"over the default cap", "sale", "", 1_000_001, "maximum"},
+		{"over the cap, in yen", "sale", "jpy", 10_001, "maximum"},
+	} {
+		_, err := s.report(t, func(in *conversions.ReportInput) {
+			in.CID, in.Type, in.Currency, in.Amount = s.annCID, tc.typ, tc.currency, amount(tc.minor)
+		})
+		if apperr.CodeOf(err) != apperr.Unprocessable || !strings.Contains(err.Error(), tc.message) {
+			t.Errorf("%s: %v, want unprocessable (%s)", tc.name, err, tc.message)
+		}
+	}
+	if !slices.Equal(asked, []string{"usd", "jpy"}) {
+		t.Errorf("amount read in %v, want [usd jpy] (the tenant's, then the reported; not at all for an unknown type)", asked)
+	}
+	if res, err := s.report(t, func(in *conversions.ReportInput) {
+		in.CID, in.Currency, in.Amount = s.annCID, "jpy", amount(10_000)
+	}); err != nil || !res.Created {
+		t.Errorf("at the cap, in yen: %+v %v", res, err)
+	}
+	if n := s.count(t); n != 1 {
+		t.Errorf("%d conversions, want 1 (refusals store nothing)", n)
+	}
+}
+
+// A browser's email link is checked for fraud signals: an email moved to
+// another affiliate's click is flagged (and logged), and a report the link
+// attributes carries the flag. Every link is told to the notifier; a click
+// of another tenant is not found and links nothing.
+func TestLinkEmail(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	first, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.annCID, Email: "c@customer.example", Visitor: []byte("browser-1")})
+	if err != nil || len(first.Flags) != 0 || first.AffiliateID != s.ann.ID {
+		t.Fatalf("first link: %+v %v", first, err)
+	}
+	if strings.Contains(s.log.String(), "flagged") {
+		t.Errorf("an unflagged link was logged: %s", s.log)
+	}
+	moved, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.bobCID, Email: "c@customer.example", Visitor: []byte("browser-2")})
+	if err != nil || !slices.Equal(moved.Flags, []string{attribution.FlagLinkMoved}) {
+		t.Fatalf("moved link: %+v %v, want flagged %s", moved, err, attribution.FlagLinkMoved)
+	}
+	if !strings.Contains(s.log.String(), "email link flagged") {
+		t.Errorf("the flagged link was not logged: %q", s.log)
+	}
+	trusted, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.annCID, Email: "d@customer.example", Trusted: true})
+	if err != nil || len(trusted.Flags) != 0 {
+		t.Errorf("trusted link: %+v %v, want no flags", trusted, err)
+	}
+	res, err := s.report(t, func(in *conversions.ReportInput) { in.ExternalCID, in.Trusted = "c@customer.example", true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.conversion(t, res.ConversionID); c.AffiliateID != s.bob.ID || !slices.Equal(c.Flags, []string{attribution.FlagLinkMoved}) || c.Status != conversion.Pending {
+		t.Errorf("attributed by the moved link: affiliate %s flags %v %s, want %s [%s] pending", c.AffiliateID, c.Flags, c.Status, s.bob.ID, attribution.FlagLinkMoved)
+	}
+
+	other := newShopOn(t, s.st, "other")
+	if _, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: other.annCID, Email: "e@customer.example", Trusted: true}); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("another tenant's click: %v, want not found", err)
+	}
+	want := []string{s.tenant.ID + " c@customer.example", s.tenant.ID + " c@customer.example", s.tenant.ID + " d@customer.example"}
+	if !slices.Equal(s.notified.linked, want) {
+		t.Errorf("notified %v, want %v", s.notified.linked, want)
+	}
+}
+
+// The merchant approves a browser's report (the hold period never would),
+// rejects it, takes the decision back; an unknown decision is invalid and
+// another tenant's conversion not found.
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	res, err := s.report(t, func(in *conversions.ReportInput) { in.CID = s.annCID })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		d    conversions.Decision
+		want conversion.Status
+	}{
+		{conversions.Approve, conversion.Approved},
+		{conversions.Reject, conversion.Rejected},
+		{conversions.Undo, conversion.Pending},
+	} {
+		c, err := s.svc.Decide(ctx, s.tenant.ID, res.ConversionID, tc.d)
+		if err != nil || c.Status != tc.want || c.ManualStatus != string(tc.d) {
+			t.Errorf("%q: %s manual %q %v, want %s", tc.d, c.Status, c.ManualStatus, err, tc.want)
+		}
+	}
+	if _, err := s.svc.Decide(ctx, s.tenant.ID, res.ConversionID, "maybe"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Errorf("an unknown decision: %v, want invalid", err)
+	}
+	other := newShopOn(t, s.st, "other")
+	if _, err := other.svc.Decide(ctx, other.tenant.ID, res.ConversionID, conversions.Approve); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("another tenant's conversion: %v, want not found", err)
+	}
+	if c := s.conversion(t, res.ConversionID); c.Status != conversion.Pending {
+		t.Errorf("after another tenant's try: %s, want pending", c.Status)
+	}
+}
+
+// A report's revenueOriginId wins over the email link's origin; without
+// one, the conversion takes the link's.
+func TestReportRevenueOrigin(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	accounts := account.Service{Store: s.st}
+	app, err := accounts.CreateRevenueOrigin(ctx, s.tenant.ID, "App")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := accounts.CreateRevenueOrigin(ctx, s.tenant.ID, "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.annCID, Email: "c@customer.example", OriginID: app.ID, Trusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ reported, want string }{{"", app.ID}, {web.ID, web.ID}} {
+		res, err := s.report(t, func(in *conversions.ReportInput) { in.ExternalCID, in.OriginID = "c@customer.example", tc.reported })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := s.conversion(t, res.ConversionID); c.RevenueOriginID != tc.want {
+			t.Errorf("revenueOriginId %q: origin %s, want %s", tc.reported, c.RevenueOriginID, tc.want)
+		}
+	}
+}
