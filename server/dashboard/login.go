@@ -50,15 +50,9 @@ func (h *Handler) handleLoginForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	open, fresh, err := h.signupState(c.Request.Context())
+	open, _, err := h.signupState(c.Request.Context())
 	if err != nil {
 		h.fail(c, err)
-		return
-	}
-	if fresh && open {
-		// A new instance has nobody to log in: its first visitor makes the
-		// account.
-		c.Redirect(http.StatusSeeOther, "/signup")
 		return
 	}
 	h.render(c, http.StatusOK, views.Auth(views.AuthPage{CSRF: h.anonCSRF(c), Next: safeNext(c.Query("next")), AssetQuery: h.assetQuery,

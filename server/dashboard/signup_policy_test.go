@@ -23,12 +23,10 @@ func TestSignupFirstOnlyWhileTheInstanceHasNoTenant(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t, map[string]string{"SIGNUP": ""}) // unset: the product's default
 	owner := newBrowser(t, app)
-	if a := owner.get("/"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login" {
-		t.Fatalf("/ on a fresh instance: %d %s", a.status, a.header.Get("Location"))
+	if a := owner.get("/"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/signup" {
+		t.Fatalf("/ on a fresh instance: %d → %q, want the sign-up page", a.status, a.header.Get("Location"))
 	}
-	if a := owner.get("/login"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/signup" {
-		t.Fatalf("/login on a fresh instance: %d → %q, want the sign-up page", a.status, a.header.Get("Location"))
-	}
+	owner.get("/login").must(t, http.StatusOK, `href="/signup"`)
 	owner.signup("Shop", "owner@shop.example")
 
 	stranger := newBrowser(t, app)
@@ -53,7 +51,9 @@ func TestSignupClosed(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t, map[string]string{"SIGNUP": "closed"})
 	b := newBrowser(t, app)
-	b.get("/login").must(t, http.StatusOK, "Log in")
+	if a := b.get("/"); a.header.Get("Location") != "/login" {
+		t.Errorf("/ on a fresh closed instance goes to %q, want the log-in page", a.header.Get("Location"))
+	}
 	b.get("/signup").must(t, http.StatusForbidden, "Sign-up is closed")
 	b.post("/signup", signupForm("first@shop.example")).must(t, http.StatusForbidden, "Sign-up is closed")
 	if _, err := app.Store.UserByEmail(context.Background(), "first@shop.example"); err == nil {
