@@ -106,7 +106,7 @@ func Settings(p SettingsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = CopyBlock("snippet-thanks", "JavaScript · thank-you page", p.ThankYouSnippet).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = CopyBlock("snippet-thanks", "HTML · thank-you page, below the click snippet", p.ThankYouSnippet).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -119,7 +119,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 		defer metricsSrv.Close()
 		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
 	}
-	logDashboard(ctx, st, cfg.PublicURL, log)
+	logDashboard(ctx, st, cfg.PublicURL, cfg.Signup, log)
 
 	select {
 	case err := <-errc:
@@ -193,15 +193,18 @@ func listen(variable, addr string) (net.Listener, error) {
 
 // logDashboard says where a person goes next: the sign-up page while the
 // instance has no tenant, else the login page.
-func logDashboard(ctx context.Context, st *store.Store, publicURL string, log *slog.Logger) {
+func logDashboard(ctx context.Context, st *store.Store, publicURL, signup string, log *slog.Logger) {
 	exists, err := st.HasTenants(ctx)
 	if err != nil {
 		log.Warn("could not tell whether a tenant exists", "err", err)
 		return
 	}
-	if exists {
+	switch {
+	case exists:
 		log.Info("dashboard: log in at "+publicURL+"/login", "url", publicURL+"/login")
-	} else {
+	case signup == config.SignupClosed:
+		log.Info("dashboard: no tenant yet and SIGNUP=closed: create one with `tracklane tenant create`, then log in at "+publicURL+"/login", "url", publicURL+"/login")
+	default:
 		log.Info("dashboard: create the first tenant at "+publicURL+"/signup", "url", publicURL+"/signup")
 	}
 }

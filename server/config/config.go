@@ -49,6 +49,9 @@ type Config struct {
 	TrackingRateLimit       float64 // requests/s per IP; 0 = off
 	TrustedProxies          []netip.Prefix
 	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	// Signup is SIGNUP: who may create a tenant in the browser (SignupFirst,
+	// SignupOpen or SignupClosed). `tenant create` on the CLI always works.
+	Signup string
 	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
 
 	// Mail (SPEC section 7; see mail.go). SMTP holds SMTP_URL's password:
@@ -85,6 +88,19 @@ func (c Config) DatabaseDisplay() string {
 	}
 	return u.String()
 }
+
+// The values of SIGNUP.
+const (
+	// SignupFirst allows a browser sign-up only while the instance has no
+	// tenant: the person who installed it makes the first account, and
+	// nobody after them (the default: one server, one business).
+	SignupFirst = "first"
+	// SignupOpen lets anyone create a tenant (a hosted instance for many
+	// merchants).
+	SignupOpen = "open"
+	// SignupClosed allows no sign-up in the browser.
+	SignupClosed = "closed"
+)
 
 // Problems is the error Load returns: every problem found in the
 // environment, one entry each, each naming its variable. Show them one per
@@ -154,6 +170,15 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	}
 
 	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
+
+	switch v := strings.TrimSpace(getenv("SIGNUP")); v {
+	case "":
+		c.Signup = SignupFirst
+	case SignupFirst, SignupOpen, SignupClosed:
+		c.Signup = v
+	default:
+		bad("SIGNUP", "must be first (only while the instance has no tenant), open or closed, got %q", v)
+	}
 
 	if v := strings.TrimSpace(getenv("METRICS_ADDR")); v != "" {
 		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {

@@ -197,3 +197,17 @@ func TestPlaceholderSecretsAreRefused(t *testing.T) {
 		t.Errorf("a real key refused: %v", err)
 	}
 }
+
+// SIGNUP is first by default, takes open and closed, and refuses anything
+// else naming the variable.
+func TestSignupSetting(t *testing.T) {
+	for v, want := range map[string]string{"": config.SignupFirst, "first": config.SignupFirst, "open": config.SignupOpen, "closed": config.SignupClosed} {
+		c, err := config.Load(env(map[string]string{"SIGNUP": v}), t.TempDir(), quiet)
+		if err != nil || c.Signup != want {
+			t.Errorf("SIGNUP=%q: %q %v; want %q", v, c.Signup, err, want)
+		}
+	}
+	if _, err := config.Load(env(map[string]string{"SIGNUP": "everyone"}), t.TempDir(), quiet); err == nil || !strings.Contains(err.Error(), "SIGNUP: ") {
+		t.Errorf("SIGNUP=everyone accepted: %v", err)
+	}
+}

@@ -50,8 +50,13 @@ func (h *Handler) handleLoginForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
+	open, _, err := h.signupState(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	h.render(c, http.StatusOK, views.Auth(views.AuthPage{CSRF: h.anonCSRF(c), Next: safeNext(c.Query("next")), AssetQuery: h.assetQuery,
-		Notice: resetNotice(c.Query("ok"))}))
+		Notice: resetNotice(c.Query("ok")), SignupOpen: open}))
 }
 
 func (h *Handler) handleLogin(c *gin.Context) {

@@ -73,6 +73,15 @@ func (h *Handler) requireSession(c *gin.Context) {
 			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": gin.H{"message": "not signed in"}})
 			return
 		}
+		if c.Request.URL.Path == "/" {
+			// A new instance has nobody to log in: its first visitor is
+			// sent to make the account.
+			if open, fresh, err := h.signupState(ctx); err == nil && open && fresh {
+				c.Redirect(http.StatusSeeOther, "/signup")
+				c.Abort()
+				return
+			}
+		}
 		next := ""
 		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/" {
 			next = "?next=" + url.QueryEscape(c.Request.URL.RequestURI())

@@ -34,6 +34,9 @@ func (h *Handler) handleSignupForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
+	if !h.signupAllowed(c) {
+		return
+	}
 	h.render(c, http.StatusOK, views.Auth(views.AuthPage{Signup: true, CSRF: h.anonCSRF(c), AssetQuery: h.assetQuery}))
 }
 
@@ -41,6 +44,9 @@ func (h *Handler) handleSignupForm(c *gin.Context) {
 // checks the input) and signs the user in. An email that already has an
 // account gets the same answer as a new one (signupEmailTaken).
 func (h *Handler) handleSignup(c *gin.Context) {
+	if !h.signupAllowed(c) {
+		return
+	}
 	ctx := c.Request.Context()
 	page := views.AuthPage{
 		Signup: true, CSRF: h.anonCSRF(c), AssetQuery: h.assetQuery,
