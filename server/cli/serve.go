@@ -286,7 +286,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(), VisitorHash: tracker.VisitorHash,
 			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
 			Pages: portalpages.New(portalpages.Deps{
-				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword,
+				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword, SetPayoutEmail: accounts.SetOwnPayoutEmail,
 				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
 			})}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),

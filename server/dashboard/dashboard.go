@@ -1,8 +1,9 @@
 // Package dashboard serves the merchant dashboard: server-rendered templ
 // pages (package views) behind email + password sessions with CSRF tokens.
 //
-// Sessions and the login throttle live in PostgreSQL, so any number of
-// server processes share them. Every page reads through the logged-in
+// Log-in, sessions and their cookie are package signin's, configured here
+// (newSignin); they and the login throttle live in PostgreSQL, so any
+// number of server processes share them. Every page reads through the logged-in
 // tenant's id, so an object id of another tenant is simply not found.
 package dashboard
 
@@ -17,6 +18,7 @@ import (
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -34,6 +36,8 @@ type Checker interface {
 // as it does from the CLI and the API.
 type Accounts interface {
 	CreateTenant(ctx context.Context, in account.NewTenantInput) (account.NewTenantResult, error)
+	// MerchantLogin checks a user's email and password (the log-in form).
+	MerchantLogin(ctx context.Context, email, pw string) (tracklane.User, error)
 	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (tracklane.Tenant, error)
 	// Payouts (payout_actions.go).
 	CreatePayouts(ctx context.Context, tenantID, affiliateID string) ([]tracklane.Payout, error)
@@ -84,6 +88,7 @@ type Handler struct {
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 	preLogin   pagekit.PreLogin
+	signin     *signin.Kind[store.Session]
 	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
 	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
 	// POST without the session's token.
@@ -110,7 +115,8 @@ func New(deps Deps) *Handler {
 		throttle:   deps.Throttle,
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}
-	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.signin = h.newSignin()
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
 	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
 	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)
 	return h
@@ -131,7 +137,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	pages.GET("/reset/:token", h.handleResetForm)
 	pages.POST("/reset/:token", h.checkAnonCSRF, h.handleReset)
 
-	in := pages.Group("", h.requireSession, h.checkSessionCSRF)
+	in := pages.Group("", h.requireSession(), h.checkSessionCSRF)
 	in.POST("/logout", h.handleLogout)
 	in.GET("/", h.handleOverview)
 	in.GET("/clicks", h.handleClickList)
