@@ -28,7 +28,7 @@ func NewAffiliate(a tracklane.Affiliate, link string) Affiliate {
 	return Affiliate{
 		ID: a.ID, Name: a.Name, Email: a.Email, Code: a.Code, LandingURL: a.LandingURL,
 		Link: link, Coupons: upper(a.Coupons),
-		Status: string(a.Status), PayoutEmail: a.PayoutEmail, CreatedAt: Time(a.CreatedAt), createdAt: a.CreatedAt,
+		Status: string(a.Status), PayoutEmail: a.PayoutEmail, CreatedAt: rfc3339(a.CreatedAt), createdAt: a.CreatedAt,
 	}
 }
 

@@ -11,8 +11,8 @@ package apishape
 
 import "time"
 
-// Time renders a time as the API does: RFC 3339, UTC, whole seconds.
-func Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// rfc3339 renders a time as the API does: RFC 3339, UTC, whole seconds.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // nullable renders "" as JSON null.
 func nullable(s string) *string {

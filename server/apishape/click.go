@@ -27,7 +27,7 @@ type Click struct {
 func NewClick(k tracklane.Click) Click {
 	return Click{
 		ID: k.ID, AffiliateID: k.AffiliateID, LandingURL: k.LandingURL, Referrer: k.Referrer,
-		CreatedAt: Time(k.CreatedAt), ExternalCID: nullable(k.ExternalCID), UTMSource: k.UTMSource, UTMMedium: k.UTMMedium,
+		CreatedAt: rfc3339(k.CreatedAt), ExternalCID: nullable(k.ExternalCID), UTMSource: k.UTMSource, UTMMedium: k.UTMMedium,
 		UTMCampaign: k.UTMCampaign, UTMTerm: k.UTMTerm, UTMContent: k.UTMContent, Device: k.Device,
 		createdAt: k.CreatedAt,
 	}

@@ -54,7 +54,7 @@ func NewConversion(c tracklane.Conversion) Conversion {
 		AffiliateID: c.AffiliateID, ClickID: nullable(c.ClickID), Source: string(c.Source), Flags: append([]string{}, c.Flags...), ExternalCID: c.ExternalCID, StripeAccount: nullable(c.StripeAccount),
 		StripeCustomer: nullable(c.StripeCustomer), StripeInvoice: nullable(c.StripeInvoice),
 		StripeCharge: nullable(c.StripeCharge), StripeSubscription: nullable(c.StripeSubscription),
-		Livemode: c.Livemode, CreatedAt: Time(c.CreatedAt), UpdatedAt: Time(c.UpdatedAt),
+		Livemode: c.Livemode, CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt),
 		History: make([]History, len(c.History)), createdAt: c.CreatedAt,
 		PayoutID: nullable(c.PayoutID),
 		Origin:   string(c.Origin), ConversionType: nullable(c.ConversionType), ExternalID: nullable(c.ExternalID),
@@ -64,7 +64,7 @@ func NewConversion(c tracklane.Conversion) Conversion {
 		out.CustomParams = map[string]string{}
 	}
 	for i, h := range c.History {
-		out.History[i] = History{At: Time(h.At), Status: string(h.Status), Reason: h.Reason,
+		out.History[i] = History{At: rfc3339(h.At), Status: string(h.Status), Reason: h.Reason,
 			StripeEvent: nullable(h.StripeEvent), Amount: h.Amount, Commission: h.Commission}
 	}
 	return out

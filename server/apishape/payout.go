@@ -34,12 +34,12 @@ type Adjustment struct {
 func NewPayout(p tracklane.Payout) Payout {
 	out := Payout{ID: p.ID, AffiliateID: p.AffiliateID, Currency: p.Currency, Amount: p.Amount, Status: string(p.Status),
 		ConversionIDs: append([]string{}, p.ConversionIDs...), Adjustments: []Adjustment{},
-		PayoutEmail: nullable(p.PayoutEmail), Reference: nullable(p.Reference), CreatedAt: Time(p.CreatedAt), createdAt: p.CreatedAt}
+		PayoutEmail: nullable(p.PayoutEmail), Reference: nullable(p.Reference), CreatedAt: rfc3339(p.CreatedAt), createdAt: p.CreatedAt}
 	for _, a := range p.Adjustments {
 		out.Adjustments = append(out.Adjustments, Adjustment{ConversionID: a.ConversionID, Amount: a.Amount, Reason: a.Reason})
 	}
 	if p.PaidAt != nil {
-		s := Time(*p.PaidAt)
+		s := rfc3339(*p.PaidAt)
 		out.PaidAt = &s
 	}
 	return out
