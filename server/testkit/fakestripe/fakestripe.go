@@ -31,7 +31,7 @@
 // and a panic points at the broken test line.
 //
 // It is test support only (see package testkit); the sync benchmark in bench/
-// and the standalone server in server/devtools/fakestripe use it too.
+// and the standalone server in server/cmd/fakestripe use it too.
 package fakestripe
 
 import (
