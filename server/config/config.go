@@ -51,8 +51,8 @@ type Config struct {
 	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
 	// Signup is SIGNUP: who may create a tenant in the browser (SignupFirst,
 	// SignupOpen or SignupClosed). `tenant create` on the CLI always works.
-	Signup string
-	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
+	Signup          string
+	SecretGenerated bool // true when SecretKey came from (or was written to) SecretFile
 
 	// Mail (SPEC section 7; see mail.go). SMTP holds SMTP_URL's password:
 	// log SMTP.String(), never the settings themselves.
