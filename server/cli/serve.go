@@ -224,7 +224,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword,
 				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
 			})}),
-		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
+		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecrets, cfg.StripeTestWebhookSecrets, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
 	if err != nil {
