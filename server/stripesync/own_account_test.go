@@ -351,3 +351,35 @@ func TestWebhookSecretLists(t *testing.T) {
 		}
 	}
 }
+
+// When Stripe cannot say which account the keys belong to, checks of
+// connected accounts go on (with Stripe-Account, as always), and the next
+// check asks again.
+func TestUnknownPlatformAccountDoesNotStopChecks(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const acct = "acct_1Elsewhere"
+	w.stripe.InjectFault(fakestripe.Fault{PathPrefix: "/v1/account", Status: http.StatusInternalServerError, Count: 4})
+	conn := w.connect(acct, true)
+	w.clickAndLink("e@customer.example", "Mozilla/5.0 e")
+	t0 := time.Now().Add(time.Minute)
+	w.stripe.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: w.stripe.CreateCustomer(acct, true, "e@customer.example", t0), AmountPaid: 1500, At: t0})
+	if res := w.check(conn); res.ConversionsCreated != 1 {
+		t.Fatalf("check while GET /v1/account fails: %+v", res)
+	}
+	w.check(conn)
+	reads, ok := 0, 0
+	for _, c := range w.stripe.Calls() {
+		if c.Path == "/v1/account" {
+			reads++
+			if c.Status == http.StatusOK {
+				ok++
+			}
+		} else if c.Account != acct {
+			t.Errorf("a call for %s went without its Stripe-Account: %+v", acct, c)
+		}
+	}
+	if reads != 5 || ok != 1 {
+		t.Errorf("GET /v1/account: %d reads, %d answered; want 4 failed tries in the first check and 1 in the second", reads, ok)
+	}
+}
