@@ -88,11 +88,12 @@ func (e *Engine) ApplyWebhookEvent(ctx context.Context, ev Event) (WebhookOutcom
 // connections connected before the event was created end.
 func (e *Engine) uninstalled(ctx context.Context, account string, ev Event) (WebhookOutcome, error) {
 	n, err := e.store.DisconnectAccount(ctx, account, ev.Livemode, time.Unix(ev.Created, 0).UTC())
-	if err != nil || n > 0 {
-		if n > 0 {
-			e.log.InfoContext(ctx, "stripe app uninstalled; account disconnected", "account", account, "livemode", ev.Livemode, "event", ev.ID)
-		}
-		return WebhookDisconnected, err
+	if err != nil {
+		return WebhookApplied, err
+	}
+	if n > 0 {
+		e.log.InfoContext(ctx, "stripe app uninstalled; account disconnected", "account", account, "livemode", ev.Livemode, "event", ev.ID)
+		return WebhookDisconnected, nil
 	}
 	if _, err := e.store.Connection(ctx, account, ev.Livemode); apperr.Is(err, apperr.NotFound) {
 		return WebhookNotConnected, nil
