@@ -171,21 +171,36 @@ func currentVersion(path string) string {
 	return m.Version
 }
 
-// webhookEndpoint is one Connect webhook endpoint to create in Stripe.
+// webhookEndpoint is one webhook endpoint to create in Stripe. Each mode's
+// URL takes two: one listening to events on the operator's own account
+// (the app installed there: a merchant's own business) and one to events
+// on connected accounts (the app installed by other merchants).
 type webhookEndpoint struct {
-	Mode      string `json:"mode"`
-	URL       string `json:"url"`
-	SecretEnv string `json:"secret_env"`
+	Mode       string `json:"mode"`
+	URL        string `json:"url"`
+	ListenTo   string `json:"listen_to"` // your_account or connected_accounts
+	Connect    bool   `json:"connect"`   // the Webhook Endpoints API's connect parameter
+	For        string `json:"for"`
+	APIVersion string `json:"api_version"`
+	SecretEnv  string `json:"secret_env"`
 }
 
 // webhooksPlan is what `stripe webhooks --json` prints.
 type webhooksPlan struct {
-	Endpoints []webhookEndpoint `json:"endpoints"`
-	Events    []string          `json:"events"`
+	APIVersion string            `json:"api_version"`
+	Endpoints  []webhookEndpoint `json:"endpoints"`
+	Events     []string          `json:"events"`
 }
 
-// stripeWebhooks prints the two Connect webhook endpoints for PUBLIC_URL
-// and the event types to subscribe (`stripe webhooks [--json]`).
+// The two kinds of endpoint, as the Dashboard's "Listen to" names them.
+const (
+	listenYourAccount       = "Events on your account"
+	listenConnectedAccounts = "Events on Connected accounts"
+)
+
+// stripeWebhooks prints, per mode, the webhook URL for PUBLIC_URL, the two
+// kinds of endpoint to create there, the API version to pin on them and
+// the event types to subscribe (`stripe webhooks [--json]`).
 func stripeWebhooks(args []string, env Env) int {
 	fs := newFlags("stripe webhooks")
 	asJSON := fs.Bool("json", false, "")
@@ -197,12 +212,16 @@ func stripeWebhooks(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "error: %v\n", err)
 		return 1
 	}
-	plan := webhooksPlan{
-		Endpoints: []webhookEndpoint{
-			{Mode: "live", URL: base + "/stripe/webhook", SecretEnv: "STRIPE_WEBHOOK_SECRET"},
-			{Mode: "test", URL: base + "/stripe/webhook/test", SecretEnv: "STRIPE_TEST_WEBHOOK_SECRET"},
-		},
-		Events: stripesync.WebhookEventTypes(),
+	plan := webhooksPlan{APIVersion: stripesync.WebhookAPIVersion, Events: stripesync.WebhookEventTypes()}
+	for _, m := range []struct{ mode, path, env string }{
+		{"live", "/stripe/webhook", "STRIPE_WEBHOOK_SECRET"},
+		{"test", "/stripe/webhook/test", "STRIPE_TEST_WEBHOOK_SECRET"},
+	} {
+		plan.Endpoints = append(plan.Endpoints,
+			webhookEndpoint{Mode: m.mode, URL: base + m.path, ListenTo: "your_account", Connect: false,
+				For: "the app installed on this same account (your own business)", APIVersion: plan.APIVersion, SecretEnv: m.env},
+			webhookEndpoint{Mode: m.mode, URL: base + m.path, ListenTo: "connected_accounts", Connect: true,
+				For: "the app installed by other merchants' accounts", APIVersion: plan.APIVersion, SecretEnv: m.env})
 	}
 	if !strings.HasPrefix(base, "https://") {
 		fmt.Fprintf(env.Stderr, "warning: PUBLIC_URL %s is not https; Stripe delivers live-mode webhooks only to HTTPS URLs\n", base)
@@ -221,12 +240,24 @@ func stripeWebhooks(args []string, env Env) int {
 
 func writeWebhooksPlan(w io.Writer, plan webhooksPlan) error {
 	var b strings.Builder
-	b.WriteString("Create two webhook endpoints in the Stripe Dashboard (Developers → Webhooks → Add endpoint),\n")
-	b.WriteString("each listening to \"Events on Connected accounts\", with the events below:\n\n")
-	for _, e := range plan.Endpoints {
-		fmt.Fprintf(&b, "%s mode:\n  URL:     %s\n  secret:  its signing secret (whsec_…) goes in %s\n\n", e.Mode, e.URL, e.SecretEnv)
+	b.WriteString("Create webhook endpoints in the Stripe Dashboard of the account whose keys this server holds\n")
+	b.WriteString("(Developers → Webhooks → Add endpoint), each pinned to API version " + plan.APIVersion + ",\n")
+	b.WriteString("with the events listed at the end. Create the kinds you need: both if unsure.\n")
+	for i, e := range plan.Endpoints {
+		if i == 0 || plan.Endpoints[i-1].Mode != e.Mode {
+			fmt.Fprintf(&b, "\n%s mode: %s\n", e.Mode, e.URL)
+		}
+		listen := listenYourAccount
+		if e.Connect {
+			listen = listenConnectedAccounts
+		}
+		fmt.Fprintf(&b, "  - listening to %q: %s\n", listen, e.For)
+		if i+1 == len(plan.Endpoints) || plan.Endpoints[i+1].Mode != e.Mode {
+			fmt.Fprintf(&b, "  API version: %s on each\n", e.APIVersion)
+			fmt.Fprintf(&b, "  secrets: each endpoint's signing secret (whsec_…) goes in %s, comma-separated\n", e.SecretEnv)
+		}
 	}
-	fmt.Fprintf(&b, "events (%d, the same for both):\n", len(plan.Events))
+	fmt.Fprintf(&b, "\nevents (%d, the same for every endpoint):\n", len(plan.Events))
 	for _, t := range plan.Events {
 		fmt.Fprintf(&b, "  %s\n", t)
 	}

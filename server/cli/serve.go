@@ -146,21 +146,30 @@ func logStripe(cfg config.Config, log *slog.Logger) {
 		}
 		return "set"
 	}
+	secrets := func(list []string) string {
+		if len(list) == 0 {
+			return "unset"
+		}
+		return fmt.Sprintf("%d secret(s)", len(list))
+	}
 	log.Info("stripe configuration",
 		"STRIPE_APP_SECRET", set(cfg.StripeAppSecret),
 		"STRIPE_SECRET_KEY", set(cfg.StripeSecretKey), "STRIPE_TEST_SECRET_KEY", set(cfg.StripeTestSecretKey),
-		"STRIPE_WEBHOOK_SECRET", set(cfg.StripeWebhookSecret), "STRIPE_TEST_WEBHOOK_SECRET", set(cfg.StripeTestWebhookSecret))
+		"STRIPE_WEBHOOK_SECRET", secrets(cfg.StripeWebhookSecrets), "STRIPE_TEST_WEBHOOK_SECRET", secrets(cfg.StripeTestWebhookSecrets))
 	if cfg.StripeAppSecret == "" {
 		log.Warn("STRIPE_APP_SECRET is unset: the Stripe App's endpoints (/stripe-app/*) answer 503 and no merchant can connect")
 	}
 	if cfg.StripeSecretKey == "" && cfg.StripeTestSecretKey == "" {
 		log.Warn("no Stripe key is set (STRIPE_SECRET_KEY, STRIPE_TEST_SECRET_KEY): connected accounts are never checked")
 	}
-	for _, w := range []struct{ secret, name, path string }{
-		{cfg.StripeWebhookSecret, "STRIPE_WEBHOOK_SECRET", "/stripe/webhook"},
-		{cfg.StripeTestWebhookSecret, "STRIPE_TEST_WEBHOOK_SECRET", "/stripe/webhook/test"},
+	for _, w := range []struct {
+		secrets    []string
+		name, path string
+	}{
+		{cfg.StripeWebhookSecrets, "STRIPE_WEBHOOK_SECRET", "/stripe/webhook"},
+		{cfg.StripeTestWebhookSecrets, "STRIPE_TEST_WEBHOOK_SECRET", "/stripe/webhook/test"},
 	} {
-		if w.secret == "" {
+		if len(w.secrets) == 0 {
 			log.Info(w.name+" is unset: "+w.path+" answers 503; checks still run every SYNC_INTERVAL", "sync_interval", cfg.SyncInterval.String())
 		}
 	}
@@ -289,7 +298,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword, SetPayoutEmail: accounts.SetOwnPayoutEmail,
 				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
 			})}),
-		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
+		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecrets, cfg.StripeTestWebhookSecrets, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
 	if err != nil {

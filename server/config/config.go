@@ -39,20 +39,25 @@ type Config struct {
 	// Key(purpose) rather than the raw bytes.
 	SecretKey []byte
 
-	StripeAppSecret         string // absec_…; empty → Stripe App endpoints answer 503
-	StripeSecretKey         string // platform key for live-mode installs
-	StripeTestSecretKey     string // platform key for test-mode installs
-	StripeWebhookSecret     string // whsec_… for POST /stripe/webhook
-	StripeTestWebhookSecret string // whsec_… for POST /stripe/webhook/test
-	StripeAPIBase           string // empty → Stripe's own
-	SyncInterval            time.Duration
-	TrackingRateLimit       float64 // requests/s per IP; 0 = off
-	TrustedProxies          []netip.Prefix
-	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	StripeAppSecret     string // absec_…; empty → Stripe App endpoints answer 503
+	StripeSecretKey     string // platform key for live-mode installs
+	StripeTestSecretKey string // platform key for test-mode installs
+	StripeAPIBase       string // empty → Stripe's own
+	SyncInterval        time.Duration
+	TrackingRateLimit   float64 // requests/s per IP; 0 = off
+	TrustedProxies      []netip.Prefix
+	MetricsAddr         string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	SecretGenerated     bool   // true when SecretKey came from (or was written to) SecretFile
 	// Signup is SIGNUP: who may create a tenant in the browser (SignupFirst,
 	// SignupOpen or SignupClosed). `tenant create` on the CLI always works.
-	Signup          string
-	SecretGenerated bool // true when SecretKey came from (or was written to) SecretFile
+	Signup string
+
+	// StripeWebhookSecrets and StripeTestWebhookSecrets are the signing
+	// secrets (whsec_…) of POST /stripe/webhook and /stripe/webhook/test:
+	// one per Stripe endpoint sending there (your account's, the Connect
+	// one), or two while one is rolled. Empty → that endpoint answers 503.
+	StripeWebhookSecrets     []string
+	StripeTestWebhookSecrets []string
 
 	// Mail (SPEC section 7; see mail.go). SMTP holds SMTP_URL's password:
 	// log SMTP.String(), never the settings themselves.
@@ -116,15 +121,13 @@ func (p Problems) Error() string { return "configuration: " + strings.Join(p, ";
 // configuration.
 func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, error) {
 	c := Config{
-		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
-		Addr:                    or(getenv("ADDR"), ":8080"),
-		PublicURL:               publicURL(getenv),
-		StripeAppSecret:         getenv("STRIPE_APP_SECRET"),
-		StripeSecretKey:         getenv("STRIPE_SECRET_KEY"),
-		StripeTestSecretKey:     getenv("STRIPE_TEST_SECRET_KEY"),
-		StripeWebhookSecret:     getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeTestWebhookSecret: getenv("STRIPE_TEST_WEBHOOK_SECRET"),
-		StripeAPIBase:           strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
+		DatabaseURL:         or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		Addr:                or(getenv("ADDR"), ":8080"),
+		PublicURL:           publicURL(getenv),
+		StripeAppSecret:     getenv("STRIPE_APP_SECRET"),
+		StripeSecretKey:     getenv("STRIPE_SECRET_KEY"),
+		StripeTestSecretKey: getenv("STRIPE_TEST_SECRET_KEY"),
+		StripeAPIBase:       strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
 	}
 	var problems Problems
 	bad := func(name, format string, args ...any) {
@@ -145,6 +148,8 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	if c.StripeAppSecret != "" && !strings.HasPrefix(c.StripeAppSecret, "absec_") {
 		log.Warn("STRIPE_APP_SECRET does not start with absec_; is it the app's signing secret?")
 	}
+	c.StripeWebhookSecrets = webhookSecrets("STRIPE_WEBHOOK_SECRET", getenv, log)
+	c.StripeTestWebhookSecrets = webhookSecrets("STRIPE_TEST_WEBHOOK_SECRET", getenv, log)
 
 	c.SyncInterval = time.Hour
 	if v := getenv("SYNC_INTERVAL"); v != "" {
@@ -261,6 +266,24 @@ var secretVariables = []string{"DATABASE_URL", "SECRET_KEY", "STRIPE_APP_SECRET"
 // deploy/tracklane.env.example (CHANGE-ME, in any case).
 func isPlaceholder(v string) bool {
 	return strings.Contains(strings.ToUpper(v), "CHANGE-ME")
+}
+
+// webhookSecrets reads a comma-separated list of webhook signing secrets
+// (spaces around each and empty entries ignored). An entry that does not
+// look like a signing secret is kept, with a warning naming its place in
+// the list, never its value.
+func webhookSecrets(name string, getenv func(string) string, log *slog.Logger) []string {
+	var out []string
+	for _, s := range strings.Split(getenv(name), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !strings.HasPrefix(s, "whsec_") {
+			log.Warn(name+": an entry does not start with whsec_; is it a webhook endpoint's signing secret?", "entry", len(out)+1)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // secretKey returns SECRET_KEY, or the generated key kept in dir

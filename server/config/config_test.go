@@ -211,3 +211,34 @@ func TestSignupSetting(t *testing.T) {
 		t.Errorf("SIGNUP=everyone accepted: %v", err)
 	}
 }
+
+// Each webhook URL takes a comma-separated list of signing secrets (an
+// account endpoint and a Connect endpoint, or a secret being rolled):
+// spaces and empty entries are dropped; an entry that is not a whsec_ is
+// kept and warned about by its place, never by its value.
+func TestWebhookSecretLists(t *testing.T) {
+	var logs strings.Builder
+	c, err := config.Load(env(map[string]string{
+		"SECRET_KEY":                 "0123456789abcdef0123",
+		"STRIPE_WEBHOOK_SECRET":      " whsec_account , whsec_connect,,",
+		"STRIPE_TEST_WEBHOOK_SECRET": "whsec_only",
+	}), t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.StripeWebhookSecrets, "|") != "whsec_account|whsec_connect" || strings.Join(c.StripeTestWebhookSecrets, "|") != "whsec_only" {
+		t.Errorf("live %q, test %q", c.StripeWebhookSecrets, c.StripeTestWebhookSecrets)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("warned about good secrets:\n%s", logs.String())
+	}
+
+	c, err = config.Load(env(map[string]string{"SECRET_KEY": "0123456789abcdef0123", "STRIPE_TEST_WEBHOOK_SECRET": "whsec_a,sk_test_oops"}),
+		t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || len(c.StripeTestWebhookSecrets) != 2 || len(c.StripeWebhookSecrets) != 0 {
+		t.Fatalf("load: %v %+v", err, c.StripeTestWebhookSecrets)
+	}
+	if !strings.Contains(logs.String(), "STRIPE_TEST_WEBHOOK_SECRET") || !strings.Contains(logs.String(), "entry=2") || strings.Contains(logs.String(), "oops") {
+		t.Errorf("warning:\n%s", logs.String())
+	}
+}
