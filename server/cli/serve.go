@@ -274,7 +274,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
 	accounts := account.Service{Store: st, Log: log, PublicURL: cfg.PublicURL}
-	convs := conversions.Service{Store: st, Notifier: s.Engine, Log: log, Now: time.Now}
+	convs := conversions.Service{Store: st, Notifier: s.Engine, Log: log, Now: time.Now, IDKey: cfg.Key("conversion-id")}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 		Observer: trackObs,

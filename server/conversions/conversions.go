@@ -25,9 +25,11 @@ import (
 type Store interface {
 	// Reported conversions (report.go).
 	ReportedSettings(ctx context.Context, tenantID string) (types []tracklane.ConversionType, maxAmount int64, err error)
-	ReportedConversionID(ctx context.Context, tenantID, typ, externalID string) (string, error)
+	ReportedByExternalID(ctx context.Context, tenantID, typ, externalID string) (attribution.ReportedExisting, error)
 	ReportedFacts(ctx context.Context, tenantID, cid, externalCID string, coupons []string) (attribution.ReportedFacts, error)
 	CreateReportedConversion(ctx context.Context, r store.ReportedConversion) (id string, created bool, err error)
+	ReplaceReportedConversion(ctx context.Context, r store.ReportedConversion) (id string, replaced bool, err error)
+	RejectReportedClaim(ctx context.Context, tenantID, typ, externalID string) (bool, error)
 	// Email links (email_link.go).
 	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
 	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
@@ -43,12 +45,18 @@ type Notifier interface {
 }
 
 // Service runs the conversion use cases against a Store. Store and Now
-// are required; the zero values of the other fields are usable.
+// are required, and IDKey for Report; the zero values of the other fields
+// are usable.
 type Service struct {
 	Store Store
 	// Now is the clock (time.Now in production): a report's time and the
 	// fraud signals' look-back are read from it.
 	Now func() time.Time
+	// IDKey keys the ids of reported conversions that have an externalId
+	// (a key derived from SECRET_KEY for this purpose alone): such an id
+	// is the same whether or not anything was stored, so a browser's
+	// answer tells nothing (report_id.go).
+	IDKey []byte
 	// Notifier hears of new email links; nil tells no one.
 	Notifier Notifier
 	// Log receives the email links that raised fraud signals; nil

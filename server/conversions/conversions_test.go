@@ -3,7 +3,9 @@ package conversions_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +56,7 @@ func newShopOn(t *testing.T, st *store.Store, name string) *shop {
 	}
 	s := &shop{st: st, tenant: r.Tenant, notified: &notifier{}, log: &bytes.Buffer{}, now: time.Now().UTC().Truncate(time.Second)}
 	s.svc = conversions.Service{Store: st, Notifier: s.notified, Log: slog.New(slog.NewTextHandler(s.log, nil)),
-		Now: func() time.Time { return s.now }}
+		Now: func() time.Time { return s.now }, IDKey: []byte("test conversion id key")}
 	affiliate := func(who string) (tracklane.Affiliate, string) {
 		a, err := accounts.CreateAffiliate(ctx, s.tenant.ID, account.AffiliateInput{
 			Name: who, Email: who + "@partners.example", Code: name + "-" + who, // codes are unique across tenants
@@ -118,7 +120,8 @@ func (s *shop) count(t *testing.T) int {
 
 // A report is attributed by the request's click, else the customer's
 // email link, else a coupon, in that order; with none of them nothing is
-// stored.
+// stored. (The merchant's server's reports: a browser's is attributed only
+// by what it holds, TestReportFromABrowserIsAttributedByWhatItHolds.)
 func TestReportAttribution(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
@@ -136,10 +139,10 @@ func TestReportAttribution(t *testing.T) {
 			in.CID, in.ExternalCID, in.CouponCodes = s.annCID, "linked@customer.example", []string{"save10"}
 		}, tracklane.SourceClickID, s.ann.ID, s.annCID},
 		{"the email link", func(in *conversions.ReportInput) {
-			in.ExternalCID, in.CouponCodes = "linked@customer.example", []string{"save10"}
+			in.ExternalCID, in.CouponCodes, in.Trusted = "linked@customer.example", []string{"save10"}, true
 		}, tracklane.SourceEmail, s.bob.ID, s.bobCID},
 		{"a coupon", func(in *conversions.ReportInput) {
-			in.ExternalCID, in.CouponCodes = "stranger@customer.example", []string{"nope", "save10"}
+			in.ExternalCID, in.CouponCodes, in.Trusted = "stranger@customer.example", []string{"nope", "save10"}, true
 		}, tracklane.SourceCoupon, s.ann.ID, ""},
 	} {
 		res, err := s.report(t, tc.edit)
@@ -154,13 +157,239 @@ func TestReportAttribution(t *testing.T) {
 	}
 	before := s.count(t)
 	res, err := s.report(t, func(in *conversions.ReportInput) {
-		in.CID, in.ExternalCID, in.CouponCodes, in.ExternalID = ident.ClickID(), "stranger@customer.example", []string{"nope"}, "o-none"
+		in.CID, in.ExternalCID, in.CouponCodes, in.ExternalID, in.Trusted = ident.ClickID(), "stranger@customer.example", []string{"nope"}, "o-none", true
 	})
 	if err != nil || res != (conversions.ReportResult{}) {
 		t.Errorf("nothing attributes it: %+v %v, want an empty result", res, err)
 	}
 	if n := s.count(t); n != before {
 		t.Errorf("an unattributed report stored %d conversions", n-before)
+	}
+}
+
+// A browser's report is attributed by its own click, by an email link the
+// same browser made, and by a coupon of its own click's affiliate; not by
+// another browser's link, the merchant's server's, or a coupon alone.
+func TestReportFromABrowserIsAttributedByWhatItHolds(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	for email, visitor := range map[string][]byte{"mine@customer.example": []byte("me"), "theirs@customer.example": []byte("them"), "server@customer.example": nil} {
+		if _, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.bobCID, Email: email,
+			Visitor: visitor, Trusted: visitor == nil}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := ident.ClickID() // ann's, past the 30-day window
+	if err := s.st.InsertClicks(ctx, []tracklane.Click{{ID: stale, TenantID: s.tenant.ID, AffiliateID: s.ann.ID, CreatedAt: s.now.AddDate(0, 0, -40)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		edit      func(*conversions.ReportInput)
+		affiliate string
+		source    tracklane.Source
+	}{
+		{"its own click", func(in *conversions.ReportInput) { in.CID = s.bobCID }, s.bob.ID, tracklane.SourceClickID},
+		{"a link it made", func(in *conversions.ReportInput) { in.ExternalCID = "mine@customer.example" }, s.bob.ID, tracklane.SourceEmail},
+		{"another browser's link", func(in *conversions.ReportInput) { in.ExternalCID = "theirs@customer.example" }, "", ""},
+		{"the server's link", func(in *conversions.ReportInput) { in.ExternalCID = "server@customer.example" }, "", ""},
+		{"a coupon alone", func(in *conversions.ReportInput) { in.CouponCodes = []string{"save10"} }, "", ""},
+		{"a coupon of its stale click's affiliate", func(in *conversions.ReportInput) { in.CID, in.CouponCodes = stale, []string{"save10"} },
+			s.ann.ID, tracklane.SourceCoupon},
+	} {
+		before := s.count(t)
+		res, err := s.report(t, func(in *conversions.ReportInput) { in.Visitor = []byte("me"); tc.edit(in) })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.affiliate == "" {
+			if res.Created || s.count(t) != before {
+				t.Errorf("%s: %+v, stored %d; want nothing stored", tc.name, res, s.count(t)-before)
+			}
+			continue
+		}
+		if !res.Created {
+			t.Fatalf("%s: %+v, want a conversion", tc.name, res)
+		}
+		if c := s.conversion(t, res.ConversionID); c.AffiliateID != tc.affiliate || c.Source != tc.source {
+			t.Errorf("%s: %s by %s, want %s by %s", tc.name, c.AffiliateID, c.Source, tc.affiliate, tc.source)
+		}
+	}
+}
+
+// A browser is told an id of the same form whether or not anything was
+// stored; the same again for a repeat of a type and externalId, which is
+// the stored conversion's id when one is stored; another for another
+// externalId, type or tenant. The merchant's server is told the truth.
+func TestReportAnswersABrowserOpaquely(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	form := regexp.MustCompile(`^cv_[a-z0-9]{16}$`)
+	send := func(trusted bool, cid, typ, ext string) conversions.ReportResult {
+		t.Helper()
+		res, err := s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.CID, in.Type, in.ExternalID = trusted, cid, typ, ext })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	stored, unstored := send(false, s.annCID, "sale", "o-1"), send(false, "", "sale", "o-2")
+	if !stored.Created || unstored.Created || !form.MatchString(stored.ConversionID) || !form.MatchString(unstored.ConversionID) {
+		t.Fatalf("answers %+v and %+v, want both ids like cv_…, the first stored", stored, unstored)
+	}
+	if s.conversion(t, stored.ConversionID).ExternalID != "o-1" {
+		t.Errorf("the stored conversion is not the id the browser was told")
+	}
+	ids := map[string]bool{stored.ConversionID: true, unstored.ConversionID: true}
+	for _, again := range []conversions.ReportResult{send(false, "", "sale", "o-1"), send(false, s.bobCID, "sale", "o-2")} {
+		if !ids[again.ConversionID] {
+			t.Errorf("a repeat answered %s, want one of %v", again.ConversionID, ids)
+		}
+	}
+	// o-2 is now stored (bob's click), under the id its probe was told.
+	if c := s.conversion(t, unstored.ConversionID); c.AffiliateID != s.bob.ID {
+		t.Errorf("o-2 stored for %s, want bob", c.AffiliateID)
+	}
+	other := newShopOn(t, s.st, "other")
+	otherRes, err := other.report(t, func(in *conversions.ReportInput) { in.ExternalID = "o-1" })
+	for _, id := range []string{send(false, "", "lead", "o-1").ConversionID, send(false, "", "sale", "").ConversionID, send(false, "", "sale", "").ConversionID, otherRes.ConversionID} {
+		if ids[id] || !form.MatchString(id) || err != nil {
+			t.Errorf("another type, externalId or tenant answered %q (%v), want a new id like cv_…", id, err)
+		}
+		ids[id] = true
+	}
+	if res := send(true, "", "sale", "o-3"); res.ConversionID != "" {
+		t.Errorf("the merchant's server, nothing attributed: %+v, want no id", res)
+	}
+	first := send(true, s.annCID, "sale", "o-4")
+	if res := send(true, "", "sale", "o-4"); first.ConversionID == "" || res.ConversionID != first.ConversionID {
+		t.Errorf("the merchant's server, a repeat: %+v, want %s", res, first.ConversionID)
+	}
+}
+
+// Mallory's browser claims order o-1 with her click (ann's here); the
+// merchant's server then reports it with bob's click, another amount and
+// its status: it replaces the claim whole, in place, with a history line.
+// A browser's report after it changes nothing, a trusted repeat neither.
+func TestTrustedReportReplacesABrowsers(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	claim, err := s.report(t, func(in *conversions.ReportInput) { in.CID, in.ExternalID, in.CustomerID = s.annCID, "o-1", "mallory" })
+	if err != nil || !claim.Created {
+		t.Fatalf("claim: %+v %v", claim, err)
+	}
+	real, err := s.report(t, func(in *conversions.ReportInput) {
+		in.Trusted, in.CID, in.ExternalID, in.Status, in.CustomerID = true, s.bobCID, "o-1", attribution.StatusApproved, "cus-1"
+		in.Amount = func(string) (int64, error) { return 5000, nil }
+	})
+	if err != nil || !real.Replaced || real.Created || real.ConversionID != claim.ConversionID {
+		t.Fatalf("trusted report: %+v %v, want %s replaced", real, err, claim.ConversionID)
+	}
+	c := s.conversion(t, real.ConversionID)
+	if c.AffiliateID != s.bob.ID || c.ClickID != s.bobCID || c.GrossAmount != 5000 || c.Commission != 1000 || c.Status != conversion.Approved ||
+		c.ManualStatus != conversion.ManualApproved || len(c.Flags) != 0 || c.CustomerID != "cus-1" {
+		t.Errorf("replaced: %+v", c)
+	}
+	if len(c.History) != 2 || !strings.Contains(c.History[1].Reason, "the merchant's server's report replaced the browser's") ||
+		c.History[1].Status != conversion.Approved || c.History[1].Commission != 1000 {
+		t.Errorf("history %+v, want a second line for the replacement", c.History)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*conversions.ReportInput)
+	}{
+		{"a browser after it", func(in *conversions.ReportInput) { in.CID, in.ExternalID = s.annCID, "o-1" }},
+		{"a trusted repeat", func(in *conversions.ReportInput) { in.Trusted, in.CID, in.ExternalID = true, s.annCID, "o-1" }},
+	} {
+		res, err := s.report(t, tc.edit)
+		if err != nil || res.Created || res.Replaced || res.ConversionID != claim.ConversionID {
+			t.Errorf("%s: %+v %v", tc.name, res, err)
+		}
+		if again := s.conversion(t, claim.ConversionID); again.AffiliateID != s.bob.ID || len(again.History) != 2 || !again.UpdatedAt.Equal(c.UpdatedAt) {
+			t.Errorf("%s changed the conversion: %+v", tc.name, again)
+		}
+	}
+	if n := s.count(t); n != 1 {
+		t.Errorf("%d conversions, want 1", n)
+	}
+}
+
+// The merchant's server reports an order a browser claimed, and nothing
+// attributes it: the claim is rejected. A later trusted report that is
+// attributed replaces it still.
+func TestTrustedReportWithNoAffiliateRejectsABrowsersClaim(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	claim, err := s.report(t, func(in *conversions.ReportInput) { in.CID, in.ExternalID = s.annCID, "o-2" })
+	if err != nil || !claim.Created {
+		t.Fatalf("claim: %+v %v", claim, err)
+	}
+	res, err := s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.ExternalID = true, "o-2" })
+	if err != nil || res != (conversions.ReportResult{}) {
+		t.Fatalf("trusted report with no affiliate: %+v %v, want no id", res, err)
+	}
+	c := s.conversion(t, claim.ConversionID)
+	if c.Status != conversion.Rejected || len(c.History) != 2 || !strings.Contains(c.History[1].Reason, "the merchant's server reported this order with no affiliate") {
+		t.Errorf("the claim after it: %s %+v", c.Status, c.History)
+	}
+	res, err = s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.ExternalID, in.CID = true, "o-2", s.bobCID })
+	if err != nil || !res.Replaced {
+		t.Fatalf("a later trusted report: %+v %v", res, err)
+	}
+	if c := s.conversion(t, res.ConversionID); c.AffiliateID != s.bob.ID || c.Status != conversion.Pending || c.ManualStatus != "" || len(c.Flags) != 0 {
+		t.Errorf("after the later trusted report: %+v", c)
+	}
+}
+
+// A browser's claim the merchant approved by hand and paid out is not
+// rewritten under the payout: it is rejected (the affiliate owes the paid
+// commission back) and the trusted report is stored beside it, answering
+// for the order from then on.
+func TestTrustedReportSupersedesABrowsersInAPayout(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	claim, err := s.report(t, func(in *conversions.ReportInput) { in.CID, in.ExternalID = s.annCID, "o-3" })
+	if err != nil || !claim.Created {
+		t.Fatalf("claim: %+v %v", claim, err)
+	}
+	if _, err := s.svc.Decide(ctx, s.tenant.ID, claim.ConversionID, conversions.Approve); err != nil {
+		t.Fatal(err)
+	}
+	accounts := account.Service{Store: s.st}
+	payouts, err := accounts.CreatePayouts(ctx, s.tenant.ID, s.ann.ID)
+	if err != nil || len(payouts) != 1 || payouts[0].Amount != 200 {
+		t.Fatalf("payouts %+v %v, want one of 200", payouts, err)
+	}
+	if _, err := accounts.MarkPayoutPaid(ctx, s.tenant.ID, payouts[0].ID, "ref-1"); err != nil {
+		t.Fatal(err)
+	}
+	real, err := s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.CID, in.ExternalID = true, s.bobCID, "o-3" })
+	if err != nil || !real.Replaced || real.ConversionID == claim.ConversionID {
+		t.Fatalf("trusted report: %+v %v, want a new conversion replacing %s", real, err, claim.ConversionID)
+	}
+	old := s.conversion(t, claim.ConversionID)
+	if old.Status != conversion.Rejected || old.AffiliateID != s.ann.ID ||
+		!strings.Contains(old.History[len(old.History)-1].Reason, "replaced by the merchant's server's report "+real.ConversionID) {
+		t.Errorf("the paid claim: %s %s %+v", old.Status, old.AffiliateID, old.History)
+	}
+	var owed int64
+	if err := s.st.DB().QueryRow(`SELECT coalesce(sum(amount), 0) FROM payout_debts WHERE conversion_id = $1 AND affiliate_id = $2`,
+		claim.ConversionID, s.ann.ID).Scan(&owed); err != nil || owed != -200 {
+		t.Errorf("ann owes %d (%v), want -200", owed, err)
+	}
+	if c := s.conversion(t, real.ConversionID); c.AffiliateID != s.bob.ID || c.ExternalID != "o-3" || c.Status != conversion.Pending || len(c.Flags) != 0 {
+		t.Errorf("the replacement: %+v", c)
+	}
+	for _, trusted := range []bool{false, true} {
+		res, err := s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.CID, in.ExternalID = trusted, s.annCID, "o-3" })
+		if err != nil || res.Created || res.Replaced || (trusted && res.ConversionID != real.ConversionID) {
+			t.Errorf("a repeat (trusted %v): %+v %v, want the replacement unchanged", trusted, res, err)
+		}
+	}
+	if n := s.count(t); n != 2 {
+		t.Errorf("%d conversions, want 2", n)
 	}
 }
 
@@ -362,12 +591,50 @@ func TestReportRevenueOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ reported, want string }{{"", app.ID}, {web.ID, web.ID}} {
-		res, err := s.report(t, func(in *conversions.ReportInput) { in.ExternalCID, in.OriginID = "c@customer.example", tc.reported })
+		res, err := s.report(t, func(in *conversions.ReportInput) {
+			in.ExternalCID, in.OriginID, in.Trusted = "c@customer.example", tc.reported, true
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c := s.conversion(t, res.ConversionID); c.RevenueOriginID != tc.want {
 			t.Errorf("revenueOriginId %q: origin %s, want %s", tc.reported, c.RevenueOriginID, tc.want)
 		}
+	}
+}
+
+// Browsers and the merchant's server report the same new orders at the
+// same moment, whatever the order of their statements: each order ends as
+// one conversion, the merchant's server's.
+func TestTrustedReportWinsARaceWithBrowsers(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	for round := 0; round < 5; round++ {
+		ext := fmt.Sprintf("race-%d", round)
+		var wg sync.WaitGroup
+		for i := 0; i < 7; i++ {
+			wg.Add(1)
+			go func(trusted bool) {
+				defer wg.Done()
+				cid := s.annCID
+				if trusted {
+					cid = s.bobCID
+				}
+				if _, err := s.report(t, func(in *conversions.ReportInput) { in.Trusted, in.CID, in.ExternalID = trusted, cid, ext }); err != nil {
+					t.Errorf("%s (trusted %v): %v", ext, trusted, err)
+				}
+			}(i == round)
+		}
+		wg.Wait()
+		e, err := s.st.ReportedByExternalID(context.Background(), s.tenant.ID, "sale", ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := s.conversion(t, e.ID); c.AffiliateID != s.bob.ID || len(c.Flags) != 0 {
+			t.Errorf("%s: %s flags %v, want the merchant's server's report (bob, no flags)", ext, c.AffiliateID, c.Flags)
+		}
+	}
+	if n := s.count(t); n != 5 {
+		t.Errorf("%d conversions, want 5", n)
 	}
 }

@@ -2,6 +2,7 @@ package conversions
 
 import (
 	"context"
+	"errors"
 	"math/big"
 
 	"github.com/tracklane/tracklane/server/apperr"
@@ -36,41 +37,77 @@ type ReportInput struct {
 	OriginID    string   // revenueOriginId; "" = the email link's, else the tenant's default
 	Status      string   // Trackdesk's status (attribution.Status*), taken only when Trusted
 	Params      map[string]string
+	// Visitor is the keyed hash of the reporting browser (tracking's
+	// visitor hash, keyed by the day): a browser's report is attributed by
+	// an email link only if that browser made it. nil when Trusted.
+	Visitor []byte
 }
 
 // ReportResult is what a report came to.
 type ReportResult struct {
-	// ConversionID is the conversion's id: the new one, or the first one's
-	// for a repeat of a type and externalId; "" when nothing attributes
-	// the report (then nothing is stored).
+	// ConversionID answers the report. To the merchant's server (Trusted)
+	// it is the conversion's id — the new one, the one a repeat of a type
+	// and externalId already has, or the one the report replaced — and ""
+	// when nothing attributes the report (nothing is stored). To a browser
+	// it is opaque: an id of the same form whether or not anything was
+	// stored, the same again for a repeat of a type and externalId (a
+	// browser must not learn whether a customer or a coupon attributes).
 	ConversionID string
-	// Created: this report stored the conversion (false for a repeat, or
-	// when nothing attributes it).
+	// Created: this report stored a new conversion.
 	Created bool
+	// Replaced: this trusted report replaced a browser's conversion of
+	// the same type and externalId (attribution.Replace).
+	Replaced bool
 }
 
 // Report records a conversion the merchant's site reports: Trackdesk's
 // `conversion` command, from the tracker or server-side. The type must be
 // one of the tenant's and the amount within the tenant's cap
-// (unprocessable otherwise). A repeat of a type and ExternalID answers the
-// first one's id and changes nothing. Otherwise it is attributed by
+// (unprocessable otherwise). It is attributed by
 // attribution.DecideReported — the request's click, else the customer's
-// email link, else a coupon — and stored in one insert; nothing
-// attributes it → an empty ConversionID and nothing stored. From a browser
-// it is unverified (pending, flagged browser_reported, its status
-// ignored); trusted, its status is the merchant's decision.
+// email link, else a coupon; a browser only by what it holds — and stored
+// in one insert; nothing attributes it → nothing stored. From a browser it
+// is unverified (pending, flagged browser_reported, its status ignored);
+// trusted, its status is the merchant's decision.
+//
+// A conversion of the same type and ExternalID already stored stands —
+// the report changes nothing — unless the report is trusted and the stored
+// one a browser's: then the trusted report replaces it whole, and one that
+// nothing attributes rejects the browser's claim (attribution.Replace).
 func (s Service) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
-	t := in.Tenant
+	if len(s.IDKey) == 0 {
+		return ReportResult{}, errors.New("conversions: the service has no IDKey")
+	}
 	report, err := s.reported(ctx, in)
 	if err != nil {
 		return ReportResult{}, err
 	}
+	res, err := s.report(ctx, in, report)
+	if err != nil || in.Trusted {
+		return res, err
+	}
+	switch {
+	case in.ExternalID != "":
+		res.ConversionID = s.reportID(in.Tenant.ID, in.Type, in.ExternalID)
+	case res.ConversionID == "":
+		res.ConversionID = s.reportID(in.Tenant.ID, in.Type, "")
+	}
+	return res, nil
+}
+
+// report runs Report once its input is checked; its ConversionID is the
+// stored conversion's, "" when none.
+func (s Service) report(ctx context.Context, in ReportInput, report attribution.Reported) (ReportResult, error) {
+	t := in.Tenant
+	exists := false
 	if in.ExternalID != "" {
-		id, err := s.Store.ReportedConversionID(ctx, t.ID, in.Type, in.ExternalID)
-		if err == nil {
-			return ReportResult{ConversionID: id}, nil
-		}
-		if !apperr.Is(err, apperr.NotFound) {
+		e, err := s.Store.ReportedByExternalID(ctx, t.ID, in.Type, in.ExternalID)
+		switch {
+		case err == nil && attribution.Replace(e, in.Trusted, true) == attribution.Keep:
+			return ReportResult{ConversionID: e.ID}, nil
+		case err == nil:
+			exists = true
+		case !apperr.Is(err, apperr.NotFound):
 			return ReportResult{}, err
 		}
 	}
@@ -81,19 +118,29 @@ func (s Service) Report(ctx context.Context, in ReportInput) (ReportResult, erro
 	report.Click, report.Links, report.Coupons, report.Affiliates = facts.Click, facts.Links, facts.Coupons, facts.Affiliates
 	plan, ok := attribution.DecideReported(report)
 	if !ok {
+		if in.Trusted && in.ExternalID != "" {
+			_, err := s.Store.RejectReportedClaim(ctx, t.ID, in.Type, in.ExternalID)
+			return ReportResult{}, err
+		}
 		return ReportResult{}, nil
 	}
 	if in.OriginID != "" {
 		plan.OriginID = in.OriginID
 	}
-	id, created, err := s.Store.CreateReportedConversion(ctx, store.ReportedConversion{
-		TenantID: t.ID, Plan: plan, ExternalCID: in.ExternalCID, Type: in.Type, ExternalID: in.ExternalID,
-		CustomerID: in.CustomerID, Params: in.Params, Amount: report.Amount, Currency: report.Currency, At: report.Now,
-	})
-	if err != nil {
-		return ReportResult{}, err
+	r := store.ReportedConversion{
+		ID: s.reportID(t.ID, in.Type, in.ExternalID), TenantID: t.ID, Plan: plan, ExternalCID: in.ExternalCID, Type: in.Type,
+		ExternalID: in.ExternalID, CustomerID: in.CustomerID, Params: in.Params, Amount: report.Amount, Currency: report.Currency,
+		At: report.Now,
 	}
-	return ReportResult{ConversionID: id, Created: created}, nil
+	if !exists {
+		id, created, err := s.Store.CreateReportedConversion(ctx, r)
+		if err != nil || created || !in.Trusted {
+			return ReportResult{ConversionID: id, Created: created}, err
+		}
+	}
+	// Trusted, and a conversion of the order is stored already.
+	id, replaced, err := s.Store.ReplaceReportedConversion(ctx, r)
+	return ReportResult{ConversionID: id, Replaced: replaced}, err
 }
 
 // reported checks what depends on the tenant — the type, the currency,
@@ -127,7 +174,7 @@ func (s Service) reported(ctx context.Context, in ReportInput) (attribution.Repo
 	return attribution.Reported{
 		Now: s.Now(), AttributionDays: t.AttributionDays, HoldDays: t.HoldDays, TenantRule: t.Commission,
 		TypeRule: typ.Rule, CouponCodes: in.CouponCodes, ExternalCID: in.ExternalCID, Amount: amount, Currency: cur,
-		Trusted: in.Trusted, Status: in.Status,
+		Trusted: in.Trusted, Status: in.Status, Visitor: in.Visitor,
 	}, nil
 }
 

@@ -221,7 +221,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 			return notFound(err, "no conversion %q", id)
 		}
 		if account == "" { // reported by the site: no Stripe payment behind it
-			_, err := s.reevaluateReported(ctx, tx, []string{id})
+			_, err := s.reevaluateReported(ctx, tx, []string{id}, "")
 			return err
 		}
 		a, err := s.newApplier(ctx, tx, tenantID, account, livemode)

@@ -13,13 +13,15 @@ import (
 )
 
 // handleConversion serves a conversion the merchant's site reports (SPEC
-// section 11): Trackdesk's `conversion` command, from the tracker or
-// server-side. It checks the request's shape, waits for its turn
-// (conversionSlot), reads the tenant and whether the personal token is
-// the tenant's, and hands the report to the conversion service
-// (conversions.Service.Report), which attributes and stores it. Nothing
-// attributes it → 200 with conversionId null; a repeat of a type and
-// externalId answers the first one's id.
+// sections 11 and 14): Trackdesk's `conversion` command, from the tracker
+// or server-side. It checks the request's shape and whether a personal
+// token is the tenant's, waits for its turn in the budget of its kind
+// (conversionSlot: browsers and the merchant's server each have their
+// own), reads the tenant, hashes a browser's visitor and hands the report
+// to the conversion service (conversions.Service.Report), which
+// attributes and stores it. A browser is always answered an opaque id, so
+// it cannot tell whether anything was attributed; the merchant's server
+// gets the conversion's id, or null when nothing attributes the report.
 func (h *Handler) handleConversion(c *gin.Context) {
 	var req conversionRequest
 	if err := jsonbody.Decode(c.Writer, c.Request, maxBody, &req); err != nil {
@@ -32,7 +34,15 @@ func (h *Handler) handleConversion(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	release, err := h.conversionSlot(ctx)
+	// The token is checked before the turn is taken, so that the merchant's
+	// reports never queue behind browsers'. It needs only the tenant id; a
+	// request without one costs nothing here.
+	trusted, err := h.trusted(c, in.tenantID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	release, err := h.conversionSlot(ctx, trusted)
 	if err != nil {
 		c.Header("Retry-After", "1")
 		h.fail(c, err)
@@ -44,15 +54,14 @@ func (h *Handler) handleConversion(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	trusted, err := h.trusted(c, t.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
+	var visitor []byte
+	if !trusted {
+		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), h.now())
 	}
 	res, err := h.conversions.Report(ctx, conversions.ReportInput{
 		Tenant: t, Trusted: trusted, Type: in.typ, Currency: in.currency, CID: in.cid, ExternalCID: in.email,
 		ExternalID: in.externalID, CustomerID: in.customerID, CouponCodes: in.coupons, OriginID: in.originID,
-		Status: in.status, Params: in.params,
+		Status: in.status, Params: in.params, Visitor: visitor,
 		Amount: func(currency string) (int64, error) { return parseAmount(in.amount, currency) },
 	})
 	if err != nil {
@@ -66,30 +75,38 @@ func (h *Handler) handleConversion(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ok": true, "conversionId": res.ConversionID})
 }
 
-// conversionConcurrency is how many reported conversions one process
-// handles at a time; conversionWait how long one waits for its turn. A
-// conversion costs a handful of queries and its own durable commit, a
-// click a share of a batched one: unbounded, a flood of conversions takes
-// the database from the clicks (bench/RESULTS.md measures both).
+// How many reported conversions one process handles at a time, of each
+// kind, and how long one waits for its turn. A conversion costs a handful
+// of queries and its own durable commit, a click a share of a batched
+// one: unbounded, a flood of conversions takes the database from the
+// clicks (bench/RESULTS.md measures both). Browsers' reports and the
+// merchant's server's (trusted) have a budget each, so that a flood of
+// anonymous reports can neither delay nor starve the merchant's.
 const (
-	conversionConcurrency = 2
-	conversionWait        = 5 * time.Second
+	browserConversionConcurrency = 2
+	trustedConversionConcurrency = 4
+	conversionWait               = 5 * time.Second
 )
 
-// conversionSlot waits for a turn to handle a conversion; the caller
-// releases it when done. Busy past conversionWait → unavailable (503,
-// Retry-After: nothing was recorded).
-func (h *Handler) conversionSlot(ctx context.Context) (func(), error) {
-	release := func() { <-h.conversionSlots }
+// conversionSlot waits for a turn to handle a conversion in the budget of
+// its kind (trusted or a browser's); the caller releases it when done.
+// Busy past conversionWait → unavailable (503, Retry-After: nothing was
+// recorded).
+func (h *Handler) conversionSlot(ctx context.Context, trusted bool) (func(), error) {
+	slots := h.browserConversions
+	if trusted {
+		slots = h.trustedConversions
+	}
+	release := func() { <-slots }
 	select {
-	case h.conversionSlots <- struct{}{}:
+	case slots <- struct{}{}:
 		return release, nil
 	default:
 	}
 	timer := time.NewTimer(conversionWait)
 	defer timer.Stop()
 	select {
-	case h.conversionSlots <- struct{}{}:
+	case slots <- struct{}{}:
 		return release, nil
 	case <-ctx.Done():
 		return nil, apperr.Errorf(apperr.Unavailable, "the request ended before its turn; nothing was recorded")

@@ -81,9 +81,11 @@ type Handler struct {
 	// than links (a code may be created meanwhile): a scanner requesting
 	// one unknown code again and again reads the database once.
 	noLinks ttlCache[struct{}]
-	// conversionSlots bounds the reported conversions in progress, so
-	// that a flood of them cannot take the database from the clicks.
-	conversionSlots chan struct{}
+	// browserConversions and trustedConversions bound the reported
+	// conversions in progress, each kind on its own, so that a flood of
+	// them cannot take the database from the clicks, and browsers' cannot
+	// hold up the merchant's server's (conversionSlot).
+	browserConversions, trustedConversions chan struct{}
 	// conversions records reported conversions and email links.
 	conversions Conversions
 }
@@ -108,7 +110,8 @@ func New(st Store, batcher *Batcher, cfg Config, convs Conversions, log *slog.Lo
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 		noLinks:    newTTLCache[struct{}](5 * time.Second),
 
-		conversionSlots: make(chan struct{}, conversionConcurrency),
+		browserConversions: make(chan struct{}, browserConversionConcurrency),
+		trustedConversions: make(chan struct{}, trustedConversionConcurrency),
 	}, nil
 }
 
