@@ -161,3 +161,32 @@ func TestPayoutsPageInBrowser(t *testing.T) {
 		t.Errorf("script errors: %v", ex)
 	}
 }
+
+// The PayPal button with nothing to pay says so instead of downloading an
+// empty file; marking paid without mail set up does not claim a mail; the
+// Mark paid form asks before it posts.
+func TestPayoutsSayWhatHappens(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID, _ := payoutShop(t, app, b)
+	a := b.get("/payouts/paypal.csv")
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/payouts?ok=paypal-empty" {
+		t.Fatalf("an empty PayPal file: %d %q", a.status, a.header.Get("Location"))
+	}
+	b.get("/payouts?ok=paypal-empty").must(t, http.StatusOK, "The PayPal file would be empty")
+	ps, err := app.Accounts.CreatePayouts(context.Background(), tenantID, "")
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("payouts %v %v", ps, err)
+	}
+	page := b.get("/payouts")
+	page.must(t, http.StatusOK, `data-confirm="Mark this payout of`)
+	done := b.post("/payouts/"+ps[0].ID+"/paid", nil)
+	if loc := done.header.Get("Location"); done.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/payouts?ok=payout-paid-nomail") {
+		t.Fatalf("marked paid without SMTP_URL: %d %q", done.status, loc)
+	}
+	b.get("/payouts?ok=payout-paid-nomail").must(t, http.StatusOK, "the affiliate is not emailed")
+	if csv := b.get("/payouts/paypal.csv"); csv.status != http.StatusOK || !strings.Contains(csv.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("with pending payouts the PayPal file: %d %s", csv.status, csv.header.Get("Content-Type"))
+	}
+}

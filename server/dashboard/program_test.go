@@ -24,6 +24,8 @@ func TestAffiliatesPageApplicantsAndStatusButtons(t *testing.T) {
 	active := app.NewAffiliate(t, tenantID, "already-in")
 	applicant, _ := app.Store.AffiliateByCode(ctx, tenantID, "wanna")
 
+	// Every page's navigation says an applicant waits.
+	b.get("/").must(t, http.StatusOK, `class="nav-badge" title="1 applicant waits for your decision">1<`)
 	list := b.get("/affiliates?status=pending")
 	list.must(t, http.StatusOK, "Wanna Be", "Applicants (1)", "applicant")
 	if strings.Contains(list.body, active.Name) {
@@ -38,6 +40,9 @@ func TestAffiliatesPageApplicantsAndStatusButtons(t *testing.T) {
 	}
 	if got, _ := app.Store.Affiliate(ctx, tenantID, applicant.ID); got.Status != tracklane.AffiliateActive {
 		t.Fatalf("approved applicant is %s", got.Status)
+	}
+	if page := b.get("/"); strings.Contains(page.body, "nav-badge") {
+		t.Error("the navigation still shows an applicant after the approval")
 	}
 	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'application_approved' AND recipient = 'wanna@example.com'`); n != 1 {
 		t.Fatalf("%d approval mails", n)

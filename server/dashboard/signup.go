@@ -65,7 +65,7 @@ func (h *Handler) handleSignup(c *gin.Context) {
 		return
 	}
 	res, err := h.deps.Accounts.CreateTenant(ctx, account.NewTenantInput{
-		Name: page.Name, Email: page.Email, Password: c.PostForm("password"), Website: page.Website,
+		Name: page.Name, Email: page.Email, Password: c.PostForm("password"), Website: page.Website, NoToken: true,
 	})
 	if errors.Is(err, store.ErrEmailTaken) {
 		h.signupEmailTaken(c, page.Email)

@@ -28,6 +28,10 @@ func TestSignupFirstOnlyWhileTheInstanceHasNoTenant(t *testing.T) {
 	}
 	owner.get("/login").must(t, http.StatusOK, `href="/signup"`)
 	owner.signup("Shop", "owner@shop.example")
+	// A browser sign-up makes no personal token it would never show.
+	if n := app.QueryInt(t, `SELECT count(*) FROM personal_tokens`); n != 0 {
+		t.Errorf("the sign-up made %d personal tokens nobody saw", n)
+	}
 
 	stranger := newBrowser(t, app)
 	stranger.get("/login").must(t, http.StatusOK, "Log in")

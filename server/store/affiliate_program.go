@@ -259,3 +259,15 @@ func (s *Store) CountAffiliatesByStatus(ctx context.Context, tenantID string) (m
 	}
 	return out, rows.Err()
 }
+
+// PendingApplicants counts the tenant's affiliates waiting for a decision
+// (status pending), up to 100: the dashboard's navigation shows it on every
+// page, so the count stops early (an index range of at most 100 rows).
+func (s *Store) PendingApplicants(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM affiliates
+		WHERE tenant_id = $1 AND status = 'pending' LIMIT 100) p`, tenantID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting applicants: %w", err)
+	}
+	return n, nil
+}

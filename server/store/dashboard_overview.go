@@ -49,7 +49,7 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane
 	if err := s.overviewClicks(ctx, &o, byDay, tenantID, from, to); err != nil {
 		return o, err
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(links), 0) FROM link_days
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(customers), 0) FROM link_days
 		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to).Scan(&o.Links); err != nil {
 		return o, fmt.Errorf("reading link rollup: %w", err)
 	}

@@ -70,7 +70,9 @@ func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant
 			}
 			return fmt.Errorf("inserting user: %w", err)
 		}
-		if err := insertToken(ctx, tx, n.ID, n.TokenName, n.TokenHash, n.TokenHint); err != nil {
+		if n.TokenHash == nil {
+			// no first token (a browser sign-up: the merchant makes one where it is shown)
+		} else if err := insertToken(ctx, tx, n.ID, n.TokenName, n.TokenHash, n.TokenHint); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO revenue_origins (id, tenant_id, name, is_default) VALUES ($1, $2, 'Default', true)`,

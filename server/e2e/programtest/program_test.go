@@ -92,6 +92,7 @@ func TestProgramEndToEnd(t *testing.T) {
 	portal := app.URL + "/p/" + tenant.Slug
 
 	merchant := headless.New(t)
+	dialogs := headless.AcceptDialogs(t, merchant) // "Mark paid" asks first
 	headless.ScreenshotOnFailure(t, merchant)
 	affiliate := headless.NewIsolated(t, merchant)
 	visitor := headless.NewIsolated(t, merchant)
@@ -195,6 +196,9 @@ func TestProgramEndToEnd(t *testing.T) {
 	headless.Screenshot(t, merchant, "program-payouts-pending")
 	do(merchant, "mark paid", chromedp.SendKeys(`form.paid-form input[name=reference]`, "PP-BATCH-1"),
 		chromedp.Click(`form.paid-form button[type=submit]`), chromedp.WaitNotPresent(`form.paid-form`))
+	if asked := dialogs.Messages(); len(asked) != 1 || !strings.Contains(asked[0], "Mark this payout of $20.00 paid?") {
+		t.Errorf("marking paid asked %q; want one confirmation naming the amount", asked)
+	}
 	paidMail := mp.WaitFor(t, payTo, 1)
 	if m := mp.Message(t, paidMail[0].ID); !strings.Contains(m.Subject+m.Text, "$20.00") || !strings.Contains(m.Text, "PP-BATCH-1") {
 		t.Errorf("the payout mail: %q / %q", m.Subject, m.Text)
