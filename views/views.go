@@ -50,7 +50,10 @@ var Nav = []NavItem{
 // it.
 type Period struct {
 	Key      string // "7d", "30d", "90d" or "custom"
-	From, To string // YYYY-MM-DD, both inclusive
+	From, To string // YYYY-MM-DD, both inclusive (links)
+	// FromText and ToText are the same days as the pages write them
+	// ("8 Dec 2026"), for the date fields.
+	FromText, ToText string
 	Label    string // "Last 30 days", "3 Mar – 9 Mar 2026"
 	Timezone string
 }

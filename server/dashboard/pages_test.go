@@ -63,7 +63,11 @@ func TestEveryPageRenders(t *testing.T) {
 	a := w.a
 	a.get("/").must(t, http.StatusOK, "Overview", "Unique clicks", "Sum of daily unique visitors", "$49.99", "$10.00", "Jamie Rivera", "<svg")
 	a.get("/?period=7d").must(t, http.StatusOK, "Last 7 days")
-	a.get("/?period=custom&from=2026-01-01&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
+	a.get("/?period=custom&from=2026-01-01&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026",
+		`name="from" value="1 Jan 2026"`, `name="to" value="31 Jan 2026"`)
+	// The date fields take a day as the pages write it, in any case.
+	a.get("/?period=custom&from=1+jan+2026&to=31+JANUARY+2026").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
+	a.get("/?period=custom&from=01+Jan+2026&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
 	a.get("/clicks").must(t, http.StatusOK, "Clicks", "Jamie Rivera", "shop.example/", "blog.example/post", "news", "Mobile", "buyer@customer.example")
 	a.get("/clicks?affiliate="+w.affA.ID+"&period=90d").must(t, http.StatusOK, "Jamie Rivera")
 	a.get("/conversions").must(t, http.StatusOK, "Conversions", "buyer@customer.example", "$49.99", "$10.00", "Pending",
