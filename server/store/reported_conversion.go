@@ -434,7 +434,7 @@ func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string
 		}
 		// A paid commission the change takes back is owed (the payouts'
 		// clawback ledger), as for Stripe's conversions.
-		if err := recordClawbacks(ctx, tx, c.tenant, []string{c.id}, []string{clawbackReason(string(c.st.Status), c.st.Reason)}, now); err != nil {
+		if err := recordClawbacks(ctx, tx, c.tenant, []string{c.id}, []conversion.State{c.st}, now); err != nil {
 			return 0, err
 		}
 	}
