@@ -385,7 +385,7 @@ func decodeCustomParams(raw []byte, dst *map[string]string) error {
 func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string, why string) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.tenant_id, c.status, c.gross_amount, c.amount, c.commission, c.currency,
 			c.created_at, c.manual_status, c.flags, c.rule_type, c.rule_bp, c.rule_fixed, c.rule_currency, t.hold_days,
-			c.external_cid <> '' AND c.external_cid = a.email
+			c.external_cid, a.email
 		FROM conversions c JOIN tenants t ON t.id = c.tenant_id
 		JOIN affiliates a ON a.tenant_id = c.tenant_id AND a.id = c.affiliate_id
 		WHERE c.id = ANY($1) AND c.origin = 'tracker' ORDER BY c.id FOR UPDATE OF c`, pq.Array(ids))
@@ -405,12 +405,14 @@ func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string
 		var rule conversion.Rule
 		var flags []string
 		var amount, comm int64
+		var customer, affiliateEmail string
 		if err := rows.Scan(&c.id, &c.tenant, &status, &f.Gross, &amount, &comm, &f.Currency, &f.PaidAt, &f.Manual, pq.Array(&flags),
-			&rtype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &f.HoldDays, &f.SelfReferral); err != nil {
+			&rtype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &f.HoldDays, &customer, &affiliateEmail); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("reading reported conversions: %w", err)
 		}
 		f.Livemode, f.Flagged, rule.Type = true, len(flags) > 0, conversion.RuleType(rtype)
+		f.SelfReferral = attribution.SelfReferral(customer, affiliateEmail)
 		c.st = conversion.EvaluateReported(f, rule, now)
 		if why != "" {
 			c.st.Reason = why + ": " + c.st.Reason
