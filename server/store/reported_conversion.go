@@ -162,7 +162,7 @@ func (s *Store) insertReported(ctx context.Context, q queryer, r ReportedConvers
 				rule_type, rule_bp, rule_fixed, rule_currency, status, manual_status, created_at, updated_at,
 				source, coupon, flags, origin, conversion_type, external_id, customer_id, custom_params)
 			VALUES ($1, $2, $3, $4, $5,
-				coalesce(nullif($6, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = $2 AND o.is_default)),
+				`+originOrDefault("$6", "$2")+`,
 				'', true, 'tracker:' || $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17,
 				$18, $19, $20, 'tracker', $21, $22, $23, $24)
 			ON CONFLICT DO NOTHING
@@ -195,7 +195,7 @@ func (s *Store) reportedColumns(ctx context.Context, r ReportedConversion) (para
 	if flags = r.Plan.Flags; flags == nil {
 		flags = []string{}
 	}
-	originID, err = s.reportedOrigin(ctx, r.TenantID, r.Plan.OriginID)
+	originID, err = chooseOrigin(ctx, s.db, r.TenantID, r.Plan.OriginID)
 	return string(b), flags, originID, err
 }
 
@@ -294,7 +294,7 @@ func (s *Store) overwriteReported(ctx context.Context, tx *sql.Tx, id string, r 
 	}
 	_, err = tx.ExecContext(ctx, `WITH up AS (
 			UPDATE conversions SET affiliate_id = $3, click_id = $4, external_cid = $5,
-				revenue_origin_id = coalesce(nullif($6, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = $2 AND o.is_default)),
+				revenue_origin_id = `+originOrDefault("$6", "$2")+`,
 				currency = $7, gross_amount = $8, amount = $9, commission = $10, rule_type = $11, rule_bp = $12, rule_fixed = $13,
 				rule_currency = $14, status = $15, manual_status = $16, updated_at = $17, source = $18, coupon = $19, flags = $20,
 				customer_id = $21, custom_params = $22
@@ -332,26 +332,6 @@ func (s *Store) rejectReported(ctx context.Context, tx *sql.Tx, id, replacedBy, 
 		return fmt.Errorf("recording history: %w", err)
 	}
 	return nil
-}
-
-// reportedOrigin checks a reported revenueOriginId: ” stays ” (the
-// default); one no tenant here knows — a Trackdesk id left on a page moved
-// from Trackdesk — becomes ”; another tenant's is unprocessable.
-func (s *Store) reportedOrigin(ctx context.Context, tenantID, originID string) (string, error) {
-	if originID == "" {
-		return "", nil
-	}
-	var owner string
-	err := s.db.QueryRowContext(ctx, `SELECT tenant_id FROM revenue_origins WHERE id = $1`, originID).Scan(&owner)
-	switch {
-	case err == sql.ErrNoRows:
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("checking revenue origin: %w", err)
-	case owner != tenantID:
-		return "", apperr.Errorf(apperr.Unprocessable, "revenueOriginId %q is not one of this tenant's revenue origins", originID)
-	}
-	return originID, nil
 }
 
 // ReportedByExternalID reads the tenant's reported conversion that
