@@ -358,6 +358,6 @@ func (s Snapshot) facts(pay Payment, external, affiliateEmail, manual string, wi
 	return conversion.Facts{
 		Livemode: s.Livemode, Gross: pay.Amount, Currency: pay.Currency, PaidAt: pay.PaidAt, HoldDays: s.HoldDays,
 		Refunded: pay.Refunded, Dispute: conversion.DisputeState(pay.Dispute), CanceledAt: pay.CanceledAt, Manual: manual,
-		SelfReferral: external != "" && external == affiliateEmail, Withdrawn: withdrawn, Flagged: len(flags) > 0,
+		SelfReferral: SelfReferral(external, affiliateEmail), Withdrawn: withdrawn, Flagged: len(flags) > 0,
 	}
 }

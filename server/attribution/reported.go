@@ -114,7 +114,7 @@ func DecideReported(r Reported) (ReportedPlan, bool) {
 	f := conversion.Facts{
 		Livemode: true, Gross: r.Amount, Currency: r.Currency, PaidAt: r.Now, HoldDays: r.HoldDays,
 		Manual: p.Manual, Flagged: len(p.Flags) > 0,
-		SelfReferral: r.ExternalCID != "" && strings.EqualFold(r.ExternalCID, aff.Email),
+		SelfReferral: SelfReferral(r.ExternalCID, aff.Email),
 	}
 	p.State = conversion.EvaluateReported(f, p.Rule, r.Now)
 	p.History = r.history(p)

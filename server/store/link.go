@@ -12,8 +12,9 @@ import (
 )
 
 // CreateLink links externalCID to the tenant's click cid. A cid that is not
-// the tenant's → not_found; an origin of another tenant → unprocessable; an
-// empty origin → the tenant's default.
+// the tenant's → not_found; the origin is as tracklane.ChooseOrigin says
+// (none or an unknown one → the tenant's default; another tenant's →
+// unprocessable).
 func (s *Store) CreateLink(ctx context.Context, tenantID, cid, externalCID, originID string) (tracklane.Link, error) {
 	return s.CreateLinkFrom(ctx, tenantID, cid, externalCID, originID, nil, nil)
 }
@@ -32,13 +33,13 @@ func (s *Store) CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, 
 		if err != nil {
 			return notFound(err, "no click %q for this tenant", cid)
 		}
-		if l.RevenueOriginID, err = resolveOrigin(ctx, tx, tenantID, originID); err != nil {
+		if originID, err = chooseOrigin(ctx, tx, tenantID, originID); err != nil {
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO customer_links (tenant_id, external_cid, click_id, click_created_at, revenue_origin_id,
 				created_at, visitor_hash, flags)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-			tenantID, externalCID, cid, l.ClickCreatedAt, l.RevenueOriginID, s.Now(), visitor, pq.Array(flags)).Scan(&l.ID, &l.CreatedAt)
+			VALUES ($1, $2, $3, $4, `+originOrDefault("$5", "$1")+`, $6, $7, $8) RETURNING id, created_at, revenue_origin_id`,
+			tenantID, externalCID, cid, l.ClickCreatedAt, originID, s.Now(), visitor, pq.Array(flags)).Scan(&l.ID, &l.CreatedAt, &l.RevenueOriginID)
 		if err != nil {
 			return fmt.Errorf("inserting link: %w", err)
 		}

@@ -15,8 +15,7 @@ func (s *Store) PayoutBalances(ctx context.Context, tenantID, affiliateID string
 	rows, err := s.db.QueryContext(ctx, `
 		WITH pay AS (
 			SELECT affiliate_id, currency, sum(commission) AS s, count(*) AS n FROM conversions c
-			WHERE tenant_id = $1 AND status = 'approved' AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
-				AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
+			WHERE c.tenant_id = $1 AND ($2 = '' OR c.affiliate_id = $2) AND `+payableConversion+`
 			GROUP BY 1, 2),
 		debt AS (
 			SELECT affiliate_id, currency, sum(amount) AS s FROM payout_debts

@@ -35,8 +35,10 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 		tenantID, now, pq.Array(ids), pq.Array(aff), pq.Array(cur), pq.Array(amount)); err != nil {
 		return nil, fmt.Errorf("inserting payouts: %w", err)
 	}
-	// ON CONFLICT: a conversion in a pending payout is in payout_items
-	// already (the primary key's probe is the only check needed).
+	// The payable conversions: approvedUnpaid here, and ON CONFLICT for the
+	// rest of the rule (payableConversion): a conversion in a pending
+	// payout is in payout_items already, and the primary key's probe is the
+	// only check needed.
 	err := eachRow(ctx, tx, func(r scanner) error {
 		var pid, cid string
 		var comm int64
@@ -49,8 +51,7 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 	}, `INSERT INTO payout_items (conversion_id, tenant_id, payout_id, commission)
 		SELECT c.id, $1, u.id, c.commission
 		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
-		JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
-			AND c.status = 'approved' AND c.payout_id IS NULL
+		JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur AND `+approvedUnpaid+`
 		ON CONFLICT (conversion_id) DO NOTHING
 		RETURNING payout_id, conversion_id, commission`, tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur))
 	if err != nil {

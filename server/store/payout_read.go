@@ -10,12 +10,6 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// effectiveCommission is what a conversion c earns toward a payout: its
-// commission while it stands (approved, pending, disputed), nothing once
-// refunded, rejected or cancelled (a rejected conversion keeps its
-// computed commission, which must not be paid).
-const effectiveCommission = `(CASE WHEN c.status IN ('approved', 'pending', 'disputed') THEN c.commission ELSE 0 END)`
-
 // payoutColumns reads a payout p joined with its affiliate a. A pending
 // payout's amount follows its conversions: its amount at creation plus how
 // much their commission changed since (so a refund before payment lowers
@@ -23,9 +17,9 @@ const effectiveCommission = `(CASE WHEN c.status IN ('approved', 'pending', 'dis
 // paid or cancelled one is frozen. Each conversion is read by its primary
 // key (a scalar subquery), so the plan stays index lookups whatever the
 // statistics say.
-const payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
+var payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
 	CASE WHEN p.status = 'pending' THEN p.amount
-		+ COALESCE((SELECT sum((SELECT ` + effectiveCommission + ` FROM conversions c WHERE c.id = i.conversion_id) - i.commission)
+		+ COALESCE((SELECT sum((SELECT ` + earnedCommission + ` FROM conversions c WHERE c.id = i.conversion_id) - i.commission)
 			FROM payout_items i WHERE i.payout_id = p.id), 0)
 	ELSE p.amount END,
 	p.status, CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END,

@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/payout"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -15,19 +15,16 @@ import (
 // the same transaction (an error aborts the payment).
 type PayoutMail func(p tracklane.Payout, a tracklane.Affiliate) (mail.Message, error)
 
-// lockPendingPayout locks the tenant's payout id for a transition and
-// checks that it is pending: another tenant's or no payout → not_found,
-// paid or cancelled → conflict.
-func lockPendingPayout(ctx context.Context, tx *sql.Tx, tenantID, id, action string) error {
+// lockPayoutFor locks the tenant's payout id for a move to status to and
+// asks the payout rule whether its status allows it: another tenant's or
+// no payout → not_found, a refused move → conflict.
+func lockPayoutFor(ctx context.Context, tx *sql.Tx, tenantID, id string, to tracklane.PayoutStatus) error {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM payouts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id).Scan(&status)
 	if err != nil {
 		return notFound(err, "no payout %q", id)
 	}
-	if status != string(tracklane.PayoutPending) {
-		return apperr.Errorf(apperr.Conflict, "payout %s is %s; only a pending payout can be %s", id, status, action)
-	}
-	return nil
+	return payout.Transition(id, tracklane.PayoutStatus(status), to)
 }
 
 // MarkPayoutPaid marks a pending payout paid with the merchant's
@@ -39,13 +36,13 @@ func lockPendingPayout(ctx context.Context, tx *sql.Tx, tenantID, id, action str
 func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference string, compose PayoutMail) (tracklane.Payout, error) {
 	var out tracklane.Payout
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-		if err := lockPendingPayout(ctx, tx, tenantID, id, "marked paid"); err != nil {
+		if err := lockPayoutFor(ctx, tx, tenantID, id, tracklane.PayoutPaid); err != nil {
 			return err
 		}
 		// Locks the conversions: a refund committing first is seen here; one
 		// committing later sees paid_commission and records a debt. The
 		// conversion now names the payout that paid it (payout_id).
-		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+effectiveCommission+`, payout_id = $2
+		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+earnedCommission+`, payout_id = $2
 			WHERE c.id = ANY(ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = $2)) AND c.tenant_id = $1`, tenantID, id); err != nil {
 			return fmt.Errorf("freezing paid commissions: %w", err)
 		}
@@ -53,8 +50,8 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 		if err != nil {
 			return err
 		}
-		if p.Amount <= 0 {
-			return apperr.Errorf(apperr.Conflict, "payout %s comes to %d after refunds: nothing to pay; cancel it instead", id, p.Amount)
+		if err := payout.CheckPayable(id, p.Amount); err != nil {
+			return err
 		}
 		now := s.Now().UTC()
 		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET status = 'paid', amount = $3, payout_email = $4, reference = $5, paid_at = $6
@@ -86,7 +83,7 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error) {
 	var out tracklane.Payout
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-		if err := lockPendingPayout(ctx, tx, tenantID, id, "cancelled"); err != nil {
+		if err := lockPayoutFor(ctx, tx, tenantID, id, tracklane.PayoutCancelled); err != nil {
 			return err
 		}
 		p, err := s.payout(ctx, tx, tenantID, id)

@@ -162,7 +162,7 @@ func (s *Store) insertReported(ctx context.Context, q queryer, r ReportedConvers
 				rule_type, rule_bp, rule_fixed, rule_currency, status, manual_status, created_at, updated_at,
 				source, coupon, flags, origin, conversion_type, external_id, customer_id, custom_params)
 			VALUES ($1, $2, $3, $4, $5,
-				coalesce(nullif($6, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = $2 AND o.is_default)),
+				`+originOrDefault("$6", "$2")+`,
 				'', true, 'tracker:' || $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17,
 				$18, $19, $20, 'tracker', $21, $22, $23, $24)
 			ON CONFLICT DO NOTHING
@@ -195,7 +195,7 @@ func (s *Store) reportedColumns(ctx context.Context, r ReportedConversion) (para
 	if flags = r.Plan.Flags; flags == nil {
 		flags = []string{}
 	}
-	originID, err = s.reportedOrigin(ctx, r.TenantID, r.Plan.OriginID)
+	originID, err = chooseOrigin(ctx, s.db, r.TenantID, r.Plan.OriginID)
 	return string(b), flags, originID, err
 }
 
@@ -294,7 +294,7 @@ func (s *Store) overwriteReported(ctx context.Context, tx *sql.Tx, id string, r 
 	}
 	_, err = tx.ExecContext(ctx, `WITH up AS (
 			UPDATE conversions SET affiliate_id = $3, click_id = $4, external_cid = $5,
-				revenue_origin_id = coalesce(nullif($6, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = $2 AND o.is_default)),
+				revenue_origin_id = `+originOrDefault("$6", "$2")+`,
 				currency = $7, gross_amount = $8, amount = $9, commission = $10, rule_type = $11, rule_bp = $12, rule_fixed = $13,
 				rule_currency = $14, status = $15, manual_status = $16, updated_at = $17, source = $18, coupon = $19, flags = $20,
 				customer_id = $21, custom_params = $22
@@ -334,26 +334,6 @@ func (s *Store) rejectReported(ctx context.Context, tx *sql.Tx, id, replacedBy, 
 	return nil
 }
 
-// reportedOrigin checks a reported revenueOriginId: ” stays ” (the
-// default); one no tenant here knows — a Trackdesk id left on a page moved
-// from Trackdesk — becomes ”; another tenant's is unprocessable.
-func (s *Store) reportedOrigin(ctx context.Context, tenantID, originID string) (string, error) {
-	if originID == "" {
-		return "", nil
-	}
-	var owner string
-	err := s.db.QueryRowContext(ctx, `SELECT tenant_id FROM revenue_origins WHERE id = $1`, originID).Scan(&owner)
-	switch {
-	case err == sql.ErrNoRows:
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("checking revenue origin: %w", err)
-	case owner != tenantID:
-		return "", apperr.Errorf(apperr.Unprocessable, "revenueOriginId %q is not one of this tenant's revenue origins", originID)
-	}
-	return originID, nil
-}
-
 // ReportedByExternalID reads the tenant's reported conversion that
 // answers for type and externalID; not_found when there is none.
 func (s *Store) ReportedByExternalID(ctx context.Context, tenantID, typ, externalID string) (attribution.ReportedExisting, error) {
@@ -385,7 +365,7 @@ func decodeCustomParams(raw []byte, dst *map[string]string) error {
 func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string, why string) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.tenant_id, c.status, c.gross_amount, c.amount, c.commission, c.currency,
 			c.created_at, c.manual_status, c.flags, c.rule_type, c.rule_bp, c.rule_fixed, c.rule_currency, t.hold_days,
-			c.external_cid <> '' AND c.external_cid = a.email
+			c.external_cid, a.email
 		FROM conversions c JOIN tenants t ON t.id = c.tenant_id
 		JOIN affiliates a ON a.tenant_id = c.tenant_id AND a.id = c.affiliate_id
 		WHERE c.id = ANY($1) AND c.origin = 'tracker' ORDER BY c.id FOR UPDATE OF c`, pq.Array(ids))
@@ -405,12 +385,14 @@ func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string
 		var rule conversion.Rule
 		var flags []string
 		var amount, comm int64
+		var customer, affiliateEmail string
 		if err := rows.Scan(&c.id, &c.tenant, &status, &f.Gross, &amount, &comm, &f.Currency, &f.PaidAt, &f.Manual, pq.Array(&flags),
-			&rtype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &f.HoldDays, &f.SelfReferral); err != nil {
+			&rtype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &f.HoldDays, &customer, &affiliateEmail); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("reading reported conversions: %w", err)
 		}
 		f.Livemode, f.Flagged, rule.Type = true, len(flags) > 0, conversion.RuleType(rtype)
+		f.SelfReferral = attribution.SelfReferral(customer, affiliateEmail)
 		c.st = conversion.EvaluateReported(f, rule, now)
 		if why != "" {
 			c.st.Reason = why + ": " + c.st.Reason
@@ -434,7 +416,7 @@ func (s *Store) reevaluateReported(ctx context.Context, tx *sql.Tx, ids []string
 		}
 		// A paid commission the change takes back is owed (the payouts'
 		// clawback ledger), as for Stripe's conversions.
-		if err := recordClawbacks(ctx, tx, c.tenant, []string{c.id}, []string{clawbackReason(string(c.st.Status), c.st.Reason)}, now); err != nil {
+		if err := recordClawbacks(ctx, tx, c.tenant, []string{c.id}, []conversion.State{c.st}, now); err != nil {
 			return 0, err
 		}
 	}

@@ -302,24 +302,65 @@ func (a *applier) recordEvents(events []tracklane.StripeEvent) ([]tracklane.Stri
 	return out, nil
 }
 
-// chargeMerge is the batch's combined knowledge of one charge, merged with
-// the same rules the upsert applies against what is stored.
+// The facts the events bring are merged in Go, by one rule per kind of
+// object, starting from what is stored (read and locked first), then each
+// event of the batch in order; the statements only store the outcome. So
+// a batch's boundaries never change the facts recorded: a fact merges the
+// same way whether the others came in its batch or an earlier one (only a
+// payment's event_id, the event that recorded the row, is the last of the
+// batch that first stated it). A row that did not exist when read is
+// inserted: a concurrent writer's row makes the insert fail, and the
+// transaction is retried, reading and merging that row too.
+
+// paymentMerge is what is known of one payment.
+type paymentMerge struct {
+	tracklane.PaymentFact
+	stored bool // the row exists: updated, not inserted
+}
+
+// merge adds a later statement of the payment: the charge it names is the
+// latest one named (an invoice paid by a retried charge); its email,
+// payment intent, click id and promotion codes, once known, stand; the
+// rest is the first statement's.
+func (m *paymentMerge) merge(p *tracklane.PaymentFact) {
+	if p.ChargeID != "" {
+		m.ChargeID = p.ChargeID
+	}
+	if m.Email == "" {
+		m.Email = p.Email
+	}
+	if m.PaymentIntentID == "" {
+		m.PaymentIntentID = p.PaymentIntentID
+	}
+	if m.ClickID == "" {
+		m.ClickID = p.ClickID
+	}
+	if len(m.PromotionCodes) == 0 {
+		m.PromotionCodes = p.PromotionCodes
+	}
+}
+
+// chargeMerge is what is known of one charge.
 type chargeMerge struct {
 	tracklane.ChargeFact
 	created        any
 	refundEvent    string
 	disputeEvent   string
 	disputeCreated int64
+	stored         bool // the row exists: updated, not inserted
 }
 
-func closing(status string) bool {
-	return status == "won" || status == "lost" || status == "warning_closed"
+// storedFacts is what the store holds of the payments and charges a batch
+// speaks of, by source id and charge id: where their merge starts.
+type storedFacts struct {
+	payments map[string]paymentMerge
+	charges  map[string]chargeMerge
 }
 
 // factBatch is a batch's facts merged per object, each with the last event
 // of the batch that spoke of it.
 type factBatch struct {
-	payments     []*tracklane.PaymentFact
+	payments     []*paymentMerge
 	paymentEvent map[string]string
 	charges      map[string]*chargeMerge
 	chargeOrder  []string
@@ -335,22 +376,32 @@ type hintRow struct {
 	codes                       []string
 }
 
-// mergeFacts merges the facts of a batch's events: the first statement of a
-// payment or cancellation stands; a charge's invoice, customer and creation
-// are filled in, its refund only grows, and its dispute follows the later
-// event (at the same second, a closing status beats an open one).
-func mergeFacts(events []tracklane.StripeEvent) factBatch {
+// mergeFacts merges the facts of a batch's events into what is stored: a
+// payment's statements by paymentMerge.merge, a charge's by mergeCharge;
+// the first statement of a cancellation stands.
+func mergeFacts(known storedFacts, events []tracklane.StripeEvent) factBatch {
 	b := factBatch{paymentEvent: map[string]string{}, charges: map[string]*chargeMerge{}, chargeEvent: map[string]string{},
 		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}}
+	payments := map[string]*paymentMerge{}
 	for _, ev := range events {
 		if p := ev.Payment; p != nil && p.Amount > 0 {
-			if _, seen := b.paymentEvent[p.SourceID]; !seen {
-				b.payments = append(b.payments, p)
+			m, ok := payments[p.SourceID]
+			switch {
+			case ok:
+				m.merge(p)
+			default:
+				m = &paymentMerge{PaymentFact: *p}
+				if s, stored := known.payments[p.SourceID]; stored {
+					m = &s
+					m.merge(p)
+				}
+				payments[p.SourceID] = m
+				b.payments = append(b.payments, m)
 			}
 			b.paymentEvent[p.SourceID] = ev.ID
 		}
 		if c := ev.Charge; c != nil {
-			b.mergeCharge(ev, c)
+			b.mergeCharge(known, ev, c)
 		}
 		for _, h := range ev.Hints {
 			for _, k := range h.Keys {
@@ -369,10 +420,18 @@ func mergeFacts(events []tracklane.StripeEvent) factBatch {
 	return b
 }
 
-func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
+// mergeCharge adds what an event says of a charge: its invoice and
+// customer are the latest named, its amount the largest, its creation the
+// first known; its refund only grows; its dispute follows the later event,
+// and at the same second a closing status (conversion.DisputeCloses) beats
+// an open one.
+func (b *factBatch) mergeCharge(known storedFacts, ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
 	m, ok := b.charges[c.ChargeID]
 	if !ok {
 		m = &chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: c.ChargeID}}
+		if s, stored := known.charges[c.ChargeID]; stored {
+			m = &s
+		}
 		b.charges[c.ChargeID] = m
 		b.chargeOrder = append(b.chargeOrder, c.ChargeID)
 	}
@@ -393,7 +452,7 @@ func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFac
 	}
 	if c.DisputeID != "" {
 		at := ev.Created.Unix()
-		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && closing(c.DisputeStatus)) {
+		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && conversion.DisputeCloses(c.DisputeStatus)) {
 			m.DisputeID, m.DisputeStatus, m.disputeEvent = c.DisputeID, c.DisputeStatus, ev.ID
 		}
 		if at > m.disputeCreated {
@@ -407,7 +466,11 @@ func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFac
 // cancellations) and returns the payments they touch, each with the last
 // event of the batch that touched it.
 func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string, error) {
-	b := mergeFacts(events)
+	known, err := a.storedFacts(events)
+	if err != nil {
+		return nil, err
+	}
+	b := mergeFacts(known, events)
 	causes := map[string]string{}
 	for _, p := range b.payments {
 		causes[p.SourceID] = b.paymentEvent[p.SourceID]
@@ -427,6 +490,63 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	return causes, nil
 }
 
+// storedFacts reads and locks the stored payments and charges the events
+// speak of.
+func (a *applier) storedFacts(events []tracklane.StripeEvent) (storedFacts, error) {
+	known := storedFacts{payments: map[string]paymentMerge{}, charges: map[string]chargeMerge{}}
+	var sources, charges []string
+	for _, ev := range events {
+		if p := ev.Payment; p != nil && p.Amount > 0 {
+			sources = append(sources, p.SourceID)
+		}
+		if c := ev.Charge; c != nil {
+			charges = append(charges, c.ChargeID)
+		}
+	}
+	if len(sources) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m := paymentMerge{stored: true}
+			if err := r.Scan(&m.SourceID, &m.CustomerID, &m.Email, &m.Amount, &m.Currency, &m.PaidAt, &m.InvoiceID, &m.ChargeID,
+				&m.SubscriptionID, &m.PaymentIntentID, &m.ClickID, pq.Array(&m.PromotionCodes)); err != nil {
+				return err
+			}
+			known.payments[m.SourceID] = m
+			return nil
+		}, `SELECT source_id, customer_id, email, amount, currency, paid_at, invoice_id, charge_id, subscription_id,
+				payment_intent_id, click_id, promotion_codes
+			FROM stripe_payments WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
+			ORDER BY source_id FOR UPDATE`, a.account, a.livemode, pq.Array(sources))
+		if err != nil {
+			return known, fmt.Errorf("reading stored payments: %w", err)
+		}
+	}
+	if len(charges) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m := chargeMerge{stored: true}
+			var created sql.NullTime
+			if err := r.Scan(&m.ChargeID, &m.InvoiceID, &m.CustomerID, &m.Amount, &created, &m.AmountRefunded, &m.refundEvent,
+				&m.DisputeID, &m.DisputeStatus, &m.disputeEvent, &m.disputeCreated); err != nil {
+				return err
+			}
+			if created.Valid {
+				m.created = created.Time
+			}
+			known.charges[m.ChargeID] = m
+			return nil
+		}, `SELECT charge_id, invoice_id, customer_id, amount, created, amount_refunded, refund_event_id,
+				dispute_id, dispute_status, dispute_event_id, dispute_event_created
+			FROM stripe_charges WHERE account_id = $1 AND livemode = $2 AND charge_id = ANY($3)
+			ORDER BY charge_id FOR UPDATE`, a.account, a.livemode, pq.Array(charges))
+		if err != nil {
+			return known, fmt.Errorf("reading stored charges: %w", err)
+		}
+	}
+	return known, nil
+}
+
+// recordPayments stores the batch's payments as merged: an existing row
+// is updated (it keeps the event that first recorded it), a new one
+// inserted.
 func (a *applier) recordPayments(b factBatch) error {
 	n := len(b.payments)
 	if n == 0 {
@@ -434,33 +554,36 @@ func (a *applier) recordPayments(b factBatch) error {
 	}
 	src, cus, email, amount, cur, paid, inv, ch, sub, evs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	pi, cid, codes := make([]string, n), make([]string, n), make([]string, n)
+	pi, cid, codes, stored := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, p := range b.payments {
 		src[i], cus[i], email[i], amount[i], cur[i] = p.SourceID, p.CustomerID, p.Email, p.Amount, p.Currency
 		paid[i], inv[i], ch[i], sub[i], evs[i] = p.PaidAt.UTC().Format(time.RFC3339Nano), p.InvoiceID, p.ChargeID, p.SubscriptionID, b.paymentEvent[p.SourceID]
-		pi[i], cid[i], codes[i] = p.PaymentIntentID, p.ClickID, arrayLiteral(p.PromotionCodes)
+		pi[i], cid[i], codes[i], stored[i] = p.PaymentIntentID, p.ClickID, arrayLiteral(p.PromotionCodes), p.stored
 	}
-	if err := a.exec(`INSERT INTO stripe_payments AS p (tenant_id, account_id, livemode, source_id, customer_id, email,
-		amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id, payment_intent_id, click_id, promotion_codes)
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::timestamptz[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+				AS u(stored, src, cus, email, amount, cur, paid, inv, ch, sub, ev, pi, cid, codes)
+		), upd AS (
+			UPDATE stripe_payments p SET customer_id = u.cus, email = u.email, amount = u.amount, currency = u.cur, paid_at = u.paid,
+				invoice_id = u.inv, charge_id = u.ch, subscription_id = u.sub, payment_intent_id = u.pi, click_id = u.cid,
+				promotion_codes = u.codes::text[]
+			FROM u WHERE u.stored AND p.account_id = $2 AND p.livemode = $3 AND p.source_id = u.src
+		)
+		INSERT INTO stripe_payments (tenant_id, account_id, livemode, source_id, customer_id, email,
+			amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id, payment_intent_id, click_id, promotion_codes)
 		SELECT $1, $2, $3, u.src, u.cus, u.email, u.amount, u.cur, u.paid, u.inv, u.ch, u.sub, u.ev, u.pi, u.cid, u.codes::text[]
-		FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-			AS u(src, cus, email, amount, cur, paid, inv, ch, sub, ev, pi, cid, codes)
-		ON CONFLICT (account_id, livemode, source_id) DO UPDATE SET
-			charge_id = CASE WHEN excluded.charge_id <> '' THEN excluded.charge_id ELSE p.charge_id END,
-			email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END,
-			payment_intent_id = CASE WHEN p.payment_intent_id = '' THEN excluded.payment_intent_id ELSE p.payment_intent_id END,
-			click_id = CASE WHEN p.click_id = '' THEN excluded.click_id ELSE p.click_id END,
-			promotion_codes = CASE WHEN p.promotion_codes = '{}' THEN excluded.promotion_codes ELSE p.promotion_codes END`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
+		FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
 		pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs), pq.Array(pi), pq.Array(cid), pq.Array(codes)); err != nil {
 		return fmt.Errorf("recording payments: %w", err)
 	}
 	return nil
 }
 
-// recordCharges upserts the batch's charges and adds the payments they
-// belong to to causes.
+// recordCharges stores the batch's charges as merged (updating an existing
+// row, inserting a new one) and adds the payments they belong to to
+// causes.
 func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 	n := len(b.chargeOrder)
 	if n == 0 {
@@ -468,7 +591,7 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 	}
 	ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]*string, n), make([]int64, n), make([]string, n)
-	dispute, dstatus, dEv, dAt := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	dispute, dstatus, dEv, dAt, stored := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]bool, n)
 	for i, id := range b.chargeOrder {
 		m := b.charges[id]
 		ids[i], inv[i], cus[i], amount[i], refunded[i], refundEv[i] = id, m.InvoiceID, m.CustomerID, m.Amount, m.AmountRefunded, m.refundEvent
@@ -476,26 +599,23 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 			s := t.UTC().Format(time.RFC3339Nano)
 			created[i] = &s
 		}
-		dispute[i], dstatus[i], dEv[i], dAt[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated
+		dispute[i], dstatus[i], dEv[i], dAt[i], stored[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated, m.stored
 	}
-	// Refunds only grow; a dispute's later event wins, and at the same
-	// second a closing status beats an open one.
-	if err := a.exec(`INSERT INTO stripe_charges AS c (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
-		amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::bigint[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u
-		ON CONFLICT (account_id, livemode, charge_id) DO UPDATE SET
-			invoice_id = CASE WHEN excluded.invoice_id <> '' THEN excluded.invoice_id ELSE c.invoice_id END,
-			customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE c.customer_id END,
-			amount = GREATEST(c.amount, excluded.amount),
-			created = coalesce(c.created, excluded.created),
-			refund_event_id = CASE WHEN excluded.amount_refunded > c.amount_refunded THEN excluded.refund_event_id ELSE c.refund_event_id END,
-			amount_refunded = GREATEST(c.amount_refunded, excluded.amount_refunded),
-			dispute_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_id ELSE c.dispute_id END,
-			dispute_status = CASE WHEN `+disputeWins+` THEN excluded.dispute_status ELSE c.dispute_status END,
-			dispute_event_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_event_id ELSE c.dispute_event_id END,
-			dispute_event_created = GREATEST(c.dispute_event_created, excluded.dispute_event_created)`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[], $10::bigint[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
+				AS u(stored, id, inv, cus, amount, created, refunded, refund_ev, dispute, dstatus, dev, dat)
+		), upd AS (
+			UPDATE stripe_charges c SET invoice_id = u.inv, customer_id = u.cus, amount = u.amount, created = u.created,
+				amount_refunded = u.refunded, refund_event_id = u.refund_ev, dispute_id = u.dispute, dispute_status = u.dstatus,
+				dispute_event_id = u.dev, dispute_event_created = u.dat
+			FROM u WHERE u.stored AND c.account_id = $2 AND c.livemode = $3 AND c.charge_id = u.id
+		)
+		INSERT INTO stripe_charges (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
+			amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
+		SELECT $1, $2, $3, u.id, u.inv, u.cus, u.amount, u.created, u.refunded, u.refund_ev, u.dispute, u.dstatus, u.dev, u.dat
+		FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
 		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt)); err != nil {
 		return fmt.Errorf("recording charges: %w", err)
 	}
@@ -597,10 +717,6 @@ func arrayLiteral(xs []string) string {
 	b.WriteByte('}')
 	return b.String()
 }
-
-// disputeWins: the stored dispute state yields to the incoming one.
-const disputeWins = `excluded.dispute_id <> '' AND (excluded.dispute_event_created > c.dispute_event_created
-	OR (excluded.dispute_event_created = c.dispute_event_created AND excluded.dispute_status IN ('won', 'lost', 'warning_closed')))`
 
 // scanPairs reads two-column text rows.
 func scanPairs(rows *sql.Rows, fn func(a, b string)) error {
