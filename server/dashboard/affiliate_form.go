@@ -34,6 +34,9 @@ func (h *Handler) handleAffiliateEdit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if f, ok := h.takeFlash(c, flashInvite); ok && f.For == a.ID {
+		page.Portal.InviteURL, page.Portal.InviteTo = f.Value, f.To
+	}
 	h.render(c, http.StatusOK, views.AffiliateEdit(page))
 }
 

@@ -53,13 +53,13 @@ func (h *Handler) handleAffiliateInvite(c *gin.Context) {
 		h.affiliatePageError(c, t, a, err)
 		return
 	}
-	page, err := h.affiliateEditPage(c, t, a, affiliateForm(a))
-	if err != nil {
+	// The link to copy goes to the affiliate's page in the session's
+	// flash: a reload of that page sends no second invitation.
+	if err := h.setFlash(c, flash{Kind: flashInvite, Value: link, For: a.ID, To: a.Email}); err != nil {
 		h.fail(c, err)
 		return
 	}
-	page.Portal.InviteURL, page.Portal.InviteTo = link, a.Email
-	h.render(c, http.StatusOK, views.AffiliateEdit(page))
+	c.Redirect(http.StatusSeeOther, "/affiliates/"+a.ID+"#portal")
 }
 
 // handleAffiliatePayoutEmail sets where the affiliate is paid; a value

@@ -85,6 +85,7 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	csrfKey    []byte
+	flashKey   []byte // seals the flash cookie (flash.go)
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 	preLogin   pagekit.PreLogin
@@ -112,6 +113,7 @@ func New(deps Deps) *Handler {
 	h := &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
 		csrfKey:    deps.Config.Key("csrf"),
+		flashKey:   deps.Config.Key("flash"),
 		throttle:   deps.Throttle,
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}

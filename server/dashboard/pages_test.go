@@ -266,8 +266,15 @@ func TestSettingsActions(t *testing.T) {
 	a := w.a
 	a.get("/settings")
 	// A token is shown once.
+	// A token is made by a POST that redirects: a reload makes no second one.
 	r := a.post("/settings/tokens", url.Values{"name": {"Zapier"}})
-	r.must(t, http.StatusOK, "Token “Zapier” created", "it will not be shown again", "tl_pt_")
+	if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || loc != "/settings#tokens" {
+		t.Fatalf("token create: %d → %q; want a redirect to the tokens", r.status, loc)
+	}
+	a.follow(r).must(t, http.StatusOK, "Token “Zapier” created", "it will not be shown again", "tl_pt_")
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM personal_tokens WHERE name = 'Zapier'`); n != 1 {
+		t.Fatalf("%d Zapier tokens", n)
+	}
 	a.get("/settings").must(t, http.StatusOK, "Zapier")
 	if strings.Contains(a.get("/settings").body, "will not be shown again") {
 		t.Fatal("the token is shown again")

@@ -74,7 +74,14 @@ func TestInviteShowsTheLinkWithoutMailAndPayoutEmailIsChecked(t *testing.T) {
 	aff := app.NewAffiliate(t, tenantID, "invitee")
 	b.get("/affiliates/" + aff.ID)
 	a := b.post("/affiliates/"+aff.ID+"/invite", nil)
-	a.must(t, http.StatusOK, "Mail is not configured", "/p/invite-door/invite/")
+	if loc := a.header.Get("Location"); a.status != http.StatusSeeOther || loc != "/affiliates/"+aff.ID+"#portal" {
+		t.Fatalf("invite: %d → %q; want a redirect to the affiliate's page", a.status, loc)
+	}
+	b.follow(a).must(t, http.StatusOK, "Mail is not configured", "/p/invite-door/invite/")
+	// A reload of the page shows the page, sends nothing, and the link was shown once.
+	if again := b.get("/affiliates/" + aff.ID); strings.Contains(again.body, "/p/invite-door/invite/") {
+		t.Error("the invitation link is shown again")
+	}
 	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'invitation' AND recipient = $1`, aff.Email); n != 1 {
 		t.Fatalf("%d invitation mails", n)
 	}

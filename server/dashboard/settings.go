@@ -58,6 +58,11 @@ func (h *Handler) handleSettings(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if f, ok := h.takeFlash(c, flashToken); ok {
+		page.NewToken, page.NewTokenName = f.Value, f.Name
+	} else if f, ok := h.takeFlash(c, flashStripeToken); ok {
+		page.Connect.NewToken = f.Value
+	}
 	h.render(c, http.StatusOK, views.Settings(page))
 }
 
