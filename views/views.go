@@ -54,8 +54,8 @@ type Period struct {
 	// FromText and ToText are the same days as the pages write them
 	// ("8 Dec 2026"), for the date fields.
 	FromText, ToText string
-	Label    string // "Last 30 days", "3 Mar – 9 Mar 2026"
-	Timezone string
+	Label            string // "Last 30 days", "3 Mar – 9 Mar 2026"
+	Timezone         string
 }
 
 // Param is a query parameter a filter form carries along.
