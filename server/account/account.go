@@ -29,6 +29,8 @@ import (
 type Store interface {
 	CreateTenant(ctx context.Context, n store.NewTenant) (tracklane.Tenant, error)
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	// User is one of the tenant's dashboard users; not_found when none.
+	User(ctx context.Context, tenantID string, id int64) (tracklane.User, error)
 	UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error)
 	// Payouts (payout.go).
 	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)

@@ -97,7 +97,11 @@ func (s Service) UseLink(ctx context.Context, secret string, purpose store.Token
 	if !ValidLinkSecret(secret) {
 		return store.OneUseToken{}, store.ErrLinkGone
 	}
-	if err := password.Check(newPassword); err != nil {
+	owner, err := s.linkOwner(ctx, secret, purpose)
+	if err != nil {
+		return store.OneUseToken{}, err
+	}
+	if err := password.Check(newPassword, owner); err != nil {
 		return store.OneUseToken{}, err
 	}
 	hash, err := HashPassword(newPassword, s.BcryptCost)
@@ -105,4 +109,25 @@ func (s Service) UseLink(ctx context.Context, secret string, purpose store.Token
 		return store.OneUseToken{}, err
 	}
 	return s.Store.UseOneUseToken(ctx, HashToken(secret), purpose, s.now(), hash)
+}
+
+// linkOwner is whose password a live one-use link sets: the affiliate's
+// or the dashboard user's email and name (a user's name is their
+// tenant's), for the password rule. A link unknown, used or expired →
+// store.ErrLinkGone.
+func (s Service) linkOwner(ctx context.Context, secret string, purpose store.TokenPurpose) (password.Owner, error) {
+	tok, err := s.CheckLink(ctx, secret, purpose)
+	if err != nil {
+		return password.Owner{}, err
+	}
+	if tok.AffiliateID != "" {
+		a, err := s.Store.Affiliate(ctx, tok.TenantID, tok.AffiliateID)
+		return password.Owner{Email: a.Email, Name: a.Name}, err
+	}
+	u, err := s.Store.User(ctx, tok.TenantID, tok.UserID)
+	if err != nil {
+		return password.Owner{}, err
+	}
+	t, err := s.Store.Tenant(ctx, tok.TenantID)
+	return password.Owner{Email: u.Email, Name: t.Name}, err
 }

@@ -36,6 +36,10 @@ func TestChangeAffiliatePassword(t *testing.T) {
 	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "short"); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("short new: %v", err)
 	}
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "A@PW.EXAMPLE!!"); !apperr.Is(err, apperr.Invalid) ||
+		!strings.Contains(apperr.MessageOf(err), "your own email or name") {
+		t.Fatalf("their own email: %v", err)
+	}
 	if err := svc.ChangeAffiliatePassword(ctx, "tn_other", a.ID, "first long password", "second long password"); err == nil {
 		t.Fatal("another tenant changed the password")
 	}

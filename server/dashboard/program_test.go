@@ -128,6 +128,8 @@ func TestMerchantForgotAndReset(t *testing.T) {
 	u, _ := url.Parse(link)
 	anon.get(u.Path).must(t, http.StatusOK, "Choose a new password")
 	anon.post(u.Path, url.Values{"password": {"123456789"}}).must(t, http.StatusBadRequest)
+	anon.post(u.Path, url.Values{"password": {"owner@forgetful.example"}}).must(t, http.StatusBadRequest, "your own email or name")
+	anon.post(u.Path, url.Values{"password": {"Forgetful Shop"}}).must(t, http.StatusBadRequest, "your own email or name")
 	if a := anon.post(u.Path, url.Values{"password": {"a fresh merchant secret"}}); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?ok=password-set" {
 		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))
 	}

@@ -54,6 +54,7 @@ func TestInvitationSetsAPasswordOnceAndSignsIn(t *testing.T) {
 	v := newVisitor(t, app)
 	v.get(pathOf(t, link)).must(t, http.StatusOK)
 	v.post(pathOf(t, link), url.Values{"password": {"short"}}).must(t, http.StatusBadRequest, "at least 10 characters")
+	v.post(pathOf(t, link), url.Values{"password": {aff.Email}}).must(t, http.StatusBadRequest, "your own email or name")
 	a := v.post(pathOf(t, link), url.Values{"password": {goodPassword}})
 	if a.status != http.StatusSeeOther {
 		t.Fatalf("invite: %d %s", a.status, short(a.body))
@@ -123,6 +124,7 @@ func TestForgotAnswersAlikeAndResetWorksOnce(t *testing.T) {
 	}
 	reset := pathOf(t, got[0].Link)
 	v.get(reset).must(t, http.StatusOK, "Choose a new password")
+	v.post(reset, url.Values{"password": {strings.ToUpper(aff.Email)}}).must(t, http.StatusBadRequest, "your own email or name")
 	a := v.post(reset, url.Values{"password": {"a brand new secret"}})
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/p/"+p.Slug+"/login?ok=password-set" {
 		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))

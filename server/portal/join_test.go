@@ -151,6 +151,11 @@ func TestJoinRefusesBadInputAndChangesNothing(t *testing.T) {
 	}{
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10 characters"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"password123"}}, "too common"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"aaaaaaaaaa"}}, "a repeated character"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"Password1234"}}, "a common word with digits"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"alexandra.quill@example.com"}, "password": {"alexandra.quill@example.com"}},
+			"your own email or name"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"aq@example.com"}, "password": {"Alexandra Quill"}}, "your own email or name"},
 		{url.Values{"name": {"A"}, "email": {"not an email"}, "password": {goodPassword}}, "not an email"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "payout_email": {"paypal me"}}, "Payout email: "},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "code": {"taken-code"}}, "is taken"},

@@ -91,6 +91,18 @@ func (s *Store) Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	return t, nil
 }
 
+// User returns one of the tenant's dashboard users; not_found when there
+// is none.
+func (s *Store) User(ctx context.Context, tenantID string, id int64) (tracklane.User, error) {
+	var u tracklane.User
+	err := s.db.QueryRowContext(ctx, `SELECT id, tenant_id, email, password_hash FROM users WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id).Scan(&u.ID, &u.TenantID, &u.Email, &u.PasswordHash)
+	if err != nil {
+		return tracklane.User{}, notFound(err, "no user %d", id)
+	}
+	return u, nil
+}
+
 // Tenants returns every tenant, oldest first (for jobs that visit all).
 func (s *Store) Tenants(ctx context.Context) ([]tracklane.Tenant, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY created_at`)
