@@ -133,12 +133,12 @@ func OptionalURL(s, field string) (string, error) {
 }
 
 func cleanName(s, field string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", apperr.Errorf(apperr.Invalid, "%s is required", field)
-	}
 	if !utf8.ValidString(s) || strings.ContainsAny(s, "\x00") {
 		return "", apperr.Errorf(apperr.Invalid, "%s must be text", field)
+	}
+	s = tracklane.CleanName(s)
+	if s == "" {
+		return "", apperr.Errorf(apperr.Invalid, "%s is required", field)
 	}
 	if utf8.RuneCountInString(s) > 200 {
 		return "", apperr.Errorf(apperr.Invalid, "%s must be at most 200 characters", field)

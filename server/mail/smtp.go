@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // SMTPSettings is a parsed SMTP_URL: smtp://[user:pass@]host[:port]
@@ -156,7 +157,7 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	if err := m.To(o.To); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", o.To, err)
 	}
-	m.Subject(oneLine(o.Subject))
+	m.Subject(tracklane.CleanName(o.Subject))
 	m.SetMessageIDWithValue(MessageID(o, t.domain))
 	m.SetDateWithValue(o.CreatedAt)
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
@@ -167,14 +168,4 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	return m, nil
 }
 
-// oneLine folds line breaks (and any other control character) into
-// spaces: a header is one line.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
+
