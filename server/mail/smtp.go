@@ -167,5 +167,3 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	}
 	return m, nil
 }
-
-
