@@ -346,3 +346,67 @@ func TestFloodFromOneAddressSparesOthers(t *testing.T) {
 	}
 	t.Logf("flood of 480 requests from one address: %v; legitimate: %d/10", floodCodes, legit)
 }
+
+// Any NUL or invalid UTF-8 in a field of a tracker request is a 400 (SPEC
+// §14), whichever endpoint and field it is in: PostgreSQL cannot hold a
+// NUL, and a field changed silently is not what the page sent.
+func TestNULAndInvalidUTF8AreRefused(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, nil)
+	ten := a.NewTenant(t, "Shop")
+	a.NewAffiliate(t, ten.ID, "nul")
+	_, ck := click(t, a, ten.ID, "nul", "Mozilla/5.0 NUL")
+	bodies := map[string]map[string]string{
+		"/tracking/click/v1": {
+			"tenantId": `"%s"`, "aff": `"nul"`, "url": `"https://shop.example/"`, "referrer": `"https://blog.example/"`, "cid": `"` + ck.CID + `"`,
+		},
+		"/tracking/external-cid/v1": {
+			"tenantId": `"%s"`, "cid": `"` + ck.CID + `"`, "externalCid": `"nul@customer.example"`, "revenueOriginId": `"` + ten.OriginID + `"`,
+		},
+		"/tracking/conversion/v1": {
+			"tenantId": `"%s"`, "cid": `"` + ck.CID + `"`, "conversionType": `"sale"`, "externalId": `"o-nul"`, "customerId": `"c1"`,
+			"currency": `"usd"`, "couponCodes": `["spring"]`, "customParams": `{"advS1":"x"}`, "amount": `{"value":"1.00"}`,
+		},
+	}
+	for path, fields := range bodies {
+		for field := range fields {
+			for _, bad := range []string{`\u0000`, "\xff", "a\xc3"} {
+				var parts []string
+				for k, v := range fields {
+					if k == "tenantId" {
+						v = fmt.Sprintf(v, ten.ID)
+					}
+					if k == field {
+						v = spoil(v, bad)
+					}
+					parts = append(parts, fmt.Sprintf("%q:%s", k, v))
+				}
+				body := "{" + strings.Join(parts, ",") + "}"
+				status, data := a.Do(t, "POST", path, body, "Content-Type: text/plain", "User-Agent: Mozilla/5.0 NUL")
+				if status != http.StatusBadRequest || !strings.Contains(string(data), `"message"`) {
+					t.Errorf("%s with %q in %s: %d %s, want 400", path, bad, field, status, data)
+				}
+			}
+		}
+	}
+	// A NUL in a key is refused too; an escaped backslash before "u0000"
+	// is not a NUL.
+	if status, data := a.Do(t, "POST", "/tracking/click/v1", fmt.Sprintf(`{"tenantId":%q,"aff":"nul","url":"https://shop.example/","x\u0000":1}`, ten.ID)); status != 400 {
+		t.Errorf("NUL in a key: %d %s", status, data)
+	}
+	if status, data := a.Do(t, "POST", "/tracking/click/v1", fmt.Sprintf(`{"tenantId":%q,"aff":"nul","url":"https://shop.example/","referrer":"https://b.example/\\u0000"}`, ten.ID)); status != 200 {
+		t.Errorf("an escaped backslash: %d %s", status, data)
+	}
+	if n := a.QueryInt(t, `SELECT count(*) FROM customer_links`) + a.QueryInt(t, `SELECT count(*) FROM conversions`); n != 0 {
+		t.Errorf("%d rows stored by refused requests", n)
+	}
+}
+
+// spoil puts bad inside the first string of a JSON value.
+func spoil(v, bad string) string {
+	i := strings.Index(v, `"`)
+	if strings.HasPrefix(v, `{`) { // an object: its first value
+		i = strings.Index(v, `:"`) + 1
+	}
+	return v[:i+1] + bad + v[i+1:]
+}
