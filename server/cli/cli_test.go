@@ -111,6 +111,7 @@ func TestProvisioning(t *testing.T) {
 		{"tenant", "update", "--tenant", tid, "--commission-percent", "101"},
 		{"tenant", "update", "--tenant", tid, "--commission-percent", "5", "--commission-fixed", "5", "--currency", "usd"},
 		{"tenant", "update", "--tenant", tid, "--commission-fixed", "5"},
+		{"tenant", "update", "--tenant", tid, "--commission-fixed", "5", "--currency", "abc"}, // not ISO 4217
 		{"tenant", "update", "--tenant", tid, "--recurring", "sometimes"},
 		{"tenant", "update", "--tenant", tid, "--timezone", "Mars/Olympus"},
 		{"tenant", "update", "--tenant", tid, "--hold-days", "-1"},

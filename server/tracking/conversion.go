@@ -123,9 +123,9 @@ func (h *Handler) reported(ctx context.Context, t tracklane.Tenant, in reportedI
 	if err != nil {
 		return attribution.Reported{}, err
 	}
-	if overCap(amount, cur, max, tenantCur) {
+	if overCap(amount, max) {
 		return attribution.Reported{}, apperr.Errorf(apperr.Unprocessable,
-			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, tenantCur))
+			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, cur))
 	}
 	return attribution.Reported{
 		Now: h.now(), AttributionDays: t.AttributionDays, HoldDays: t.HoldDays, TenantRule: t.Commission,
