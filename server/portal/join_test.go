@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -237,8 +238,16 @@ func TestRenamedProgramKeepsItsOldLinks(t *testing.T) {
 	}
 	v.get("/p/"+renamed).must(t, http.StatusOK, aff.Name)
 
-	// Another program may take the old slug: it is theirs from then on.
+	// Another program may not take the old slug for 90 days (the links
+	// naming it would reach them); then it may, and it is theirs.
 	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
+	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another program took a slug given up a moment ago: %v", err)
+	}
+	newVisitor(t, app).get("/p/"+p.Slug+"/join").must(t, http.StatusMovedPermanently)
+	if _, err := app.Store.DB().Exec(`UPDATE tenant_slug_aliases SET created_at = now() - interval '91 days'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); err != nil {
 		t.Fatal(err)
 	}
