@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/ident"
@@ -14,13 +15,14 @@ import (
 
 // RequestAffiliateReset mails a one-use password reset link (valid
 // ResetLife) to the affiliate of the tenant's program with this email, if
-// there is one. It answers nil either way: the form must not tell who is
-// a member.
+// there is one. It answers nil either way, after ResetPace: the form must
+// not tell who is a member.
 func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error {
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return err
 	}
+	defer pace(ctx, time.Now())
 	a, _, err := s.Store.AffiliateLogin(ctx, t.ID, e)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil
@@ -43,12 +45,13 @@ func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, 
 
 // RequestUserReset mails a one-use password reset link (valid ResetLife)
 // to the merchant's dashboard user with this email, if there is one; nil
-// either way.
+// either way, after ResetPace.
 func (s Service) RequestUserReset(ctx context.Context, email string) error {
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return err
 	}
+	defer pace(ctx, time.Now())
 	u, err := s.Store.UserByEmail(ctx, e)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil
@@ -130,4 +133,22 @@ func (s Service) linkOwner(ctx context.Context, secret string, purpose store.Tok
 	}
 	t, err := s.Store.Tenant(ctx, tok.TenantID)
 	return password.Owner{Email: u.Email, Name: t.Name}, err
+}
+
+// ResetPace is the least time a reset request takes, for a known email or
+// not. A member's request reads more and writes a link and its mail; a
+// stranger's only looks; without the pace the answer's time tells one from
+// the other, which its words do not. It is ten times what the member's
+// work takes on a busy small machine, and the forms are throttled (a few
+// an hour per email, 10 per network), so it costs no one much.
+const ResetPace = 400 * time.Millisecond
+
+// pace waits until ResetPace has passed since start (or ctx ends).
+func pace(ctx context.Context, start time.Time) {
+	t := time.NewTimer(ResetPace - time.Since(start))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

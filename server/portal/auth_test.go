@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -111,9 +113,18 @@ func TestForgotAnswersAlikeAndResetWorksOnce(t *testing.T) {
 	_, aff := member(t, app, p, "resetter")
 	v := newVisitor(t, app)
 	v.get("/p/"+p.Slug+"/forgot").must(t, http.StatusOK, "Forgot your password")
+	start := time.Now()
 	known := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {strings.ToUpper(aff.Email)}})
+	knownTook := time.Since(start)
 	v.get("/p/" + p.Slug + "/forgot")
+	start = time.Now()
 	unknown := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {"nobody@example.com"}})
+	unknownTook := time.Since(start)
+	// Neither answer is quicker than the paced time, so the time does not
+	// tell a member from a stranger either.
+	if knownTook < account.ResetPace || unknownTook < account.ResetPace {
+		t.Errorf("answers took %v (member) and %v (stranger), want both at least %v", knownTook, unknownTook, account.ResetPace)
+	}
 	known.must(t, http.StatusOK, "Check your email")
 	if known.body != unknown.body || known.status != unknown.status {
 		t.Fatalf("answers differ:\n%s\n---\n%s", known.body, unknown.body)
