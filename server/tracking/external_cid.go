@@ -11,6 +11,7 @@ import (
 	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -68,18 +69,19 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 	}
 	email = capString(email, 320)
 	now := h.now()
-	var visitor []byte
+	var by store.Linker
 	if !trusted {
-		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), now)
+		ip := c.ClientIP()
+		by = store.Linker{Visitor: h.visitors.hash(ip, c.Request.UserAgent(), now), Network: h.networkHash(ip, now)}
 	}
-	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, visitor, now.Add(-24*time.Hour))
+	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, by, now.Add(-24*time.Hour))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	facts.Trusted = trusted
 	flags := attribution.LinkFlags(facts)
-	if _, err := h.store.CreateLinkFrom(ctx, tenantID, req.CID, email, strings.TrimSpace(req.RevenueOriginID), visitor, flags); err != nil {
+	if _, err := h.store.CreateLinkFrom(ctx, tenantID, req.CID, email, strings.TrimSpace(req.RevenueOriginID), by, flags); err != nil {
 		h.fail(c, err)
 		return
 	}

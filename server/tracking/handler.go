@@ -19,6 +19,7 @@ import (
 	"github.com/tracklane/tracklane/server/attribution"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -28,8 +29,8 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
-	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
-	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
+	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, by store.Linker, since time.Time) (attribution.LinkFacts, error)
+	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, by store.Linker, flags []string) (tracklane.Link, error)
 	ConversionStore
 }
 
@@ -72,6 +73,7 @@ type Handler struct {
 	now      func() time.Time
 	limiter  *ratelimit.Limiter
 	visitors *visitorHasher
+	networks *visitorHasher // of the visitor's network (networkHash)
 	notifier LinkNotifier
 	script   *script
 	auth     func(ctx context.Context, token string) (string, error)
@@ -102,6 +104,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
+		networks:   newNetworkHasher(cfg.VisitorSecret),
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
 		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
