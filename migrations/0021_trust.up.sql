@@ -19,3 +19,19 @@ $$;
 UPDATE tenants SET name = pg_temp.clean_name(name) WHERE name <> pg_temp.clean_name(name) AND pg_temp.clean_name(name) <> '';
 UPDATE affiliates SET name = pg_temp.clean_name(name) WHERE name <> pg_temp.clean_name(name) AND pg_temp.clean_name(name) <> '';
 DROP FUNCTION pg_temp.clean_name(text);
+
+-- Changes that the click path's caches must see at once, in every process
+-- (SPEC §14: an affiliate approved, suspended or re-activated takes effect
+-- on the click endpoints within 1 s): each statement that touches what
+-- they hold notifies tracklane_tracker; every server listens and drops
+-- its caches (store.WatchTrackerChanges). Notifications are sent at
+-- commit, once per transaction and payload.
+CREATE FUNCTION tracker_cache_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tracklane_tracker', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER affiliates_tracker_cache AFTER INSERT OR DELETE OR UPDATE OF status, code, landing_url, tenant_id ON affiliates
+    FOR EACH STATEMENT EXECUTE FUNCTION tracker_cache_changed();
+CREATE TRIGGER tenants_tracker_cache AFTER INSERT OR DELETE OR UPDATE ON tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION tracker_cache_changed();
