@@ -18,16 +18,16 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// TestPortalMigrationGivesExistingTenantsSlugs migrates to the schema
-// before the portal, adds tenants, and migrates on: each gets a unique
-// slug made from its name.
-func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
+// migrator gives a new empty database: its DSN, a connection, and the
+// migrations to move it by hand.
+func migrator(t *testing.T) (string, *sql.DB, *migrate.Migrate) {
+	t.Helper()
 	dsn := storetest.NewDatabase(t)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +40,14 @@ func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dsn, db, m
+}
+
+// TestPortalMigrationGivesExistingTenantsSlugs migrates to the schema
+// before the portal, adds tenants, and migrates on: each gets a unique
+// slug made from its name.
+func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
+	dsn, db, m := migrator(t)
 	if err := m.Migrate(15); err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,10 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	migratepg "github.com/golang-migrate/migrate/v4/database/postgres"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
-
-	"github.com/tracklane/tracklane/migrations"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/testkit/storetest"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -77,24 +71,7 @@ func TestLinkFactsCountEmailsPerNetwork(t *testing.T) {
 // tracklane.CleanName would.
 func TestTrustMigrationCleansStoredNames(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.NewDatabase(t)
-	db, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	src, err := iofs.New(migrations.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	drv, err := migratepg.WithInstance(db, &migratepg.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, db, m := migrator(t)
 	if err := m.Migrate(20); err != nil {
 		t.Fatal(err)
 	}
