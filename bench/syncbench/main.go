@@ -346,7 +346,7 @@ func (s *timedStore) addLookup(d time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *timedStore) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []store.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error) {
+func (s *timedStore) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []tracklane.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error) {
 	t0 := time.Now()
 	defer func() { s.addApply(time.Since(t0)) }()
 	return s.Store.ApplyEvents(ctx, conn, events, cursor)

@@ -73,8 +73,8 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 // applicationMails are the mails of an application of a to t's program:
 // to the merchant's users (received), to a when approved at once, and the
 // one a gets instead when the email is already in the program.
-func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, users []string) (store.Application, error) {
-	var app store.Application
+func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, users []string) (tracklane.Application, error) {
+	var app tracklane.Application
 	var err error
 	if app.MemberMail, err = tenantMail(t.ID, mail.KindMemberApplied, a.Email, "Your application to "+t.Name+"'s affiliate program",
 		mail.MemberAppliedData{Program: t.Name, Link: s.PortalURL(t) + "/login"}); err != nil {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/mail"
-	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // InviteAffiliate makes a one-use invitation link for one of the tenant's
@@ -30,8 +30,8 @@ func (s Service) InviteAffiliate(ctx context.Context, tenantID, affiliateID stri
 	if err != nil {
 		return "", fmt.Errorf("inviting affiliate %s: %w", a.ID, err)
 	}
-	if err := s.Store.CreateOneUseToken(ctx, store.OneUseToken{
-		Hash: HashToken(secret), Purpose: store.PurposeInvite, TenantID: t.ID, AffiliateID: a.ID,
+	if err := s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
+		Hash: HashToken(secret), Purpose: tracklane.PurposeInvite, TenantID: t.ID, AffiliateID: a.ID,
 		CreatedAt: now, ExpiresAt: now.Add(InviteLife),
 	}, &m); err != nil {
 		return "", err

@@ -37,8 +37,8 @@ func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, 
 		return fmt.Errorf("mailing affiliate %s a reset link: %w", a.ID, err)
 	}
 	now := s.now()
-	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
-		Hash: HashToken(secret), Purpose: store.PurposeAffiliateReset, TenantID: t.ID, AffiliateID: a.ID,
+	return s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
+		Hash: HashToken(secret), Purpose: tracklane.PurposeAffiliateReset, TenantID: t.ID, AffiliateID: a.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
 	}, &m)
 }
@@ -70,8 +70,8 @@ func (s Service) RequestUserReset(ctx context.Context, email string) error {
 		return fmt.Errorf("mailing user %d a reset link: %w", u.ID, err)
 	}
 	now := s.now()
-	return s.Store.CreateOneUseToken(ctx, store.OneUseToken{
-		Hash: HashToken(secret), Purpose: store.PurposeUserReset, TenantID: t.ID, UserID: u.ID,
+	return s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
+		Hash: HashToken(secret), Purpose: tracklane.PurposeUserReset, TenantID: t.ID, UserID: u.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
 	}, &m)
 }
@@ -85,9 +85,9 @@ func resetMail(t tracklane.Tenant, email, program, name, link string) (mail.Mess
 
 // CheckLink returns the live one-use link of this purpose (its form may be
 // shown); store.ErrLinkGone when it is unknown, used or expired.
-func (s Service) CheckLink(ctx context.Context, secret string, purpose store.TokenPurpose) (store.OneUseToken, error) {
+func (s Service) CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error) {
 	if !ValidLinkSecret(secret) {
-		return store.OneUseToken{}, store.ErrLinkGone
+		return tracklane.OneUseToken{}, store.ErrLinkGone
 	}
 	return s.Store.LiveOneUseToken(ctx, HashToken(secret), purpose, s.now())
 }
@@ -96,20 +96,20 @@ func (s Service) CheckLink(ctx context.Context, secret string, purpose store.Tok
 // (checked by the password rule first: a refused password spends
 // nothing). The owner's sessions end. It returns the spent link (whose
 // password was set). A link unknown, used or expired → store.ErrLinkGone.
-func (s Service) UseLink(ctx context.Context, secret string, purpose store.TokenPurpose, newPassword string) (store.OneUseToken, error) {
+func (s Service) UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error) {
 	if !ValidLinkSecret(secret) {
-		return store.OneUseToken{}, store.ErrLinkGone
+		return tracklane.OneUseToken{}, store.ErrLinkGone
 	}
 	owner, err := s.linkOwner(ctx, secret, purpose)
 	if err != nil {
-		return store.OneUseToken{}, err
+		return tracklane.OneUseToken{}, err
 	}
 	if err := password.Check(newPassword, owner); err != nil {
-		return store.OneUseToken{}, err
+		return tracklane.OneUseToken{}, err
 	}
 	hash, err := HashPassword(newPassword, s.BcryptCost)
 	if err != nil {
-		return store.OneUseToken{}, err
+		return tracklane.OneUseToken{}, err
 	}
 	return s.Store.UseOneUseToken(ctx, HashToken(secret), purpose, s.now(), hash)
 }
@@ -118,7 +118,7 @@ func (s Service) UseLink(ctx context.Context, secret string, purpose store.Token
 // or the dashboard user's email and name (a user's name is their
 // tenant's), for the password rule. A link unknown, used or expired →
 // store.ErrLinkGone.
-func (s Service) linkOwner(ctx context.Context, secret string, purpose store.TokenPurpose) (password.Owner, error) {
+func (s Service) linkOwner(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (password.Owner, error) {
 	tok, err := s.CheckLink(ctx, secret, purpose)
 	if err != nil {
 		return password.Owner{}, err

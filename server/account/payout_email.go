@@ -16,3 +16,14 @@ func (s Service) SetPayoutEmail(ctx context.Context, tenantID, affiliateID, emai
 	}
 	return s.Store.SetAffiliatePayoutEmail(ctx, tenantID, affiliateID, e)
 }
+
+// SetOwnPayoutEmail sets where an affiliate is paid, from the affiliate's
+// own portal settings: there it must be an email (an affiliate cannot
+// clear where they are paid; the merchant can, with SetPayoutEmail).
+func (s Service) SetOwnPayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return tracklane.Affiliate{}, err
+	}
+	return s.Store.SetAffiliatePayoutEmail(ctx, tenantID, affiliateID, e)
+}

@@ -18,14 +18,14 @@ type PortalStore interface {
 	TenantUserEmails(ctx context.Context, tenantID string) ([]string, error)
 	UserByEmail(ctx context.Context, email string) (tracklane.User, error)
 	AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error)
-	ApplyAffiliate(ctx context.Context, app store.Application) (tracklane.Affiliate, error)
+	ApplyAffiliate(ctx context.Context, app tracklane.Application) (tracklane.Affiliate, error)
 	SetAffiliateStatus(ctx context.Context, tenantID, id string, ch store.StatusChange) (tracklane.Affiliate, error)
 	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 	AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error)
 	SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error
-	CreateOneUseToken(ctx context.Context, t store.OneUseToken, m *mail.Message) error
-	LiveOneUseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, now time.Time) (store.OneUseToken, error)
-	UseOneUseToken(ctx context.Context, hash []byte, purpose store.TokenPurpose, now time.Time, passwordHash string) (store.OneUseToken, error)
+	CreateOneUseToken(ctx context.Context, t tracklane.OneUseToken, m *mail.Message) error
+	LiveOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time) (tracklane.OneUseToken, error)
+	UseOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time, passwordHash string) (tracklane.OneUseToken, error)
 }
 
 // How long one-use links work (SPEC section 8).

@@ -84,14 +84,14 @@ func TestResetLinkLifetimeAndMailEscaping(t *testing.T) {
 		t.Fatalf("mail:\n%s\n%s\n%s", subject, html, text)
 	}
 	secret := link[strings.LastIndex(link, "/")+1:]
-	if _, err := svc.CheckLink(ctx, secret, store.PurposeUserReset); err != nil {
+	if _, err := svc.CheckLink(ctx, secret, tracklane.PurposeUserReset); err != nil {
 		t.Fatalf("fresh link: %v", err)
 	}
-	if _, err := svc.CheckLink(ctx, secret, store.PurposeAffiliateReset); err != store.ErrLinkGone {
+	if _, err := svc.CheckLink(ctx, secret, tracklane.PurposeAffiliateReset); err != store.ErrLinkGone {
 		t.Fatalf("link of another purpose: %v", err)
 	}
 	now = now.Add(time.Hour)
-	if _, err := svc.UseLink(ctx, secret, store.PurposeUserReset, "a new long password"); err != store.ErrLinkGone {
+	if _, err := svc.UseLink(ctx, secret, tracklane.PurposeUserReset, "a new long password"); err != store.ErrLinkGone {
 		t.Fatalf("link after an hour: %v", err)
 	}
 	_ = ten

@@ -65,6 +65,10 @@ type Link struct {
 	AffiliateID string
 	OriginID    string
 	Flags       []string // fraud signals the link raised (flags.go)
+	// Visitor is the keyed hash of the browser that made the link (the
+	// tracker's visitor hash, keyed by the day); nil when the merchant's
+	// server made it. Only DecideReported reads it.
+	Visitor []byte
 }
 
 // Click is what the rule needs of a click of the tenant.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -146,12 +147,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 	if s.AllowedHosts == nil {
 		s.AllowedHosts = []string{}
 	}
-	if t.Commission.Type == conversion.Fixed {
-		fixed, cur := t.Commission.Fixed, t.Commission.Currency
-		s.CommissionFixed, s.Currency = &fixed, &cur
-	} else {
-		s.CommissionPercent = json.Number(t.Commission.PercentString())
-	}
+	s.CommissionPercent, s.CommissionFixed, s.Currency = apishape.Commission(t.Commission)
 	return s
 }
 

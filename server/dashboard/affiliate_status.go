@@ -20,8 +20,8 @@ type ProgramAccounts interface {
 	InviteAffiliate(ctx context.Context, tenantID, affiliateID string) (string, error)
 	SetPayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 	RequestUserReset(ctx context.Context, email string) error
-	CheckLink(ctx context.Context, secret string, purpose store.TokenPurpose) (store.OneUseToken, error)
-	UseLink(ctx context.Context, secret string, purpose store.TokenPurpose, newPassword string) (store.OneUseToken, error)
+	CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error)
+	UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error)
 }
 
 // handleAffiliateStatus applies one status action (Approve, Reject,

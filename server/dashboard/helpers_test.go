@@ -155,9 +155,9 @@ func paid(t *testing.T, app *apptest.App, tenantID, account, email string, amoun
 	}
 	now := time.Now().UTC()
 	inv := "in_" + strings.ReplaceAll(email, "@", "_")
-	_, err = app.Store.ApplyEvents(ctx, conn, []store.StripeEvent{{
+	_, err = app.Store.ApplyEvents(ctx, conn, []tracklane.StripeEvent{{
 		ID: "evt_" + inv, Type: "invoice.paid", Created: now, Livemode: true, Via: "check",
-		Payment: &store.PaymentFact{SourceID: inv, CustomerID: "cus_" + inv, Email: email, Amount: amount, Currency: currency,
+		Payment: &tracklane.PaymentFact{SourceID: inv, CustomerID: "cus_" + inv, Email: email, Amount: amount, Currency: currency,
 			PaidAt: now, InvoiceID: inv, ChargeID: "ch_" + inv},
 	}}, nil)
 	if err != nil {

@@ -84,7 +84,8 @@ func TestEveryPageRenders(t *testing.T) {
 	settings.must(t, http.StatusOK, w.tenantA, "Revenue origins", "Personal API tokens", "acct_A", "Check now",
 		`&lt;script async src=&#34;`+w.app.URL+`/tracking.js&#34;&gt;&lt;/script&gt;`,
 		`trackdesk(&#39;`+w.tenantA+`&#39;, &#39;click&#39;);`,
-		`trackdesk(&#39;`+w.tenantA+`&#39;, &#39;externalCid&#39;, {externalCid: &#39;CUSTOMER_EMAIL&#39;, revenueOriginId: &#39;`)
+		`&lt;script&gt;
+trackdesk(&#39;`+w.tenantA+`&#39;, &#39;externalCid&#39;, {externalCid: &#39;CUSTOMER_EMAIL&#39;, revenueOriginId: &#39;`)
 	a.get("/integration").must(t, http.StatusOK, "Test your integration", "/integration/status.json?affiliate="+w.affA.ID, w.app.URL+"/r/jamie")
 	demo := a.get("/integration/demo?aff=jamie")
 	demo.must(t, http.StatusOK, "Demo Shop", `<script nonce="`, "/tracking.js")

@@ -74,7 +74,7 @@ func (h *Handler) resetGone(c *gin.Context) {
 }
 
 func (h *Handler) handleResetForm(c *gin.Context) {
-	_, err := h.deps.Accounts.CheckLink(c.Request.Context(), c.Param("token"), store.PurposeUserReset)
+	_, err := h.deps.Accounts.CheckLink(c.Request.Context(), c.Param("token"), tracklane.PurposeUserReset)
 	if errors.Is(err, store.ErrLinkGone) {
 		h.resetGone(c)
 		return
@@ -101,9 +101,9 @@ func (h *Handler) handleReset(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	_, err = h.deps.Accounts.CheckLink(ctx, c.Param("token"), store.PurposeUserReset)
+	_, err = h.deps.Accounts.CheckLink(ctx, c.Param("token"), tracklane.PurposeUserReset)
 	if err == nil {
-		_, err = h.deps.Accounts.UseLink(ctx, c.Param("token"), store.PurposeUserReset, c.PostForm("password"))
+		_, err = h.deps.Accounts.UseLink(ctx, c.Param("token"), tracklane.PurposeUserReset, c.PostForm("password"))
 	}
 	if errors.Is(err, store.ErrLinkGone) {
 		h.resetGone(c)

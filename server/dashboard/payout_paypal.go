@@ -3,7 +3,7 @@ package dashboard
 import (
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/api"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -20,7 +20,7 @@ func (h *Handler) handlePayoutPayPal(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="paypal-payouts.csv"`)
 	c.Status(200)
-	if err := api.WritePayPal(c.Writer, t.Name, func(fn func(tracklane.Payout) error) error {
+	if err := apishape.WritePayPal(c.Writer, t.Name, func(fn func(tracklane.Payout) error) error {
 		return h.store.EachPayout(ctx, t.ID, tracklane.PayoutPending, fn)
 	}); err != nil {
 		h.log.ErrorContext(ctx, "writing the PayPal file", "err", err)

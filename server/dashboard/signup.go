@@ -10,7 +10,6 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
@@ -34,6 +33,9 @@ func (h *Handler) handleSignupForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
+	if !h.signupAllowed(c) {
+		return
+	}
 	h.render(c, http.StatusOK, views.Auth(views.AuthPage{Signup: true, CSRF: h.anonCSRF(c), AssetQuery: h.assetQuery}))
 }
 
@@ -41,6 +43,9 @@ func (h *Handler) handleSignupForm(c *gin.Context) {
 // checks the input) and signs the user in. An email that already has an
 // account gets the same answer as a new one (signupEmailTaken).
 func (h *Handler) handleSignup(c *gin.Context) {
+	if !h.signupAllowed(c) {
+		return
+	}
 	ctx := c.Request.Context()
 	page := views.AuthPage{
 		Signup: true, CSRF: h.anonCSRF(c), AssetQuery: h.assetQuery,
@@ -77,7 +82,7 @@ func (h *Handler) handleSignup(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.startSession(c, u); err != nil {
+	if err := h.signin.Start(c, store.SessionOwner{TenantID: u.TenantID, UserID: u.ID}); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -91,15 +96,11 @@ func (h *Handler) handleSignup(c *gin.Context) {
 // has an account. Nothing is created or changed; the cookie names no
 // session, so the browser lands on the log-in page.
 func (h *Handler) signupEmailTaken(c *gin.Context, email string) {
-	ctx := c.Request.Context()
-	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeleteSession(ctx, ident.Hash(old)); err != nil {
-			h.fail(c, err)
-			return
-		}
+	if err := h.signin.Decoy(c); err != nil {
+		h.fail(c, err)
+		return
 	}
-	h.notifyOwnerOfSignup(ctx, email)
-	h.setCookie(c, sessionCookie, ident.Secret(), int(sessionLife/time.Second))
+	h.notifyOwnerOfSignup(c.Request.Context(), email)
 	c.Redirect(http.StatusSeeOther, signupDone)
 }
 
@@ -110,15 +111,4 @@ func (h *Handler) signupEmailTaken(c *gin.Context, email string) {
 func (h *Handler) notifyOwnerOfSignup(ctx context.Context, email string) {
 	h.log.InfoContext(ctx, "sign-up with an email that already has an account: nothing created, no mail sent",
 		"email", tracklane.FoldEmail(email))
-}
-
-// signedIn reports whether the browser has a live session (for pages that
-// are shown signed out only).
-func (h *Handler) signedIn(c *gin.Context) bool {
-	id, err := c.Cookie(sessionCookie)
-	if err != nil || id == "" || len(id) >= 100 {
-		return false
-	}
-	_, err = h.store.SessionByHash(c.Request.Context(), ident.Hash(id), h.now())
-	return err == nil
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	texttemplate "text/template"
 
-	"github.com/tracklane/tracklane/server/tracklane"
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // The bodies of each Kind: templates/<kind>.txt and templates/<kind>.html,
@@ -103,7 +103,7 @@ func Compose(kind Kind, to, subject string, data Data) (Message, error) {
 // whatever a stored name in it holds: no header injection, no control
 // characters.
 func subjectLine(s string) string {
-	s = tracklane.CleanName(s)
+	s = oneline.Clean(s)
 	if r := []rune(s); len(r) > maxSubject {
 		s = strings.TrimSpace(string(r[:maxSubject]))
 	}

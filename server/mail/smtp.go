@@ -15,7 +15,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/tracklane/tracklane/server/tracklane"
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // SMTPSettings is a parsed SMTP_URL: smtp://[user:pass@]host[:port]
@@ -242,7 +242,7 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	if err := m.To(o.To); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", o.To, err)
 	}
-	m.Subject(tracklane.CleanName(o.Subject))
+	m.Subject(oneline.Clean(o.Subject))
 	m.SetMessageIDWithValue(MessageID(o, t.domain))
 	m.SetDateWithValue(o.CreatedAt)
 	m.SetGenHeader("Auto-Submitted", "auto-generated")

@@ -14,8 +14,8 @@ import (
 	"github.com/tracklane/tracklane/views"
 )
 
-func kindOf(purpose store.TokenPurpose) string {
-	if purpose == store.PurposeInvite {
+func kindOf(purpose tracklane.TokenPurpose) string {
+	if purpose == tracklane.PurposeInvite {
 		return "invite"
 	}
 	return "reset"
@@ -29,7 +29,7 @@ func (h *Handler) linkGone(c *gin.Context) {
 }
 
 // handleLinkForm shows a live one-use link's new-password form.
-func (h *Handler) handleLinkForm(purpose store.TokenPurpose) gin.HandlerFunc {
+func (h *Handler) handleLinkForm(purpose tracklane.TokenPurpose) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, err := h.deps.Accounts.CheckLink(c.Request.Context(), c.Param("token"), purpose)
 		if errors.Is(err, store.ErrLinkGone) || (err == nil && tok.TenantID != tenantOf(c).ID) {
@@ -49,7 +49,7 @@ func (h *Handler) handleLinkForm(purpose store.TokenPurpose) gin.HandlerFunc {
 // handleLinkUse sets the new password through a one-use link. An
 // invitation then signs the affiliate in (when active); a reset sends
 // them to log in.
-func (h *Handler) handleLinkUse(purpose store.TokenPurpose) gin.HandlerFunc {
+func (h *Handler) handleLinkUse(purpose tracklane.TokenPurpose) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		t := tenantOf(c)
@@ -89,7 +89,7 @@ func (h *Handler) handleLinkUse(purpose store.TokenPurpose) gin.HandlerFunc {
 			h.render(c, http.StatusBadRequest, views.PortalAuth(p))
 			return
 		}
-		if purpose == store.PurposeInvite {
+		if purpose == tracklane.PurposeInvite {
 			if a, err := h.store.Affiliate(ctx, t.ID, tok.AffiliateID); err == nil && a.Status == tracklane.AffiliateActive {
 				if err := h.startSession(c, a); err != nil {
 					h.fail(c, err)

@@ -94,7 +94,7 @@ func newWorld(t *testing.T, who func(w *world) func(c *gin.Context) (portalpages
 	if who != nil {
 		whoFn = who(w)
 	}
-	h := portalpages.New(portalpages.Deps{Store: st, Who: whoFn, ChangePassword: w.password.change,
+	h := portalpages.New(portalpages.Deps{Store: st, Who: whoFn, ChangePassword: w.password.change, SetPayoutEmail: svc.SetOwnPayoutEmail,
 		Now: func() time.Time { return w.now }, PublicURL: "https://track.example", Log: storetest.Logger(t)})
 	gin.SetMode(gin.TestMode)
 	r := gin.New()

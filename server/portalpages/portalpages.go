@@ -38,7 +38,6 @@ type Store interface {
 	AffiliateConversions(ctx context.Context, tenantID, affiliateID string, p store.Page) ([]tracklane.PortalConversion, error)
 	AffiliatePayouts(ctx context.Context, tenantID, affiliateID string, p store.Page) ([]tracklane.Payout, error)
 	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
-	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 }
 
 // Deps is what the pages need, passed explicitly.
@@ -52,6 +51,10 @@ type Deps struct {
 	// next one (the portal's account rules: length, common passwords).
 	// Errors with an apperr code are shown on the form.
 	ChangePassword func(ctx context.Context, tenantID, affiliateID, current, next string) error
+	// SetPayoutEmail sets where the affiliate is paid
+	// (account.Service.SetOwnPayoutEmail, which holds the rules). Errors
+	// with an apperr code are shown on the form.
+	SetPayoutEmail func(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 	Log            *slog.Logger
 	Now            func() time.Time
 	// AssetQuery is appended to static asset URLs ("?v=<hash>"); "" → a

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/views"
 )
@@ -21,17 +20,20 @@ func (h *Handler) handleSettings(c *gin.Context) {
 	}))
 }
 
-// handlePayoutEmailSave stores the payout email; one that is not an email
-// address shows the page again with the message, nothing changed.
+// handlePayoutEmailSave passes the payout email to Deps.SetPayoutEmail,
+// which holds the rules; its refusal (one that is not an email address)
+// shows the page again with the message, nothing changed.
 func (h *Handler) handlePayoutEmailSave(c *gin.Context) {
 	v, ok := h.viewer(c)
 	if !ok {
 		return
 	}
 	typed := c.PostForm("payout_email")
-	email, err := account.NormalizeEmail(typed)
-	if err == nil {
-		_, err = h.d.Store.SetAffiliatePayoutEmail(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, email)
+	var err error
+	if h.d.SetPayoutEmail == nil {
+		err = apperr.Errorf(apperr.Internal, "no payout email service is wired")
+	} else {
+		_, err = h.d.SetPayoutEmail(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, typed)
 	}
 	if err != nil {
 		status, msg := h.formMessage(c, err)

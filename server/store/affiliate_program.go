@@ -117,22 +117,11 @@ func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.first, de
 // program: the applicant's mail went to that address instead.
 var ErrMember = errors.New("the email is already in the program")
 
-// Application is a portal application as the store writes it: the new
-// affiliate (its id, code and status chosen by the caller), its password
-// hash, the mails of a new applicant, and the one mail for an address
-// already in the program.
-type Application struct {
-	Affiliate    tracklane.Affiliate
-	PasswordHash string
-	Mails        []mail.Message // sent when the affiliate is created
-	MemberMail   mail.Message   // sent instead when the email is taken
-}
-
 // ApplyAffiliate creates an applicant with its mails in one transaction.
 // An email the tenant's program already holds creates nothing: the member
 // mail is written instead and the error is ErrMember. A taken code →
 // conflict, whoever the email belongs to.
-func (s *Store) ApplyAffiliate(ctx context.Context, app Application) (tracklane.Affiliate, error) {
+func (s *Store) ApplyAffiliate(ctx context.Context, app tracklane.Application) (tracklane.Affiliate, error) {
 	a := app.Affiliate
 	var out tracklane.Affiliate
 	member := false

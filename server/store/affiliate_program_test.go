@@ -86,7 +86,7 @@ func TestApplyAffiliateWritesItsMailsInItsTransaction(t *testing.T) {
 	if ten.Slug != "mail-shop" {
 		t.Fatalf("slug %q", ten.Slug)
 	}
-	app := store.Application{
+	app := tracklane.Application{
 		Affiliate:    tracklane.Affiliate{ID: "af_1", TenantID: ten.ID, Name: "A", Email: "a@example.com", Code: "code-a", Status: tracklane.AffiliatePending},
 		PasswordHash: "hash",
 		Mails:        []mail.Message{{TenantID: ten.ID, Kind: mail.KindApplicationReceived, To: "m@example.com", Subject: "s", Text: "t"}},

@@ -54,13 +54,13 @@ func newApplyWorld(b *testing.B) applyWorld {
 // invoicePaid is the fact of an invoice.paid event of a new customer, as
 // the sync engine hands it to the store (2023-10-16 shape: the invoice
 // names its charge).
-func invoicePaid(n int, email string, at time.Time) store.StripeEvent {
+func invoicePaid(n int, email string, at time.Time) tracklane.StripeEvent {
 	inv, ch, cus := fmt.Sprintf("in_b%07d", n), fmt.Sprintf("ch_b%07d", n), fmt.Sprintf("cus_b%07d", n)
-	return store.StripeEvent{
+	return tracklane.StripeEvent{
 		ID: fmt.Sprintf("evt_b%07d", n), Type: "invoice.paid", Created: at, Livemode: true, Via: "check",
-		Payment: &store.PaymentFact{SourceID: inv, CustomerID: cus, Email: email, Amount: 5000, Currency: "usd",
+		Payment: &tracklane.PaymentFact{SourceID: inv, CustomerID: cus, Email: email, Amount: 5000, Currency: "usd",
 			PaidAt: at, InvoiceID: inv, ChargeID: ch},
-		Charge: &store.ChargeFact{ChargeID: ch, InvoiceID: inv, CustomerID: cus},
+		Charge: &tracklane.ChargeFact{ChargeID: ch, InvoiceID: inv, CustomerID: cus},
 	}
 }
 
@@ -91,7 +91,7 @@ func BenchmarkApplyEvents(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				page := make([]store.StripeEvent, c.perCall)
+				page := make([]tracklane.StripeEvent, c.perCall)
 				for i := range page {
 					n++
 					page[i] = invoicePaid(n, email, paid)

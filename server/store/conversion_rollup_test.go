@@ -37,21 +37,21 @@ func TestConversionRollupsMatchARecount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page []store.StripeEvent
+	var page []tracklane.StripeEvent
 	for i := 0; i < 30; i++ {
 		cur := []string{"usd", "eur"}[i%2]
 		paid := now.Add(time.Duration(i) * 7 * time.Hour) // spread over days
-		page = append(page, store.StripeEvent{ID: fmt.Sprintf("evt_p%d", i), Type: "invoice.paid", Created: paid, Livemode: true,
-			Payment: &store.PaymentFact{SourceID: fmt.Sprintf("in_%d", i), CustomerID: fmt.Sprintf("cus_%d", i), Email: fmt.Sprintf("buyer%d@example.com", i),
+		page = append(page, tracklane.StripeEvent{ID: fmt.Sprintf("evt_p%d", i), Type: "invoice.paid", Created: paid, Livemode: true,
+			Payment: &tracklane.PaymentFact{SourceID: fmt.Sprintf("in_%d", i), CustomerID: fmt.Sprintf("cus_%d", i), Email: fmt.Sprintf("buyer%d@example.com", i),
 				Amount: int64(1000 + i), Currency: cur, PaidAt: paid, InvoiceID: fmt.Sprintf("in_%d", i), ChargeID: fmt.Sprintf("ch_%d", i)}})
 	}
 	if _, err := st.ApplyEvents(ctx, conn, page, nil); err != nil {
 		t.Fatal(err)
 	}
-	var refunds []store.StripeEvent
+	var refunds []tracklane.StripeEvent
 	for i := 0; i < 30; i += 4 {
-		refunds = append(refunds, store.StripeEvent{ID: fmt.Sprintf("evt_r%d", i), Type: "charge.refunded", Created: now, Livemode: true,
-			Charge: &store.ChargeFact{ChargeID: fmt.Sprintf("ch_%d", i), AmountRefunded: int64(300 * (i % 3))}})
+		refunds = append(refunds, tracklane.StripeEvent{ID: fmt.Sprintf("evt_r%d", i), Type: "charge.refunded", Created: now, Livemode: true,
+			Charge: &tracklane.ChargeFact{ChargeID: fmt.Sprintf("ch_%d", i), AmountRefunded: int64(300 * (i % 3))}})
 	}
 	if _, err := st.ApplyEvents(ctx, conn, refunds, nil); err != nil {
 		t.Fatal(err)

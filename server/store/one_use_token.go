@@ -8,30 +8,8 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// TokenPurpose says what a one-use link does.
-type TokenPurpose string
-
-// The one-use links.
-const (
-	PurposeInvite         TokenPurpose = "invite"          // an affiliate sets a first password
-	PurposeAffiliateReset TokenPurpose = "affiliate_reset" // an affiliate sets a new password
-	PurposeUserReset      TokenPurpose = "user_reset"      // a merchant sets a new password
-)
-
-// OneUseToken is a one-use link as stored: the sha256 of its secret.
-// AffiliateID or UserID names whose password it sets.
-type OneUseToken struct {
-	Hash        []byte
-	Purpose     TokenPurpose
-	TenantID    string
-	AffiliateID string
-	UserID      int64
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	UsedAt      *time.Time
-}
 
 // ErrLinkGone is the error for a one-use link that is unknown, used or
 // expired: it changes nothing.
@@ -39,7 +17,7 @@ var ErrLinkGone = apperr.Errorf(apperr.Invalid, "this link has expired or was al
 
 // CreateOneUseToken stores a one-use link and writes the mail that carries
 // it, in one transaction.
-func (s *Store) CreateOneUseToken(ctx context.Context, t OneUseToken, m *mail.Message) error {
+func (s *Store) CreateOneUseToken(ctx context.Context, t tracklane.OneUseToken, m *mail.Message) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM one_use_tokens WHERE expires_at < $1`, t.CreatedAt.Add(-24*time.Hour)); err != nil {
 			return fmt.Errorf("sweeping links: %w", err)
@@ -62,8 +40,8 @@ func (s *Store) CreateOneUseToken(ctx context.Context, t OneUseToken, m *mail.Me
 	})
 }
 
-func scanToken(row scanner) (OneUseToken, error) {
-	var t OneUseToken
+func scanToken(row scanner) (tracklane.OneUseToken, error) {
+	var t tracklane.OneUseToken
 	var aff sql.NullString
 	var user sql.NullInt64
 	err := row.Scan(&t.Hash, &t.Purpose, &t.TenantID, &aff, &user, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt)
@@ -75,14 +53,14 @@ const tokenColumns = `token_hash, purpose, tenant_id, affiliate_id, user_id, cre
 
 // LiveOneUseToken returns a link of this purpose that may still be used
 // at now; ErrLinkGone otherwise.
-func (s *Store) LiveOneUseToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time) (OneUseToken, error) {
+func (s *Store) LiveOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time) (tracklane.OneUseToken, error) {
 	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM one_use_tokens
 		WHERE token_hash = $1 AND purpose = $2`, hash, string(purpose)))
 	if err == sql.ErrNoRows || (err == nil && (t.UsedAt != nil || !now.Before(t.ExpiresAt))) {
-		return OneUseToken{}, ErrLinkGone
+		return tracklane.OneUseToken{}, ErrLinkGone
 	}
 	if err != nil {
-		return OneUseToken{}, fmt.Errorf("reading link: %w", err)
+		return tracklane.OneUseToken{}, fmt.Errorf("reading link: %w", err)
 	}
 	return t, nil
 }
@@ -91,8 +69,8 @@ func (s *Store) LiveOneUseToken(ctx context.Context, hash []byte, purpose TokenP
 // it is for, in one transaction: the affiliate's or the user's, ending
 // their sessions. A link unknown, used or expired → ErrLinkGone, nothing
 // changes.
-func (s *Store) UseOneUseToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time, passwordHash string) (OneUseToken, error) {
-	var t OneUseToken
+func (s *Store) UseOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time, passwordHash string) (tracklane.OneUseToken, error) {
+	var t tracklane.OneUseToken
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM one_use_tokens
@@ -118,7 +96,7 @@ func (s *Store) UseOneUseToken(ctx context.Context, hash []byte, purpose TokenPu
 		return nil
 	})
 	if err != nil {
-		return OneUseToken{}, err
+		return tracklane.OneUseToken{}, err
 	}
 	return t, nil
 }

@@ -60,7 +60,7 @@ type sale struct {
 func (f *payFix) pay(sales ...sale) []string {
 	f.t.Helper()
 	var clicks []tracklane.Click
-	var events []store.StripeEvent
+	var events []tracklane.StripeEvent
 	var charges []string
 	for _, s := range sales {
 		f.n++
@@ -69,8 +69,8 @@ func (f *payFix) pay(sales ...sale) []string {
 			CreatedAt: f.now.Add(-2 * time.Hour), VisitorHash: []byte(fmt.Sprintf("v%d", n))})
 		paid := f.now.Add(-time.Hour).Add(time.Duration(n) * time.Millisecond)
 		charges = append(charges, fmt.Sprintf("ch_%d", n))
-		events = append(events, store.StripeEvent{ID: fmt.Sprintf("evt_p%d", n), Type: "invoice.paid", Created: paid, Livemode: true,
-			Payment: &store.PaymentFact{SourceID: fmt.Sprintf("in_%d", n), CustomerID: fmt.Sprintf("cus_%d", n), Email: fmt.Sprintf("buyer%d@example.com", n),
+		events = append(events, tracklane.StripeEvent{ID: fmt.Sprintf("evt_p%d", n), Type: "invoice.paid", Created: paid, Livemode: true,
+			Payment: &tracklane.PaymentFact{SourceID: fmt.Sprintf("in_%d", n), CustomerID: fmt.Sprintf("cus_%d", n), Email: fmt.Sprintf("buyer%d@example.com", n),
 				Amount: s.amount, Currency: s.cur, PaidAt: paid, InvoiceID: fmt.Sprintf("in_%d", n), ChargeID: fmt.Sprintf("ch_%d", n)}})
 	}
 	if err := f.st.InsertClicks(f.ctx, clicks); err != nil {
@@ -90,8 +90,8 @@ func (f *payFix) pay(sales ...sale) []string {
 // refund records that charge has refunded (cumulative) minor units.
 func (f *payFix) refund(charge string, refunded int64) error {
 	f.n++
-	_, err := f.st.ApplyEvents(f.ctx, f.conn, []store.StripeEvent{{ID: fmt.Sprintf("evt_r%d", f.n), Type: "charge.refunded",
-		Created: f.now, Livemode: true, Charge: &store.ChargeFact{ChargeID: charge, AmountRefunded: refunded}}}, nil)
+	_, err := f.st.ApplyEvents(f.ctx, f.conn, []tracklane.StripeEvent{{ID: fmt.Sprintf("evt_r%d", f.n), Type: "charge.refunded",
+		Created: f.now, Livemode: true, Charge: &tracklane.ChargeFact{ChargeID: charge, AmountRefunded: refunded}}}, nil)
 	return err
 }
 
@@ -99,8 +99,8 @@ func (f *payFix) refund(charge string, refunded int64) error {
 func (f *payFix) disputeLost(charge string) {
 	f.t.Helper()
 	f.n++
-	if _, err := f.st.ApplyEvents(f.ctx, f.conn, []store.StripeEvent{{ID: fmt.Sprintf("evt_d%d", f.n), Type: "charge.dispute.closed",
-		Created: f.now, Livemode: true, Charge: &store.ChargeFact{ChargeID: charge, DisputeID: "dp_" + charge, DisputeStatus: "lost"}}}, nil); err != nil {
+	if _, err := f.st.ApplyEvents(f.ctx, f.conn, []tracklane.StripeEvent{{ID: fmt.Sprintf("evt_d%d", f.n), Type: "charge.dispute.closed",
+		Created: f.now, Livemode: true, Charge: &tracklane.ChargeFact{ChargeID: charge, DisputeID: "dp_" + charge, DisputeStatus: "lost"}}}, nil); err != nil {
 		f.t.Fatal(err)
 	}
 }

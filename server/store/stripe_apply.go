@@ -16,72 +16,6 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// StripeEvent is one Stripe event as the sync engine understood it: its
-// identity and the facts it brings. Exactly the non-nil facts are recorded.
-type StripeEvent struct {
-	ID       string
-	Type     string
-	Created  time.Time
-	Livemode bool
-	Via      string // "check" or "webhook", for the record
-
-	Payment      *PaymentFact      // invoice.paid, charge.succeeded without invoice
-	Charge       *ChargeFact       // charge.*: what is known of the charge
-	Subscription *SubscriptionFact // customer.subscription.deleted
-	Hints        []HintFact        // checkout.session.completed, customer.*, payment_intent.succeeded
-}
-
-// PaymentFact is a paid invoice or an invoice-less charge.
-type PaymentFact struct {
-	SourceID       string // invoice id, or the charge id of an invoice-less charge
-	CustomerID     string
-	Email          string // normalised; "" when unknown
-	Amount         int64  // excluding tax
-	Currency       string
-	PaidAt         time.Time
-	InvoiceID      string
-	ChargeID       string
-	SubscriptionID string
-	// PaymentIntentID links an invoice-less charge to its Checkout Session.
-	PaymentIntentID string
-	// ClickID is the click id the payment's own metadata (tracklane_cid)
-	// carries, unchecked; PromotionCodes the promotion codes (folded text)
-	// it used.
-	ClickID        string
-	PromotionCodes []string
-}
-
-// HintFact is what a Stripe object other than the payment says about who
-// brought its payments: a Checkout Session's client_reference_id or any
-// object's metadata.tracklane_cid, and a session's promotion codes. Keys
-// are the ids the payments name (customer, subscription, payment intent,
-// invoice); Origin is the object that said it.
-type HintFact struct {
-	Keys           []string
-	Origin         string
-	ClickID        string
-	PromotionCodes []string
-}
-
-// ChargeFact is what an event says about a charge: which invoice it paid,
-// how much of it is refunded (cumulative), and its dispute.
-type ChargeFact struct {
-	ChargeID       string
-	InvoiceID      string // "" when unknown
-	CustomerID     string
-	Amount         int64
-	Created        time.Time
-	AmountRefunded int64  // only grows; the largest seen wins
-	DisputeID      string // set by dispute events
-	DisputeStatus  string // Stripe's dispute status
-}
-
-// SubscriptionFact is a subscription's cancellation.
-type SubscriptionFact struct {
-	SubscriptionID string
-	CanceledAt     time.Time
-}
-
 // CursorUpdate is the connection's sync position after a batch of events,
 // written in the same transaction as their effects, so the cursor never
 // passes an event that was not applied.
@@ -106,7 +40,7 @@ type ApplyOutcome struct {
 // same transaction. The work is set-based — a fixed number of statements
 // per batch, not per event — and conflicts with a concurrent writer are
 // retried.
-func (s *Store) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
+func (s *Store) ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []tracklane.StripeEvent, cursor *CursorUpdate) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
 		out = ApplyOutcome{}
@@ -287,7 +221,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 			return notFound(err, "no conversion %q", id)
 		}
 		if account == "" { // reported by the site: no Stripe payment behind it
-			_, err := s.reevaluateReported(ctx, tx, []string{id})
+			_, err := s.reevaluateReported(ctx, tx, []string{id}, "")
 			return err
 		}
 		a, err := s.newApplier(ctx, tx, tenantID, account, livemode)
@@ -330,7 +264,7 @@ func (a *applier) exec(q string, args ...any) error {
 
 // recordEvents records the events' ids and returns those not seen before,
 // in their order.
-func (a *applier) recordEvents(events []StripeEvent) ([]StripeEvent, error) {
+func (a *applier) recordEvents(events []tracklane.StripeEvent) ([]tracklane.StripeEvent, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -358,7 +292,7 @@ func (a *applier) recordEvents(events []StripeEvent) ([]StripeEvent, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("recording events: %w", err)
 	}
-	var out []StripeEvent
+	var out []tracklane.StripeEvent
 	for _, ev := range events {
 		if isNew[ev.ID] {
 			delete(isNew, ev.ID) // the same id twice in a batch counts once
@@ -371,7 +305,7 @@ func (a *applier) recordEvents(events []StripeEvent) ([]StripeEvent, error) {
 // chargeMerge is the batch's combined knowledge of one charge, merged with
 // the same rules the upsert applies against what is stored.
 type chargeMerge struct {
-	ChargeFact
+	tracklane.ChargeFact
 	created        any
 	refundEvent    string
 	disputeEvent   string
@@ -385,12 +319,12 @@ func closing(status string) bool {
 // factBatch is a batch's facts merged per object, each with the last event
 // of the batch that spoke of it.
 type factBatch struct {
-	payments     []*PaymentFact
+	payments     []*tracklane.PaymentFact
 	paymentEvent map[string]string
 	charges      map[string]*chargeMerge
 	chargeOrder  []string
 	chargeEvent  map[string]string
-	subs         map[string]*SubscriptionFact
+	subs         map[string]*tracklane.SubscriptionFact
 	subEvent     map[string]string
 	hints        []hintRow
 }
@@ -405,9 +339,9 @@ type hintRow struct {
 // payment or cancellation stands; a charge's invoice, customer and creation
 // are filled in, its refund only grows, and its dispute follows the later
 // event (at the same second, a closing status beats an open one).
-func mergeFacts(events []StripeEvent) factBatch {
+func mergeFacts(events []tracklane.StripeEvent) factBatch {
 	b := factBatch{paymentEvent: map[string]string{}, charges: map[string]*chargeMerge{}, chargeEvent: map[string]string{},
-		subs: map[string]*SubscriptionFact{}, subEvent: map[string]string{}}
+		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}}
 	for _, ev := range events {
 		if p := ev.Payment; p != nil && p.Amount > 0 {
 			if _, seen := b.paymentEvent[p.SourceID]; !seen {
@@ -435,10 +369,10 @@ func mergeFacts(events []StripeEvent) factBatch {
 	return b
 }
 
-func (b *factBatch) mergeCharge(ev StripeEvent, c *ChargeFact) {
+func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
 	m, ok := b.charges[c.ChargeID]
 	if !ok {
-		m = &chargeMerge{ChargeFact: ChargeFact{ChargeID: c.ChargeID}}
+		m = &chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: c.ChargeID}}
 		b.charges[c.ChargeID] = m
 		b.chargeOrder = append(b.chargeOrder, c.ChargeID)
 	}
@@ -472,7 +406,7 @@ func (b *factBatch) mergeCharge(ev StripeEvent, c *ChargeFact) {
 // recordFacts stores the facts of new events (payments, charges,
 // cancellations) and returns the payments they touch, each with the last
 // event of the batch that touched it.
-func (a *applier) recordFacts(events []StripeEvent) (map[string]string, error) {
+func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string, error) {
 	b := mergeFacts(events)
 	causes := map[string]string{}
 	for _, p := range b.payments {

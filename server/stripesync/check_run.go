@@ -135,7 +135,7 @@ func forwardQuery(after string) eventQuery {
 // in one transaction, then counts it in the result.
 func (cr *checkRun) apply(ctx context.Context, page []Event, following store.CursorUpdate) error {
 	cr.in.notePage(page)
-	events := make([]store.StripeEvent, 0, len(page))
+	events := make([]tracklane.StripeEvent, 0, len(page))
 	for _, ev := range page {
 		se, err := cr.in.interpret(ctx, ev)
 		if err != nil {

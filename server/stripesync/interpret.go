@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -26,8 +25,8 @@ type interpreter struct {
 	promoCodes map[string]string        // promotion code id → folded text, per check
 }
 
-func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEvent, error) {
-	se := store.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
+func (in *interpreter) interpret(ctx context.Context, ev Event) (tracklane.StripeEvent, error) {
+	se := tracklane.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
 	var err error
 	switch ev.Type {
 	case "invoice.paid":
@@ -37,26 +36,26 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEve
 	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		var d disputeObject
 		if json.Unmarshal(ev.Data.Object, &d) == nil && d.Charge != "" {
-			se.Charge = &store.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
+			se.Charge = &tracklane.ChargeFact{ChargeID: string(d.Charge), DisputeID: d.ID, DisputeStatus: d.Status}
 		}
 	case "customer.subscription.deleted":
 		var s subscriptionObject
 		if json.Unmarshal(ev.Data.Object, &s) == nil && s.ID != "" {
-			se.Subscription = &store.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(s.canceledAt(ev.Created), 0).UTC()}
+			se.Subscription = &tracklane.SubscriptionFact{SubscriptionID: s.ID, CanceledAt: time.Unix(s.canceledAt(ev.Created), 0).UTC()}
 		}
 	case "checkout.session.completed":
 		var cs checkoutSession
 		if json.Unmarshal(ev.Data.Object, &cs) == nil && cs.ID != "" {
-			var h *store.HintFact
+			var h *tracklane.HintFact
 			if h, err = in.sessionHint(ctx, cs); h != nil {
-				se.Hints = []store.HintFact{*h}
+				se.Hints = []tracklane.HintFact{*h}
 			}
 		}
 	case "customer.created", "customer.updated", "payment_intent.succeeded":
 		var o objectWithMetadata
 		if json.Unmarshal(ev.Data.Object, &o) == nil && o.ID != "" {
 			if cid := first(validClickIDs(o.Metadata.ClickID)); cid != "" {
-				se.Hints = []store.HintFact{{Keys: []string{o.ID}, Origin: o.ID, ClickID: cid}}
+				se.Hints = []tracklane.HintFact{{Keys: []string{o.ID}, Origin: o.ID, ClickID: cid}}
 			}
 		}
 	}
@@ -67,12 +66,12 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (store.StripeEve
 
 // invoicePaid reads a paid invoice: its payment, and the charge it names
 // (2023-10-16).
-func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *store.StripeEvent) error {
+func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *tracklane.StripeEvent) error {
 	inv, ok := in.pageParsed[ev.ID]
 	if !ok && json.Unmarshal(ev.Data.Object, &inv) != nil {
 		return nil
 	}
-	p := &store.PaymentFact{
+	p := &tracklane.PaymentFact{
 		SourceID: inv.ID, CustomerID: string(inv.Customer), Email: inv.email(), Amount: inv.netAmount(),
 		Currency: lowerCurrency(inv.Currency), PaidAt: time.Unix(inv.paidAt(), 0).UTC(),
 		InvoiceID: inv.ID, ChargeID: string(inv.Charge), SubscriptionID: inv.subscription(),
@@ -88,14 +87,14 @@ func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *store.Stri
 	p.PromotionCodes = codes
 	se.Payment = p
 	if inv.Charge != "" {
-		se.Charge = &store.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
+		se.Charge = &tracklane.ChargeFact{ChargeID: string(inv.Charge), InvoiceID: inv.ID, CustomerID: string(inv.Customer)}
 	}
 	return nil
 }
 
 // charge reads a charge: what is known of it (refunds, its invoice) and,
 // for one that belongs to no invoice, its payment.
-func (in *interpreter) charge(ctx context.Context, ev Event, se *store.StripeEvent) error {
+func (in *interpreter) charge(ctx context.Context, ev Event, se *tracklane.StripeEvent) error {
 	ch, err := parseCharge(ev.Data.Object)
 	if err != nil {
 		return nil
@@ -104,12 +103,12 @@ func (in *interpreter) charge(ctx context.Context, ev Event, se *store.StripeEve
 	if err != nil {
 		return err
 	}
-	se.Charge = &store.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
+	se.Charge = &tracklane.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
 		Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded}
 	if !standalone || ch.captured() <= 0 || (ch.Paid != nil && !*ch.Paid) {
 		return nil
 	}
-	p := &store.PaymentFact{
+	p := &tracklane.PaymentFact{
 		SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
 		Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
 		PaymentIntentID: string(ch.PaymentIntent), ClickID: first(validClickIDs(ch.Metadata.ClickID)),
@@ -125,7 +124,7 @@ func (in *interpreter) charge(ctx context.Context, ev Event, se *store.StripeEve
 // brought its payments: its client_reference_id or metadata.tracklane_cid,
 // and its promotion codes. It speaks for the session's customer or, with
 // none, for the payment it made.
-func (in *interpreter) sessionHint(ctx context.Context, cs checkoutSession) (*store.HintFact, error) {
+func (in *interpreter) sessionHint(ctx context.Context, cs checkoutSession) (*tracklane.HintFact, error) {
 	ref := ""
 	if cs.ClientReferenceID != nil {
 		ref = *cs.ClientReferenceID
@@ -148,7 +147,7 @@ func (in *interpreter) sessionHint(ctx context.Context, cs checkoutSession) (*st
 	if err != nil {
 		return nil, err
 	}
-	h := &store.HintFact{Origin: cs.ID, ClickID: first(validClickIDs(ref, cs.Metadata.ClickID)), PromotionCodes: codes}
+	h := &tracklane.HintFact{Origin: cs.ID, ClickID: first(validClickIDs(ref, cs.Metadata.ClickID)), PromotionCodes: codes}
 	if h.ClickID == "" && len(codes) == 0 {
 		return nil, nil
 	}
@@ -235,7 +234,7 @@ func first(xs []string) string {
 
 // fillEmail fetches the customer's email when the payload has none and the
 // customer is not attributed yet (an attributed customer needs no email).
-func (in *interpreter) fillEmail(ctx context.Context, p *store.PaymentFact) error {
+func (in *interpreter) fillEmail(ctx context.Context, p *tracklane.PaymentFact) error {
 	if p.Email != "" || p.CustomerID == "" {
 		return nil
 	}

@@ -235,10 +235,3 @@ func parseAmount(raw json.RawMessage, currency string) (int64, error) {
 	}
 	return minor, nil
 }
-
-// overCap reports whether amount is more than the tenant's cap max, both
-// counted in minor units of the reported currency. Without exchange rates
-// a minor unit is the nearer proxy for value: a cap of 1,000,000 is
-// $10,000.00, ¥1,000,000 and 1,000.000 KWD, where counting major units
-// would allow ¥10,000 and 10,000 KWD, 500 times apart.
-func overCap(amount, max int64) bool { return amount > max }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,9 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
+
+// opaqueID is the form of every conversion id, stored or not.
+var opaqueID = regexp.MustCompile(`^cv_[a-z0-9]{16}$`)
 
 type conversionAnswer struct {
 	OK           bool    `json:"ok"`
@@ -305,24 +309,34 @@ func TestReportedConversionAttribution(t *testing.T) {
 	if s, d := a.Do(t, "POST", "/tracking/external-cid/v1", fmt.Sprintf(`{"tenantId":%q,"cid":%q,"externalCid":"ann@example.com"}`, ten.ID, c2.CID)); s != 200 {
 		t.Fatalf("link: %d %s", s, d)
 	}
+	// The email link above and the reports below come from one browser (the
+	// same address and user agent), so a browser's report may use it; a
+	// coupon needs the merchant's server (or the browser's own click of the
+	// coupon's affiliate).
 	for _, tc := range []struct {
-		name, fields, affiliate, source string
+		name, fields, token, affiliate, source string
 	}{
-		{"click first", fmt.Sprintf(`"cid":%q,"externalCid":"Ann@Example.com","couponCodes":["spring"]`, c1.CID), byClick.ID, "click_id"},
-		{"then the email link", `"externalCid":" ann@example.com ","couponCodes":["SPRING"]`, byEmail.ID, "email"},
-		{"another tenant's click is no click", fmt.Sprintf(`"cid":%q,"externalCid":"ann@example.com"`, theirs.CID), byEmail.ID, "email"},
-		{"then a coupon", `"couponCodes":["nope","Spring"]`, byCoupon.ID, "coupon"},
-		{"a coupon as a string", `"couponCodes":"spring"`, byCoupon.ID, "coupon"},
-		{"nothing", `"externalCid":"bob@example.com","couponCodes":["nope"]`, "", ""},
-		{"a stale cookie", `"cid":"not-a-click"`, "", ""},
+		{"click first", fmt.Sprintf(`"cid":%q,"externalCid":"Ann@Example.com","couponCodes":["spring"]`, c1.CID), "", byClick.ID, "click_id"},
+		{"then the email link", `"externalCid":" ann@example.com ","couponCodes":["SPRING"]`, "", byEmail.ID, "email"},
+		{"another tenant's click is no click", fmt.Sprintf(`"cid":%q,"externalCid":"ann@example.com"`, theirs.CID), "", byEmail.ID, "email"},
+		{"then a coupon", `"couponCodes":["nope","Spring"]`, ten.Token, byCoupon.ID, "coupon"},
+		{"a coupon as a string", `"couponCodes":"spring"`, ten.Token, byCoupon.ID, "coupon"},
+		{"a coupon from a browser without a click", `"couponCodes":["spring"]`, "", "", ""},
+		{"nothing", `"externalCid":"bob@example.com","couponCodes":["nope"]`, "", "", ""},
+		{"a stale cookie", `"cid":"not-a-click"`, "", "", ""},
 	} {
-		s, ans, d := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead",%s}`, ten.ID, tc.fields))
+		before := a.QueryInt(t, `SELECT count(*) FROM conversions`)
+		s, ans, d := report(t, a, tc.token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead",%s}`, ten.ID, tc.fields))
 		if s != 200 || !ans.OK {
 			t.Fatalf("%s: %d %s", tc.name, s, d)
 		}
 		if tc.affiliate == "" {
-			if ans.ConversionID != nil {
-				t.Errorf("%s: conversion %s made, want none", tc.name, *ans.ConversionID)
+			// A browser is answered an id all the same (SPEC section 14).
+			if ans.ConversionID == nil || !opaqueID.MatchString(*ans.ConversionID) {
+				t.Errorf("%s: %s, want an id like cv_…", tc.name, d)
+			}
+			if n := a.QueryInt(t, `SELECT count(*) FROM conversions`); n != before {
+				t.Errorf("%s: %d conversions stored, want none", tc.name, n-before)
 			}
 			continue
 		}
@@ -337,12 +351,12 @@ func TestReportedConversionAttribution(t *testing.T) {
 	if _, err := a.Store.DB().ExecContext(ctx, `UPDATE affiliates SET status = 'suspended' WHERE id = $1`, byClick.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, ans, _ := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","cid":%q,"couponCodes":["spring"]}`, ten.ID, c1.CID))
+	_, ans, _ := report(t, a, ten.Token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","cid":%q,"couponCodes":["spring"]}`, ten.ID, c1.CID))
 	if ans.ConversionID == nil || reportedConversion(t, a, *ans.ConversionID).affiliate != byCoupon.ID {
 		t.Errorf("a suspended affiliate's click still attributes")
 	}
 	// Self-referral: the customer is the affiliate.
-	_, ans, _ = report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","couponCodes":["spring"],"externalCid":%q}`, ten.ID, byCoupon.Email))
+	_, ans, _ = report(t, a, ten.Token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","couponCodes":["spring"],"externalCid":%q}`, ten.ID, byCoupon.Email))
 	if ans.ConversionID == nil || reportedConversion(t, a, *ans.ConversionID).status != "rejected" {
 		t.Errorf("self-referral not rejected")
 	}

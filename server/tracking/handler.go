@@ -17,10 +17,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -30,15 +29,13 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
-	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, by store.Linker, since time.Time) (attribution.LinkFacts, error)
-	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, by store.Linker, flags []string) (tracklane.Link, error)
-	ConversionStore
 }
 
-// LinkNotifier hears of every new email link, so payments that arrived
-// before it can be attributed without waiting for the next check.
-type LinkNotifier interface {
-	Linked(ctx context.Context, tenantID, externalCID string)
+// Conversions runs the use cases behind the conversion and email-link
+// endpoints (conversions.Service): the handlers parse, call it and answer.
+type Conversions interface {
+	Report(ctx context.Context, in conversions.ReportInput) (conversions.ReportResult, error)
+	LinkEmail(ctx context.Context, in conversions.LinkInput) (tracklane.Link, error)
 }
 
 // Config holds the tracker's settings.
@@ -75,7 +72,6 @@ type Handler struct {
 	limiter  *ratelimit.Limiter
 	visitors *visitorHasher
 	networks *visitorHasher // of the visitor's network (networkHash)
-	notifier LinkNotifier
 	script   *script
 	auth     func(ctx context.Context, token string) (string, error)
 	observer Observer
@@ -91,13 +87,19 @@ type Handler struct {
 	// notifications of changes are flowing. Watched but not heard, cached
 	// entries live at most unheardTTL (see Watch).
 	watched, heard atomic.Bool
-	// conversionSlots bounds the reported conversions in progress, so
-	// that a flood of them cannot take the database from the clicks.
-	conversionSlots chan struct{}
+	// browserConversions and trustedConversions bound the reported
+	// conversions in progress, each kind on its own, so that a flood of
+	// them cannot take the database from the clicks, and browsers' cannot
+	// hold up the merchant's server's (conversionSlot).
+	browserConversions, trustedConversions chan struct{}
+	// conversions records reported conversions and email links.
+	conversions Conversions
 }
 
-// New returns a Handler. notifier may be nil.
-func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
+// New returns a Handler. convs serves the conversion and email-link
+// endpoints; it may be nil only for a handler that is never asked them
+// (tests and benchmarks of clicks and redirects).
+func New(st Store, batcher *Batcher, cfg Config, convs Conversions, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	sc, err := loadScript()
 	if err != nil {
 		return nil, err
@@ -106,7 +108,7 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		cfg.Observer = noObserver{}
 	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
+		store: st, batcher: batcher, log: log, now: now, conversions: convs, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
 		networks:   newNetworkHasher(cfg.VisitorSecret),
@@ -115,7 +117,8 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 		noLinks:    newTTLCache[struct{}](5 * time.Second),
 
-		conversionSlots: make(chan struct{}, conversionConcurrency),
+		browserConversions: make(chan struct{}, browserConversionConcurrency),
+		trustedConversions: make(chan struct{}, trustedConversionConcurrency),
 	}, nil
 }
 

@@ -3,6 +3,8 @@ package tracklane
 import (
 	"time"
 
+	"github.com/tracklane/tracklane/server/mail"
+
 	"github.com/tracklane/tracklane/server/conversion"
 )
 
@@ -36,3 +38,14 @@ const (
 	AffiliateRejected  AffiliateStatus = "rejected"  // the merchant said no
 	AffiliateSuspended AffiliateStatus = "suspended" // stopped by the merchant
 )
+
+// Application is a portal application as the store writes it: the new
+// affiliate (its id, code and status chosen by the caller), its password
+// hash, the mails of a new applicant, and the one mail for an address
+// already in the program.
+type Application struct {
+	Affiliate    Affiliate
+	PasswordHash string
+	Mails        []mail.Message // sent when the affiliate is created
+	MemberMail   mail.Message   // sent instead when the email is taken
+}

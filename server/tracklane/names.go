@@ -2,7 +2,8 @@ package tracklane
 
 import (
 	"strings"
-	"unicode"
+
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // FoldEmail is the one way an email or external customer id is written
@@ -46,28 +47,8 @@ func ValidClickID(s string) bool {
 }
 
 // CleanName is the one way a name (a tenant's, an affiliate's, a
-// conversion type's) is written before it is stored, and a mail header
-// before it is sent: one line of visible text. Line breaks, tabs and other
-// spaces become one space; other control characters, and the invisible
-// bidirectional controls that make text read backwards ("gnp.exe"), are
-// dropped; the ends are trimmed. Names reach mails and CSV files, where a
-// line break or an escape sequence would be read as something else.
-func CleanName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return ' '
-		case unicode.IsControl(r) || isBidiControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// isBidiControl reports the explicit directional formatting characters of
-// Unicode's bidirectional algorithm (UAX #9): marks, embeddings, overrides
-// and isolates.
-func isBidiControl(r rune) bool {
-	return r == '\u061c' || r == '\u200e' || r == '\u200f' || ('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
-}
+// conversion type's) is written before it is stored: one line of visible
+// text (oneline.Clean, the rule mail headers follow too). Line breaks,
+// tabs and other spaces become one space; other control characters and
+// the invisible bidirectional controls are dropped; the ends are trimmed.
+func CleanName(s string) string { return oneline.Clean(s) }

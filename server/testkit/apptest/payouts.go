@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -39,10 +38,10 @@ func (a *App) ApprovedSale(t testing.TB, tenantID string, aff tracklane.Affiliat
 	}
 	chargeID = fmt.Sprintf("ch_sale_%d", n)
 	paid := now.Add(-time.Hour)
-	ev := store.StripeEvent{ID: fmt.Sprintf("evt_sale_%d", n), Type: "invoice.paid", Created: paid, Livemode: true,
-		Payment: &store.PaymentFact{SourceID: fmt.Sprintf("in_sale_%d", n), CustomerID: fmt.Sprintf("cus_sale_%d", n), Email: email,
+	ev := tracklane.StripeEvent{ID: fmt.Sprintf("evt_sale_%d", n), Type: "invoice.paid", Created: paid, Livemode: true,
+		Payment: &tracklane.PaymentFact{SourceID: fmt.Sprintf("in_sale_%d", n), CustomerID: fmt.Sprintf("cus_sale_%d", n), Email: email,
 			Amount: amount, Currency: currency, PaidAt: paid, InvoiceID: fmt.Sprintf("in_sale_%d", n), ChargeID: chargeID}}
-	if _, err := a.Store.ApplyEvents(ctx, conn, []store.StripeEvent{ev}, nil); err != nil {
+	if _, err := a.Store.ApplyEvents(ctx, conn, []tracklane.StripeEvent{ev}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Store.DB().QueryRowContext(ctx, `SELECT id FROM conversions WHERE tenant_id = $1 AND stripe_charge = $2`,
@@ -57,9 +56,9 @@ func (a *App) ApprovedSale(t testing.TB, tenantID string, aff tracklane.Affiliat
 func (a *App) Refund(t testing.TB, tenantID, chargeID string, refunded int64) {
 	t.Helper()
 	n := saleSeq.Add(1)
-	ev := store.StripeEvent{ID: fmt.Sprintf("evt_refund_%d", n), Type: "charge.refunded", Created: time.Now().UTC(), Livemode: true,
-		Charge: &store.ChargeFact{ChargeID: chargeID, AmountRefunded: refunded}}
-	if _, err := a.Store.ApplyEvents(context.Background(), a.saleConnection(t, tenantID), []store.StripeEvent{ev}, nil); err != nil {
+	ev := tracklane.StripeEvent{ID: fmt.Sprintf("evt_refund_%d", n), Type: "charge.refunded", Created: time.Now().UTC(), Livemode: true,
+		Charge: &tracklane.ChargeFact{ChargeID: chargeID, AmountRefunded: refunded}}
+	if _, err := a.Store.ApplyEvents(context.Background(), a.saleConnection(t, tenantID), []tracklane.StripeEvent{ev}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

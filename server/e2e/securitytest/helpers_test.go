@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // visitor is a dashboard user agent: cookies kept, redirects not followed.
@@ -115,8 +116,8 @@ func populate(t testing.TB, app *apptest.App, tenantID, code, email string, fiel
 	d.connection = conn.ID
 	now := time.Now().UTC().Add(time.Second)
 	inv := "in_" + code
-	if _, err := app.Store.ApplyEvents(ctx, conn, []store.StripeEvent{{ID: "evt_" + code, Type: "invoice.paid", Created: now, Livemode: true,
-		Payment: &store.PaymentFact{SourceID: inv, CustomerID: "cus_" + code, Email: email, Amount: 5000, Currency: "usd", PaidAt: now, InvoiceID: inv}}}, nil); err != nil {
+	if _, err := app.Store.ApplyEvents(ctx, conn, []tracklane.StripeEvent{{ID: "evt_" + code, Type: "invoice.paid", Created: now, Livemode: true,
+		Payment: &tracklane.PaymentFact{SourceID: inv, CustomerID: "cus_" + code, Email: email, Amount: 5000, Currency: "usd", PaidAt: now, InvoiceID: inv}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	convs, err := app.Store.Conversions(ctx, tenantID, store.ConversionFilter{}, store.Page{Limit: 5})

@@ -106,7 +106,8 @@ func TestThrottlesHoldAgainstParallelRequestsOnTwoProcesses(t *testing.T) {
 		Email: "owner@parallel.example", Password: "correct horse battery", Website: "https://shop.example"}); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DATABASE_URL": dsn, "SECRET_KEY": "throttle-test-secret-key-0123", "TRACKING_RATE_LIMIT": "0"}
+	env := map[string]string{"DATABASE_URL": dsn, "SECRET_KEY": "throttle-test-secret-key-0123", "TRACKING_RATE_LIMIT": "0",
+		"SIGNUP": "open"} // the sign-up throttle is under test, not SIGNUP
 	procs := []*fault.Process{fault.StartServer(t, "server#A", env), fault.StartServer(t, "server#B", env)}
 
 	t.Run("login", func(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// errWrongLogin is AffiliateLogin's answer to an unknown email or a wrong
+// errWrongLogin is the log-ins' answer to an unknown email or a wrong
 // password: the same for both.
 var errWrongLogin = apperr.Errorf(apperr.Unauthorized, "wrong email or password")
 
@@ -21,26 +21,65 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
+// passwordMatches reports whether pw is the password of hash. An account
+// without a hash ("": the email is unknown, or no password was ever set)
+// matches nothing, but pw is still compared with dummyHash, so that the
+// answer takes as long as for a known email.
+func passwordMatches(hash, pw string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// loginEmail is the email a log-in looks up, and whether it is one: a
+// string that cannot be an email finds no account, like an unknown one
+// (its password is compared with the dummy hash all the same).
+func loginEmail(email string) (string, bool) {
+	e, err := NormalizeEmail(email)
+	return e, err == nil
+}
+
+// MerchantLogin checks a dashboard user's email and password. An unknown
+// email and a wrong password are the same answer (unauthorized), after the
+// same bcrypt work.
+func (s Service) MerchantLogin(ctx context.Context, email, pw string) (tracklane.User, error) {
+	var u tracklane.User
+	e, ok := loginEmail(email)
+	if ok {
+		var err error
+		u, err = s.Store.UserByEmail(ctx, e)
+		if apperr.Is(err, apperr.NotFound) {
+			u = tracklane.User{}
+		} else if err != nil {
+			return tracklane.User{}, err
+		}
+	}
+	if !passwordMatches(u.PasswordHash, pw) {
+		return tracklane.User{}, errWrongLogin
+	}
+	return u, nil
+}
+
 // AffiliateLogin checks an affiliate's email and password in the tenant's
 // program. A wrong pair → unauthorized; the right password of an affiliate
 // who is not active → forbidden, with a message that says where they
 // stand (only after the password matched: nobody learns a status without
 // it).
 func (s Service) AffiliateLogin(ctx context.Context, tenantID, email, pw string) (tracklane.Affiliate, error) {
-	e, err := NormalizeEmail(email)
 	var a tracklane.Affiliate
 	hash := ""
-	if err == nil {
+	if e, ok := loginEmail(email); ok {
+		var err error
 		a, hash, err = s.Store.AffiliateLogin(ctx, tenantID, e)
-		if err != nil && !apperr.Is(err, apperr.NotFound) {
+		if apperr.Is(err, apperr.NotFound) {
+			hash = ""
+		} else if err != nil {
 			return tracklane.Affiliate{}, err
 		}
 	}
-	cmp := dummyHash()
-	if err == nil && hash != "" {
-		cmp = []byte(hash)
-	}
-	if bcrypt.CompareHashAndPassword(cmp, []byte(pw)) != nil || err != nil || hash == "" {
+	if !passwordMatches(hash, pw) {
 		return tracklane.Affiliate{}, errWrongLogin
 	}
 	switch a.Status {

@@ -3,16 +3,25 @@
 // account. Point the server at it with STRIPE_API_BASE and use the keys it
 // prints. Stories are played through its small control API:
 //
-//	POST /_demo/pay    account, email, amount (minor units), mode (live|test), tax, currency
-//	POST /_demo/refund account, charge, amount (0 = the rest)
+//	POST /_demo/pay      account, email, amount (minor units), mode (live|test), tax, currency
+//	POST /_demo/refund   account, charge, amount (0 = the rest)
+//	POST /_demo/webhooks account, mode, url, secret: sends the account's events of that mode
+//	                     to url, signed with secret, as a Stripe webhook endpoint would
 //
-// Each answers JSON with the ids it created.
+// Each answers JSON with the ids it created (or, for webhooks, each
+// delivery's answer).
+//
+// The keys belong to one Stripe account, the platform's own: -platform-account
+// names it (GET /v1/account answers it). Requests without Stripe-Account are
+// served for it and its events carry no "account", as for a merchant who
+// installs the app on the account whose keys the server holds.
 //
 // It listens on 127.0.0.1:12119 unless told otherwise with -addr (Stripe's
 // stripe-mock, which the tests run, uses 12111 and 12112).
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,7 +33,10 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 )
@@ -51,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("fakestripe", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", defaultAddr, "listen address (keep it on loopback)")
+	platform := flags.String("platform-account", fakestripe.DefaultPlatformAccount,
+		"the account the keys belong to: requests without Stripe-Account are its own")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -59,14 +73,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer fs.Close()
 	fs.AddKey(liveKey)
 	fs.AddKey(testKey)
+	fs.SetPlatformAccount(*platform)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("%w (is another fake Stripe or stripe-mock on it? choose another with -addr)", err)
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "fake Stripe on %s\n  STRIPE_API_BASE=%s\n  STRIPE_SECRET_KEY=%s\n  STRIPE_TEST_SECRET_KEY=%s\n",
-		base, base, liveKey, testKey)
+	fmt.Fprintf(stdout, "fake Stripe on %s\n  STRIPE_API_BASE=%s\n  STRIPE_SECRET_KEY=%s\n  STRIPE_TEST_SECRET_KEY=%s\n  platform account (the keys' own): %s\n",
+		base, base, liveKey, testKey, *platform)
 	return http.Serve(ln, handler(fs))
 }
 
@@ -100,5 +115,52 @@ func handler(fs *fakestripe.Server) http.Handler {
 		re := fs.Refund(r.FormValue("account"), r.FormValue("charge"), amount, time.Now())
 		json.NewEncoder(w).Encode(map[string]string{"refund": re})
 	})
+	mux.HandleFunc("POST /_demo/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		acct, target, secret := r.FormValue("account"), r.FormValue("url"), r.FormValue("secret")
+		if acct == "" || secret == "" || !strings.HasPrefix(target, "http") {
+			http.Error(w, "account, url (http…) and secret are required", http.StatusBadRequest)
+			return
+		}
+		json.NewEncoder(w).Encode(deliver(fs.Events(acct), r.FormValue("mode") == "live", target, secret))
+	})
 	return mux
+}
+
+// delivery is one webhook sent: the event and the receiver's answer.
+type delivery struct {
+	Event  string `json:"event"`
+	Type   string `json:"type"`
+	Status int    `json:"status"`
+	Answer string `json:"answer"`
+}
+
+// deliver posts each event of the mode to target, signed with secret as
+// Stripe signs webhooks, in the order they happened.
+func deliver(events []json.RawMessage, live bool, target, secret string) []delivery {
+	client := &http.Client{Timeout: 5 * time.Minute}
+	out := []delivery{}
+	for _, raw := range events {
+		var ev struct {
+			ID       string `json:"id"`
+			Type     string `json:"type"`
+			Livemode bool   `json:"livemode"`
+		}
+		if json.Unmarshal(raw, &ev) != nil || ev.Livemode != live {
+			continue
+		}
+		d := delivery{Event: ev.ID, Type: ev.Type}
+		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: raw, Secret: secret, Timestamp: time.Now()})
+		req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", sig.Header)
+		if resp, err := client.Do(req); err != nil {
+			d.Answer = err.Error()
+		} else {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			d.Status, d.Answer = resp.StatusCode, strings.TrimSpace(string(body))
+		}
+		out = append(out, d)
+	}
+	return out
 }
