@@ -31,7 +31,7 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 	if err != nil {
 		return err
 	}
-	if err := password.Check(in.Password); err != nil {
+	if err := password.Check(in.Password, password.Owner{Email: a.Email, Name: a.Name}); err != nil {
 		return err
 	}
 	if a.PayoutEmail, err = OptionalEmail(in.PayoutEmail, "payout email"); err != nil {

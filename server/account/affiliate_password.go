@@ -20,7 +20,11 @@ func (s Service) ChangeAffiliatePassword(ctx context.Context, tenantID, affiliat
 	if hash == "" || bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
 		return apperr.Errorf(apperr.Invalid, "the current password is wrong")
 	}
-	if err := password.Check(next); err != nil {
+	a, err := s.Store.Affiliate(ctx, tenantID, affiliateID)
+	if err != nil {
+		return err
+	}
+	if err := password.Check(next, password.Owner{Email: a.Email, Name: a.Name}); err != nil {
 		return err
 	}
 	newHash, err := HashPassword(next, s.BcryptCost)

@@ -37,7 +37,7 @@ func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenant
 	if err != nil {
 		return NewTenantResult{}, err
 	}
-	if err := password.Check(in.Password); err != nil {
+	if err := password.Check(in.Password, password.Owner{Email: email, Name: name}); err != nil {
 		return NewTenantResult{}, err
 	}
 	website, err := OptionalURL(in.Website, "website")

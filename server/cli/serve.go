@@ -282,6 +282,7 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, watchTracker(tracker, st, log))
 	proxies := make([]string, len(cfg.TrustedProxies))
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()
@@ -306,6 +307,20 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	}
 	s.Handler = engine
 	return s, nil
+}
+
+// watchTracker keeps the tracker's caches true to the database in the
+// background (tracking.Handler.Watch); the returned func stops it.
+func watchTracker(tracker *tracking.Handler, st *store.Store, log *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := tracker.Watch(ctx, st); err != nil && ctx.Err() == nil {
+			log.Error("the tracker no longer hears changes; its caches keep entries 1 s", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // portalViewer hands the portal's signed-in affiliate to the portal pages.

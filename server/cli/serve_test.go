@@ -132,7 +132,7 @@ func TestServeLogsTheDashboardURL(t *testing.T) {
 		t.Errorf("no warning about the generated secret key:\n%s", first)
 	}
 	var out syncBuffer
-	if code := cli.Run(context.Background(), []string{"tenant", "create", "--name", "A", "--email", "a@example.com", "--password", "s3cret-pass"}, env(&out)); code != 0 {
+	if code := cli.Run(context.Background(), []string{"tenant", "create", "--name", "A", "--email", "a@example.com", "--password", "s3cret-pass-long"}, env(&out)); code != 0 {
 		t.Fatalf("tenant create: %d %s", code, out.String())
 	}
 	if second := startAndStop(); !strings.Contains(second, "https://track.example/login") || strings.Contains(second, "/signup") {

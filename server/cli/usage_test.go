@@ -71,7 +71,7 @@ func TestCommandNamesItsDatabaseAndPublicURL(t *testing.T) {
 	shown := u.String()
 	u.User = url.UserPassword("postgres", "hunter2-secret") // trust auth ignores it
 	r := runner{t: t, env: map[string]string{"DATABASE_URL": u.String(), "PUBLIC_URL": "https://track.example"}, dir: t.TempDir()}
-	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", "owner@acme.example", "--password", "s3cret-pass")
+	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", "owner@acme.example", "--password", "s3cret-pass-long")
 	if code != 0 {
 		t.Fatalf("tenant create: %d %s", code, errOut)
 	}

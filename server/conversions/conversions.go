@@ -31,8 +31,8 @@ type Store interface {
 	ReplaceReportedConversion(ctx context.Context, r store.ReportedConversion) (id string, replaced bool, err error)
 	RejectReportedClaim(ctx context.Context, tenantID, typ, externalID string) (bool, error)
 	// Email links (email_link.go).
-	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
-	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
+	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, by store.Linker, since time.Time) (attribution.LinkFacts, error)
+	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, by store.Linker, flags []string) (tracklane.Link, error)
 	// The merchant's decisions (decide.go).
 	SetConversionManualStatus(ctx context.Context, tenantID, id, manual string) (tracklane.Conversion, error)
 }

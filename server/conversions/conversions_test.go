@@ -454,8 +454,9 @@ func TestReportBrowserOrTrusted(t *testing.T) {
 }
 
 // The type must be one of the tenant's and the amount within its cap,
-// read in the tenant's currency when the report names none; a refusal
-// stores nothing.
+// read in the tenant's currency when the report names none; the cap counts
+// minor units of the reported currency (1,000,000: $10,000.00, ¥1,000,000)
+// and the refusal names it in that currency; a refusal stores nothing.
 func TestReportRefusals(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
@@ -469,8 +470,8 @@ func TestReportRefusals(t *testing.T) {
 		message             string
 	}{
 		{"an unknown type", "refund", "", 100, "not one of this tenant's conversion types"},
-		{"over the default cap", "sale", "", 1_000_001, "maximum"},
-		{"over the cap, in yen", "sale", "jpy", 10_001, "maximum"},
+		{"over the default cap", "sale", "", 1_000_001, "maximum for a reported conversion ($10,000.00)"},
+		{"over the cap, in yen", "sale", "jpy", 1_000_001, "maximum for a reported conversion (¥1,000,000)"},
 	} {
 		_, err := s.report(t, func(in *conversions.ReportInput) {
 			in.CID, in.Type, in.Currency, in.Amount = s.annCID, tc.typ, tc.currency, amount(tc.minor)
@@ -483,7 +484,7 @@ func TestReportRefusals(t *testing.T) {
 		t.Errorf("amount read in %v, want [usd jpy] (the tenant's, then the reported; not at all for an unknown type)", asked)
 	}
 	if res, err := s.report(t, func(in *conversions.ReportInput) {
-		in.CID, in.Currency, in.Amount = s.annCID, "jpy", amount(10_000)
+		in.CID, in.Currency, in.Amount = s.annCID, "jpy", amount(1_000_000)
 	}); err != nil || !res.Created {
 		t.Errorf("at the cap, in yen: %+v %v", res, err)
 	}
@@ -533,6 +534,37 @@ func TestLinkEmail(t *testing.T) {
 	want := []string{s.tenant.ID + " c@customer.example", s.tenant.ID + " c@customer.example", s.tenant.ID + " d@customer.example"}
 	if !slices.Equal(s.notified.linked, want) {
 		t.Errorf("notified %v, want %v", s.notified.linked, want)
+	}
+}
+
+// A browser's link is counted with the others from its network, whatever
+// the browser: the fourth email linked from one network in a day is
+// flagged. A trusted link keeps no network hash and raises nothing.
+func TestLinkEmailGroupsByNetwork(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	network := []byte("network-1")
+	for i, cid := range []string{s.annCID, s.bobCID, s.annCID, s.bobCID} {
+		l, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: cid,
+			Email: fmt.Sprintf("n%d@customer.example", i), Visitor: []byte(fmt.Sprintf("browser-%d", i)), Network: network})
+		var want []string
+		if i == 3 {
+			want = []string{attribution.FlagNetworkManyEmails}
+		}
+		if err != nil || !slices.Equal(l.Flags, want) {
+			t.Errorf("link %d from one network: %+v %v, want flags %v", i+1, l, err, want)
+		}
+	}
+	l, err := s.svc.LinkEmail(ctx, conversions.LinkInput{TenantID: s.tenant.ID, CID: s.annCID,
+		Email: "server@customer.example", Trusted: true, Visitor: []byte("browser-9"), Network: network})
+	if err != nil || len(l.Flags) != 0 {
+		t.Errorf("trusted link: %+v %v, want no flags", l, err)
+	}
+	var hashed int
+	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM customer_links WHERE external_cid = 'server@customer.example'
+		AND (network_hash IS NOT NULL OR visitor_hash IS NOT NULL)`).Scan(&hashed); err != nil || hashed != 0 {
+		t.Errorf("a trusted link kept %d hashes (%v)", hashed, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -21,10 +22,14 @@ type LinkInput struct {
 	// Visitor is the keyed hash of the browser that sent it
 	// (tracking's visitor hash, keyed by the day); nil when Trusted.
 	Visitor []byte
+	// Network is the keyed hash of that browser's network (an IPv4 /24,
+	// an IPv6 /64; tracking's network hash, keyed by the day), so that a
+	// changed user agent does not dodge the signals; nil when Trusted.
+	Network []byte
 }
 
 // linkWindow is how far back the fraud signals look for the same
-// browser's other links (LinkFacts' since).
+// browser's and the same network's other links (LinkFacts' since).
 const linkWindow = 24 * time.Hour
 
 // LinkEmail links the customer's email to the tenant's click (the
@@ -35,16 +40,17 @@ const linkWindow = 24 * time.Hour
 // that is not the tenant's is not found; an origin of another tenant is
 // unprocessable. The Notifier then hears of the link.
 func (s Service) LinkEmail(ctx context.Context, in LinkInput) (tracklane.Link, error) {
-	if in.Trusted {
-		in.Visitor = nil
+	var by store.Linker
+	if !in.Trusted {
+		by = store.Linker{Visitor: in.Visitor, Network: in.Network}
 	}
-	facts, err := s.Store.LinkFacts(ctx, in.TenantID, in.CID, in.Email, in.Visitor, s.Now().Add(-linkWindow))
+	facts, err := s.Store.LinkFacts(ctx, in.TenantID, in.CID, in.Email, by, s.Now().Add(-linkWindow))
 	if err != nil {
 		return tracklane.Link{}, err
 	}
 	facts.Trusted = in.Trusted
 	flags := attribution.LinkFlags(facts)
-	l, err := s.Store.CreateLinkFrom(ctx, in.TenantID, in.CID, in.Email, in.OriginID, in.Visitor, flags)
+	l, err := s.Store.CreateLinkFrom(ctx, in.TenantID, in.CID, in.Email, in.OriginID, by, flags)
 	if err != nil {
 		return tracklane.Link{}, err
 	}

@@ -3,7 +3,6 @@ package conversions
 import (
 	"context"
 	"errors"
-	"math/big"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/attribution"
@@ -167,9 +166,9 @@ func (s Service) reported(ctx context.Context, in ReportInput) (attribution.Repo
 			return attribution.Reported{}, err
 		}
 	}
-	if overCap(amount, cur, max, tenantCur) {
+	if overCap(amount, max) {
 		return attribution.Reported{}, apperr.Errorf(apperr.Unprocessable,
-			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, tenantCur))
+			"amount is more than this tenant's maximum for a reported conversion (%s)", money.Format(max, cur))
 	}
 	return attribution.Reported{
 		Now: s.Now(), AttributionDays: t.AttributionDays, HoldDays: t.HoldDays, TenantRule: t.Commission,
@@ -178,13 +177,9 @@ func (s Service) reported(ctx context.Context, in ReportInput) (attribution.Repo
 	}, nil
 }
 
-// overCap reports whether amount (minor units of currency) is more than
-// max (minor units of the tenant's currency), compared in major units:
-// the cap is a number of units of whatever currency is reported.
-func overCap(amount int64, currency string, max int64, tenantCurrency string) bool {
-	a := new(big.Int).Mul(big.NewInt(amount), pow10(money.Digits(tenantCurrency)))
-	m := new(big.Int).Mul(big.NewInt(max), pow10(money.Digits(currency)))
-	return a.Cmp(m) > 0
-}
-
-func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+// overCap reports whether amount is more than the tenant's cap max, both
+// counted in minor units of the reported currency. Without exchange rates
+// a minor unit is the nearer proxy for value: a cap of 1,000,000 is
+// $10,000.00, ¥1,000,000 and 1,000.000 KWD, where counting major units
+// would allow ¥10,000 and 10,000 KWD, 500 times apart.
+func overCap(amount, max int64) bool { return amount > max }

@@ -117,8 +117,12 @@ func TestBadInputIsAReadablePage(t *testing.T) {
 		"/clicks?period=custom&from=x": "the start date must be a date",
 		"/conversions?period=custom&from=2026-02-01&to=2026-01-01": "the end date is before the start date",
 		"/conversions?status=paid":                                 "status must be one of",
-		"/clicks?after=bm90YWN1cnNvcg":                             "this page link is broken",
-		"/integration/status.json":                                 "affiliate is required",
+		// Years PostgreSQL or the charts cannot take (SPEC §14: 1970–9999).
+		"/?period=custom&from=0000-01-01&to=0000-01-31":           "between 1970 and 9999",
+		"/affiliates?period=custom&from=0000-12-01&to=0001-01-05": "between 1970 and 9999",
+		"/clicks?period=custom&from=1969-12-01&to=1970-01-05":     "between 1970 and 9999",
+		"/clicks?after=bm90YWN1cnNvcg":                            "this page link is broken",
+		"/integration/status.json":                                "affiliate is required",
 	} {
 		a := w.a.get(path)
 		if a.status != http.StatusBadRequest || !strings.Contains(a.body, want) {
@@ -126,6 +130,9 @@ func TestBadInputIsAReadablePage(t *testing.T) {
 		}
 	}
 	w.a.get("/no/such/page").must(t, http.StatusNotFound)
+	// The ends of the range are pages.
+	w.a.get("/?period=custom&from=9999-12-01&to=9999-12-31").must(t, http.StatusOK, "1 Dec – 31 Dec 9999")
+	w.a.get("/affiliates?period=custom&from=1970-01-01&to=1970-01-31").must(t, http.StatusOK)
 }
 
 // Every object id of another tenant is not found, in pages and actions.

@@ -51,6 +51,9 @@ func readPeriod(q url.Values, tz string, now time.Time, def string) (period, err
 		if err != nil {
 			return period{}, apperr.Errorf(apperr.Invalid, "the end date must be a date like 31 Mar 2026")
 		}
+		if !inYears(from) || !inYears(to) {
+			return period{}, apperr.Errorf(apperr.Invalid, "dates must be between 1970 and 9999")
+		}
 		if to.Before(from) {
 			return period{}, apperr.Errorf(apperr.Invalid, "the end date is before the start date")
 		}
@@ -103,6 +106,11 @@ func titleMonth(v string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// inYears reports whether a chosen date is in the years a period may
+// cover (SPEC §14): nothing was tracked before 1970, and PostgreSQL and the
+// charts' arithmetic need four-digit years.
+func inYears(d time.Time) bool { return d.Year() >= 1970 && d.Year() <= 9999 }
 
 // dateOf is t's calendar date as a UTC midnight (a plain date).
 func dateOf(t time.Time) time.Time {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
@@ -126,9 +127,15 @@ func TestMerchantForgotAndReset(t *testing.T) {
 	anon := newBrowser(t, app)
 	anon.get("/login").must(t, http.StatusOK, `href="/forgot"`)
 	anon.get("/forgot").must(t, http.StatusOK, "Forgot your password")
+	start := time.Now()
 	known := anon.post("/forgot", url.Values{"email": {"Owner@Forgetful.example"}})
+	knownTook := time.Since(start)
 	anon.get("/forgot")
+	start = time.Now()
 	unknown := anon.post("/forgot", url.Values{"email": {"nobody@forgetful.example"}})
+	if unknownTook := time.Since(start); knownTook < account.ResetPace || unknownTook < account.ResetPace {
+		t.Errorf("answers took %v (owner) and %v (stranger), want both at least %v", knownTook, unknownTook, account.ResetPace)
+	}
 	known.must(t, http.StatusOK, "Check your email")
 	if known.body != unknown.body {
 		t.Fatal("the forgot answers differ")
@@ -140,6 +147,8 @@ func TestMerchantForgotAndReset(t *testing.T) {
 	u, _ := url.Parse(link)
 	anon.get(u.Path).must(t, http.StatusOK, "Choose a new password")
 	anon.post(u.Path, url.Values{"password": {"123456789"}}).must(t, http.StatusBadRequest)
+	anon.post(u.Path, url.Values{"password": {"owner@forgetful.example"}}).must(t, http.StatusBadRequest, "your own email or name")
+	anon.post(u.Path, url.Values{"password": {"Forgetful Shop"}}).must(t, http.StatusBadRequest, "your own email or name")
 	if a := anon.post(u.Path, url.Values{"password": {"a fresh merchant secret"}}); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?ok=password-set" {
 		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	texttemplate "text/template"
+
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // The bodies of each Kind: templates/<kind>.txt and templates/<kind>.html,
@@ -101,7 +103,7 @@ func Compose(kind Kind, to, subject string, data Data) (Message, error) {
 // whatever a stored name in it holds: no header injection, no control
 // characters.
 func subjectLine(s string) string {
-	s = oneLine(s)
+	s = oneline.Clean(s)
 	if r := []rune(s); len(r) > maxSubject {
 		s = strings.TrimSpace(string(r[:maxSubject]))
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -151,6 +152,11 @@ func TestJoinRefusesBadInputAndChangesNothing(t *testing.T) {
 	}{
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10 characters"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"password123"}}, "too common"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"aaaaaaaaaa"}}, "a repeated character"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"Password1234"}}, "a common word with digits"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"alexandra.quill@example.com"}, "password": {"alexandra.quill@example.com"}},
+			"your own email or name"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"aq@example.com"}, "password": {"Alexandra Quill"}}, "your own email or name"},
 		{url.Values{"name": {"A"}, "email": {"not an email"}, "password": {goodPassword}}, "not an email"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "payout_email": {"paypal me"}}, "Payout email: "},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "code": {"taken-code"}}, "is taken"},
@@ -232,8 +238,16 @@ func TestRenamedProgramKeepsItsOldLinks(t *testing.T) {
 	}
 	v.get("/p/"+renamed).must(t, http.StatusOK, aff.Name)
 
-	// Another program may take the old slug: it is theirs from then on.
+	// Another program may not take the old slug for 90 days (the links
+	// naming it would reach them); then it may, and it is theirs.
 	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
+	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another program took a slug given up a moment ago: %v", err)
+	}
+	newVisitor(t, app).get("/p/"+p.Slug+"/join").must(t, http.StatusMovedPermanently)
+	if _, err := app.Store.DB().Exec(`UPDATE tenant_slug_aliases SET created_at = now() - interval '91 days'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,29 +6,58 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// slugLockKey serialises the choice of new tenants' slugs ("TRKS"): two
-// tenants created at once with the same name get -2, not a conflict.
+// slugLockKey serialises every choice of a slug ("TRKS"): two tenants
+// created at once with the same name get -2, not a conflict, and a rename
+// sees the alias a concurrent rename left behind.
 const slugLockKey = 0x54524b53
 
-// freeSlug returns base, or base-2, base-3, … whichever is not taken.
-func freeSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {
+// SlugAliasReserved is how long a slug a program gave up stays its own:
+// links that name it (invitations, resets, links affiliates shared) must
+// not start reaching another program the day after a rename.
+const SlugAliasReserved = 90 * 24 * time.Hour
+
+// lockSlugs takes the slug lock for the rest of tx.
+func lockSlugs(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, slugLockKey); err != nil {
-		return "", fmt.Errorf("locking slugs: %w", err)
+		return fmt.Errorf("locking slugs: %w", err)
+	}
+	return nil
+}
+
+// slugTaken reports whether slug is another tenant's than tenantID (""
+// for a new tenant): its live slug, or one it gave up less than
+// SlugAliasReserved before now. Callers hold the slug lock.
+func slugTaken(ctx context.Context, tx *sql.Tx, slug, tenantID string, now time.Time) (bool, error) {
+	var taken bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1 AND id <> $2)
+		OR EXISTS (SELECT 1 FROM tenant_slug_aliases WHERE slug = $1 AND tenant_id <> $2 AND created_at > $3)`,
+		slug, tenantID, now.Add(-SlugAliasReserved)).Scan(&taken)
+	if err != nil {
+		return false, fmt.Errorf("looking for a free slug: %w", err)
+	}
+	return taken, nil
+}
+
+// freeSlug returns base, or base-2, base-3, … whichever is not taken.
+func freeSlug(ctx context.Context, tx *sql.Tx, base string, now time.Time) (string, error) {
+	if err := lockSlugs(ctx, tx); err != nil {
+		return "", err
 	}
 	for i := 1; ; i++ {
 		cand := base
 		if i > 1 {
 			cand = base + "-" + strconv.Itoa(i)
 		}
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)`, cand).Scan(&taken); err != nil {
-			return "", fmt.Errorf("looking for a free slug: %w", err)
+		taken, err := slugTaken(ctx, tx, cand, "", now)
+		if err != nil {
+			return "", err
 		}
 		if !taken {
 			return cand, nil

@@ -35,6 +35,9 @@ type Store struct {
 	// once: database/sql prepares it again on each new connection, and
 	// PostgreSQL re-plans it after a schema change.
 	recordClicks *sql.Stmt
+	// dsn is the database's connection string, for the connection that
+	// listens for notifications (tracker_changes.go).
+	dsn string
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -77,7 +80,7 @@ func open(ctx context.Context, dsn string, log *slog.Logger, create bool) (*Stor
 		db.Close()
 		return nil, fmt.Errorf("preparing the click batch statement: %w", err)
 	}
-	return &Store{db: db, log: log, recordClicks: recordClicks, Now: time.Now}, nil
+	return &Store{db: db, log: log, recordClicks: recordClicks, dsn: dsn, Now: time.Now}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters, overriding the

@@ -247,6 +247,35 @@ func TestReportedConversionTypesAndCaps(t *testing.T) {
 	if s, _, d := send("sale", `{"value":"50.01"}`); s != 422 {
 		t.Errorf("over a cap of 50.00: %d %s", s, d)
 	}
+	// The cap is counted in minor units of the reported currency: 5000
+	// is ¥5,000 and 5.000 KWD (not ¥50 and 50 KWD, 100 times apart in
+	// value from each other).
+	inCurrency := func(cur, value string) (int, string) {
+		t.Helper()
+		s, _, d := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"cid":%q,"conversionType":"sale","currency":%q,"amount":{"value":%q}}`,
+			ten.ID, c.CID, cur, value))
+		return s, d
+	}
+	for _, tc := range []struct {
+		cur, value string
+		want       int
+	}{
+		{"jpy", "4000", 200}, {"JPY", "5000", 200}, {"jpy", "5001", 422},
+		{"kwd", "5.000", 200}, {"kwd", "5.001", 422}, {"kwd", "40.000", 422},
+		{"eur", "50.00", 200}, {"eur", "50.01", 422},
+	} {
+		if s, d := inCurrency(tc.cur, tc.value); s != tc.want {
+			t.Errorf("%s %s against a cap of 5000 minor units: %d %s, want %d", tc.value, tc.cur, s, d, tc.want)
+		} else if s == 422 && !strings.Contains(d, "maximum") {
+			t.Errorf("%s %s: %s", tc.value, tc.cur, d)
+		}
+	}
+	// A currency is one of ISO 4217's, not any three letters.
+	for _, cur := range []string{"abc", "xyz", "usx", "xau", "xxx", "us", "usdd"} {
+		if s, d := inCurrency(cur, "1.00"); s != 422 || !strings.Contains(d, "ISO 4217") {
+			t.Errorf("currency %q: %d %s, want 422 naming ISO 4217", cur, s, d)
+		}
+	}
 	before := a.QueryInt(t, `SELECT count(*) FROM conversions`)
 	for _, tc := range []struct{ typ, amount string }{
 		{"unknown", "null"}, {"sale", `{"value":"4,50"}`}, {"sale", `{"value":"-1"}`}, {"sale", `{"value":"4.505"}`},

@@ -67,13 +67,14 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	var visitor []byte
+	var visitor, network []byte
 	if !trusted {
-		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), h.now())
+		ip, now := c.ClientIP(), h.now()
+		visitor, network = h.visitors.hash(ip, c.Request.UserAgent(), now), h.networkHash(ip, now)
 	}
 	if _, err := h.conversions.LinkEmail(ctx, conversions.LinkInput{
 		TenantID: tenantID, CID: req.CID, Email: capString(email, 320), OriginID: strings.TrimSpace(req.RevenueOriginID),
-		Trusted: trusted, Visitor: visitor,
+		Trusted: trusted, Visitor: visitor, Network: network,
 	}); err != nil {
 		h.fail(c, err)
 		return
