@@ -83,7 +83,8 @@ func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a trackl
 		return page, err
 	}
 	page.Coupons = strings.ToUpper(strings.Join(coupons[a.ID], ", "))
-	page.Portal = views.AffiliatePortal{ID: a.ID, Status: a.Status, PayoutEmail: a.PayoutEmail, MailConfigured: h.deps.MailConfigured}
+	page.Portal = views.AffiliatePortal{ID: a.ID, Status: a.Status, PayoutEmail: a.PayoutEmail, MailConfigured: h.deps.MailConfigured,
+		EmailUnconfirmed: a.EmailUnconfirmed}
 	return page, nil
 }
 
