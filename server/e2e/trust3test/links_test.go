@@ -46,6 +46,7 @@ func TestUsingALinkRetiresEveryOtherAndEndsSessions(t *testing.T) {
 	w.forgot(a.Email).must(http.StatusOK)
 	w.forgot(a.Email).must(http.StatusOK)
 	resets := w.links(a.Email, "reset", 2)
+	w.laterThanTheCap()
 	w.invite(w.merchant(), a).must(http.StatusOK)
 	reinvite := w.links(a.Email, "invite", 2)[1]
 
