@@ -86,6 +86,10 @@ func (s Service) AffiliateLogin(ctx context.Context, tenantID, email, pw string)
 	case tracklane.AffiliateActive:
 		return a, nil
 	case tracklane.AffiliatePending:
+		if a.EmailUnconfirmed {
+			return tracklane.Affiliate{}, apperr.Errorf(apperr.Forbidden,
+				"confirm your email first: open the link we mailed you when you applied (apply again with the same email for a new one)")
+		}
 		return tracklane.Affiliate{}, apperr.Errorf(apperr.Forbidden, "your application is waiting for the merchant's approval; you can log in once it is approved")
 	case tracklane.AffiliateRejected:
 		return tracklane.Affiliate{}, apperr.Errorf(apperr.Forbidden, "your application to this program was not accepted")

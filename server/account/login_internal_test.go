@@ -34,7 +34,7 @@ func TestLoginsCompareTheDummyHashForUnknownEmails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetAffiliatePassword(ctx, tid, jane.ID, hash); err != nil {
+	if err := st.SetAffiliatePassword(ctx, tid, jane.ID, hash, nil); err != nil {
 		t.Fatal(err)
 	}
 

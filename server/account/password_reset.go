@@ -15,8 +15,9 @@ import (
 
 // RequestAffiliateReset mails a one-use password reset link (valid
 // ResetLife) to the affiliate of the tenant's program with this email, if
-// there is one. It answers nil either way, after ResetPace: the form must
-// not tell who is a member.
+// there is one (and the address has not reached the cap on mails). It
+// answers nil either way, after ResetPace: the form must not tell who is a
+// member.
 func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error {
 	e, err := NormalizeEmail(email)
 	if err != nil {
@@ -37,10 +38,11 @@ func (s Service) RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, 
 		return fmt.Errorf("mailing affiliate %s a reset link: %w", a.ID, err)
 	}
 	now := s.now()
-	return s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
+	_, err = s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
 		Hash: HashToken(secret), Purpose: tracklane.PurposeAffiliateReset, TenantID: t.ID, AffiliateID: a.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
 	}, &m)
+	return err
 }
 
 // RequestUserReset mails a one-use password reset link (valid ResetLife)
@@ -70,10 +72,11 @@ func (s Service) RequestUserReset(ctx context.Context, email string) error {
 		return fmt.Errorf("mailing user %d a reset link: %w", u.ID, err)
 	}
 	now := s.now()
-	return s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
+	_, err = s.Store.CreateOneUseToken(ctx, tracklane.OneUseToken{
 		Hash: HashToken(secret), Purpose: tracklane.PurposeUserReset, TenantID: t.ID, UserID: u.ID,
 		CreatedAt: now, ExpiresAt: now.Add(ResetLife),
 	}, &m)
+	return err
 }
 
 // resetMail is the password reset mail of an account of t (program says
@@ -94,8 +97,9 @@ func (s Service) CheckLink(ctx context.Context, secret string, purpose tracklane
 
 // UseLink spends a one-use link of this purpose to set a new password
 // (checked by the password rule first: a refused password spends
-// nothing). The owner's sessions end. It returns the spent link (whose
-// password was set). A link unknown, used or expired → store.ErrLinkGone.
+// nothing). The owner's other links are retired and their sessions end.
+// It returns the spent link (whose password was set). A link unknown, used
+// or expired → store.ErrLinkGone.
 func (s Service) UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error) {
 	if !ValidLinkSecret(secret) {
 		return tracklane.OneUseToken{}, store.ErrLinkGone
@@ -151,4 +155,16 @@ func pace(ctx context.Context, start time.Time) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// ConfirmEmail spends an applicant's confirm_email link (SPEC section 14):
+// their address is confirmed and, while t's program approves
+// automatically, they become active. It returns the affiliate as it now
+// is. The caller checks first (CheckLink) that the link is t's. A link
+// unknown, used or expired → store.ErrLinkGone.
+func (s Service) ConfirmEmail(ctx context.Context, t tracklane.Tenant, secret string) (tracklane.Affiliate, error) {
+	if !ValidLinkSecret(secret) {
+		return tracklane.Affiliate{}, store.ErrLinkGone
+	}
+	return s.Store.ConfirmAffiliateEmail(ctx, HashToken(secret), s.now(), t.AffiliateApproval == tracklane.ApprovalAuto)
 }

@@ -29,24 +29,24 @@ func TestChangeAffiliatePassword(t *testing.T) {
 	if _, err := svc.SetAffiliateStatus(ctx, ten.Tenant.ID, a.ID, account.Approve); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "wrong current one", "second long password"); !apperr.Is(err, apperr.Invalid) ||
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "wrong current one", "second long password", nil); !apperr.Is(err, apperr.Unauthorized) ||
 		!strings.Contains(apperr.MessageOf(err), "current password is wrong") {
 		t.Fatalf("wrong current: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "short"); !apperr.Is(err, apperr.Invalid) {
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "short", nil); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("short new: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "A@PW.EXAMPLE!!"); !apperr.Is(err, apperr.Invalid) ||
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "A@PW.EXAMPLE!!", nil); !apperr.Is(err, apperr.Invalid) ||
 		!strings.Contains(apperr.MessageOf(err), "your own email or name") {
 		t.Fatalf("their own email: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, "tn_other", a.ID, "first long password", "second long password"); err == nil {
+	if err := svc.ChangeAffiliatePassword(ctx, "tn_other", a.ID, "first long password", "second long password", nil); err == nil {
 		t.Fatal("another tenant changed the password")
 	}
 	if _, err := svc.AffiliateLogin(ctx, ten.Tenant.ID, "a@pw.example", "first long password"); err != nil {
 		t.Fatalf("refused changes changed the password: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "second long password"); err != nil {
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "second long password", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.AffiliateLogin(ctx, ten.Tenant.ID, "a@pw.example", "second long password"); err != nil {

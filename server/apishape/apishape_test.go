@@ -84,7 +84,9 @@ func TestPosition(t *testing.T) {
 }
 
 // TestWritePayPal: rows without a payout email or an amount are left
-// out; the amount is in major units of its currency; the note is the
+// out, and so are rows whose email a spreadsheet would run as a formula or
+// that holds a control character (stored before such addresses were
+// refused); the amount is in major units of its currency; the note is the
 // program's name on one line.
 func TestWritePayPal(t *testing.T) {
 	var buf bytes.Buffer
@@ -94,6 +96,11 @@ func TestWritePayPal(t *testing.T) {
 			{ID: "po_2", PayoutEmail: "", Amount: 500, Currency: "usd"},
 			{ID: "po_3", PayoutEmail: "c@example.com", Amount: 0, Currency: "usd"},
 			{ID: "po_4", PayoutEmail: "d@example.com", Amount: 1500, Currency: "jpy"},
+			{ID: "po_5", PayoutEmail: "=cmd|'/Ccalc'!A0@x.example", Amount: 100, Currency: "usd"},
+			{ID: "po_6", PayoutEmail: "+1@x.example", Amount: 100, Currency: "usd"},
+			{ID: "po_7", PayoutEmail: "-1@x.example", Amount: 100, Currency: "usd"},
+			{ID: "po_8", PayoutEmail: "@x@x.example", Amount: 100, Currency: "usd"},
+			{ID: "po_9", PayoutEmail: "e@x.example\r\n=1", Amount: 100, Currency: "usd"},
 		} {
 			if err := fn(po); err != nil {
 				return err

@@ -12,12 +12,16 @@ import (
 // WritePayPal writes the PayPal Payouts bulk file of the payouts each
 // yields (the API and the dashboard both serve it): no header; recipient
 // email, amount in major units, currency upper-case, the payout id, a
-// note. Rows without a payout email, or with nothing to pay, are skipped.
+// note. Rows without a payout email, or with nothing to pay, are skipped;
+// so are rows whose email a spreadsheet would run as a formula or that
+// holds a control character (tracklane.PayoutEmailProblem: refused since
+// SPEC section 14, and cleared by migration 0028; never written, whatever
+// the database holds).
 func WritePayPal(w io.Writer, program string, each func(func(tracklane.Payout) error) error) error {
 	cw := csv.NewWriter(w)
 	note := PayPalNote(program)
 	err := each(func(p tracklane.Payout) error {
-		if p.PayoutEmail == "" || p.Amount <= 0 {
+		if p.PayoutEmail == "" || p.Amount <= 0 || tracklane.PayoutEmailProblem(p.PayoutEmail) != "" {
 			return nil
 		}
 		return cw.Write([]string{p.PayoutEmail, money.Decimal(p.Amount, p.Currency), strings.ToUpper(p.Currency), p.ID, note})

@@ -87,9 +87,11 @@ func affiliateCreate(args []string) (action, error) {
 		}
 		out := affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}
 		if *invite {
-			if out.InviteURL, err = svc.accounts.InviteAffiliate(ctx, *tenant, a.ID); err != nil {
+			inv, err := svc.accounts.InviteAffiliate(ctx, *tenant, a.ID)
+			if err != nil {
 				return nil, err
 			}
+			out.InviteURL = inv.Link
 		}
 		return out, nil
 	}, nil

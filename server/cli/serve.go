@@ -22,6 +22,7 @@ import (
 	"github.com/tracklane/tracklane/server/metrics"
 	"github.com/tracklane/tracklane/server/portal"
 	"github.com/tracklane/tracklane/server/portalpages"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
@@ -287,17 +288,19 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()
 	}
+	th := throttle.New(st, cfg.Key("throttle"), time.Now)
 	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st, Errors: errObs},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
 		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Conversions: convs, Config: cfg, Checker: s.Engine,
-			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+			Throttle: th, Log: log, Now: time.Now,
 			MailConfigured: cfg.MailConfigured}),
 		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(), VisitorHash: tracker.VisitorHash,
-			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+			Throttle: th, Log: log, Now: time.Now,
 			Pages: portalpages.New(portalpages.Deps{
 				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword, SetPayoutEmail: accounts.SetOwnPayoutEmail,
-				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
+				Recheck: signin.Recheck{Throttle: th, Key: "portal-password", Log: log},
+				Log:     log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
 			})}),
 		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecrets, cfg.StripeTestWebhookSecrets, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),

@@ -90,6 +90,9 @@ type Handler struct {
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 	preLogin   pagekit.PreLogin
 	signin     *signin.Kind[store.Session]
+	// recheck throttles the forms that ask for the password again (the
+	// affiliate's payout email), as log-ins are.
+	recheck signin.Recheck
 	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
 	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
 	// POST without the session's token.
@@ -118,6 +121,7 @@ func New(deps Deps) *Handler {
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}
 	h.signin = h.newSignin()
+	h.recheck = signin.Recheck{Throttle: h.throttle, Key: "password", Log: h.log}
 	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
 	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
 	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)

@@ -25,6 +25,9 @@ type flash struct {
 	Value string `json:"v"`
 	For   string `json:"f,omitempty"` // the affiliate an invitation is for
 	To    string `json:"t,omitempty"` // where the invitation was mailed
+	// Capped: the invitation was made but not mailed (the recipient's
+	// hourly cap): the page says so.
+	Capped bool `json:"c,omitempty"`
 }
 
 const (

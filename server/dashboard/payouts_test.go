@@ -98,6 +98,20 @@ func TestPayoutsPage(t *testing.T) {
 		t.Fatalf("minimum: %d %s", a.status, short(a.body))
 	}
 	b.get("/payouts").must(t, http.StatusOK, `value="2500"`, "Below minimum")
+
+	// A pending payout keeps its address when the affiliate's changes; the
+	// page shows both.
+	app.ApprovedSale(t, tenantID, affs[1], 90000, "jpy")
+	b.post("/payouts/create", nil)
+	var kai string
+	app.Store.DB().QueryRow(`SELECT id FROM payouts WHERE affiliate_id = $1 AND status = 'pending'`, affs[1].ID).Scan(&kai)
+	if _, err := app.Store.DB().Exec(`UPDATE affiliates SET payout_email = 'kai.new@partners.example' WHERE id = $1`, affs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/payouts").must(t, http.StatusOK, kai, "kai.paypal@partners.example", "Payout email changed since this payout was made", "kai.new@partners.example")
+	if csv := b.get("/payouts/paypal.csv"); !strings.Contains(csv.body, "kai.paypal@partners.example,") || strings.Contains(csv.body, "kai.new@") {
+		t.Errorf("the PayPal file follows the new address:\n%s", csv.body)
+	}
 	if n := app.QueryInt(t, `SELECT payout_minimum FROM tenants WHERE id = $1`, tenantID); n != 2500 {
 		t.Errorf("minimum %d", n)
 	}

@@ -87,16 +87,82 @@ func TestInviteShowsTheLinkWithoutMailAndPayoutEmailIsChecked(t *testing.T) {
 		t.Fatalf("%d invitation mails", n)
 	}
 
-	b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {"not an email"}}).
-		must(t, http.StatusBadRequest, "Payout email: ")
-	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "" {
-		t.Fatalf("a bad payout email was stored: %q", got.PayoutEmail)
+	// The payout email asks for the merchant's password (blank → 400,
+	// wrong → 401), refuses what is no address or would run as a formula,
+	// and tells the affiliate's former address (here: none, so the login
+	// email) of a change.
+	for _, c := range []struct {
+		form   url.Values
+		status int
+		says   string
+	}{
+		{url.Values{"payout_email": {"pay@example.com"}}, http.StatusBadRequest, "Type your password"},
+		{url.Values{"payout_email": {"pay@example.com"}, "current_password": {"not the password"}}, http.StatusUnauthorized, "current password is wrong"},
+		{url.Values{"payout_email": {"not an email"}, "current_password": {"correct horse battery"}}, http.StatusBadRequest, "Payout email: "},
+		{url.Values{"payout_email": {"=HYPERLINK(1)@example.com"}, "current_password": {"correct horse battery"}}, http.StatusBadRequest, "formula"},
+	} {
+		b.get("/affiliates/" + aff.ID)
+		b.post("/affiliates/"+aff.ID+"/payout-email", c.form).must(t, c.status, c.says)
+		if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "" {
+			t.Fatalf("%v: a payout email was stored: %q", c.form, got.PayoutEmail)
+		}
 	}
-	if a := b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {" Pay@Example.com "}}); a.status != http.StatusSeeOther {
-		t.Fatalf("payout email: %d", a.status)
+	b.get("/affiliates/"+aff.ID).must(t, http.StatusOK, `name="current_password"`)
+	if a := b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {" Pay@Example.com "}, "current_password": {"correct horse battery"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("payout email: %d %s", a.status, short(a.body))
 	}
 	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "pay@example.com" {
 		t.Fatalf("payout email %q", got.PayoutEmail)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'payout_email_changed' AND recipient = $1`, aff.Email); n != 1 {
+		t.Fatalf("%d mails to the affiliate about the new payout email", n)
+	}
+}
+
+// Invitations count toward the cap on mails to one address (SPEC section
+// 14, CLARIFICATIONS 2026-12-07): the merchant's fourth invitation within
+// the hour is made (the earlier ones die) but not mailed, and the page
+// says so and shows the link to copy.
+func TestInvitationsPastTheCapAreShownNotMailed(t *testing.T) {
+	app := apptest.New(t, map[string]string{"SMTP_URL": "smtp://127.0.0.1:1"})
+	b := newBrowser(t, app)
+	tenantID := b.signup("Cap Door", "owner@cap.example")
+	aff := app.NewAffiliate(t, tenantID, "capped")
+	for range 3 {
+		b.get("/affiliates/" + aff.ID)
+		b.follow(b.post("/affiliates/"+aff.ID+"/invite", nil)).must(t, http.StatusOK, "Invitation mailed to "+aff.Email)
+	}
+	b.get("/affiliates/" + aff.ID)
+	a := b.follow(b.post("/affiliates/"+aff.ID+"/invite", nil))
+	a.must(t, http.StatusOK, "not mailed", `id="invite-link"`, "/p/cap-door/invite/")
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'invitation' AND recipient = $1`, aff.Email); n != 3 {
+		t.Fatalf("%d invitation mails, want 3", n)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM one_use_tokens WHERE affiliate_id = $1 AND used_at IS NULL`, aff.ID); n != 1 {
+		t.Fatalf("%d live invitations, want the last one only", n)
+	}
+}
+
+// An applicant of an auto-approving program who has not confirmed their
+// address is marked as such on their page.
+func TestUnconfirmedApplicantIsMarked(t *testing.T) {
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID := b.signup("Auto Door", "owner@auto.example")
+	ctx := context.Background()
+	auto := string(tracklane.ApprovalAuto)
+	tt, err := app.Accounts.UpdateSettings(ctx, tenantID, account.SettingsInput{AffiliateApproval: &auto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Accounts.Apply(ctx, tt, account.Application{Name: "Who", Email: "who@example.com", Password: "a good long password", Code: "who"}); err != nil {
+		t.Fatal(err)
+	}
+	applicant, _ := app.Store.AffiliateByCode(ctx, tenantID, "who")
+	b.get("/affiliates/"+applicant.ID).must(t, http.StatusOK, "Email not confirmed", "Approve")
+	b.get("/affiliates/"+app.NewAffiliate(t, tenantID, "known").ID).must(t, http.StatusOK)
+	if strings.Contains(b.get("/affiliates/"+app.NewAffiliate(t, tenantID, "known2").ID).body, "Email not confirmed") {
+		t.Error("an affiliate made by the merchant is marked unconfirmed")
 	}
 }
 

@@ -71,7 +71,22 @@ type PayoutPaidData struct {
 	Conversions                                                   int
 }
 
+// ConfirmEmailData: an applicant of a program that approves
+// automatically confirms their address (KindConfirmEmail). It carries
+// nothing the applicant typed (the mail goes to an address they may not
+// own). Link confirms and opens the portal; Valid says how long it works,
+// once.
+type ConfirmEmailData struct{ Program, Link, Valid string }
+
+// PayoutEmailChangedData: the address payouts went to is told that they go
+// elsewhere now (KindPayoutEmailChanged). By says who changed it ("you",
+// "the merchant"); Old and New are the addresses (Old "" when none was
+// set); Link is the portal's log-in.
+type PayoutEmailChangedData struct{ Program, Name, By, Old, New, Link string }
+
 func (d InvitationData) MailLink() string          { return d.Link }
+func (d ConfirmEmailData) MailLink() string        { return d.Link }
+func (d PayoutEmailChangedData) MailLink() string  { return d.Link }
 func (d ApplicationReceivedData) MailLink() string { return d.Link }
 func (d ApplicationApprovedData) MailLink() string { return d.Link }
 func (d MemberAppliedData) MailLink() string       { return d.Link }

@@ -18,10 +18,11 @@ import (
 func member(t *testing.T, app *apptest.App, p program, code string) (*visitor, tracklane.Affiliate) {
 	t.Helper()
 	aff := app.NewAffiliate(t, p.ID, code)
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	v := newVisitor(t, app)
 	v.get(pathOf(t, link)).must(t, http.StatusOK, "Set your password")
 	a := v.post(pathOf(t, link), url.Values{"password": {goodPassword}})
@@ -35,10 +36,11 @@ func TestInvitationSetsAPasswordOnceAndSignsIn(t *testing.T) {
 	app := apptest.New(t, nil)
 	p := newProgram(t, app, "Invite Shop", tracklane.ApprovalManual)
 	aff := app.NewAffiliate(t, p.ID, "invited-1")
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	if !strings.HasPrefix(link, app.URL+"/p/"+p.Slug+"/invite/") {
 		t.Fatalf("invite link %q", link)
 	}
@@ -80,10 +82,11 @@ func TestExpiredAndForeignLinksChangeNothing(t *testing.T) {
 	p := newProgram(t, app, "Expiry Shop", tracklane.ApprovalManual)
 	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
 	aff := app.NewAffiliate(t, p.ID, "expiring")
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	secret := link[strings.LastIndex(link, "/")+1:]
 	v := newVisitor(t, app)
 	// Another program's portal does not take it.

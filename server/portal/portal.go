@@ -1,6 +1,7 @@
 // Package portal serves the affiliate portal's doors at /p/<slug>: the
 // public application form, log-in and log-out, forgotten passwords and the
-// one-use links (password reset, invitation), behind the portal's own
+// one-use links (password reset, invitation, an applicant's confirmation
+// of their address), behind the portal's own
 // sessions (package signin, configured in newSignin: table
 // affiliate_sessions, cookie tl_portal scoped to the program's path), CSRF
 // tokens and the dashboard's CSP.
@@ -41,6 +42,9 @@ type Viewer struct {
 	Tenant    tracklane.Tenant
 	Affiliate tracklane.Affiliate
 	CSRF      string // the session's form token: put it in every form as "csrf"
+	// Session is the hash of the session's id: a password changed in it
+	// ends every other session of the affiliate, not this one.
+	Session []byte
 }
 
 const viewerKey = "portal.viewer"
@@ -64,6 +68,7 @@ type Accounts interface {
 	RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error
 	CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error)
 	UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error)
+	ConfirmEmail(ctx context.Context, t tracklane.Tenant, secret string) (tracklane.Affiliate, error)
 }
 
 // Store is what the portal reads itself.
@@ -145,6 +150,8 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.POST("/reset/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeAffiliateReset))
 	g.GET("/invite/:token", h.handleLinkForm(tracklane.PurposeInvite))
 	g.POST("/invite/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeInvite))
+	g.GET("/confirm/:token", h.handleLinkForm(tracklane.PurposeConfirmEmail))
+	g.POST("/confirm/:token", h.checkAnonCSRF, h.handleConfirm)
 
 	in := g.Group("", h.requireSession(), h.CheckCSRF)
 	in.POST("/logout", h.handleLogout)

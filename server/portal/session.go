@@ -75,7 +75,7 @@ func (h *Handler) signedIn(c *gin.Context, sess store.PortalSession) {
 	if newDay {
 		h.noteBrowser(c, sess.Affiliate.TenantID, sess.Affiliate.ID, now)
 	}
-	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash)})
+	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash), Session: sess.IDHash})
 }
 
 func (h *Handler) mac(kind string, v []byte) string {

@@ -1,11 +1,14 @@
 package portalpages
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -20,8 +23,21 @@ func (h *Handler) handleSettings(c *gin.Context) {
 	}))
 }
 
-// handlePayoutEmailSave passes the payout email to Deps.SetPayoutEmail,
-// which holds the rules; its refusal (one that is not an email address)
+// recheck runs one of the settings forms' actions, which ask for the
+// current password again: a blank one is refused at once; anything else
+// runs under Deps.Recheck's throttle (so a session holder guesses no
+// faster than at the log-in). signin.ErrLeft: the client left while a slow
+// limit held it, there is nobody to answer.
+func (h *Handler) recheck(c *gin.Context, v Viewer, act func(ctx context.Context) error) error {
+	if c.PostForm("current_password") == "" {
+		return apperr.Errorf(apperr.Invalid, "type your current password")
+	}
+	return h.d.Recheck.Do(c, v.Tenant.ID+"/"+v.Affiliate.ID, act)
+}
+
+// handlePayoutEmailSave passes the payout email and the current password
+// to Deps.SetPayoutEmail, which holds the rules; its refusal (a wrong
+// password, an address that is not one or that a spreadsheet would run)
 // shows the page again with the message, nothing changed.
 func (h *Handler) handlePayoutEmailSave(c *gin.Context) {
 	v, ok := h.viewer(c)
@@ -29,11 +45,15 @@ func (h *Handler) handlePayoutEmailSave(c *gin.Context) {
 		return
 	}
 	typed := c.PostForm("payout_email")
-	var err error
-	if h.d.SetPayoutEmail == nil {
-		err = apperr.Errorf(apperr.Internal, "no payout email service is wired")
-	} else {
-		_, err = h.d.SetPayoutEmail(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, typed)
+	err := h.recheck(c, v, func(ctx context.Context) error {
+		if h.d.SetPayoutEmail == nil {
+			return apperr.Errorf(apperr.Internal, "no payout email service is wired")
+		}
+		_, err := h.d.SetPayoutEmail(ctx, v.Tenant.ID, v.Affiliate.ID, c.PostForm("current_password"), typed)
+		return err
+	})
+	if errors.Is(err, signin.ErrLeft) {
+		return
 	}
 	if err != nil {
 		status, msg := h.formMessage(c, err)
@@ -53,15 +73,15 @@ func (h *Handler) handlePasswordChange(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var err error
 	current, next := c.PostForm("current_password"), c.PostForm("new_password")
-	switch {
-	case h.d.ChangePassword == nil:
-		err = apperr.Errorf(apperr.Internal, "no password service is wired")
-	case current == "":
-		err = apperr.Errorf(apperr.Invalid, "type your current password")
-	default:
-		err = h.d.ChangePassword(c.Request.Context(), v.Tenant.ID, v.Affiliate.ID, current, next)
+	err := h.recheck(c, v, func(ctx context.Context) error {
+		if h.d.ChangePassword == nil {
+			return apperr.Errorf(apperr.Internal, "no password service is wired")
+		}
+		return h.d.ChangePassword(ctx, v.Tenant.ID, v.Affiliate.ID, current, next, v.Session)
+	})
+	if errors.Is(err, signin.ErrLeft) {
+		return
 	}
 	if err != nil {
 		status, msg := h.formMessage(c, err)

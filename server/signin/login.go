@@ -57,23 +57,14 @@ var ErrLeft = errors.New("signin: the client left while its log-in waited")
 func (k *Kind[S]) LogIn(c *gin.Context, email, scope string, verify Verify) error {
 	ctx := c.Request.Context()
 	th := k.Throttle
-	network := ratelimit.ClientKey(c.ClientIP())
 	perEmail := []string{k.ThrottleKey}
 	if scope != "" {
 		perEmail = append(perEmail, scope)
 	}
 	perEmail = append(perEmail, email)
-	perEmailNet := th.Key(slices.Concat(perEmail, []string{network})...)
-	attempt, err := th.Take(ctx,
-		throttle.Limit{Key: perEmailNet, Window: loginWindow, Max: loginMaxPerEmailNet},
-		throttle.Limit{Key: th.Key(k.ThrottleKey+"-network", network), Window: loginWindow, Max: loginMaxPerNet},
-		throttle.Limit{Key: th.Key(perEmail...), Window: loginWindow, Max: loginSlowPerEmail, Slow: true},
-	)
+	attempt, perEmailNet, err := takePasswordAttempt(c, th, k.ThrottleKey, perEmail)
 	if err != nil {
 		return err
-	}
-	if err := th.Wait(ctx, attempt); err != nil {
-		return ErrLeft
 	}
 	owner, err := verify(ctx)
 	if err != nil {
@@ -83,6 +74,31 @@ func (k *Kind[S]) LogIn(c *gin.Context, email, scope string, verify Verify) erro
 		return err
 	}
 	return k.Start(c, owner)
+}
+
+// takePasswordAttempt counts one attempt at a password from the
+// request's network under the log-in limits: per account (perAccount, the
+// key's parts) and network, per network (under key+"-network"), and per
+// account from anywhere (slow); then waits any delay a slow limit asks
+// for. It returns the attempt and its per-account-and-network key (what a
+// success forgets); throttle.ErrLimited past a hard limit, ErrLeft when
+// the client left while it waited.
+func takePasswordAttempt(c *gin.Context, th *throttle.Throttle, key string, perAccount []string) (throttle.Attempt, throttle.Key, error) {
+	ctx := c.Request.Context()
+	network := ratelimit.ClientKey(c.ClientIP())
+	perAccountNet := th.Key(slices.Concat(perAccount, []string{network})...)
+	attempt, err := th.Take(ctx,
+		throttle.Limit{Key: perAccountNet, Window: loginWindow, Max: loginMaxPerEmailNet},
+		throttle.Limit{Key: th.Key(key+"-network", network), Window: loginWindow, Max: loginMaxPerNet},
+		throttle.Limit{Key: th.Key(perAccount...), Window: loginWindow, Max: loginSlowPerEmail, Slow: true},
+	)
+	if err != nil {
+		return throttle.Attempt{}, nil, err
+	}
+	if err := th.Wait(ctx, attempt); err != nil {
+		return throttle.Attempt{}, nil, ErrLeft
+	}
+	return attempt, perAccountNet, nil
 }
 
 // Refusal is how a log-in form answers LogIn's refusal: too many attempts

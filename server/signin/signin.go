@@ -10,6 +10,9 @@
 // dummy hash for an unknown email): a Kind's LogIn calls it between the
 // throttle and the new session, and knows nothing of users or affiliates.
 //
+// Forms that ask a signed-in person for their password again (a new
+// password, a new payout email) are throttled as log-ins are, with Recheck.
+//
 // Sessions live in PostgreSQL (store.CreateSession and the rest), so any
 // number of server processes share them; the browser holds a random id,
 // the table only its hash. The two kinds never mix: each has its own

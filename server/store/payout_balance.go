@@ -61,7 +61,7 @@ func (s *Store) PayoutDebts(ctx context.Context, tenantID, affiliateID string) (
 func (s *Store) PayoutsMissingEmail(ctx context.Context, tenantID string, status tracklane.PayoutStatus) ([]tracklane.Payout, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+payoutColumns+payoutFrom+`
 		WHERE p.tenant_id = $1 AND p.status = $2
-			AND (CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END) = ''
+			AND p.payout_email = ''
 		ORDER BY p.created_at DESC, p.id DESC LIMIT 1000`, tenantID, string(status))
 	if err != nil {
 		return nil, fmt.Errorf("listing payouts without a payout email: %w", err)

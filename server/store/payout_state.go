@@ -29,8 +29,9 @@ func lockPayoutFor(ctx context.Context, tx *sql.Tx, tenantID, id string, to trac
 
 // MarkPayoutPaid marks a pending payout paid with the merchant's
 // reference: the commission of each of its conversions is frozen as paid
-// (what a later refund is clawed back against), its amount and payout
-// email are frozen, and compose's mail is queued in the same transaction.
+// (what a later refund is clawed back against), its amount is frozen (its
+// payout email is the one it was created with), and compose's mail is
+// queued in the same transaction.
 // A payout whose amount is not positive (refunds since it was created)
 // cannot be paid: conflict, nothing changes.
 func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference string, compose PayoutMail) (tracklane.Payout, error) {
@@ -54,8 +55,8 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 			return err
 		}
 		now := s.Now().UTC()
-		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET status = 'paid', amount = $3, payout_email = $4, reference = $5, paid_at = $6
-			WHERE tenant_id = $1 AND id = $2`, tenantID, id, p.Amount, p.PayoutEmail, reference, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET status = 'paid', amount = $3, reference = $4, paid_at = $5
+			WHERE tenant_id = $1 AND id = $2`, tenantID, id, p.Amount, reference, now); err != nil {
 			return fmt.Errorf("marking payout paid: %w", err)
 		}
 		if out, err = s.payout(ctx, tx, tenantID, id); err != nil {
@@ -91,9 +92,8 @@ func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklan
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payouts p SET status = 'cancelled', amount = $3, cancelled_at = $4,
-				payout_email = a.payout_email,
 				cancelled_conversion_ids = ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = p.id ORDER BY 1)
-			FROM affiliates a WHERE a.tenant_id = p.tenant_id AND a.id = p.affiliate_id AND p.tenant_id = $1 AND p.id = $2`,
+			WHERE p.tenant_id = $1 AND p.id = $2`,
 			tenantID, id, p.Amount, s.Now().UTC()); err != nil {
 			return fmt.Errorf("cancelling payout: %w", err)
 		}
