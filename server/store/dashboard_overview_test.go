@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracklane/tracklane/server/testkit/storetest"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// TopAffiliates ranks by conversions, then clicks, then id, for every
+// limit: when enough affiliates have conversions it sums the clicks of the
+// candidates only, and the ties at the limit-th place must still be broken
+// by clicks; when too few have, affiliates with clicks alone fill the rest.
+func TestTopAffiliatesRanking(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	tid, affs := newClickTenant(t, st, 10)
+	day := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	r := tracklane.DayRange{From: day, To: day.AddDate(0, 0, 3)}
+	type activity struct{ clicks, conversions, test int }
+	in := []activity{
+		{5, 3, 0},
+		{2, 3, 0}, // ties with 0 on conversions, fewer clicks
+		{7, 1, 0},
+		{4, 1, 0},
+		{4, 1, 0}, // ties with 3 on both: the id decides
+		{9, 0, 2}, // test conversions only: ranked by its clicks
+		{1, 0, 0},
+		{0, 1, 0}, // a conversion without a click in the period
+		{0, 0, 0}, // nothing left: its one conversion is deleted (below)
+		{0, 0, 0}, // active only outside the period (below)
+	}
+	var clicks []tracklane.Click
+	seq := 0
+	addClick := func(a tracklane.Affiliate, at time.Time) {
+		seq++
+		clicks = append(clicks, tracklane.Click{ID: fmt.Sprintf("k%d", seq), TenantID: tid, AffiliateID: a.ID,
+			CreatedAt: at, VisitorHash: []byte(fmt.Sprintf("visitor-%d", seq))})
+	}
+	addConversion := func(a tracklane.Affiliate, status string, at time.Time) {
+		t.Helper()
+		seq++
+		id := fmt.Sprintf("cv%d", seq)
+		if _, err := st.DB().ExecContext(ctx, `INSERT INTO conversions (id, tenant_id, affiliate_id, click_id, external_cid, stripe_account,
+			livemode, source_id, currency, gross_amount, amount, commission, rule_type, rule_bp, rule_fixed, rule_currency, status, created_at, updated_at)
+			VALUES ($1, $2, $3, 'k1', 'x@y.example', 'acct', true, $1, 'usd', 1000, 1000, 200, 'percent', 2000, 0, '', $4, $5, $5)`,
+			id, tid, a.ID, status, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, act := range in {
+		for n := 0; n < act.clicks; n++ {
+			addClick(affs[i], day.Add(time.Duration(n*7+i)*time.Hour))
+		}
+		for n := 0; n < act.conversions; n++ {
+			addConversion(affs[i], "pending", day.Add(time.Duration(n*5+i)*time.Hour))
+		}
+		for n := 0; n < act.test; n++ {
+			addConversion(affs[i], "test", day.Add(time.Duration(n+i)*time.Hour))
+		}
+	}
+	for _, at := range []time.Time{day.Add(-time.Hour), r.To.Add(time.Hour)} {
+		for n := 0; n < 4; n++ {
+			addClick(affs[9], at)
+			addConversion(affs[9], "approved", at)
+		}
+	}
+	if err := st.InsertClicks(ctx, clicks); err != nil {
+		t.Fatal(err)
+	}
+	// A deleted conversion leaves its rollup rows at zero: no candidate.
+	addConversion(affs[8], "pending", day)
+	if _, err := st.DB().ExecContext(ctx, `DELETE FROM conversions WHERE tenant_id = $1 AND affiliate_id = $2`, tid, affs[8].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// The ranking, worked out here from the activity above.
+	order := []int{0, 1, 2, 3, 4, 7, 5, 6}
+	slices.SortStableFunc(order[3:5], func(a, b int) int { return strings.Compare(affs[a].ID, affs[b].ID) })
+	for limit := 1; limit <= len(in); limit++ {
+		top, err := st.TopAffiliates(ctx, tid, r, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, a := range top {
+			got = append(got, fmt.Sprintf("%s %d/%d", a.AffiliateID, a.Conversions, a.Clicks))
+		}
+		for _, i := range order[:min(limit, len(order))] {
+			want = append(want, fmt.Sprintf("%s %d/%d", affs[i].ID, in[i].conversions, in[i].clicks))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("limit %d:\n got %v\nwant %v", limit, got, want)
+		}
+	}
+}
