@@ -149,11 +149,13 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.
 	if err != nil {
 		return nil, err
 	}
-	// Without candidates (fewer than limit affiliates with conversions) the
-	// filter is dropped and every affiliate is ranked.
+	args := []any{tenantID, from, to, limit}
+	// With fewer than limit affiliates with conversions, affiliates with
+	// clicks alone make up the rest: every affiliate is ranked.
 	only := ""
-	if candidates != nil {
+	if len(candidates) >= limit {
 		only = " AND affiliate_id = ANY($5)"
+		args = append(args, stringArray(candidates))
 	}
 	rows, err := s.db.QueryContext(ctx, `WITH c AS (
 			SELECT affiliate_id, sum(clicks) AS clicks, sum(uniques) AS uniques FROM affiliate_click_days
@@ -170,7 +172,7 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.
 		)
 		SELECT a.id, a.name, a.code, top.clicks, top.uniques, top.conversions
 		FROM top JOIN affiliates a ON a.tenant_id = $1 AND a.id = top.affiliate_id
-		ORDER BY top.conversions DESC, top.clicks DESC, a.id`, append([]any{tenantID, from, to, limit}, candidates...)...)
+		ORDER BY top.conversions DESC, top.clicks DESC, a.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading top affiliates: %w", err)
 	}
@@ -197,11 +199,10 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.
 	return out, nil
 }
 
-// topCandidates returns, as the one extra query argument of TopAffiliates,
-// the affiliates whose conversions over [from, to) are at least those of
-// the limit-th affiliate by conversions; nil when fewer than limit
-// affiliates have any.
-func (s *Store) topCandidates(ctx context.Context, tenantID, from, to string, limit int) ([]any, error) {
+// topCandidates returns the affiliates whose conversions over [from, to)
+// are at least those of the limit-th affiliate by conversions (none when
+// fewer than limit affiliates have any).
+func (s *Store) topCandidates(ctx context.Context, tenantID, from, to string, limit int) ([]string, error) {
 	var ids []string
 	err := s.db.QueryRowContext(ctx, `WITH v AS (
 			SELECT affiliate_id, sum(conversions) AS conversions FROM conversion_days
@@ -214,10 +215,7 @@ func (s *Store) topCandidates(ctx context.Context, tenantID, from, to string, li
 	if err != nil {
 		return nil, fmt.Errorf("reading top affiliate candidates: %w", err)
 	}
-	if len(ids) < limit {
-		return nil, nil
-	}
-	return []any{stringArray(ids)}, nil
+	return ids, nil
 }
 
 // AffiliateStats returns the activity over r of the given affiliates (one
