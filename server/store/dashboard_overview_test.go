@@ -80,22 +80,11 @@ func TestTopAffiliatesRanking(t *testing.T) {
 	// The ranking, worked out here from the activity above.
 	order := []int{0, 1, 2, 3, 4, 7, 5, 6}
 	slices.SortStableFunc(order[3:5], func(a, b int) int { return strings.Compare(affs[a].ID, affs[b].ID) })
-	for limit := 1; limit <= len(in); limit++ {
-		top, err := st.TopAffiliates(ctx, tid, r, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got, want []string
-		for _, a := range top {
-			got = append(got, fmt.Sprintf("%s %d/%d", a.AffiliateID, a.Conversions, a.Clicks))
-		}
-		for _, i := range order[:min(limit, len(order))] {
-			want = append(want, fmt.Sprintf("%s %d/%d", affs[i].ID, in[i].conversions, in[i].clicks))
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("limit %d:\n got %v\nwant %v", limit, got, want)
-		}
+	var want []string
+	for _, i := range order {
+		want = append(want, fmt.Sprintf("%s %d/%d", affs[i].ID, in[i].conversions, in[i].clicks))
 	}
+	checkTop(t, st, tid, r, len(in), want)
 }
 
 // On random activity with many ties, over periods of a few days to
@@ -172,21 +161,29 @@ func TestTopAffiliatesMatchAFullRanking(t *testing.T) {
 			return cmp.Or(cmp.Compare(byAff[b].conversions, byAff[a].conversions), cmp.Compare(byAff[b].clicks, byAff[a].clicks),
 				strings.Compare(affs[a].ID, affs[b].ID))
 		})
-		for limit := 1; limit <= len(affs); limit++ {
-			top, err := st.TopAffiliates(ctx, tid, r, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got, want []string
-			for _, a := range top {
-				got = append(got, fmt.Sprintf("%s %d/%d", a.AffiliateID, a.Conversions, a.Clicks))
-			}
-			for _, i := range ranked[:min(limit, len(ranked))] {
-				want = append(want, fmt.Sprintf("%s %d/%d", affs[i].ID, byAff[i].conversions, byAff[i].clicks))
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s – %s, limit %d:\n got %v\nwant %v", r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), limit, got, want)
-			}
+		var want []string
+		for _, i := range ranked {
+			want = append(want, fmt.Sprintf("%s %d/%d", affs[i].ID, byAff[i].conversions, byAff[i].clicks))
+		}
+		checkTop(t, st, tid, r, len(affs), want)
+	}
+}
+
+// checkTop compares TopAffiliates over r, for every limit up to maxLimit,
+// with the head of the full ranking want ("id conversions/clicks").
+func checkTop(t *testing.T, st *store.Store, tenantID string, r tracklane.DayRange, maxLimit int, want []string) {
+	t.Helper()
+	for limit := 1; limit <= maxLimit; limit++ {
+		top, err := st.TopAffiliates(context.Background(), tenantID, r, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range top {
+			got = append(got, fmt.Sprintf("%s %d/%d", a.AffiliateID, a.Conversions, a.Clicks))
+		}
+		if w := want[:min(limit, len(want))]; !slices.Equal(got, w) {
+			t.Errorf("%s – %s, limit %d:\n got %v\nwant %v", r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), limit, got, w)
 		}
 	}
 }
