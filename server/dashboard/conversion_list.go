@@ -30,7 +30,7 @@ func (h *Handler) conversionFilter(c *gin.Context, t tracklane.Tenant) (period, 
 	if f.AffiliateID, err = h.affiliateFilter(c); err != nil {
 		return p, f, err
 	}
-	if err := reportedFilter(c, &f); err != nil {
+	if f.Origin, f.ConversionType, err = tracklane.ReadOriginFilters(c.Query("origin"), c.Query("type"), "type"); err != nil {
 		return p, f, err
 	}
 	switch c.Query("flagged") {
