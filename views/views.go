@@ -64,9 +64,9 @@ type Param struct{ Name, Value string }
 // Option is one choice of a select.
 type Option struct{ Value, Label string }
 
-// link builds path?query from pairs of name, value; empty values are left
-// out.
-func link(path string, pairs ...string) string {
+// Link builds path?query from pairs of name, value; empty values are left
+// out. The pages' links and the dashboard's pagers are built with it.
+func Link(path string, pairs ...string) string {
 	q := url.Values{}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i+1] != "" {
@@ -85,7 +85,7 @@ func periodLink(path, key string, params []Param) string {
 	for _, p := range params {
 		pairs = append(pairs, p.Name, p.Value)
 	}
-	return link(path, append(pairs, "period", key)...)
+	return Link(path, append(pairs, "period", key)...)
 }
 
 func num(n int64) string { return money.Int(n) }

@@ -14,7 +14,6 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -23,24 +22,6 @@ type ConversionTypeAccounts interface {
 	ConversionTypes(ctx context.Context, tenantID string) ([]tracklane.ConversionType, error)
 	SetConversionType(ctx context.Context, tenantID string, in account.ConversionTypeInput) (tracklane.ConversionType, error)
 	DeleteConversionType(ctx context.Context, tenantID, code string) error
-}
-
-// conversionOriginFilters reads the origin= and conversion_type= filters
-// of the conversion list.
-func conversionOriginFilters(c *gin.Context, f *store.ConversionFilter) error {
-	switch o := tracklane.Origin(c.Query("origin")); o {
-	case "", tracklane.OriginStripe, tracklane.OriginTracker:
-		f.Origin = o
-	default:
-		return apperr.Errorf(apperr.Invalid, "origin must be stripe or tracker")
-	}
-	if t := c.Query("conversion_type"); t != "" {
-		if !tracklane.ValidConversionTypeCode(t) {
-			return apperr.Errorf(apperr.Invalid, "conversion_type is a code of a-z, 0-9, _ and -")
-		}
-		f.ConversionType = t
-	}
-	return nil
 }
 
 func (h *Handler) handleConversionTypeList(c *gin.Context) {

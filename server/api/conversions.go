@@ -10,6 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 func (h *Handler) handleConversionList(c *gin.Context) {
@@ -23,7 +24,7 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 		respond.Errorf(c, apperr.Invalid, "status must be one of pending, approved, refunded, cancelled, disputed, rejected, test")
 		return
 	}
-	if err := conversionOriginFilters(c, &f); err != nil {
+	if f.Origin, f.ConversionType, err = tracklane.ReadOriginFilters(c.Query("origin"), c.Query("conversion_type"), "conversion_type"); err != nil {
 		respond.Error(c, h.log, err)
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/keyset"
+	"github.com/tracklane/tracklane/server/store"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -14,31 +16,21 @@ import (
 // affiliates on the page.
 func (h *Handler) handleAffiliateList(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenant(c)
+	t, p, err := h.tenantPeriod(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	var status string
+	affs, pg, err := rowsAfter(c, func(pg store.Page) (affs []tracklane.Affiliate, err error) {
+		status, affs, err = h.affiliatesOfStatus(c, t.ID, pg)
+		return affs, err
+	})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	pg, err := readPage(c.Query("after"))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	status, affs, err := h.affiliatesOfStatus(c, t.ID, pg)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ids := make([]string, len(affs))
-	for i, a := range affs {
-		ids[i] = a.ID
-	}
-	stats, err := h.store.AffiliateStats(ctx, t.ID, ids, p.days)
+	stats, err := h.store.AffiliateStats(ctx, t.ID, idsOf(affs, func(a tracklane.Affiliate) string { return a.ID }), p.days)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -54,11 +46,11 @@ func (h *Handler) handleAffiliateList(c *gin.Context) {
 	}
 	page := views.AffiliatesPage{
 		Chrome: h.chrome(c, "Affiliates", "affiliates"), Period: p.view, PublicURL: h.deps.Config.PublicURL,
-		Affiliates: affs, Stats: stats, Status: status, Counts: counts, First: pg.After == nil, FirstURL: pageURL("/affiliates", filters...),
+		Affiliates: affs, Stats: stats, Status: status, Counts: counts, First: pg.After == nil, FirstURL: views.Link("/affiliates", filters...),
 	}
 	if len(affs) == pageSize {
 		last := affs[len(affs)-1]
-		page.NextURL = pageURL("/affiliates", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
+		page.NextURL = views.Link("/affiliates", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	h.render(c, http.StatusOK, views.Affiliates(page))
 }

@@ -13,12 +13,7 @@ import (
 // handleClickCSV streams the clicks of the filtered period as CSV, newest
 // first, paging through the store with the keyset cursor.
 func (h *Handler) handleClickCSV(c *gin.Context) {
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	p, filter, err := h.clickFilter(c, t)
+	t, p, filter, err := h.clickFilter(c)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -14,43 +14,35 @@ import (
 // maxAffiliateOptions caps the affiliate filter menu.
 const maxAffiliateOptions = 500
 
-// clickFilter reads the click filters shared by the list and its CSV
-// export: the period and the affiliate.
-func (h *Handler) clickFilter(c *gin.Context, t tracklane.Tenant) (period, store.ClickFilter, error) {
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+// clickFilter reads the signed-in tenant and the click filters shared by
+// the list and its CSV export: the period and the affiliate.
+func (h *Handler) clickFilter(c *gin.Context) (tracklane.Tenant, period, store.ClickFilter, error) {
+	t, p, err := h.tenantPeriod(c)
 	if err != nil {
-		return p, store.ClickFilter{}, err
+		return t, p, store.ClickFilter{}, err
 	}
 	f := store.ClickFilter{From: p.start, To: p.end}
 	f.AffiliateID, err = h.affiliateFilter(c)
-	return p, f, err
+	return t, p, f, err
 }
 
 // handleClickList shows a keyset page of clicks, newest first.
 func (h *Handler) handleClickList(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	p, filter, err := h.clickFilter(c, t)
+	t, p, filter, err := h.clickFilter(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	affID := filter.AffiliateID
-	pg, err := readPage(c.Query("after"))
+	clicks, pg, err := rowsAfter(c, func(pg store.Page) ([]tracklane.Click, error) {
+		return h.store.Clicks(ctx, t.ID, filter, pg)
+	})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	clicks, err := h.store.Clicks(ctx, t.ID, filter, pg)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	options, names, err := h.affiliateNames(c, clickAffiliates(clicks))
+	options, names, err := h.affiliateNames(c, idsOf(clicks, func(k tracklane.Click) string { return k.AffiliateID }))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -59,20 +51,21 @@ func (h *Handler) handleClickList(c *gin.Context) {
 	page := views.ClicksPage{
 		Chrome: h.chrome(c, "Clicks", "clicks"), Period: p.view, Loc: p.loc,
 		Affiliates: options, AffiliateID: affID, Clicks: clicks, Names: names,
-		First: pg.After == nil, FirstURL: pageURL("/clicks", filters...),
-		CSVURL: pageURL("/clicks.csv", filters...), HasAny: len(options) > 0,
+		First: pg.After == nil, FirstURL: views.Link("/clicks", filters...),
+		CSVURL: views.Link("/clicks.csv", filters...), HasAny: len(options) > 0,
 	}
 	if len(clicks) == pageSize {
 		last := clicks[len(clicks)-1]
-		page.NextURL = pageURL("/clicks", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
+		page.NextURL = views.Link("/clicks", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	h.render(c, http.StatusOK, views.Clicks(page))
 }
 
-func clickAffiliates(clicks []tracklane.Click) []string {
-	ids := make([]string, 0, len(clicks))
-	for _, c := range clicks {
-		ids = append(ids, c.AffiliateID)
+// idsOf is the id of each row, by id (in the rows' order, repeats kept).
+func idsOf[T any](rows []T, id func(T) string) []string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
 	}
 	return ids
 }

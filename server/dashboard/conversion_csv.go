@@ -16,12 +16,7 @@ import (
 // through the store. Amounts are decimals in the currency's unit, with the
 // currency in its own column, and also as integer minor units.
 func (h *Handler) handleConversionCSV(c *gin.Context) {
-	t, err := h.tenant(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	p, f, err := h.conversionFilter(c, t)
+	t, p, f, err := h.conversionFilter(c)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -13,65 +13,52 @@ import (
 	"github.com/tracklane/tracklane/views"
 )
 
-// conversionFilter reads the conversion filters shared by the list and
-// its CSV export.
-func (h *Handler) conversionFilter(c *gin.Context, t tracklane.Tenant) (period, store.ConversionFilter, error) {
-	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
-	if err != nil {
-		return p, store.ConversionFilter{}, err
+// conversionFilter reads the signed-in tenant and the conversion filters
+// shared by the list and its CSV export.
+func (h *Handler) conversionFilter(c *gin.Context) (t tracklane.Tenant, p period, f store.ConversionFilter, err error) {
+	if t, p, err = h.tenantPeriod(c); err != nil {
+		return t, p, f, err
 	}
-	f := store.ConversionFilter{From: p.start, To: p.end}
+	f = store.ConversionFilter{From: p.start, To: p.end}
 	if s := c.Query("status"); s != "" {
 		if !conversion.Status(s).Valid() {
-			return p, f, apperr.Errorf(apperr.Invalid, "status must be one of pending, approved, refunded, cancelled, disputed, rejected, test")
+			return t, p, f, apperr.Errorf(apperr.Invalid, "status must be one of pending, approved, refunded, cancelled, disputed, rejected, test")
 		}
 		f.Status = conversion.Status(s)
 	}
 	if f.AffiliateID, err = h.affiliateFilter(c); err != nil {
-		return p, f, err
+		return t, p, f, err
 	}
-	if err := reportedFilter(c, &f); err != nil {
-		return p, f, err
+	if f.Origin, f.ConversionType, err = tracklane.ReadOriginFilters(c.Query("origin"), c.Query("type"), "type"); err != nil {
+		return t, p, f, err
 	}
 	switch c.Query("flagged") {
 	case "":
 	case "1":
 		f.Flagged = true
 	default:
-		return p, f, apperr.Errorf(apperr.Invalid, "flagged must be 1 or absent")
+		return t, p, f, apperr.Errorf(apperr.Invalid, "flagged must be 1 or absent")
 	}
-	return p, f, nil
+	return t, p, f, nil
 }
 
 // handleConversionList shows a keyset page of conversions, newest payment
 // first.
 func (h *Handler) handleConversionList(c *gin.Context) {
 	ctx := c.Request.Context()
-	t, err := h.tenant(c)
+	t, p, f, err := h.conversionFilter(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	p, f, err := h.conversionFilter(c, t)
+	convs, pg, err := rowsAfter(c, func(pg store.Page) ([]tracklane.Conversion, error) {
+		return h.store.Conversions(ctx, t.ID, f, pg)
+	})
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	pg, err := readPage(c.Query("after"))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	convs, err := h.store.Conversions(ctx, t.ID, f, pg)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ids := make([]string, len(convs))
-	for i, v := range convs {
-		ids[i] = v.AffiliateID
-	}
-	options, names, err := h.affiliateNames(c, ids)
+	options, names, err := h.affiliateNames(c, idsOf(convs, func(v tracklane.Conversion) string { return v.AffiliateID }))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -91,11 +78,11 @@ func (h *Handler) handleConversionList(c *gin.Context) {
 		flagged = "1"
 	}
 	filters := append(periodQuery(p), "status", page.Status, "affiliate", page.AffiliateID, "flagged", flagged, "origin", page.Origin, "type", page.ConversionType)
-	page.FirstURL = pageURL("/conversions", filters...)
-	page.CSVURL = pageURL("/conversions.csv", filters...)
+	page.FirstURL = views.Link("/conversions", filters...)
+	page.CSVURL = views.Link("/conversions.csv", filters...)
 	if len(convs) == pageSize {
 		last := convs[len(convs)-1]
-		page.NextURL = pageURL("/conversions", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
+		page.NextURL = views.Link("/conversions", append(filters, "after", keyset.Encode(last.CreatedAt, last.ID))...)
 	}
 	if len(convs) == 0 {
 		conns, err := h.store.TenantConnections(ctx, t.ID)

@@ -11,28 +11,9 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/money"
-	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
-
-// reportedFilter reads the origin and type filters of the conversion list
-// and its CSV (SPEC section 11).
-func reportedFilter(c *gin.Context, f *store.ConversionFilter) error {
-	switch o := tracklane.Origin(c.Query("origin")); o {
-	case "", tracklane.OriginStripe, tracklane.OriginTracker:
-		f.Origin = o
-	default:
-		return apperr.Errorf(apperr.Invalid, "origin must be stripe or tracker")
-	}
-	if t := c.Query("type"); t != "" {
-		if !tracklane.ValidConversionTypeCode(t) {
-			return apperr.Errorf(apperr.Invalid, "type is a conversion type's code (a-z, 0-9, _ and -)")
-		}
-		f.ConversionType = t
-	}
-	return nil
-}
 
 // typeOptions lists the tenant's conversion types for the type filter.
 func (h *Handler) typeOptions(c *gin.Context, t tracklane.Tenant) ([]views.Option, error) {

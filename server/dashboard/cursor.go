@@ -1,7 +1,7 @@
 package dashboard
 
 import (
-	"net/url"
+	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/store"
@@ -13,16 +13,12 @@ const pageSize = 50
 // readPage reads ?after= into a keyset page of pageSize rows.
 func readPage(after string) (store.Page, error) { return pagekit.ReadPage(after, pageSize) }
 
-// pageURL builds path?pairs…, leaving out empty values.
-func pageURL(path string, pairs ...string) string {
-	q := url.Values{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] != "" {
-			q.Set(pairs[i], pairs[i+1])
-		}
+// rowsAfter reads ?after= and loads that keyset page of rows with load.
+func rowsAfter[T any](c *gin.Context, load func(pg store.Page) ([]T, error)) ([]T, store.Page, error) {
+	pg, err := readPage(c.Query("after"))
+	if err != nil {
+		return nil, pg, err
 	}
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
+	rows, err := load(pg)
+	return rows, pg, err
 }

@@ -84,19 +84,16 @@ type Handler struct {
 	store      *store.Store
 	log        *slog.Logger
 	now        func() time.Time
-	csrfKey    []byte
 	flashKey   []byte // seals the flash cookie (flash.go)
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
-	preLogin   pagekit.PreLogin
 	signin     *signin.Kind[store.Session]
 	// recheck throttles the forms that ask for the password again (the
 	// affiliate's payout email), as log-ins are.
 	recheck signin.Recheck
-	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
-	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
-	// POST without the session's token.
-	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
+	// forms checks the CSRF token of the log-in, sign-up and reset forms
+	// (forms.Anon) and of every signed-in POST (forms.Session).
+	forms pagekit.Forms
 }
 
 // New returns the dashboard handler.
@@ -115,16 +112,13 @@ func New(deps Deps) *Handler {
 	}
 	h := &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
-		csrfKey:    deps.Config.Key("csrf"),
 		flashKey:   deps.Config.Key("flash"),
 		throttle:   deps.Throttle,
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}
 	h.signin = h.newSignin()
 	h.recheck = signin.Recheck{Throttle: h.throttle, Key: "password", Log: h.log}
-	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
-	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
-	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)
+	h.forms = pagekit.NewForms(deps.Config.Key("csrf"), preCookie, h.signin.SetCookie, h.sessionToken, h.csrfRefused)
 	return h
 }
 
@@ -134,16 +128,12 @@ func (h *Handler) Register(r gin.IRouter) {
 	r.HEAD("/static/*filepath", h.handleStatic)
 
 	pages := r.Group("", pagekit.Headers, pagekit.CheckURL(h.refuseURL))
-	pages.GET("/signup", h.handleSignupForm)
-	pages.POST("/signup", h.checkAnonCSRF, h.handleSignup)
-	pages.GET("/login", h.handleLoginForm)
-	pages.POST("/login", h.checkAnonCSRF, h.handleLogin)
-	pages.GET("/forgot", h.handleForgotForm)
-	pages.POST("/forgot", h.checkAnonCSRF, h.handleForgot)
-	pages.GET("/reset/:token", h.handleResetForm)
-	pages.POST("/reset/:token", h.checkAnonCSRF, h.handleReset)
+	h.forms.Form(pages, "/signup", h.handleSignupForm, h.handleSignup)
+	h.forms.Form(pages, "/login", h.handleLoginForm, h.handleLogin)
+	h.forms.Form(pages, "/forgot", h.handleForgotForm, h.handleForgot)
+	h.forms.Form(pages, "/reset/:token", h.handleResetForm, h.handleReset)
 
-	in := pages.Group("", h.requireSession(), h.checkSessionCSRF)
+	in := pages.Group("", h.requireSession(), h.forms.Session)
 	in.POST("/logout", h.handleLogout)
 	in.GET("/", h.handleOverview)
 	in.GET("/clicks", h.handleClickList)

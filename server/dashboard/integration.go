@@ -51,12 +51,12 @@ func (h *Handler) handleIntegration(c *gin.Context) {
 		if t.Website != "" {
 			page.SiteURL = withQuery(t.Website, "aff", code)
 		}
-		page.DemoURL = pageURL("/integration/demo", "aff", code)
+		page.DemoURL = views.Link("/integration/demo", "aff", code)
 		// Steps count from a little before the page was shown, so a click
 		// made while the page loaded is not missed.
 		since := h.now().Add(-integrationGrace).UnixMilli()
-		page.StatusURL = pageURL("/integration/status.json", "affiliate", page.Affiliate.ID, "since", strconv.FormatInt(since, 10))
-		page.RestartURL = pageURL("/integration", "affiliate", page.Affiliate.ID)
+		page.StatusURL = views.Link("/integration/status.json", "affiliate", page.Affiliate.ID, "since", strconv.FormatInt(since, 10))
+		page.RestartURL = views.Link("/integration", "affiliate", page.Affiliate.ID)
 		origins, err := h.store.RevenueOrigins(ctx, t.ID)
 		if err != nil {
 			h.fail(c, err)

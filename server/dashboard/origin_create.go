@@ -19,12 +19,7 @@ func (h *Handler) handleOriginCreate(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/settings?ok=origin-created#origins")
 		return
 	}
-	status, msg := h.userMessage(c, err)
-	page, perr := h.settingsPage(c, t)
-	if perr != nil {
-		h.fail(c, perr)
-		return
-	}
-	page.OriginError, page.OriginName = msg, c.PostForm("name")
-	h.render(c, status, views.Settings(page))
+	h.settingsRefused(c, t, err, func(p *views.SettingsPage, msg string) {
+		p.OriginError, p.OriginName = msg, c.PostForm("name")
+	})
 }

@@ -54,7 +54,7 @@ func (h *Handler) handlePayouts(c *gin.Context) {
 	page := views.PayoutsPage{
 		Chrome: h.chrome(c, "Payouts", "payouts"), Loc: location(t.Timezone), PayoutMinimum: t.PayoutMinimum,
 		Balances: balances, Status: string(status), Payouts: payouts, MissingEmail: missing,
-		First: pg.After == nil, FirstURL: pageURL("/payouts", "status", string(status)),
+		First: pg.After == nil, FirstURL: views.Link("/payouts", "status", string(status)),
 	}
 	if len(balances) > balancesShown {
 		page.Balances, page.BalancesMore = balances[:balancesShown], true
@@ -65,7 +65,7 @@ func (h *Handler) handlePayouts(c *gin.Context) {
 	}
 	if len(payouts) == pageSize {
 		last := payouts[len(payouts)-1]
-		page.NextURL = pageURL("/payouts", "status", string(status), "after", keyset.Encode(last.CreatedAt, last.ID))
+		page.NextURL = views.Link("/payouts", "status", string(status), "after", keyset.Encode(last.CreatedAt, last.ID))
 	}
 	h.render(c, http.StatusOK, views.Payouts(page))
 }

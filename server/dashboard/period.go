@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
@@ -23,6 +25,17 @@ type period struct {
 	loc   *time.Location
 	start time.Time // the first instant of the range
 	end   time.Time // the first instant after it
+}
+
+// tenantPeriod loads the signed-in tenant and reads the period of the
+// query in its timezone (30 days by default), as the list pages show it.
+func (h *Handler) tenantPeriod(c *gin.Context) (tracklane.Tenant, period, error) {
+	t, err := h.tenant(c)
+	if err != nil {
+		return t, period{}, err
+	}
+	p, err := readPeriod(c.Request.URL.Query(), t.Timezone, h.now(), "30d")
+	return t, p, err
 }
 
 // readPeriod reads ?period=7d|30d|90d|custom&from=&to= (default def) in

@@ -30,14 +30,7 @@ func (h *Handler) handleProgramSave(c *gin.Context) {
 		in.AffiliateApproval = &approval
 	}
 	if _, err := h.deps.Accounts.UpdateSettings(c.Request.Context(), t.ID, in); err != nil {
-		status, msg := h.userMessage(c, err)
-		page, perr := h.settingsPage(c, t)
-		if perr != nil {
-			h.fail(c, perr)
-			return
-		}
-		page.Program.Slug, page.Program.Error = slug, msg
-		h.render(c, status, views.Settings(page))
+		h.settingsRefused(c, t, err, func(p *views.SettingsPage, msg string) { p.Program.Slug, p.Program.Error = slug, msg })
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/settings?ok=settings-saved#program")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 )
@@ -84,23 +83,15 @@ func session(c *gin.Context) store.Session {
 // tenantID is the signed-in tenant: every read and write is scoped by it.
 func tenantID(c *gin.Context) string { return session(c).TenantID }
 
-// csrfToken is the session's CSRF token: an HMAC of the session, so it
-// needs no storage and dies with the session.
-func (h *Handler) csrfToken(sess store.Session) string {
-	return h.mac("session", sess.IDHash)
-}
-
-func (h *Handler) mac(kind string, v []byte) string {
-	return pagekit.MAC(h.csrfKey, kind, v)
-}
+// csrfToken is the session's CSRF token (pagekit.Forms.SessionToken).
+func (h *Handler) csrfToken(sess store.Session) string { return h.forms.SessionToken(sess.IDHash) }
 
 // anonCSRF returns the pre-login CSRF token, setting the browser's random
 // pre-login cookie when it has none.
-func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
+func (h *Handler) anonCSRF(c *gin.Context) string { return h.forms.AnonToken(c) }
 
-// sessionToken is the signed-in session's CSRF token, for
-// checkSessionCSRF (every signed-in request has a session: requireSession
-// runs first).
+// sessionToken is the signed-in session's CSRF token, for forms.Session
+// (every signed-in request has a session: requireSession runs first).
 func (h *Handler) sessionToken(c *gin.Context) (string, bool) {
 	return h.csrfToken(session(c)), true
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
 )
 
@@ -82,12 +83,19 @@ func (h *Handler) handleSettingsSave(c *gin.Context) {
 			return
 		}
 	}
+	h.settingsRefused(c, t, err, func(p *views.SettingsPage, msg string) { p.Form, p.FormError = f, msg })
+}
+
+// settingsRefused shows the settings page again after a refused action,
+// with err's status and message: set puts the message, and what was
+// typed, on the action's form.
+func (h *Handler) settingsRefused(c *gin.Context, t tracklane.Tenant, err error, set func(p *views.SettingsPage, msg string)) {
 	status, msg := h.userMessage(c, err)
 	page, perr := h.settingsPage(c, t)
 	if perr != nil {
 		h.fail(c, perr)
 		return
 	}
-	page.Form, page.FormError = f, msg
+	set(&page, msg)
 	h.render(c, status, views.Settings(page))
 }

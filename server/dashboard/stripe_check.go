@@ -47,12 +47,5 @@ func (h *Handler) handleStripeCheck(c *gin.Context) {
 			return
 		}
 	}
-	status, msg := h.userMessage(c, err)
-	page, perr := h.settingsPage(c, t)
-	if perr != nil {
-		h.fail(c, perr)
-		return
-	}
-	page.StripeError = "Check failed: " + msg
-	h.render(c, status, views.Settings(page))
+	h.settingsRefused(c, t, err, func(p *views.SettingsPage, msg string) { p.StripeError = "Check failed: " + msg })
 }

@@ -87,3 +87,43 @@ func RequireToken(want func(c *gin.Context) (string, bool), refuse func(c *gin.C
 		c.Next()
 	}
 }
+
+// Forms is an edge's CSRF protection of its forms (NewForms): the
+// pre-login token of its signed-out forms, the session token of its
+// signed-in ones, and the middlewares that check each.
+type Forms struct {
+	key []byte
+	pre PreLogin
+	// Anon refuses a signed-out form's POST (log-in, sign-up, reset…)
+	// without the token of the browser's pre-login cookie.
+	Anon gin.HandlerFunc
+	// Session refuses a POST of the signed-in group without the session's
+	// token (RequireToken); it runs after the session is loaded.
+	Session gin.HandlerFunc
+}
+
+// NewForms returns the CSRF protection of an edge's forms. key is its
+// CSRF secret (config.Key of its own purpose); preCookie names its
+// pre-login cookie and setCookie writes a cookie with its path and flags;
+// sessionToken is a signed-in request's token (RequireToken's want);
+// refuse writes the edge's answer to a refused form.
+func NewForms(key []byte, preCookie string, setCookie func(c *gin.Context, name, value string, maxAge int),
+	sessionToken func(c *gin.Context) (string, bool), refuse func(c *gin.Context)) Forms {
+	pre := PreLogin{Key: key, Cookie: preCookie, SetCookie: setCookie}
+	return Forms{key: key, pre: pre, Anon: pre.Require(refuse), Session: RequireToken(sessionToken, refuse)}
+}
+
+// AnonToken returns the signed-out forms' token, setting the browser's
+// random pre-login cookie when it has none (PreLogin.Token).
+func (f Forms) AnonToken(c *gin.Context) string { return f.pre.Token(c) }
+
+// SessionToken is the CSRF token of the session whose id hashes to
+// idHash: an HMAC of it, so it needs no storage and dies with the session.
+func (f Forms) SessionToken(idHash []byte) string { return MAC(f.key, "session", idHash) }
+
+// Form mounts a signed-out form at path on g: GET shows it, POST takes it
+// behind Anon, so no such form is taken without its token.
+func (f Forms) Form(g gin.IRouter, path string, show, take gin.HandlerFunc) {
+	g.GET(path, show)
+	g.POST(path, f.Anon, take)
+}

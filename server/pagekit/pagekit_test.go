@@ -176,3 +176,36 @@ func TestRequireToken(t *testing.T) {
 		}
 	}
 }
+
+func TestFormsMountsTheFormBehindItsToken(t *testing.T) {
+	set := func(c *gin.Context, name, value string, maxAge int) {
+		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge})
+	}
+	refuse := func(c *gin.Context) { c.String(http.StatusForbidden, "expired") }
+	f := NewForms([]byte("key-one"), "tl_pre", set, func(*gin.Context) (string, bool) { return "", false }, refuse)
+	r := newRouter()
+	f.Form(r, "/form", func(c *gin.Context) { c.String(http.StatusOK, f.AnonToken(c)) },
+		func(c *gin.Context) { c.String(http.StatusOK, "done") })
+
+	w := serve(r, httptest.NewRequest(http.MethodGet, "/form", nil))
+	cookies := w.Result().Cookies()
+	if w.Code != http.StatusOK || len(cookies) != 1 || cookies[0].Name != "tl_pre" {
+		t.Fatalf("GET: %d %v", w.Code, cookies)
+	}
+	cookie, token := cookies[0], w.Body.String()
+	if w := serve(r, post(cookie, token)); w.Code != http.StatusOK || w.Body.String() != "done" {
+		t.Fatalf("the form's token refused: %d %q", w.Code, w.Body)
+	}
+	session := f.SessionToken([]byte(cookie.Value))
+	if session != MAC([]byte("key-one"), "session", []byte(cookie.Value)) {
+		t.Fatalf("SessionToken is not the session MAC under the key")
+	}
+	for name, tok := range map[string]string{"no token": "", "a session's token": session} {
+		if w := serve(r, post(cookie, tok)); w.Code != http.StatusForbidden || w.Body.String() != "expired" {
+			t.Errorf("%s: %d %q", name, w.Code, w.Body)
+		}
+	}
+	if w := serve(r, post(nil, token)); w.Code != http.StatusForbidden {
+		t.Errorf("no cookie: %d", w.Code)
+	}
+}

@@ -106,52 +106,42 @@ type Deps struct {
 
 // Handler serves the portal.
 type Handler struct {
-	deps     Deps
-	store    Store
-	log      *slog.Logger
-	now      func() time.Time
-	csrfKey  []byte
-	preLogin pagekit.PreLogin
-	signin   *signin.Kind[store.PortalSession]
-	// checkAnonCSRF refuses a signed-out form's POST without the token of
-	// the browser's pre-login cookie; checkSessionCSRF is CheckCSRF's.
-	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
+	deps   Deps
+	store  Store
+	log    *slog.Logger
+	now    func() time.Time
+	signin *signin.Kind[store.PortalSession]
+	// forms checks the CSRF token of the signed-out forms (forms.Anon) and
+	// of every signed-in POST (forms.Session, which is CheckCSRF).
+	forms pagekit.Forms
 }
 
 // New returns the portal handler.
 func New(deps Deps) *Handler {
+	if deps.Throttle == nil {
+		panic("portal.New: no Throttle")
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	if deps.Throttle == nil {
-		panic("portal.New: no Throttle")
-	}
-	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
+	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now}
 	h.signin = h.newSignin()
-	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
-	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
-	h.checkSessionCSRF = pagekit.RequireToken(sessionToken, h.csrfRefused)
+	h.forms = pagekit.NewForms(deps.Config.Key("portal-csrf"), preCookie, h.signin.SetCookie, sessionToken, h.csrfRefused)
 	return h
 }
 
 // Register mounts the portal under /p/:slug.
 func (h *Handler) Register(r gin.IRouter) {
 	g := r.Group("/p/:slug", pagekit.Headers, pagekit.CheckURL(h.fail), h.loadTenant)
-	g.GET("/join", h.handleJoinForm)
-	g.POST("/join", h.checkAnonCSRF, h.handleJoin)
-	g.GET("/login", h.handleLoginForm)
-	g.POST("/login", h.checkAnonCSRF, h.handleLogin)
-	g.GET("/forgot", h.handleForgotForm)
-	g.POST("/forgot", h.checkAnonCSRF, h.handleForgot)
-	g.GET("/reset/:token", h.handleLinkForm(tracklane.PurposeAffiliateReset))
-	g.POST("/reset/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeAffiliateReset))
-	g.GET("/invite/:token", h.handleLinkForm(tracklane.PurposeInvite))
-	g.POST("/invite/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeInvite))
-	g.GET("/confirm/:token", h.handleLinkForm(tracklane.PurposeConfirmEmail))
-	g.POST("/confirm/:token", h.checkAnonCSRF, h.handleConfirm)
+	h.forms.Form(g, "/join", h.handleJoinForm, h.handleJoin)
+	h.forms.Form(g, "/login", h.handleLoginForm, h.handleLogin)
+	h.forms.Form(g, "/forgot", h.handleForgotForm, h.handleForgot)
+	h.forms.Form(g, "/reset/:token", h.handleLinkForm(tracklane.PurposeAffiliateReset), h.handleLinkUse(tracklane.PurposeAffiliateReset))
+	h.forms.Form(g, "/invite/:token", h.handleLinkForm(tracklane.PurposeInvite), h.handleLinkUse(tracklane.PurposeInvite))
+	h.forms.Form(g, "/confirm/:token", h.handleLinkForm(tracklane.PurposeConfirmEmail), h.handleConfirm)
 
 	in := g.Group("", h.requireSession(), h.CheckCSRF)
 	in.POST("/logout", h.handleLogout)

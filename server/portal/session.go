@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/pagekit"
 	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -75,18 +74,14 @@ func (h *Handler) signedIn(c *gin.Context, sess store.PortalSession) {
 	if newDay {
 		h.noteBrowser(c, sess.Affiliate.TenantID, sess.Affiliate.ID, now)
 	}
-	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash), Session: sess.IDHash})
-}
-
-func (h *Handler) mac(kind string, v []byte) string {
-	return pagekit.MAC(h.csrfKey, kind, v)
+	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.forms.SessionToken(sess.IDHash), Session: sess.IDHash})
 }
 
 // CheckCSRF refuses (403, a readable page) a POST on the signed-in group
 // whose form field "csrf" is not the session's token (Viewer.CSRF). It
 // runs after the session is loaded; the portal applies it to the whole
 // signed-in group, so the pages' POST handlers need nothing more.
-func (h *Handler) CheckCSRF(c *gin.Context) { h.checkSessionCSRF(c) }
+func (h *Handler) CheckCSRF(c *gin.Context) { h.forms.Session(c) }
 
 // sessionToken is the signed-in affiliate's CSRF token (none without a
 // viewer).
@@ -97,7 +92,7 @@ func sessionToken(c *gin.Context) (string, bool) {
 
 // anonCSRF returns the signed-out forms' CSRF token, setting the
 // browser's random pre-login cookie when it has none.
-func (h *Handler) anonCSRF(c *gin.Context) string { return h.preLogin.Token(c) }
+func (h *Handler) anonCSRF(c *gin.Context) string { return h.forms.AnonToken(c) }
 
 // csrfRefused answers a form whose CSRF token did not match.
 func (h *Handler) csrfRefused(c *gin.Context) {

@@ -11,32 +11,27 @@ import (
 	"github.com/tracklane/tracklane/server/apperr"
 )
 
-// Status maps an error code to its HTTP status.
+// statuses maps each error code to its HTTP status.
+var statuses = map[apperr.Code]int{
+	apperr.Invalid:       http.StatusBadRequest,
+	apperr.Unauthorized:  http.StatusUnauthorized,
+	apperr.Forbidden:     http.StatusForbidden,
+	apperr.NotFound:      http.StatusNotFound,
+	apperr.Conflict:      http.StatusConflict,
+	apperr.TooLarge:      http.StatusRequestEntityTooLarge,
+	apperr.Unprocessable: http.StatusUnprocessableEntity,
+	apperr.RateLimited:   http.StatusTooManyRequests,
+	apperr.BadGateway:    http.StatusBadGateway,
+	apperr.Unavailable:   http.StatusServiceUnavailable,
+}
+
+// Status maps an error code to its HTTP status: 500 for Internal and any
+// code statuses does not list.
 func Status(code apperr.Code) int {
-	switch code {
-	case apperr.Invalid:
-		return http.StatusBadRequest
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case apperr.Unprocessable:
-		return http.StatusUnprocessableEntity
-	case apperr.RateLimited:
-		return http.StatusTooManyRequests
-	case apperr.BadGateway:
-		return http.StatusBadGateway
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
+	if s, ok := statuses[code]; ok {
+		return s
 	}
+	return http.StatusInternalServerError
 }
 
 // ErrorBody is the JSON shape of every error: {"error":{"message":"…"}}.

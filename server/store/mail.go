@@ -131,36 +131,32 @@ func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time) error 
 // row's newest (the lease ran out and another sender claimed the row)
 // changes nothing.
 func (s *Store) RescheduleMail(ctx context.Context, id int64, attempt int, next time.Time, reason string) error {
-	if _, err := s.db.ExecContext(ctx, `
-		UPDATE mail_outbox SET next_attempt_at = $3, claimed_until = NULL, last_error = $4
-		WHERE id = $1 AND attempts = $2 AND sent_at IS NULL AND failed_at IS NULL`,
-		id, attempt, next, truncateMailError(reason)); err != nil {
-		return fmt.Errorf("rescheduling mail %d: %w", id, err)
-	}
-	return nil
+	return s.endClaim(ctx, "rescheduling", id, attempt, `next_attempt_at = $3, last_error = $4`, next, truncateMailError(reason))
 }
 
 // FailMail gives mail id up after its last failed attempt (the sender
 // retried it long enough, or it can never be sent), emptying its bodies.
 func (s *Store) FailMail(ctx context.Context, id int64, attempt int, at time.Time, reason string) error {
-	if _, err := s.db.ExecContext(ctx, `
-		UPDATE mail_outbox SET failed_at = $3, claimed_until = NULL, last_error = $4, `+doneMail+`
-		WHERE id = $1 AND attempts = $2 AND sent_at IS NULL AND failed_at IS NULL`,
-		id, attempt, at, truncateMailError(reason)); err != nil {
-		return fmt.Errorf("giving mail %d up: %w", id, err)
-	}
-	return nil
+	return s.endClaim(ctx, "giving up", id, attempt, `failed_at = $3, last_error = $4, `+doneMail, at, truncateMailError(reason))
 }
 
 // ReleaseMail hands back a claim that was never tried (the sender is
 // stopping): the mail is due at once for any sender and the claim does
 // not count as an attempt.
 func (s *Store) ReleaseMail(ctx context.Context, id int64, attempt int, now time.Time) error {
+	return s.endClaim(ctx, "releasing", id, attempt, `next_attempt_at = $3, attempts = attempts - 1`, now)
+}
+
+// endClaim ends the claim of mail id whose attempt number is attempt,
+// setting set too (a constant SET list; its parameters, from $3, are
+// args). Only the row's newest claim of a mail neither sent nor given up
+// is ended: a stale claim changes nothing.
+func (s *Store) endClaim(ctx context.Context, what string, id int64, attempt int, set string, args ...any) error {
 	if _, err := s.db.ExecContext(ctx, `
-		UPDATE mail_outbox SET next_attempt_at = $3, claimed_until = NULL, attempts = attempts - 1
+		UPDATE mail_outbox SET claimed_until = NULL, `+set+`
 		WHERE id = $1 AND attempts = $2 AND sent_at IS NULL AND failed_at IS NULL`,
-		id, attempt, now); err != nil {
-		return fmt.Errorf("releasing mail %d: %w", id, err)
+		append([]any{id, attempt}, args...)...); err != nil {
+		return fmt.Errorf("%s mail %d: %w", what, id, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package tracklane
 import (
 	"regexp"
 
+	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 )
 
@@ -55,6 +56,23 @@ const (
 	OriginStripe  Origin = "stripe"  // a Stripe payment the sync attributed
 	OriginTracker Origin = "tracker" // reported by the merchant's site or server
 )
+
+// ReadOriginFilters reads a conversion list's origin and conversion type
+// filters as a query gives them (SPEC section 11): origin "" (all),
+// stripe or tracker; code "" (all) or a conversion type's code. typeField
+// names the code's query field in the error (the API's conversion_type,
+// the dashboard's type). Errors are apperr.Invalid.
+func ReadOriginFilters(origin, code, typeField string) (Origin, string, error) {
+	switch Origin(origin) {
+	case "", OriginStripe, OriginTracker:
+	default:
+		return "", "", apperr.Errorf(apperr.Invalid, "origin must be stripe or tracker")
+	}
+	if code != "" && !ValidConversionTypeCode(code) {
+		return "", "", apperr.Errorf(apperr.Invalid, "%s is a conversion type's code (a-z, 0-9, _ and -)", typeField)
+	}
+	return Origin(origin), code, nil
+}
 
 // FlagBrowserReported marks a conversion the browser reported: nobody
 // vouched for it, so the hold period alone never approves it.
