@@ -83,6 +83,9 @@ type Facts struct {
 	// Flagged: the link that attributed it raised a fraud signal; the hold
 	// period does not approve it, the merchant decides.
 	Flagged bool
+	// Credited is what post-payment credit notes of its invoice gave back
+	// other than by refund (to the customer's balance, or outside Stripe).
+	Credited int64
 }
 
 // State is what a conversion shows.
@@ -99,7 +102,8 @@ type State struct {
 // cancellation while still pending; approval (by the merchant, or after the
 // hold period unless flagged); otherwise pending.
 func Evaluate(f Facts, rule Rule, now time.Time) State {
-	amount := f.Gross - f.Refunded
+	back := f.Refunded + f.Credited // what went back to the customer
+	amount := f.Gross - back
 	if amount < 0 {
 		amount = 0
 	}
@@ -114,8 +118,11 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 		st.Status, st.Reason = Rejected, "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one"
 	case f.Manual == ManualRejected:
 		st.Status, st.Reason = Rejected, "rejected by the merchant"
-	case f.Gross > 0 && f.Refunded >= f.Gross:
+	case f.Gross > 0 && back >= f.Gross:
 		st.Status, st.Reason = Refunded, "fully refunded"
+		if f.Credited > 0 {
+			st.Reason = "fully refunded or credited back"
+		}
 		st.Amount, st.Commission = 0, 0
 	case f.Dispute == DisputeLost:
 		st.Status, st.Reason = Refunded, "dispute lost"
@@ -135,6 +142,9 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 	}
 	if f.Refunded > 0 && st.Status != Refunded {
 		st.Reason += "; partially refunded"
+	}
+	if f.Credited > 0 && st.Status != Refunded {
+		st.Reason += "; partly credited back"
 	}
 	if f.Dispute == DisputeWon || f.Dispute == DisputeClosed {
 		st.Reason += "; dispute closed in the merchant's favour"

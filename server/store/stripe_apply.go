@@ -424,6 +424,9 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordHints(b, causes); err != nil {
 		return nil, err
 	}
+	if err := a.recordMoreFacts(events, causes); err != nil {
+		return nil, err
+	}
 	return causes, nil
 }
 

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/tracklane"
+)
+
+// The facts of SPEC section 13 beyond a charge's refund total and dispute:
+// what a charge captured and its payment intent, refunds by id (one that
+// fails or is cancelled gives the amount back), which invoice a payment
+// intent paid (invoice_payment.paid), and credit notes. Each is recorded
+// with the same kind of rule as the other facts: it only grows, or the
+// later event wins, so the end state does not depend on the order.
+
+// moreFacts is a batch's facts of these kinds, merged per object.
+type moreFacts struct {
+	captures    map[string]chargeExtra // by charge
+	refunds     map[string]tracklane.RefundFact
+	refundEvent map[string]string
+	payments    []tracklane.InvoicePaymentFact
+	payEvent    []string
+	notes       map[string]tracklane.CreditNoteFact
+	noteEvent   map[string]string
+}
+
+// chargeExtra is what a batch says of a charge's payment intent and
+// capture.
+type chargeExtra struct {
+	paymentIntent string
+	captured      *int64
+}
+
+func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
+	m := moreFacts{captures: map[string]chargeExtra{}, refunds: map[string]tracklane.RefundFact{}, refundEvent: map[string]string{},
+		notes: map[string]tracklane.CreditNoteFact{}, noteEvent: map[string]string{}}
+	for _, ev := range events {
+		if c := ev.Charge; c != nil && (c.PaymentIntentID != "" || c.AmountCaptured != nil) {
+			x := m.captures[c.ChargeID]
+			if c.PaymentIntentID != "" {
+				x.paymentIntent = c.PaymentIntentID
+			}
+			if c.AmountCaptured != nil && (x.captured == nil || *c.AmountCaptured > *x.captured) {
+				v := *c.AmountCaptured
+				x.captured = &v
+			}
+			m.captures[c.ChargeID] = x
+		}
+		for _, r := range ev.Refunds {
+			if old, ok := m.refunds[r.RefundID]; !ok || refundWins(r, old) {
+				if ok && r.Amount == 0 {
+					r.Amount = old.Amount
+				}
+				m.refunds[r.RefundID], m.refundEvent[r.RefundID] = r, ev.ID
+			}
+		}
+		if p := ev.InvoicePayment; p != nil && p.InvoiceID != "" {
+			m.payments, m.payEvent = append(m.payments, *p), append(m.payEvent, ev.ID)
+		}
+		if n := ev.CreditNote; n != nil && n.CreditNoteID != "" {
+			old, ok := m.notes[n.CreditNoteID]
+			if ok {
+				n2 := *n
+				n2.Void = n.Void || old.Void
+				n2.Unrefunded = max(n.Unrefunded, old.Unrefunded)
+				n = &n2
+			}
+			m.notes[n.CreditNoteID], m.noteEvent[n.CreditNoteID] = *n, ev.ID
+		}
+	}
+	return m
+}
+
+// refundWins: a refund's status follows its later event; at the same
+// second a refund that failed or was cancelled stays so (neither comes
+// back).
+func refundWins(r, old tracklane.RefundFact) bool {
+	return r.At.After(old.At) || (r.At.Equal(old.At) && r.Failed())
+}
+
+// refundStatusWins is refundWins for the upsert of stripe_refunds.
+const refundStatusWins = `excluded.status <> '' AND (excluded.status_at > r.status_at
+	OR (excluded.status_at = r.status_at AND excluded.status IN ('failed', 'canceled')))`
+
+// recordMoreFacts stores the batch's captures, refunds, invoice payments
+// and credit notes, and adds the payments credit notes touch to causes
+// (refunds name their charge as a ChargeFact too, which recordCharges
+// follows to its payment).
+func (a *applier) recordMoreFacts(events []tracklane.StripeEvent, causes map[string]string) error {
+	m := mergeMoreFacts(events)
+	if err := a.recordCaptures(m); err != nil {
+		return err
+	}
+	if err := a.recordRefunds(m); err != nil {
+		return err
+	}
+	if err := a.recordInvoicePayments(m); err != nil {
+		return err
+	}
+	return a.recordCreditNotes(m, causes)
+}
+
+func (a *applier) recordCaptures(m moreFacts) error {
+	if len(m.captures) == 0 {
+		return nil
+	}
+	var ids, pis []string
+	var captured []*int64
+	for id, x := range m.captures {
+		ids, pis, captured = append(ids, id), append(pis, x.paymentIntent), append(captured, x.captured)
+	}
+	// The charge's row exists: recordCharges wrote it.
+	if err := a.exec(`UPDATE stripe_charges c SET
+			payment_intent_id = CASE WHEN u.pi <> '' THEN u.pi ELSE c.payment_intent_id END,
+			amount_captured = CASE WHEN u.captured IS NULL THEN c.amount_captured
+				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END
+		FROM unnest($3::text[], $4::text[], $5::bigint[]) AS u(id, pi, captured)
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id`,
+		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured)); err != nil {
+		return fmt.Errorf("recording captures: %w", err)
+	}
+	return nil
+}
+
+func (a *applier) recordRefunds(m moreFacts) error {
+	n := len(m.refunds)
+	if n == 0 {
+		return nil
+	}
+	ids, charges, statuses, evs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	amounts, at := make([]int64, 0, n), make([]int64, 0, n)
+	for id, r := range m.refunds {
+		ids, charges, statuses, evs = append(ids, id), append(charges, r.ChargeID), append(statuses, r.Status), append(evs, m.refundEvent[id])
+		amounts, at = append(amounts, r.Amount), append(at, r.At.Unix())
+	}
+	if err := a.exec(`INSERT INTO stripe_refunds AS r (tenant_id, account_id, livemode, refund_id, charge_id, amount, status, status_at, event_id)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[]) AS u
+		ON CONFLICT (account_id, livemode, refund_id) DO UPDATE SET
+			amount = GREATEST(r.amount, excluded.amount),
+			status = CASE WHEN `+refundStatusWins+` THEN excluded.status ELSE r.status END,
+			event_id = CASE WHEN `+refundStatusWins+` THEN excluded.event_id ELSE r.event_id END,
+			status_at = GREATEST(r.status_at, excluded.status_at)`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(charges), pq.Array(amounts), pq.Array(statuses),
+		pq.Array(at), pq.Array(evs)); err != nil {
+		return fmt.Errorf("recording refunds: %w", err)
+	}
+	return nil
+}
+
+func (a *applier) recordInvoicePayments(m moreFacts) error {
+	n := len(m.payments)
+	if n == 0 {
+		return nil
+	}
+	inv, pi, ch := make([]string, n), make([]string, n), make([]string, n)
+	for i, p := range m.payments {
+		inv[i], pi[i], ch[i] = p.InvoiceID, p.PaymentIntentID, p.ChargeID
+	}
+	if err := a.exec(`INSERT INTO stripe_invoice_payments (tenant_id, account_id, livemode, invoice_id, payment_intent_id, charge_id, event_id)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u
+		ON CONFLICT DO NOTHING`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch), pq.Array(m.payEvent)); err != nil {
+		return fmt.Errorf("recording invoice payments: %w", err)
+	}
+	return nil
+}
+
+func (a *applier) recordCreditNotes(m moreFacts, causes map[string]string) error {
+	n := len(m.notes)
+	if n == 0 {
+		return nil
+	}
+	ids, inv, evs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	unrefunded, void := make([]int64, 0, n), make([]bool, 0, n)
+	event := map[string]string{}
+	for id, cn := range m.notes {
+		ids, inv, evs = append(ids, id), append(inv, cn.InvoiceID), append(evs, m.noteEvent[id])
+		unrefunded, void = append(unrefunded, cn.Unrefunded), append(void, cn.Void)
+		event[cn.InvoiceID] = m.noteEvent[id]
+	}
+	// A voided note stays void; its amount never changes.
+	if err := a.exec(`INSERT INTO stripe_credit_notes AS n (tenant_id, account_id, livemode, credit_note_id, invoice_id, unrefunded, void, event_id)
+		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::bigint[], $7::boolean[], $8::text[]) AS u
+		ON CONFLICT (account_id, livemode, credit_note_id) DO UPDATE SET
+			unrefunded = GREATEST(n.unrefunded, excluded.unrefunded),
+			void = n.void OR excluded.void,
+			event_id = CASE WHEN excluded.void AND NOT n.void THEN excluded.event_id ELSE n.event_id END`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(unrefunded), pq.Array(void), pq.Array(evs)); err != nil {
+		return fmt.Errorf("recording credit notes: %w", err)
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT invoice_id, source_id FROM stripe_payments
+		WHERE account_id = $1 AND livemode = $2 AND invoice_id = ANY($3) AND invoice_id <> ''`, a.account, a.livemode, pq.Array(inv))
+	if err != nil {
+		return fmt.Errorf("finding payments of credit notes: %w", err)
+	}
+	if err := scanPairs(rows, func(invoice, source string) { causes[source] = event[invoice] }); err != nil {
+		return fmt.Errorf("finding payments of credit notes: %w", err)
+	}
+	return nil
+}
+
+// addMoneyBack sets each payment's Refunded and Credited: its charges'
+// refunds as conversion.ChargeRefunds counts them (the largest over its
+// charges, as an invoice retried after a failed charge has several), and
+// the unrefunded part of its invoice's credit notes that are not void.
+func (a *applier) addMoneyBack(ps []attribution.Payment) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	sources := make([]string, len(ps))
+	for i, p := range ps {
+		sources[i] = p.SourceID
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `WITH p AS (
+			SELECT source_id, invoice_id, charge_id FROM stripe_payments
+			WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
+		), ch AS (
+			SELECT p.source_id, c.charge_id, c.amount, coalesce(c.amount_captured, -1) AS captured, c.amount_refunded
+			FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2
+				AND (c.charge_id IN (p.charge_id, p.source_id) OR (p.invoice_id <> '' AND c.invoice_id = p.invoice_id))
+		)
+		SELECT 'charge', ch.source_id, ch.charge_id, ch.amount, ch.captured, ch.amount_refunded, coalesce(r.amount, 0), coalesce(r.status, ''),
+			r.refund_id IS NOT NULL
+		FROM ch LEFT JOIN stripe_refunds r ON r.account_id = $1 AND r.livemode = $2 AND r.charge_id = ch.charge_id
+		UNION ALL
+		SELECT 'credit', p.source_id, '', 0, 0, 0, n.unrefunded, '', false
+		FROM p JOIN stripe_credit_notes n ON n.account_id = $1 AND n.livemode = $2 AND n.invoice_id = p.invoice_id
+		WHERE p.invoice_id <> '' AND NOT n.void`, a.account, a.livemode, pq.Array(sources))
+	if err != nil {
+		return fmt.Errorf("reading refunds and credit notes: %w", err)
+	}
+	defer rows.Close()
+	type key struct{ source, charge string }
+	charges := map[key]*conversion.ChargeRefunds{}
+	credited := map[string]int64{}
+	for rows.Next() {
+		var kind, source, charge, status string
+		var amount, captured, seen, refund int64
+		var hasRefund bool
+		if err := rows.Scan(&kind, &source, &charge, &amount, &captured, &seen, &refund, &status, &hasRefund); err != nil {
+			return fmt.Errorf("reading refunds and credit notes: %w", err)
+		}
+		if kind == "credit" {
+			credited[source] += refund
+			continue
+		}
+		c := charges[key{source, charge}]
+		if c == nil {
+			c = &conversion.ChargeRefunds{Amount: amount, Captured: captured, Seen: seen}
+			charges[key{source, charge}] = c
+		}
+		if hasRefund {
+			c.Refunds = append(c.Refunds, conversion.Refund{Amount: refund,
+				Failed: tracklane.RefundFact{Status: status}.Failed()})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading refunds and credit notes: %w", err)
+	}
+	refunded := map[string]int64{}
+	for k, c := range charges {
+		refunded[k.source] = max(refunded[k.source], c.Refunded())
+	}
+	for i := range ps {
+		ps[i].Refunded, ps[i].Credited = refunded[ps[i].SourceID], credited[ps[i].SourceID]
+	}
+	return nil
+}
