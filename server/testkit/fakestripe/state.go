@@ -137,11 +137,17 @@ type charge struct {
 	refunds                               []string
 	disputed                              bool
 	metadata                              map[string]string
+	// uncaptured: only authorised (capture_method manual), or released;
+	// partial: what a partial capture took (0: all of amount, once
+	// captured). See capture.go.
+	uncaptured bool
+	partial    int64
 }
 
 type refund struct {
 	id, charge, paymentIntent, currency, balanceTx, customer string
 	amount, created                                          int64
+	status, failureReason                                    string // status "" = succeeded (refund_status.go)
 }
 
 type dispute struct {
@@ -155,6 +161,7 @@ type paymentIntent struct {
 	clientSecret                                  string
 	amount, created                               int64
 	metadata                                      map[string]string
+	manual                                        bool // capture_method manual (capture.go)
 }
 
 type checkoutSession struct {
@@ -524,6 +531,7 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 	s.emit(pt, "invoice.paid", paidAt, io, nil, false)
 	if chObj != nil {
 		s.emit(pt, "invoice.payment_succeeded", paidAt, io, nil, false)
+		s.emitInvoicePayment(pt, inv, paidAt)
 	}
 	return inv
 }
