@@ -2,4 +2,5 @@ DROP TABLE stripe_event_failures;
 DROP TABLE stripe_credit_notes;
 DROP TABLE stripe_invoice_payments;
 DROP TABLE stripe_refunds;
-ALTER TABLE stripe_charges DROP COLUMN amount_captured, DROP COLUMN payment_intent_id;
+ALTER TABLE stripe_charges DROP COLUMN refunded_latest_at, DROP COLUMN refunded_latest, DROP COLUMN amount_captured,
+    DROP COLUMN payment_intent_id;

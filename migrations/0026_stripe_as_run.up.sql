@@ -3,10 +3,15 @@
 -- a charge's invoice, and events that cannot be read.
 
 -- A charge's payment intent (invoice_payment.paid names the invoice a
--- payment intent paid) and what it captured (NULL: not said, all of it).
+-- payment intent paid), what it captured (NULL: not said, all of it), and
+-- amount_refunded as its latest payload showed it with that event's time
+-- (a refund that fails is taken off amount_refunded again, so the largest
+-- seen is not the latest; NULL: no payload seen since this migration).
 ALTER TABLE stripe_charges
-    ADD COLUMN payment_intent_id text NOT NULL DEFAULT '',
-    ADD COLUMN amount_captured   bigint;
+    ADD COLUMN payment_intent_id  text NOT NULL DEFAULT '',
+    ADD COLUMN amount_captured    bigint,
+    ADD COLUMN refunded_latest    bigint,
+    ADD COLUMN refunded_latest_at bigint;
 
 -- Refunds by id: each counts once, and stops counting when it fails or is
 -- cancelled (charge.refund.updated). The latest status wins.

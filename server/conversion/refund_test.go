@@ -6,25 +6,34 @@ import (
 )
 
 func TestChargeRefunded(t *testing.T) {
-	r := func(amount int64, failed bool) Refund { return Refund{Amount: amount, Failed: failed} }
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	live := func(amount int64) Refund { return Refund{Amount: amount, At: t0} }
+	failed := func(amount int64, h int) Refund { return Refund{Amount: amount, Failed: true, At: at(h)} }
 	for _, tc := range []struct {
 		name string
 		c    ChargeRefunds
 		want int64
 	}{
 		{"nothing", ChargeRefunds{Amount: 5000, Captured: -1}, 0},
-		{"seen only (no ids in the payload)", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000}, 2000},
-		{"one refund, seen and by id, counted once", ChargeRefunds{Amount: 5000, Captured: 5000, Seen: 2000, Refunds: []Refund{r(2000, false)}}, 2000},
-		{"a refund known by id before any payload shows it", ChargeRefunds{Amount: 5000, Captured: -1, Refunds: []Refund{r(1500, false)}}, 1500},
-		{"a failed refund gives the amount back", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000, Refunds: []Refund{r(2000, true)}}, 0},
-		{"failed, later payload no longer holds it, another refund known by id",
-			ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000, Refunds: []Refund{r(2000, true), r(500, false)}}, 500},
-		{"failed, later payload still holds it", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2500, Refunds: []Refund{r(2000, true)}}, 500},
-		{"cancelled refund", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 1000, Refunds: []Refund{r(1000, true), r(300, false)}}, 300},
-		{"partial capture releases the rest: not a refund", ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 4000}, 0},
-		{"partial capture, then a refund", ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 5000}, 1000},
-		{"partial capture known by id too", ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 4000, Refunds: []Refund{r(4000, false)}}, 0},
-		{"never negative", ChargeRefunds{Amount: 10000, Captured: 0, Seen: 10000}, 0},
+		{"a payload only (no ids)", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000, SeenAt: at(1)}, 2000},
+		{"one refund, in a payload and by id, counted once",
+			ChargeRefunds{Amount: 5000, Captured: 5000, Seen: 2000, SeenAt: at(1), Refunds: []Refund{live(2000)}}, 2000},
+		{"a refund known by id before any payload shows it", ChargeRefunds{Amount: 5000, Captured: -1, Refunds: []Refund{live(1500)}}, 1500},
+		{"it failed after the payload: the amount comes back",
+			ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000, SeenAt: at(1), Refunds: []Refund{failed(2000, 2)}}, 0},
+		{"it failed, then another refund (the later payload no longer holds the failed one)",
+			ChargeRefunds{Amount: 5000, Captured: -1, Seen: 500, SeenAt: at(3), Refunds: []Refund{failed(2000, 2)}}, 500},
+		{"the same, with the refunds known by id",
+			ChargeRefunds{Amount: 5000, Captured: -1, Seen: 500, SeenAt: at(3), Refunds: []Refund{failed(2000, 2), live(500)}}, 500},
+		{"a failure with no payload's time known", ChargeRefunds{Amount: 5000, Captured: -1, Seen: 2000, Refunds: []Refund{failed(2000, 2)}}, 0},
+		{"cancelled, another refund known by id only",
+			ChargeRefunds{Amount: 5000, Captured: -1, Seen: 1000, SeenAt: at(1), Refunds: []Refund{failed(1000, 2), live(300)}}, 300},
+		{"partial capture releases the rest: not a refund", ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 4000, SeenAt: at(1)}, 0},
+		{"partial capture, then a refund", ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 5000, SeenAt: at(2)}, 1000},
+		{"partial capture known by id too",
+			ChargeRefunds{Amount: 10000, Captured: 6000, Seen: 4000, SeenAt: at(1), Refunds: []Refund{live(4000)}}, 0},
+		{"never negative", ChargeRefunds{Amount: 10000, Captured: 0, Seen: 10000, SeenAt: at(1)}, 0},
 	} {
 		if got := tc.c.Refunded(); got != tc.want {
 			t.Errorf("%s: Refunded() = %d, want %d", tc.name, got, tc.want)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -29,10 +30,12 @@ type moreFacts struct {
 }
 
 // chargeExtra is what a batch says of a charge's payment intent and
-// capture.
+// capture, and its latest payload's amount_refunded.
 type chargeExtra struct {
 	paymentIntent string
 	captured      *int64
+	refunded      *int64
+	refundedAt    int64
 }
 
 func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
@@ -48,12 +51,26 @@ func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
 				v := *c.AmountCaptured
 				x.captured = &v
 			}
+			// A payload of the charge itself says what it captured: its
+			// amount_refunded is a snapshot at the event's time.
+			if at := ev.Created.Unix(); c.AmountCaptured != nil && (x.refunded == nil || latestRefunded(at, c.AmountRefunded, x.refundedAt, *x.refunded)) {
+				v := c.AmountRefunded
+				x.refunded, x.refundedAt = &v, at
+			}
 			m.captures[c.ChargeID] = x
 		}
 		for _, r := range ev.Refunds {
-			if old, ok := m.refunds[r.RefundID]; !ok || refundWins(r, old) {
-				if ok && r.Amount == 0 {
-					r.Amount = old.Amount
+			old, ok := m.refunds[r.RefundID]
+			switch {
+			case ok && r.Status == old.Status: // the status is as old as it was first seen
+				if r.At.Before(old.At) {
+					old.At = r.At
+				}
+				old.Amount = max(old.Amount, r.Amount)
+				m.refunds[r.RefundID] = old
+			case !ok || refundWins(r, old):
+				if ok {
+					r.Amount = max(old.Amount, r.Amount)
 				}
 				m.refunds[r.RefundID], m.refundEvent[r.RefundID] = r, ev.ID
 			}
@@ -75,9 +92,20 @@ func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
 	return m
 }
 
+// latestRefunded: a charge's amount_refunded follows its later payload; at
+// the same second the larger stands (a refund made then).
+func latestRefunded(at, refunded, oldAt, oldRefunded int64) bool {
+	return at > oldAt || (at == oldAt && refunded > oldRefunded)
+}
+
+// latestRefundedWins is latestRefunded for the update of stripe_charges.
+const latestRefundedWins = `u.refunded IS NOT NULL AND (c.refunded_latest_at IS NULL OR u.at > c.refunded_latest_at
+	OR (u.at = c.refunded_latest_at AND u.refunded > c.refunded_latest))`
+
 // refundWins: a refund's status follows its later event; at the same
 // second a refund that failed or was cancelled stays so (neither comes
-// back).
+// back). The time kept is when its status was first seen: a payload that
+// still shows a failed refund as failed is no later failure.
 func refundWins(r, old tracklane.RefundFact) bool {
 	return r.At.After(old.At) || (r.At.Equal(old.At) && r.Failed())
 }
@@ -109,18 +137,22 @@ func (a *applier) recordCaptures(m moreFacts) error {
 		return nil
 	}
 	var ids, pis []string
-	var captured []*int64
+	var captured, refunded []*int64
+	var at []int64
 	for id, x := range m.captures {
 		ids, pis, captured = append(ids, id), append(pis, x.paymentIntent), append(captured, x.captured)
+		refunded, at = append(refunded, x.refunded), append(at, x.refundedAt)
 	}
 	// The charge's row exists: recordCharges wrote it.
 	if err := a.exec(`UPDATE stripe_charges c SET
 			payment_intent_id = CASE WHEN u.pi <> '' THEN u.pi ELSE c.payment_intent_id END,
 			amount_captured = CASE WHEN u.captured IS NULL THEN c.amount_captured
-				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END
-		FROM unnest($3::text[], $4::text[], $5::bigint[]) AS u(id, pi, captured)
+				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END,
+			refunded_latest = CASE WHEN `+latestRefundedWins+` THEN u.refunded ELSE c.refunded_latest END,
+			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END
+		FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, pi, captured, refunded, at)
 		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id`,
-		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured)); err != nil {
+		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at)); err != nil {
 		return fmt.Errorf("recording captures: %w", err)
 	}
 	return nil
@@ -142,8 +174,9 @@ func (a *applier) recordRefunds(m moreFacts) error {
 		ON CONFLICT (account_id, livemode, refund_id) DO UPDATE SET
 			amount = GREATEST(r.amount, excluded.amount),
 			status = CASE WHEN `+refundStatusWins+` THEN excluded.status ELSE r.status END,
-			event_id = CASE WHEN `+refundStatusWins+` THEN excluded.event_id ELSE r.event_id END,
-			status_at = GREATEST(r.status_at, excluded.status_at)`,
+			event_id = CASE WHEN excluded.status <> r.status AND `+refundStatusWins+` THEN excluded.event_id ELSE r.event_id END,
+			status_at = CASE WHEN excluded.status = r.status THEN LEAST(r.status_at, excluded.status_at)
+				WHEN `+refundStatusWins+` THEN excluded.status_at ELSE r.status_at END`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(charges), pq.Array(amounts), pq.Array(statuses),
 		pq.Array(at), pq.Array(evs)); err != nil {
 		return fmt.Errorf("recording refunds: %w", err)
@@ -219,15 +252,16 @@ func (a *applier) addMoneyBack(ps []attribution.Payment) error {
 			SELECT source_id, invoice_id, charge_id FROM stripe_payments
 			WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
 		), ch AS (
-			SELECT p.source_id, c.charge_id, c.amount, coalesce(c.amount_captured, -1) AS captured, c.amount_refunded
+			SELECT p.source_id, c.charge_id, c.amount, coalesce(c.amount_captured, -1) AS captured,
+				coalesce(c.refunded_latest, c.amount_refunded) AS seen, coalesce(c.refunded_latest_at, 0) AS seen_at
 			FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2
 				AND (c.charge_id IN (p.charge_id, p.source_id) OR (p.invoice_id <> '' AND c.invoice_id = p.invoice_id))
 		)
-		SELECT 'charge', ch.source_id, ch.charge_id, ch.amount, ch.captured, ch.amount_refunded, coalesce(r.amount, 0), coalesce(r.status, ''),
-			r.refund_id IS NOT NULL
+		SELECT 'charge', ch.source_id, ch.charge_id, ch.amount, ch.captured, ch.seen, ch.seen_at,
+			coalesce(r.amount, 0), coalesce(r.status, ''), coalesce(r.status_at, 0), r.refund_id IS NOT NULL
 		FROM ch LEFT JOIN stripe_refunds r ON r.account_id = $1 AND r.livemode = $2 AND r.charge_id = ch.charge_id
 		UNION ALL
-		SELECT 'credit', p.source_id, '', 0, 0, 0, n.unrefunded, '', false
+		SELECT 'credit', p.source_id, '', 0, 0, 0, 0, n.unrefunded, '', 0, false
 		FROM p JOIN stripe_credit_notes n ON n.account_id = $1 AND n.livemode = $2 AND n.invoice_id = p.invoice_id
 		WHERE p.invoice_id <> '' AND NOT n.void`, a.account, a.livemode, pq.Array(sources))
 	if err != nil {
@@ -239,9 +273,9 @@ func (a *applier) addMoneyBack(ps []attribution.Payment) error {
 	credited := map[string]int64{}
 	for rows.Next() {
 		var kind, source, charge, status string
-		var amount, captured, seen, refund int64
+		var amount, captured, seen, seenAt, refund, statusAt int64
 		var hasRefund bool
-		if err := rows.Scan(&kind, &source, &charge, &amount, &captured, &seen, &refund, &status, &hasRefund); err != nil {
+		if err := rows.Scan(&kind, &source, &charge, &amount, &captured, &seen, &seenAt, &refund, &status, &statusAt, &hasRefund); err != nil {
 			return fmt.Errorf("reading refunds and credit notes: %w", err)
 		}
 		if kind == "credit" {
@@ -251,10 +285,13 @@ func (a *applier) addMoneyBack(ps []attribution.Payment) error {
 		c := charges[key{source, charge}]
 		if c == nil {
 			c = &conversion.ChargeRefunds{Amount: amount, Captured: captured, Seen: seen}
+			if seenAt > 0 {
+				c.SeenAt = time.Unix(seenAt, 0)
+			}
 			charges[key{source, charge}] = c
 		}
 		if hasRefund {
-			c.Refunds = append(c.Refunds, conversion.Refund{Amount: refund,
+			c.Refunds = append(c.Refunds, conversion.Refund{Amount: refund, At: time.Unix(statusAt, 0),
 				Failed: tracklane.RefundFact{Status: status}.Failed()})
 		}
 	}
