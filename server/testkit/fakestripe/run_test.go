@@ -21,7 +21,9 @@ func lastEvent(t *testing.T, s *Server, account string) map[string]any {
 	return e
 }
 
-func dataObject(e map[string]any) map[string]any { return e["data"].(map[string]any)["object"].(map[string]any) }
+func dataObject(e map[string]any) map[string]any {
+	return e["data"].(map[string]any)["object"].(map[string]any)
+}
 
 func TestCaptureLater(t *testing.T) {
 	s := newServer(t)
