@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -20,13 +21,14 @@ import (
 
 // moreFacts is a batch's facts of these kinds, merged per object.
 type moreFacts struct {
-	captures    map[string]chargeExtra // by charge
-	refunds     map[string]tracklane.RefundFact
-	refundEvent map[string]string
-	payments    []tracklane.InvoicePaymentFact
-	payEvent    []string
-	notes       map[string]tracklane.CreditNoteFact
-	noteEvent   map[string]string
+	captures     map[string]chargeExtra // by charge
+	captureEvent map[string]string
+	refunds      map[string]tracklane.RefundFact
+	refundEvent  map[string]string
+	payments     []tracklane.InvoicePaymentFact
+	payEvent     []string
+	notes        map[string]tracklane.CreditNoteFact
+	noteEvent    map[string]string
 }
 
 // chargeExtra is what a batch says of a charge's payment intent and
@@ -39,7 +41,7 @@ type chargeExtra struct {
 }
 
 func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
-	m := moreFacts{captures: map[string]chargeExtra{}, refunds: map[string]tracklane.RefundFact{}, refundEvent: map[string]string{},
+	m := moreFacts{captures: map[string]chargeExtra{}, captureEvent: map[string]string{}, refunds: map[string]tracklane.RefundFact{}, refundEvent: map[string]string{},
 		notes: map[string]tracklane.CreditNoteFact{}, noteEvent: map[string]string{}}
 	for _, ev := range events {
 		if c := ev.Charge; c != nil && (c.PaymentIntentID != "" || c.AmountCaptured != nil) {
@@ -57,7 +59,7 @@ func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
 				v := c.AmountRefunded
 				x.refunded, x.refundedAt = &v, at
 			}
-			m.captures[c.ChargeID] = x
+			m.captures[c.ChargeID], m.captureEvent[c.ChargeID] = x, ev.ID
 		}
 		for _, r := range ev.Refunds {
 			old, ok := m.refunds[r.RefundID]
@@ -120,19 +122,23 @@ const refundStatusWins = `excluded.status <> '' AND (excluded.status_at > r.stat
 // follows to its payment).
 func (a *applier) recordMoreFacts(events []tracklane.StripeEvent, causes map[string]string) error {
 	m := mergeMoreFacts(events)
-	if err := a.recordCaptures(m); err != nil {
+	if err := a.recordCaptures(m, causes); err != nil {
 		return err
 	}
 	if err := a.recordRefunds(m); err != nil {
 		return err
 	}
-	if err := a.recordInvoicePayments(m); err != nil {
+	if err := a.recordInvoicePayments(m, causes); err != nil {
 		return err
 	}
 	return a.recordCreditNotes(m, causes)
 }
 
-func (a *applier) recordCaptures(m moreFacts) error {
+// recordCaptures stores what the batch says of charges' payment intents,
+// captures and latest amount_refunded. A charge whose invoice is not known
+// takes the one an invoice_payment.paid named for its payment intent, and
+// that invoice's payment is brought up (the charge's refunds count there).
+func (a *applier) recordCaptures(m moreFacts, causes map[string]string) error {
 	if len(m.captures) == 0 {
 		return nil
 	}
@@ -144,16 +150,53 @@ func (a *applier) recordCaptures(m moreFacts) error {
 		refunded, at = append(refunded, x.refunded), append(at, x.refundedAt)
 	}
 	// The charge's row exists: recordCharges wrote it.
-	if err := a.exec(`UPDATE stripe_charges c SET
+	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET
 			payment_intent_id = CASE WHEN u.pi <> '' THEN u.pi ELSE c.payment_intent_id END,
 			amount_captured = CASE WHEN u.captured IS NULL THEN c.amount_captured
 				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END,
 			refunded_latest = CASE WHEN `+latestRefundedWins+` THEN u.refunded ELSE c.refunded_latest END,
-			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END
+			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END,
+			invoice_id = CASE WHEN c.invoice_id <> '' OR u.pi = '' THEN c.invoice_id ELSE coalesce((SELECT min(ip.invoice_id)
+				FROM stripe_invoice_payments ip WHERE ip.account_id = $1 AND ip.livemode = $2 AND ip.payment_intent_id = u.pi), '') END
 		FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, pi, captured, refunded, at)
-		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id`,
-		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at)); err != nil {
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id
+		RETURNING c.charge_id, c.invoice_id`,
+		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at))
+	if err != nil {
 		return fmt.Errorf("recording captures: %w", err)
+	}
+	linked := map[string]string{} // invoice → the event of the batch that spoke of its charge
+	if err := scanPairs(rows, func(charge, invoice string) {
+		if invoice != "" {
+			linked[invoice] = m.captureEvent[charge]
+		}
+	}); err != nil {
+		return fmt.Errorf("recording captures: %w", err)
+	}
+	return a.causeInvoices(linked, causes)
+}
+
+// causeInvoices adds the payments of invoices to causes, each with its
+// event.
+func (a *applier) causeInvoices(event map[string]string, causes map[string]string) error {
+	if len(event) == 0 {
+		return nil
+	}
+	inv := make([]string, 0, len(event))
+	for id := range event {
+		inv = append(inv, id)
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT invoice_id, source_id FROM stripe_payments
+		WHERE account_id = $1 AND livemode = $2 AND invoice_id = ANY($3) AND invoice_id <> ''`, a.account, a.livemode, pq.Array(inv))
+	if err != nil {
+		return fmt.Errorf("finding payments of invoices: %w", err)
+	}
+	if err := scanPairs(rows, func(invoice, source string) {
+		if _, ok := causes[source]; !ok {
+			causes[source] = event[invoice]
+		}
+	}); err != nil {
+		return fmt.Errorf("finding payments of invoices: %w", err)
 	}
 	return nil
 }
@@ -184,7 +227,11 @@ func (a *applier) recordRefunds(m moreFacts) error {
 	return nil
 }
 
-func (a *applier) recordInvoicePayments(m moreFacts) error {
+// recordInvoicePayments stores which invoice a payment intent (or a
+// charge) paid, gives that invoice to the charges recorded without one,
+// and brings up the invoice's payment when it did (their refunds count
+// there).
+func (a *applier) recordInvoicePayments(m moreFacts, causes map[string]string) error {
 	n := len(m.payments)
 	if n == 0 {
 		return nil
@@ -199,7 +246,36 @@ func (a *applier) recordInvoicePayments(m moreFacts) error {
 		a.tenant.ID, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch), pq.Array(m.payEvent)); err != nil {
 		return fmt.Errorf("recording invoice payments: %w", err)
 	}
-	return nil
+	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET invoice_id = u.inv
+		FROM unnest($3::text[], $4::text[], $5::text[]) AS u(inv, pi, ch)
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = ''
+			AND ((u.pi <> '' AND c.payment_intent_id = u.pi) OR (u.ch <> '' AND c.charge_id = u.ch))
+		RETURNING c.invoice_id`, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch))
+	if err != nil {
+		return fmt.Errorf("linking charges to invoices: %w", err)
+	}
+	event := map[string]string{}
+	for i, id := range inv {
+		event[id] = m.payEvent[i]
+	}
+	linked := map[string]string{}
+	if err := scanColumn(rows, func(invoice string) { linked[invoice] = event[invoice] }); err != nil {
+		return fmt.Errorf("linking charges to invoices: %w", err)
+	}
+	return a.causeInvoices(linked, causes)
+}
+
+// scanColumn reads one-column text rows.
+func scanColumn(rows *sql.Rows, fn func(string)) error {
+	defer rows.Close()
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return err
+		}
+		fn(x)
+	}
+	return rows.Err()
 }
 
 func (a *applier) recordCreditNotes(m moreFacts, causes map[string]string) error {
@@ -225,15 +301,7 @@ func (a *applier) recordCreditNotes(m moreFacts, causes map[string]string) error
 		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(unrefunded), pq.Array(void), pq.Array(evs)); err != nil {
 		return fmt.Errorf("recording credit notes: %w", err)
 	}
-	rows, err := a.tx.QueryContext(a.ctx, `SELECT invoice_id, source_id FROM stripe_payments
-		WHERE account_id = $1 AND livemode = $2 AND invoice_id = ANY($3) AND invoice_id <> ''`, a.account, a.livemode, pq.Array(inv))
-	if err != nil {
-		return fmt.Errorf("finding payments of credit notes: %w", err)
-	}
-	if err := scanPairs(rows, func(invoice, source string) { causes[source] = event[invoice] }); err != nil {
-		return fmt.Errorf("finding payments of credit notes: %w", err)
-	}
-	return nil
+	return a.causeInvoices(event, causes)
 }
 
 // addMoneyBack sets each payment's Refunded and Credited: its charges'

@@ -120,7 +120,11 @@ func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *tracklane.
 // charge reads a charge: what is known of it (refunds, capture, its
 // invoice) and, for a captured one that belongs to no invoice, its
 // payment. A charge only authorised (captured later, or never) makes no
-// payment, and needs no invoice: it took no money.
+// payment, and needs no invoice: it took no money. A refund of a newer-shape
+// charge whose invoice is not known yet asks Stripe nothing: the event
+// that captured the charge says (a backfill reads it later, a forward read
+// or a webhook read it before), and the store joins the refund to the
+// invoice by the payment intent.
 func (in *interpreter) charge(ctx context.Context, ev Event, se *tracklane.StripeEvent) error {
 	ch, ok := in.pageCharges[ev.ID]
 	if !ok {
@@ -134,7 +138,7 @@ func (in *interpreter) charge(ctx context.Context, ev Event, se *tracklane.Strip
 	invoiceID, standalone := string(ch.Invoice), false
 	if took {
 		var err error
-		if invoiceID, standalone, err = in.chargeInvoice(ctx, ch); err != nil {
+		if invoiceID, standalone, err = in.chargeInvoice(ctx, ch, ev.Type != "charge.refunded"); err != nil {
 			return err
 		}
 	}
@@ -313,8 +317,8 @@ func (in *interpreter) fillEmail(ctx context.Context, p *tracklane.PaymentFact) 
 // Stripe says: the customer's invoices are listed, once per check, and
 // the answer comes in 2023-10-16, where each names the charge that paid
 // it. A charge is never matched to an invoice by amount, date or
-// description.
-func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (string, bool, error) {
+// description. Unless ask, an unknown link stays unknown ("", false).
+func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject, ask bool) (string, bool, error) {
 	if ch.hasInvoice {
 		return string(ch.Invoice), ch.Invoice == "", nil
 	}
@@ -329,6 +333,9 @@ func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (stri
 	}
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
+	}
+	if !ask {
+		return "", false, nil
 	}
 	if in.deferUnlinked {
 		return "", false, errDeferred

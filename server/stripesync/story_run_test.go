@@ -375,3 +375,50 @@ func TestLinksExactAndCheapStory(t *testing.T) {
 		}
 	})
 }
+
+// A refund read before its invoice_payment.paid — a first check reads
+// newest first, pages apart; webhooks may come in any order — still lowers
+// its invoice's conversion, with no Stripe call: the store joins the
+// refund to the invoice by the charge's payment intent.
+func TestRefundBeforeItsInvoiceLinkStory(t *testing.T) {
+	t.Parallel()
+	everyWay(t, func(t *testing.T, r *runWay) {
+		r.clickAndLink("ida@customer.example", "Mozilla/5.0 ida")
+		t0 := time.Now().Add(time.Minute)
+		ida := r.stripe.CreateCustomer(r.acct, true, "ida@customer.example", t0)
+		sub := r.stripe.CreateSubscription(r.acct, true, ida, t0)
+		var invoices, charges []string
+		for i := 0; i < 80; i++ { // pages of events between the first invoice and its refund
+			inv, ch := r.stripe.PayInvoice(r.acct, true, fakestripe.InvoiceParams{Customer: ida, Subscription: sub, AmountPaid: 2000,
+				At: t0.Add(time.Duration(i) * time.Minute)})
+			invoices, charges = append(invoices, inv), append(charges, ch)
+		}
+		r.stripe.Refund(r.acct, charges[0], 500, t0.Add(3*time.Hour))
+		r.stripe.CreateDispute(r.acct, charges[1], t0.Add(3*time.Hour))
+		if r.webhook { // newest first: the refund and the dispute before anything they refer to
+			evs := r.stripe.Events(r.acct)
+			r.deliver(evs)
+			for _, raw := range evs {
+				var e struct{ ID string }
+				_ = json.Unmarshal(raw, &e)
+				r.delivered[e.ID] = true
+			}
+			// Before any check: the refund met its invoice through the
+			// invoice_payment.paid that came after it.
+			r.want("pushed newest first", r.byInvoice(invoices[0]), "pending", 1500, 300)
+		}
+		r.stripe.ResetCalls()
+		r.sync()
+		r.check(r.conn) // what webhooks left to it
+		for _, c := range r.stripe.Calls() {
+			if c.Path != "/v1/events" {
+				t.Errorf("a lookup: %s %s", c.Path, c.RawQuery)
+			}
+		}
+		r.want("the refunded first invoice", r.byInvoice(invoices[0]), "pending", 1500, 300)
+		if c := r.byInvoice(invoices[1]); c == nil || c.Status != "disputed" {
+			t.Errorf("the disputed second invoice: %+v", c)
+		}
+		r.want("another", r.byInvoice(invoices[79]), "pending", 2000, 400)
+	})
+}
