@@ -109,21 +109,27 @@ type discountRef struct {
 }
 
 func (d *discountRef) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var o discount
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
-		}
-		d.ID, d.PromotionCode, d.Expanded = o.ID, string(o.PromotionCode), true
-		return nil
-	}
-	var r ref
-	if err := r.UnmarshalJSON(b); err != nil {
+	var o discount
+	var id ref
+	expanded, err := expandable(b, &o, &id)
+	if err != nil {
 		return err
 	}
-	d.ID = string(r)
+	d.ID, d.Expanded = string(id), expanded
+	if expanded {
+		d.ID, d.PromotionCode = o.ID, string(o.PromotionCode)
+	}
 	return nil
+}
+
+// expandable reads an expandable field: the object into obj (expanded),
+// or an id or null into id.
+func expandable(b []byte, obj any, id *ref) (expanded bool, err error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		return true, json.Unmarshal(b, obj)
+	}
+	return false, id.UnmarshalJSON(b)
 }
 
 // clickIDs are the click ids the invoice itself carries: its own metadata,
@@ -472,20 +478,16 @@ type refundRef struct {
 }
 
 func (r *refundRef) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var o refundObject
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
-		}
-		r.ID, r.Amount, r.Expanded = o.ID, o.Amount, true
-		return nil
-	}
+	var o refundObject
 	var id ref
-	if err := id.UnmarshalJSON(b); err != nil {
+	expanded, err := expandable(b, &o, &id)
+	if err != nil {
 		return err
 	}
-	r.ID = string(id)
+	r.ID, r.Expanded = string(id), expanded
+	if expanded {
+		r.ID, r.Amount = o.ID, o.Amount
+	}
 	return nil
 }
 

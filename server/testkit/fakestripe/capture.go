@@ -17,17 +17,7 @@ func (s *Server) AuthorizeCharge(account string, livemode bool, p ChargeParams) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pt := s.part(account, livemode)
-	if p.Customer != "" {
-		mustGet(pt, p.Customer, "customer")
-	}
-	if p.Amount <= 0 {
-		panic("fakestripe: AuthorizeCharge: amount must be > 0")
-	}
-	cur := p.Currency
-	if cur == "" {
-		cur = "usd"
-	}
-	o := s.newCharge(pt, p, cur)
+	o := s.standaloneCharge(pt, p, "AuthorizeCharge")
 	ch := o.v.(*charge)
 	ch.uncaptured = true
 	pt.objects[ch.paymentIntent].v.(*paymentIntent).manual = true
@@ -41,11 +31,7 @@ func (s *Server) AuthorizeCharge(account string, livemode bool, p ChargeParams) 
 func (s *Server) CaptureCharge(account, chargeID string, amount int64, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, o := s.find(account, chargeID, "charge")
-	ch := o.v.(*charge)
-	if !ch.uncaptured || ch.refunded > 0 {
-		panic(fmt.Sprintf("fakestripe: CaptureCharge: charge %s is not an uncaptured authorisation", chargeID))
-	}
+	p, o, ch := s.authorisation(account, chargeID, "CaptureCharge")
 	if amount <= 0 {
 		amount = ch.amount
 	}
@@ -56,15 +42,29 @@ func (s *Server) CaptureCharge(account, chargeID string, amount int64, at time.T
 	prev := map[string]any{"captured": false, "amount_captured": 0}
 	if amount < ch.amount {
 		ch.partial = amount
-		rest := ch.amount - amount
-		re := &refund{id: s.id("re_"), charge: ch.id, paymentIntent: ch.paymentIntent, customer: ch.customer,
-			currency: ch.currency, amount: rest, created: at.Unix(), balanceTx: s.id("txn_")}
-		s.add(p, "refund", re.id, at, re)
-		ch.refunded += rest
-		ch.refunds = append([]string{re.id}, ch.refunds...)
+		s.release(p, ch, ch.amount-amount, at)
 		prev["amount_refunded"] = 0
 	}
 	s.emit(p, "charge.captured", at, o, prev, true)
+}
+
+// authorisation finds a charge that is only authorised; s.mu held.
+func (s *Server) authorisation(account, chargeID, who string) (*partition, *object, *charge) {
+	p, o := s.find(account, chargeID, "charge")
+	ch := o.v.(*charge)
+	if !ch.uncaptured || ch.refunded > 0 {
+		panic(fmt.Sprintf("fakestripe: %s: charge %s is not an uncaptured authorisation", who, chargeID))
+	}
+	return p, o, ch
+}
+
+// release gives back amount of an authorisation, as a refund.
+func (s *Server) release(p *partition, ch *charge, amount int64, at time.Time) {
+	re := &refund{id: s.id("re_"), charge: ch.id, paymentIntent: ch.paymentIntent, customer: ch.customer,
+		currency: ch.currency, amount: amount, created: at.Unix(), balanceTx: s.id("txn_")}
+	s.add(p, "refund", re.id, at, re)
+	ch.refunded += amount
+	ch.refunds = append([]string{re.id}, ch.refunds...)
 }
 
 // ReleaseAuthorization cancels an uncaptured charge's payment intent: the
@@ -74,16 +74,8 @@ func (s *Server) CaptureCharge(account, chargeID string, amount int64, at time.T
 func (s *Server) ReleaseAuthorization(account, chargeID string, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, o := s.find(account, chargeID, "charge")
-	ch := o.v.(*charge)
-	if !ch.uncaptured || ch.refunded > 0 {
-		panic(fmt.Sprintf("fakestripe: ReleaseAuthorization: charge %s is not an uncaptured authorisation", chargeID))
-	}
-	re := &refund{id: s.id("re_"), charge: ch.id, paymentIntent: ch.paymentIntent, customer: ch.customer,
-		currency: ch.currency, amount: ch.amount, created: at.Unix(), balanceTx: s.id("txn_")}
-	s.add(p, "refund", re.id, at, re)
-	ch.refunded = ch.amount
-	ch.refunds = append([]string{re.id}, ch.refunds...)
+	p, o, ch := s.authorisation(account, chargeID, "ReleaseAuthorization")
+	s.release(p, ch, ch.amount, at)
 	s.emit(p, "charge.refunded", at, o, map[string]any{"amount_refunded": 0, "refunded": false}, true)
 }
 

@@ -612,6 +612,14 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pt := s.part(account, livemode)
+	o := s.standaloneCharge(pt, p, "Charge")
+	s.emit(pt, "charge.succeeded", p.At, o, nil, true)
+	return o.id
+}
+
+// standaloneCharge checks p and adds its charge and payment intent,
+// without an event.
+func (s *Server) standaloneCharge(pt *partition, p ChargeParams, who string) *object {
 	if p.Customer != "" {
 		c := mustGet(pt, p.Customer, "customer").v.(*customer)
 		if c.currency == "" {
@@ -619,15 +627,13 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 		}
 	}
 	if p.Amount <= 0 {
-		panic("fakestripe: Charge: amount must be > 0")
+		panic("fakestripe: " + who + ": amount must be > 0")
 	}
 	cur := p.Currency
 	if cur == "" {
 		cur = "usd"
 	}
-	o := s.newCharge(pt, p, cur)
-	s.emit(pt, "charge.succeeded", p.At, o, nil, true)
-	return o.id
+	return s.newCharge(pt, p, cur)
 }
 
 // newCharge adds an invoice-less charge and its payment intent, without an
