@@ -86,7 +86,7 @@ type Steady struct {
 	WebhookSeconds float64        `json:"webhook_s"`
 	CheckSeconds   float64        `json:"checks_s"`
 	SlowestCheck   float64        `json:"slowest_check_s"`
-	Created        int            `json:"conversions_created"`
+	Created        int64          `json:"conversions_created"` // by webhooks and checks
 }
 
 func main() {
@@ -288,6 +288,10 @@ func steadyState(ctx context.Context, engine *stripesync.Engine, st *store.Store
 		}
 		delivered[ev.ID] = true
 	}
+	var before int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM conversions`).Scan(&before); err != nil {
+		return nil, err
+	}
 	start := bl.latest.Add(time.Hour).Truncate(time.Hour)
 	for h := 0; h < hours; h++ {
 		from := start.Add(time.Duration(h) * time.Hour)
@@ -329,19 +333,22 @@ func steadyState(ctx context.Context, engine *stripesync.Engine, st *store.Store
 		out.WebhookSeconds += time.Since(t0).Seconds()
 		out.WebhookCalls += fs.CallCount()
 		t0 = time.Now()
-		res, err := engine.CheckNow(ctx, conn)
-		if err != nil {
+		if _, err := engine.CheckNow(ctx, conn); err != nil {
 			return nil, fmt.Errorf("hourly check: %w", err)
 		}
 		took := time.Since(t0).Seconds()
 		out.CheckSeconds += took
 		out.SlowestCheck = max(out.SlowestCheck, took)
-		out.Created += res.ConversionsCreated
 		calls := fs.Calls()
 		out.StripeCalls += len(calls)
 		countRoutes(out.CallsByRoute, calls)
 	}
 	out.CallsPer100 = float64(out.StripeCalls) * 100 / float64(out.Events)
+	var after int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM conversions`).Scan(&after); err != nil {
+		return nil, err
+	}
+	out.Created = after - before
 	return out, nil
 }
 

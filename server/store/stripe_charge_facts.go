@@ -32,12 +32,14 @@ type moreFacts struct {
 }
 
 // chargeExtra is what a batch says of a charge's payment intent and
-// capture, and its latest payload's amount_refunded.
+// capture, and its latest payload's amount_refunded; invoiced: some fact
+// of the batch named its invoice.
 type chargeExtra struct {
 	paymentIntent string
 	captured      *int64
 	refunded      *int64
 	refundedAt    int64
+	invoiced      bool
 }
 
 func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
@@ -46,6 +48,7 @@ func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
 	for _, ev := range events {
 		if c := ev.Charge; c != nil && (c.PaymentIntentID != "" || c.AmountCaptured != nil) {
 			x := m.captures[c.ChargeID]
+			x.invoiced = x.invoiced || c.InvoiceID != ""
 			if c.PaymentIntentID != "" {
 				x.paymentIntent = c.PaymentIntentID
 			}
@@ -142,36 +145,42 @@ func (a *applier) recordCaptures(m moreFacts, causes map[string]string) error {
 	if len(m.captures) == 0 {
 		return nil
 	}
-	var ids, pis []string
+	var ids, pis, unlinked []string
 	var captured, refunded []*int64
 	var at []int64
 	for id, x := range m.captures {
 		ids, pis, captured = append(ids, id), append(pis, x.paymentIntent), append(captured, x.captured)
 		refunded, at = append(refunded, x.refunded), append(at, x.refundedAt)
+		if !x.invoiced && x.paymentIntent != "" {
+			unlinked = append(unlinked, id)
+		}
 	}
 	// The charge's row exists: recordCharges wrote it.
-	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET
+	if err := a.exec(`UPDATE stripe_charges c SET
 			payment_intent_id = CASE WHEN u.pi <> '' THEN u.pi ELSE c.payment_intent_id END,
 			amount_captured = CASE WHEN u.captured IS NULL THEN c.amount_captured
 				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END,
 			refunded_latest = CASE WHEN `+latestRefundedWins+` THEN u.refunded ELSE c.refunded_latest END,
-			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END,
-			invoice_id = CASE WHEN c.invoice_id <> '' OR u.pi = '' THEN c.invoice_id ELSE coalesce((SELECT min(ip.invoice_id)
-				FROM stripe_invoice_payments ip WHERE ip.account_id = $1 AND ip.livemode = $2 AND ip.payment_intent_id = u.pi), '') END
+			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END
 		FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, pi, captured, refunded, at)
-		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id
-		RETURNING c.charge_id, c.invoice_id`,
-		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at))
-	if err != nil {
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id`,
+		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at)); err != nil {
 		return fmt.Errorf("recording captures: %w", err)
 	}
+	if len(unlinked) == 0 {
+		return nil
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET invoice_id = ip.invoice_id
+		FROM stripe_invoice_payments ip
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = ANY($3) AND c.invoice_id = ''
+			AND ip.account_id = $1 AND ip.livemode = $2 AND ip.payment_intent_id = c.payment_intent_id AND c.payment_intent_id <> ''
+		RETURNING c.charge_id, c.invoice_id`, a.account, a.livemode, pq.Array(unlinked))
+	if err != nil {
+		return fmt.Errorf("linking charges to invoices: %w", err)
+	}
 	linked := map[string]string{} // invoice → the event of the batch that spoke of its charge
-	if err := scanPairs(rows, func(charge, invoice string) {
-		if invoice != "" {
-			linked[invoice] = m.captureEvent[charge]
-		}
-	}); err != nil {
-		return fmt.Errorf("recording captures: %w", err)
+	if err := scanPairs(rows, func(charge, invoice string) { linked[invoice] = m.captureEvent[charge] }); err != nil {
+		return fmt.Errorf("linking charges to invoices: %w", err)
 	}
 	return a.causeInvoices(linked, causes)
 }

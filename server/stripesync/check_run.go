@@ -21,8 +21,10 @@ type checkRun struct {
 	// were last refreshed.
 	sinceStats int
 	// failures are the connection's events that could not be read, by id:
-	// parked ones are skipped by the pages and tried again at the end.
-	failures map[string]tracklane.ParkedEvent
+	// parked ones are skipped by the pages and tried again at the end,
+	// but those this check parked (parkedNow).
+	failures  map[string]tracklane.ParkedEvent
+	parkedNow map[string]bool
 }
 
 // startCursor is where a check of conn starts reading; a new connection

@@ -244,7 +244,7 @@ func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *
 		return err
 	}
 	cr := &checkRun{engine: e, client: c, conn: conn, res: res, cur: startCursor(conn),
-		in: &interpreter{client: c, store: e.store, conn: conn}, failures: map[string]tracklane.ParkedEvent{}}
+		in: &interpreter{client: c, store: e.store, conn: conn}, failures: map[string]tracklane.ParkedEvent{}, parkedNow: map[string]bool{}}
 	for _, f := range failed {
 		cr.failures[f.EventID] = f
 	}

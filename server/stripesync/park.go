@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -80,20 +81,22 @@ func (cr *checkRun) park(ctx context.Context, ev Event, cause error) (parked boo
 	cr.engine.log.WarnContext(ctx, "stripe event parked: a lookup it needs keeps being refused", "account", cr.conn.AccountID,
 		"livemode", cr.conn.Livemode, "event", ev.ID, "type", ev.Type, "err", rl.Error())
 	cr.failures[ev.ID] = rec
+	cr.parkedNow[ev.ID] = true
 	return true, nil
 }
 
 // retryParked tries every parked event of the connection again, after the
-// check has read the rest (so what later events taught is known): one
-// that applies is no longer parked; one still refused keeps its place,
-// with Stripe's latest answer.
+// check has read the rest (so what later events taught is known), but
+// those it parked itself: one that applies is no longer parked; one still
+// refused keeps its place, with Stripe's latest answer.
 func (cr *checkRun) retryParked(ctx context.Context) error {
 	var ids []string
 	for id, f := range cr.failures {
-		if !f.ParkedAt.IsZero() {
+		if !f.ParkedAt.IsZero() && !cr.parkedNow[id] {
 			ids = append(ids, id)
 		}
 	}
+	slices.Sort(ids) // a fixed order, for the logs and the calls
 	if len(ids) == 0 {
 		return nil
 	}
