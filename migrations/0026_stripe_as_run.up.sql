@@ -12,6 +12,9 @@ ALTER TABLE stripe_charges
     ADD COLUMN amount_captured    bigint,
     ADD COLUMN refunded_latest    bigint,
     ADD COLUMN refunded_latest_at bigint;
+-- invoice_payment.paid gives its invoice to a charge recorded without one.
+CREATE INDEX stripe_charges_unlinked_intent ON stripe_charges (account_id, livemode, payment_intent_id)
+    WHERE invoice_id = '' AND payment_intent_id <> '';
 
 -- Refunds by id: each counts once, and stops counting when it fails or is
 -- cancelled (charge.refund.updated). The latest status wins.

@@ -408,6 +408,7 @@ func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFac
 // event of the batch that touched it.
 func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string, error) {
 	b := mergeFacts(events)
+	more := mergeMoreFacts(events)
 	causes := map[string]string{}
 	for _, p := range b.payments {
 		causes[p.SourceID] = b.paymentEvent[p.SourceID]
@@ -415,7 +416,7 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordPayments(b); err != nil {
 		return nil, err
 	}
-	if err := a.recordCharges(b, causes); err != nil {
+	if err := a.recordCharges(b, more, causes); err != nil {
 		return nil, err
 	}
 	if err := a.recordCancellations(b, causes); err != nil {
@@ -424,7 +425,7 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordHints(b, causes); err != nil {
 		return nil, err
 	}
-	if err := a.recordMoreFacts(events, causes); err != nil {
+	if err := a.recordMoreFacts(more, causes); err != nil {
 		return nil, err
 	}
 	return causes, nil
@@ -464,11 +465,12 @@ func (a *applier) recordPayments(b factBatch) error {
 
 // recordCharges upserts the batch's charges and adds the payments they
 // belong to to causes.
-func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
+func (a *applier) recordCharges(b factBatch, more moreFacts, causes map[string]string) error {
 	n := len(b.chargeOrder)
 	if n == 0 {
 		return nil
 	}
+	pi, captured, refLatest, refAt := more.chargeColumns(b.chargeOrder)
 	ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]*string, n), make([]int64, n), make([]string, n)
 	dispute, dstatus, dEv, dAt := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
@@ -484,10 +486,12 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 	// Refunds only grow; a dispute's later event wins, and at the same
 	// second a closing status beats an open one.
 	if err := a.exec(`INSERT INTO stripe_charges AS c (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
-		amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
+		amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created,
+		payment_intent_id, amount_captured, refunded_latest, refunded_latest_at)
 		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::bigint[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[]) AS u
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[]) AS u
 		ON CONFLICT (account_id, livemode, charge_id) DO UPDATE SET
+			`+chargeColumnsMerge+`,
 			invoice_id = CASE WHEN excluded.invoice_id <> '' THEN excluded.invoice_id ELSE c.invoice_id END,
 			customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE c.customer_id END,
 			amount = GREATEST(c.amount, excluded.amount),
@@ -499,7 +503,8 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 			dispute_event_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_event_id ELSE c.dispute_event_id END,
 			dispute_event_created = GREATEST(c.dispute_event_created, excluded.dispute_event_created)`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
-		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt)); err != nil {
+		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt),
+		pq.Array(pi), pq.Array(captured), pq.Array(refLatest), pq.Array(refAt)); err != nil {
 		return fmt.Errorf("recording charges: %w", err)
 	}
 	// A charge's payment: itself (an invoice-less charge), the invoice it

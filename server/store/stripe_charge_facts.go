@@ -32,14 +32,14 @@ type moreFacts struct {
 }
 
 // chargeExtra is what a batch says of a charge's payment intent and
-// capture, and its latest payload's amount_refunded; invoiced: some fact
-// of the batch named its invoice.
+// capture, and its latest payload's amount_refunded; linked: the batch
+// knows its invoice, or that it has none (it is a payment of its own).
 type chargeExtra struct {
 	paymentIntent string
 	captured      *int64
 	refunded      *int64
 	refundedAt    int64
-	invoiced      bool
+	linked        bool
 }
 
 func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
@@ -48,7 +48,7 @@ func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
 	for _, ev := range events {
 		if c := ev.Charge; c != nil && (c.PaymentIntentID != "" || c.AmountCaptured != nil) {
 			x := m.captures[c.ChargeID]
-			x.invoiced = x.invoiced || c.InvoiceID != ""
+			x.linked = x.linked || c.InvoiceID != "" || (ev.Payment != nil && ev.Payment.SourceID == c.ChargeID)
 			if c.PaymentIntentID != "" {
 				x.paymentIntent = c.PaymentIntentID
 			}
@@ -103,9 +103,35 @@ func latestRefunded(at, refunded, oldAt, oldRefunded int64) bool {
 	return at > oldAt || (at == oldAt && refunded > oldRefunded)
 }
 
-// latestRefundedWins is latestRefunded for the update of stripe_charges.
-const latestRefundedWins = `u.refunded IS NOT NULL AND (c.refunded_latest_at IS NULL OR u.at > c.refunded_latest_at
-	OR (u.at = c.refunded_latest_at AND u.refunded > c.refunded_latest))`
+// latestRefundedWins is latestRefunded for the upsert of stripe_charges.
+const latestRefundedWins = `excluded.refunded_latest IS NOT NULL AND (c.refunded_latest_at IS NULL
+	OR excluded.refunded_latest_at > c.refunded_latest_at
+	OR (excluded.refunded_latest_at = c.refunded_latest_at AND excluded.refunded_latest > c.refunded_latest))`
+
+// chargeColumnsMerge merges the columns chargeColumns fills into a stored
+// charge: its payment intent once known, the capture only grows, the
+// latest payload's amount_refunded follows the later event.
+const chargeColumnsMerge = `payment_intent_id = CASE WHEN excluded.payment_intent_id <> '' THEN excluded.payment_intent_id ELSE c.payment_intent_id END,
+	amount_captured = CASE WHEN excluded.amount_captured IS NULL THEN c.amount_captured
+		ELSE GREATEST(coalesce(c.amount_captured, 0), excluded.amount_captured) END,
+	refunded_latest = CASE WHEN ` + latestRefundedWins + ` THEN excluded.refunded_latest ELSE c.refunded_latest END,
+	refunded_latest_at = CASE WHEN ` + latestRefundedWins + ` THEN excluded.refunded_latest_at ELSE c.refunded_latest_at END`
+
+// chargeColumns are, for recordCharges, the batch's payment intent,
+// capture and latest amount_refunded (with its time) of the charges.
+func (m moreFacts) chargeColumns(charges []string) (pi []string, captured, refunded, at []*int64) {
+	n := len(charges)
+	pi, captured, refunded, at = make([]string, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
+	for i, id := range charges {
+		x := m.captures[id]
+		pi[i], captured[i], refunded[i] = x.paymentIntent, x.captured, x.refunded
+		if x.refunded != nil {
+			t := x.refundedAt
+			at[i] = &t
+		}
+	}
+	return pi, captured, refunded, at
+}
 
 // refundWins: a refund's status follows its later event; at the same
 // second a refund that failed or was cancelled stays so (neither comes
@@ -119,13 +145,13 @@ func refundWins(r, old tracklane.RefundFact) bool {
 const refundStatusWins = `excluded.status <> '' AND (excluded.status_at > r.status_at
 	OR (excluded.status_at = r.status_at AND excluded.status IN ('failed', 'canceled')))`
 
-// recordMoreFacts stores the batch's captures, refunds, invoice payments
-// and credit notes, and adds the payments credit notes touch to causes
-// (refunds name their charge as a ChargeFact too, which recordCharges
-// follows to its payment).
-func (a *applier) recordMoreFacts(events []tracklane.StripeEvent, causes map[string]string) error {
-	m := mergeMoreFacts(events)
-	if err := a.recordCaptures(m, causes); err != nil {
+// recordMoreFacts stores the batch's refunds, invoice payments and credit
+// notes (recordCharges stored the charges' captures), links the charges
+// left without an invoice, and adds the payments all this touches to
+// causes (refunds name their charge as a ChargeFact too, which
+// recordCharges follows to its payment).
+func (a *applier) recordMoreFacts(m moreFacts, causes map[string]string) error {
+	if err := a.linkCharges(m, causes); err != nil {
 		return err
 	}
 	if err := a.recordRefunds(m); err != nil {
@@ -137,35 +163,15 @@ func (a *applier) recordMoreFacts(events []tracklane.StripeEvent, causes map[str
 	return a.recordCreditNotes(m, causes)
 }
 
-// recordCaptures stores what the batch says of charges' payment intents,
-// captures and latest amount_refunded. A charge whose invoice is not known
-// takes the one an invoice_payment.paid named for its payment intent, and
-// that invoice's payment is brought up (the charge's refunds count there).
-func (a *applier) recordCaptures(m moreFacts, causes map[string]string) error {
-	if len(m.captures) == 0 {
-		return nil
-	}
-	var ids, pis, unlinked []string
-	var captured, refunded []*int64
-	var at []int64
+// linkCharges gives a charge the batch left without an invoice the one an
+// invoice_payment.paid named for its payment intent, and brings that
+// invoice's payment up (the charge's refunds count there).
+func (a *applier) linkCharges(m moreFacts, causes map[string]string) error {
+	var unlinked []string
 	for id, x := range m.captures {
-		ids, pis, captured = append(ids, id), append(pis, x.paymentIntent), append(captured, x.captured)
-		refunded, at = append(refunded, x.refunded), append(at, x.refundedAt)
-		if !x.invoiced && x.paymentIntent != "" {
+		if !x.linked && x.paymentIntent != "" {
 			unlinked = append(unlinked, id)
 		}
-	}
-	// The charge's row exists: recordCharges wrote it.
-	if err := a.exec(`UPDATE stripe_charges c SET
-			payment_intent_id = CASE WHEN u.pi <> '' THEN u.pi ELSE c.payment_intent_id END,
-			amount_captured = CASE WHEN u.captured IS NULL THEN c.amount_captured
-				ELSE GREATEST(coalesce(c.amount_captured, 0), u.captured) END,
-			refunded_latest = CASE WHEN `+latestRefundedWins+` THEN u.refunded ELSE c.refunded_latest END,
-			refunded_latest_at = CASE WHEN `+latestRefundedWins+` THEN u.at ELSE c.refunded_latest_at END
-		FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, pi, captured, refunded, at)
-		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = u.id`,
-		a.account, a.livemode, pq.Array(ids), pq.Array(pis), pq.Array(captured), pq.Array(refunded), pq.Array(at)); err != nil {
-		return fmt.Errorf("recording captures: %w", err)
 	}
 	if len(unlinked) == 0 {
 		return nil
@@ -255,11 +261,20 @@ func (a *applier) recordInvoicePayments(m moreFacts, causes map[string]string) e
 		a.tenant.ID, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch), pq.Array(m.payEvent)); err != nil {
 		return fmt.Errorf("recording invoice payments: %w", err)
 	}
-	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET invoice_id = u.inv
-		FROM unnest($3::text[], $4::text[], $5::text[]) AS u(inv, pi, ch)
-		WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = ''
-			AND ((u.pi <> '' AND c.payment_intent_id = u.pi) OR (u.ch <> '' AND c.charge_id = u.ch))
-		RETURNING c.invoice_id`, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch))
+	// By payment intent, or by charge (one made without a payment intent):
+	// two index probes each, not an OR.
+	rows, err := a.tx.QueryContext(a.ctx, `WITH by_intent AS (
+			UPDATE stripe_charges c SET invoice_id = u.inv FROM unnest($3::text[], $4::text[]) AS u(inv, pi)
+			WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = '' AND c.payment_intent_id <> ''
+				AND c.payment_intent_id = u.pi
+			RETURNING c.invoice_id
+		), by_charge AS (
+			UPDATE stripe_charges c SET invoice_id = u.inv FROM unnest($3::text[], $5::text[]) AS u(inv, ch)
+			WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = '' AND c.charge_id = u.ch AND u.ch <> ''
+			RETURNING c.invoice_id
+		)
+		SELECT invoice_id FROM by_intent UNION SELECT invoice_id FROM by_charge`,
+		a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch))
 	if err != nil {
 		return fmt.Errorf("linking charges to invoices: %w", err)
 	}
@@ -313,6 +328,10 @@ func (a *applier) recordCreditNotes(m moreFacts, causes map[string]string) error
 	return a.causeInvoices(event, causes)
 }
 
+// chargeMoneyColumns are what addMoneyBack reads of a charge.
+const chargeMoneyColumns = `c.charge_id, c.amount, coalesce(c.amount_captured, -1) AS captured,
+	coalesce(c.refunded_latest, c.amount_refunded) AS seen, coalesce(c.refunded_latest_at, 0) AS seen_at`
+
 // addMoneyBack sets each payment's Refunded and Credited: its charges'
 // refunds as conversion.ChargeRefunds counts them (the largest over its
 // charges, as an invoice retried after a failed charge has several), and
@@ -328,11 +347,12 @@ func (a *applier) addMoneyBack(ps []attribution.Payment) error {
 	rows, err := a.tx.QueryContext(a.ctx, `WITH p AS (
 			SELECT source_id, invoice_id, charge_id FROM stripe_payments
 			WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
-		), ch AS (
-			SELECT p.source_id, c.charge_id, c.amount, coalesce(c.amount_captured, -1) AS captured,
-				coalesce(c.refunded_latest, c.amount_refunded) AS seen, coalesce(c.refunded_latest_at, 0) AS seen_at
-			FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2
-				AND (c.charge_id IN (p.charge_id, p.source_id) OR (p.invoice_id <> '' AND c.invoice_id = p.invoice_id))
+		), ch AS ( -- a payment's charges: its own, or those of its invoice (two index probes, not an OR)
+			SELECT p.source_id, `+chargeMoneyColumns+` FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2
+				AND c.charge_id IN (p.charge_id, p.source_id)
+			UNION
+			SELECT p.source_id, `+chargeMoneyColumns+` FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2
+				AND c.invoice_id = p.invoice_id WHERE p.invoice_id <> '' AND c.invoice_id <> '' -- the partial index's predicate
 		)
 		SELECT 'charge', ch.source_id, ch.charge_id, ch.amount, ch.captured, ch.seen, ch.seen_at,
 			coalesce(r.amount, 0), coalesce(r.status, ''), coalesce(r.status_at, 0), r.refund_id IS NOT NULL

@@ -59,7 +59,7 @@ func (cr *checkRun) backfill(ctx context.Context) error {
 			if p.err != nil {
 				return p.err
 			}
-			if err := cr.apply(ctx, p.events, ahead, afterBackfillPage(cr.cur, p)); err != nil {
+			if err := cr.apply(ctx, p, ahead, afterBackfillPage(cr.cur, p)); err != nil {
 				return err
 			}
 		}
@@ -113,7 +113,7 @@ func (cr *checkRun) forward(ctx context.Context) (gone bool, err error) {
 		p, ahead := pages.next()
 		if errors.Is(p.err, errCursorGone) {
 			// Re-reading since its time is idempotent: events apply once.
-			return true, cr.apply(ctx, nil, nil, store.CursorUpdate{BackfillAfter: "*", BackfillSince: cr.cur.Created})
+			return true, cr.apply(ctx, pageResult{}, nil, store.CursorUpdate{BackfillAfter: "*", BackfillSince: cr.cur.Created})
 		}
 		if p.err != nil {
 			return false, p.err
@@ -122,7 +122,7 @@ func (cr *checkRun) forward(ctx context.Context) (gone bool, err error) {
 			return false, nil
 		}
 		last := p.events[len(p.events)-1]
-		if err := cr.apply(ctx, p.events, ahead, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
+		if err := cr.apply(ctx, p, ahead, store.CursorUpdate{EventID: last.ID, Created: last.Created}); err != nil {
 			return false, err
 		}
 		if !p.more {
@@ -138,13 +138,15 @@ func forwardQuery(after string) eventQuery {
 
 // apply interprets a page and applies it with the cursor that follows it,
 // in one transaction, then counts it in the result. Events already
-// recorded (a webhook brought them) are skipped before anything is asked
-// of Stripe about them, and so are parked ones (tried again at the end of
-// the check). ahead is the next page, already read: a charge's
-// invoice_payment.paid may be there. An event whose lookup Stripe keeps
-// refusing stops the page until it is parked.
-func (cr *checkRun) apply(ctx context.Context, page, ahead []Event, following store.CursorUpdate) error {
-	fresh, err := cr.unread(ctx, page)
+// recorded (a webhook brought them; p.known says, or the store is asked)
+// are skipped before anything is asked of Stripe about them, and so are
+// parked ones (tried again at the end of the check). ahead is the next
+// page, already read: a charge's invoice_payment.paid may be there. An
+// event whose lookup Stripe keeps refusing stops the page until it is
+// parked.
+func (cr *checkRun) apply(ctx context.Context, p pageResult, ahead []Event, following store.CursorUpdate) error {
+	page := p.events
+	fresh, err := cr.unread(ctx, page, p.known)
 	if err != nil {
 		return err
 	}
@@ -180,20 +182,18 @@ func (cr *checkRun) apply(ctx context.Context, page, ahead []Event, following st
 	return cr.forget(ctx, retried)
 }
 
-// unread drops the page's events already recorded, and the parked ones.
-// An event that had failed and is now recorded (a webhook applied it) is
-// no longer counted as failing.
-func (cr *checkRun) unread(ctx context.Context, page []Event) ([]Event, error) {
+// unread drops the page's events already recorded (known, or asked now
+// when nil), and the parked ones. An event that had failed and is now
+// recorded (a webhook applied it) is no longer counted as failing.
+func (cr *checkRun) unread(ctx context.Context, page []Event, known map[string]bool) ([]Event, error) {
 	if len(page) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(page))
-	for i, ev := range page {
-		ids[i] = ev.ID
-	}
-	known, err := cr.engine.store.KnownEvents(ctx, cr.conn.AccountID, cr.conn.Livemode, ids)
-	if err != nil {
-		return nil, err
+	if known == nil {
+		var err error
+		if known, err = cr.known(ctx, page); err != nil {
+			return nil, err
+		}
 	}
 	fresh := make([]Event, 0, len(page))
 	var applied []string
@@ -236,19 +236,36 @@ func (cr *checkRun) refreshStats(ctx context.Context, applied int) {
 	}
 }
 
-// pageResult is one page of events read ahead.
+// known asks the store which of the events are already recorded.
+func (cr *checkRun) known(ctx context.Context, events []Event) (map[string]bool, error) {
+	ids := make([]string, len(events))
+	for i, ev := range events {
+		ids[i] = ev.ID
+	}
+	return cr.engine.store.KnownEvents(ctx, cr.conn.AccountID, cr.conn.Livemode, ids)
+}
+
+// pageResult is one page of events read ahead, with which of them the
+// store had recorded when it was read (a webhook may record more
+// meanwhile: that costs a lookup at most, never a second effect).
 type pageResult struct {
 	events []Event
+	known  map[string]bool
 	more   bool
 	err    error
 }
 
-// fetch reads a page of the connection's events in the background.
+// fetch reads a page of the connection's events in the background, and
+// what the store knows of them.
 func (cr *checkRun) fetch(ctx context.Context, q eventQuery) *pageFuture {
 	ch := make(chan pageResult, 1)
 	go func() {
 		events, more, err := cr.client.Events(ctx, cr.conn.AccountID, q)
-		ch <- pageResult{events: events, more: more, err: err}
+		p := pageResult{events: events, more: more, err: err}
+		if err == nil && len(events) > 0 {
+			p.known, p.err = cr.known(ctx, events)
+		}
+		ch <- p
 	}()
 	return &pageFuture{ch: ch}
 }
