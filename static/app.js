@@ -108,8 +108,24 @@
     var lineClick = root.querySelector('[data-status="click"]');
     var lineLink = root.querySelector('[data-status="link"]');
     var note = document.querySelector("[data-live-note]");
+    var earlierBox = root.querySelector("[data-earlier-click]");
+    var stripeConnected = root.hasAttribute("data-stripe-connected");
     var timer = null;
     var failures = 0;
+    var earlierAt = null;
+
+    // Going on with an earlier click counts the steps from that click on.
+    var useEarlier = root.querySelector("[data-use-earlier]");
+    if (useEarlier) {
+      useEarlier.addEventListener("click", function () {
+        if (!earlierAt) return;
+        var u = new URL(url, window.location.href);
+        u.searchParams.set("since", String(Date.parse(earlierAt)));
+        url = u.pathname + u.search;
+        earlierBox.hidden = true;
+        poll();
+      });
+    }
 
     function setLine(line, text) {
       line.textContent = text;
@@ -124,6 +140,15 @@
         })
         .then(function (s) {
           failures = 0;
+          if (earlierBox) {
+            earlierAt = !s.click && s.earlier_click ? s.earlier_click.at : null;
+            earlierBox.hidden = !earlierAt;
+            if (earlierAt) {
+              earlierBox.querySelector("[data-earlier-text]").textContent =
+                "This affiliate already has a click from " + clock(earlierAt, timeZone) + " on " +
+                s.earlier_click.landing_url + ": if that was you, your visit is counted there.";
+            }
+          }
           if (s.click) {
             root.querySelector('[data-step="open"]').classList.add("done");
             stepClick.classList.add("done");
@@ -137,7 +162,11 @@
           }
           if (s.click && s.link) {
             clearInterval(timer);
-            if (note) note.textContent = "All steps done.";
+            if (note) {
+              note.textContent = stripeConnected
+                ? "All steps done: clicks and email links arrive, and Stripe is connected."
+                : "Steps 1–3 done: clicks and email links arrive. Step 4 is still open: connect Stripe.";
+            }
           }
         })
         .catch(function () {

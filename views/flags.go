@@ -9,6 +9,8 @@ func FlagExplanation(flag string) string {
 	switch flag {
 	case attribution.FlagVisitorManyEmails:
 		return "the browser that linked the customer's email linked several other customers' emails the same day."
+	case attribution.FlagNetworkManyEmails:
+		return "browsers on the same network as the one that linked the customer's email (the same IPv4 /24 or IPv6 /64) linked several other customers' emails the same day, even with different browsers."
 	case attribution.FlagClickManyEmails:
 		return "several customers' emails were linked to the same click."
 	case attribution.FlagLinkMoved:

@@ -103,7 +103,7 @@ func Overview(p OverviewPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = stat("Linked customers", num(p.Stats.Links), "Emails linked to a click").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = stat("Linked customers", num(p.Stats.Links), "New customers whose email was linked to a click, each counted once").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -25,6 +25,9 @@ type Chrome struct {
 	Notice     string // a success message after an action
 	Error      string // a problem to show above the content
 	AssetQuery string // "?v=…" appended to static asset URLs to bust caches
+	// Applicants is how many affiliates applied and wait for a decision
+	// (at most 100 counted): the Affiliates entry shows it.
+	Applicants int
 }
 
 // NavItem is one entry of the sidebar.
@@ -47,9 +50,12 @@ var Nav = []NavItem{
 // it.
 type Period struct {
 	Key      string // "7d", "30d", "90d" or "custom"
-	From, To string // YYYY-MM-DD, both inclusive
-	Label    string // "Last 30 days", "3 Mar – 9 Mar 2026"
-	Timezone string
+	From, To string // YYYY-MM-DD, both inclusive (links)
+	// FromText and ToText are the same days as the pages write them
+	// ("8 Dec 2026"), for the date fields.
+	FromText, ToText string
+	Label            string // "Last 30 days", "3 Mar – 9 Mar 2026"
+	Timezone         string
 }
 
 // Param is a query parameter a filter form carries along.
@@ -225,4 +231,20 @@ func SourceLabel(s tracklane.Source, coupon string) string {
 	default:
 		return "email link (thank-you page)"
 	}
+}
+
+// applicantsCount is the Affiliates entry's badge: the applicants waiting
+// (99+ past 99).
+func applicantsCount(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
+}
+
+func applicantsTitle(n int) string {
+	if n == 1 {
+		return "1 applicant waits for your decision"
+	}
+	return applicantsCount(n) + " applicants wait for your decision"
 }

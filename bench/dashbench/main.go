@@ -74,6 +74,7 @@ type Page struct {
 	N        int     `json:"n"`
 	MedianMs float64 `json:"median_ms"`
 	P90Ms    float64 `json:"p90_ms"`
+	P99Ms    float64 `json:"p99_ms"` // meaningful from -n 100 on
 	MinMs    float64 `json:"min_ms"`
 	MaxMs    float64 `json:"max_ms"`
 	// Time to the response headers (the server has rendered the page when
@@ -493,7 +494,7 @@ func summarize(pages []Page) {
 	for i := range pages {
 		p := &pages[i]
 		p.N = len(p.samples)
-		p.MedianMs, p.P90Ms = quantile(p.samples, 0.5), quantile(p.samples, 0.9)
+		p.MedianMs, p.P90Ms, p.P99Ms = quantile(p.samples, 0.5), quantile(p.samples, 0.9), quantile(p.samples, 0.99)
 		p.MinMs, p.MaxMs = quantile(p.samples, 0), quantile(p.samples, 1)
 		p.HeadersMedianMs = quantile(p.headers, 0.5)
 		p.ServerTimingMedianMs = quantile(p.stDur, 0.5)

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/money"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -29,6 +29,8 @@ import (
 type Store interface {
 	CreateTenant(ctx context.Context, n store.NewTenant) (tracklane.Tenant, error)
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
+	// User is one of the tenant's dashboard users; not_found when none.
+	User(ctx context.Context, tenantID string, id int64) (tracklane.User, error)
 	UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error)
 	// Payouts (payout.go).
 	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
@@ -93,16 +95,14 @@ func checkRule(r conversion.Rule) error {
 		if r.Fixed < 0 || r.Fixed > 1_000_000_000_00 {
 			return apperr.Errorf(apperr.Invalid, "fixed commission must be a non-negative amount in minor units")
 		}
-		if !currencyPattern.MatchString(r.Currency) {
-			return apperr.Errorf(apperr.Invalid, "a fixed commission needs a currency, a three-letter ISO code like usd")
+		if r.Currency != strings.ToLower(r.Currency) || !money.IsCurrency(r.Currency) {
+			return apperr.Errorf(apperr.Invalid, "a fixed commission needs a currency, an ISO 4217 code like usd")
 		}
 	default:
 		return apperr.Errorf(apperr.Invalid, "commission type must be percent or fixed")
 	}
 	return nil
 }
-
-var currencyPattern = regexp.MustCompile(`^[a-z]{3}$`)
 
 // NormalizeEmail trims and case-folds an email and checks its shape.
 func NormalizeEmail(s string) (string, error) {
@@ -131,12 +131,12 @@ func OptionalURL(s, field string) (string, error) {
 }
 
 func cleanName(s, field string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", apperr.Errorf(apperr.Invalid, "%s is required", field)
-	}
 	if !utf8.ValidString(s) || strings.ContainsAny(s, "\x00") {
 		return "", apperr.Errorf(apperr.Invalid, "%s must be text", field)
+	}
+	s = tracklane.CleanName(s)
+	if s == "" {
+		return "", apperr.Errorf(apperr.Invalid, "%s is required", field)
 	}
 	if utf8.RuneCountInString(s) > 200 {
 		return "", apperr.Errorf(apperr.Invalid, "%s must be at most 200 characters", field)

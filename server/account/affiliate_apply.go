@@ -20,21 +20,26 @@ type Application struct {
 	PayoutEmail           string // optional
 }
 
-// Apply makes a portal applicant of the tenant's program: pending, or
-// active when the program approves automatically; the merchant's users are
-// mailed (application received). An email already in the program creates
-// nothing and gets a mail instead (member applied); the caller must answer
-// both alike (no way to probe who is a member), so Apply returns the same
-// nil error for both. A taken wished code → conflict; bad input → invalid.
+// Apply makes a portal applicant of the tenant's program, pending; the
+// merchant's users are mailed (application received). When the program
+// approves automatically, the applicant is mailed a link that confirms the
+// address (valid ConfirmLife) and becomes active only by it (SPEC section
+// 14): until then nobody can log in with it, and nothing the applicant
+// typed goes to that address. An email already in the program creates
+// nothing and gets a mail instead (member applied, or a new confirmation
+// link when never confirmed); the caller must answer both alike (no way to
+// probe who is a member), so Apply returns the same nil error for both.
+// Mails to an address past its cap are left out. A taken wished code →
+// conflict; bad input → invalid.
 func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) error {
 	a, err := affiliateFromInput(AffiliateInput{Name: in.Name, Email: in.Email, Code: in.Code})
 	if err != nil {
 		return err
 	}
-	if err := password.Check(in.Password); err != nil {
+	if err := password.Check(in.Password, password.Owner{Email: a.Email, Name: a.Name}); err != nil {
 		return err
 	}
-	if a.PayoutEmail, err = OptionalEmail(in.PayoutEmail, "payout email"); err != nil {
+	if a.PayoutEmail, err = PayoutEmail(in.PayoutEmail); err != nil {
 		return err
 	}
 	hash, err := HashPassword(in.Password, s.BcryptCost)
@@ -42,9 +47,7 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 		return err
 	}
 	a.ID, a.TenantID, a.Status = ident.New("af_"), t.ID, tracklane.AffiliatePending
-	if t.AffiliateApproval == tracklane.ApprovalAuto {
-		a.Status = tracklane.AffiliateActive
-	}
+	a.EmailUnconfirmed = t.AffiliateApproval == tracklane.ApprovalAuto
 	users, err := s.Store.TenantUserEmails(ctx, t.ID)
 	if err != nil {
 		return err
@@ -71,8 +74,9 @@ func (s Service) Apply(ctx context.Context, t tracklane.Tenant, in Application) 
 }
 
 // applicationMails are the mails of an application of a to t's program:
-// to the merchant's users (received), to a when approved at once, and the
-// one a gets instead when the email is already in the program.
+// to the merchant's users (received), the link that confirms a's address
+// when a must confirm it, and the one a gets instead when the email is
+// already in the program.
 func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, users []string) (tracklane.Application, error) {
 	var app tracklane.Application
 	var err error
@@ -88,12 +92,17 @@ func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, use
 		}
 		app.Mails = append(app.Mails, m)
 	}
-	if a.Status == tracklane.AffiliateActive { // approved at once: say so, with where to log in
-		m, err := s.approvedMail(t, a)
-		if err != nil {
+	if a.EmailUnconfirmed {
+		// The mail carries nothing of the applicant's (their name could be
+		// a line of phishing sent to someone else's address).
+		secret := ident.Secret()
+		now := s.now()
+		app.Confirm = &tracklane.OneUseToken{Hash: HashToken(secret), Purpose: tracklane.PurposeConfirmEmail, TenantID: t.ID,
+			CreatedAt: now, ExpiresAt: now.Add(ConfirmLife)}
+		if app.ConfirmMail, err = tenantMail(t.ID, mail.KindConfirmEmail, a.Email, "Confirm your email for "+t.Name+"'s affiliate program",
+			mail.ConfirmEmailData{Program: t.Name, Link: s.PortalURL(t) + "/confirm/" + secret, Valid: "24 hours"}); err != nil {
 			return app, err
 		}
-		app.Mails = append(app.Mails, m)
 	}
 	return app, nil
 }
@@ -102,16 +111,4 @@ func (s Service) applicationMails(t tracklane.Tenant, a tracklane.Affiliate, use
 func (s Service) approvedMail(t tracklane.Tenant, a tracklane.Affiliate) (mail.Message, error) {
 	return tenantMail(t.ID, mail.KindApplicationApproved, a.Email, "You are in: "+t.Name+"'s affiliate program",
 		mail.ApplicationApprovedData{Program: t.Name, Name: a.Name, Link: s.PortalURL(t) + "/login"})
-}
-
-// OptionalEmail checks an optional email ("" stays "").
-func OptionalEmail(s, field string) (string, error) {
-	if tracklane.FoldEmail(s) == "" {
-		return "", nil
-	}
-	e, err := NormalizeEmail(s)
-	if err != nil {
-		return "", apperr.Errorf(apperr.Invalid, "%s: %s", field, apperr.MessageOf(err))
-	}
-	return e, nil
 }

@@ -20,18 +20,21 @@ type PortalStore interface {
 	AffiliateLogin(ctx context.Context, tenantID, email string) (tracklane.Affiliate, string, error)
 	ApplyAffiliate(ctx context.Context, app tracklane.Application) (tracklane.Affiliate, error)
 	SetAffiliateStatus(ctx context.Context, tenantID, id string, ch store.StatusChange) (tracklane.Affiliate, error)
-	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
+	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string, notify store.PayoutEmailMail) (tracklane.Affiliate, error)
 	AffiliatePasswordHash(ctx context.Context, tenantID, id string) (string, error)
-	SetAffiliatePassword(ctx context.Context, tenantID, id, hash string) error
-	CreateOneUseToken(ctx context.Context, t tracklane.OneUseToken, m *mail.Message) error
+	SetAffiliatePassword(ctx context.Context, tenantID, id, hash string, keepSession []byte) error
+	UserPasswordHash(ctx context.Context, tenantID string, userID int64) (string, error)
+	CreateOneUseToken(ctx context.Context, t tracklane.OneUseToken, m *mail.Message) (mailed bool, err error)
 	LiveOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time) (tracklane.OneUseToken, error)
 	UseOneUseToken(ctx context.Context, hash []byte, purpose tracklane.TokenPurpose, now time.Time, passwordHash string) (tracklane.OneUseToken, error)
+	ConfirmAffiliateEmail(ctx context.Context, hash []byte, now time.Time, activate bool) (tracklane.Affiliate, error)
 }
 
-// How long one-use links work (SPEC section 8).
+// How long one-use links work (SPEC sections 8 and 14).
 const (
-	InviteLife = 7 * 24 * time.Hour
-	ResetLife  = time.Hour
+	InviteLife  = 7 * 24 * time.Hour
+	ResetLife   = time.Hour
+	ConfirmLife = 24 * time.Hour
 )
 
 // PortalURL is a program's portal address: <PUBLIC_URL>/p/<slug>.

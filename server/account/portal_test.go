@@ -29,20 +29,24 @@ func TestChangeAffiliatePassword(t *testing.T) {
 	if _, err := svc.SetAffiliateStatus(ctx, ten.Tenant.ID, a.ID, account.Approve); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "wrong current one", "second long password"); !apperr.Is(err, apperr.Invalid) ||
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "wrong current one", "second long password", nil); !apperr.Is(err, apperr.Unauthorized) ||
 		!strings.Contains(apperr.MessageOf(err), "current password is wrong") {
 		t.Fatalf("wrong current: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "short"); !apperr.Is(err, apperr.Invalid) {
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "short", nil); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("short new: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, "tn_other", a.ID, "first long password", "second long password"); err == nil {
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "A@PW.EXAMPLE!!", nil); !apperr.Is(err, apperr.Invalid) ||
+		!strings.Contains(apperr.MessageOf(err), "your own email or name") {
+		t.Fatalf("their own email: %v", err)
+	}
+	if err := svc.ChangeAffiliatePassword(ctx, "tn_other", a.ID, "first long password", "second long password", nil); err == nil {
 		t.Fatal("another tenant changed the password")
 	}
 	if _, err := svc.AffiliateLogin(ctx, ten.Tenant.ID, "a@pw.example", "first long password"); err != nil {
 		t.Fatalf("refused changes changed the password: %v", err)
 	}
-	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "second long password"); err != nil {
+	if err := svc.ChangeAffiliatePassword(ctx, ten.Tenant.ID, a.ID, "first long password", "second long password", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.AffiliateLogin(ctx, ten.Tenant.ID, "a@pw.example", "second long password"); err != nil {
@@ -115,5 +119,51 @@ func TestStatusTransitionTable(t *testing.T) {
 		if (c.to == "") != (err != nil) || to != c.to {
 			t.Errorf("%s from %s: %q %v, want %q", c.action, c.from, to, err, c.to)
 		}
+	}
+}
+
+// Names are stored without control characters: a name with line breaks,
+// an escape sequence or a right-to-left override reaches neither the
+// table nor the mails it is written into (SPEC §14).
+func TestNamesAreStoredWithoutControlCharacters(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	svc := account.Service{Store: st, BcryptCost: 4, PublicURL: "https://t.example"}
+	ten, err := svc.CreateTenant(ctx, account.NewTenantInput{Name: "Ctl\u0007 Shop\r\n", Email: "o@ctl.example", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ten.Tenant.Name != "Ctl Shop" {
+		t.Errorf("tenant name %q", ten.Tenant.Name)
+	}
+	evil := "Eve\r\nBcc: all@evil.example\x1b[31m\u202egnp.exe\u0085\tTab"
+	if err := svc.Apply(ctx, ten.Tenant, account.Application{Name: evil, Email: "eve@ctl.example", Password: "first long password", Code: "ctl-eve"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.AffiliateByCode(ctx, ten.Tenant.ID, "ctl-eve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "Eve Bcc: all@evil.example[31mgnp.exe Tab"
+	if a.Name != want {
+		t.Errorf("stored name %q, want %q", a.Name, want)
+	}
+	var subject, text, html string
+	if err := st.DB().QueryRowContext(ctx, `SELECT subject, text_body, html_body FROM mail_outbox WHERE tenant_id = $1 AND recipient = 'o@ctl.example'`,
+		ten.Tenant.ID).Scan(&subject, &text, &html); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{subject, text, html} {
+		if strings.ContainsAny(part, "\x1b\u202e\u0085\u0007") || strings.Contains(part, "Eve\r\n") || strings.Contains(part, "Eve\n") {
+			t.Errorf("a control character of a name reached the mail: %q", part)
+		}
+	}
+	if !strings.Contains(text, want) {
+		t.Errorf("the application mail does not name the applicant %q:\n%s", want, text)
+	}
+	u, err := svc.UpdateAffiliate(ctx, ten.Tenant.ID, a.ID, account.AffiliateInput{Name: "Eve\u2066 Again\x7f", Email: a.Email, Code: a.Code})
+	if err != nil || u.Name != "Eve Again" {
+		t.Errorf("renamed: %q %v", u.Name, err)
 	}
 }

@@ -12,6 +12,10 @@ import (
 // NewTenantInput is what signing up asks for.
 type NewTenantInput struct {
 	Name, Email, Password, Website string
+	// NoToken makes no first personal token: a browser sign-up shows none,
+	// so the merchant creates one in Settings, where it is shown once
+	// (`tenant create` on the CLI prints its token).
+	NoToken bool
 }
 
 // NewTenantResult carries the one-time secrets of a new tenant.
@@ -23,7 +27,7 @@ type NewTenantResult struct {
 }
 
 // CreateTenant signs up a merchant: tenant, first user, first personal
-// token and default revenue origin.
+// token (unless NoToken) and default revenue origin.
 func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenantResult, error) {
 	name, err := cleanName(in.Name, "name")
 	if err != nil {
@@ -33,7 +37,7 @@ func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenant
 	if err != nil {
 		return NewTenantResult{}, err
 	}
-	if err := password.Check(in.Password); err != nil {
+	if err := password.Check(in.Password, password.Owner{Email: email, Name: name}); err != nil {
 		return NewTenantResult{}, err
 	}
 	website, err := OptionalURL(in.Website, "website")
@@ -44,12 +48,14 @@ func (s Service) CreateTenant(ctx context.Context, in NewTenantInput) (NewTenant
 	if err != nil {
 		return NewTenantResult{}, err
 	}
-	token := ident.Token()
 	originID := ident.UUID()
-	t, err := s.Store.CreateTenant(ctx, store.NewTenant{
-		ID: ident.New("tn_"), Name: name, Website: website, Email: email, PasswordHash: hash,
-		TokenName: "Default", TokenHash: HashToken(token), TokenHint: ident.Hint(token), OriginID: originID,
-	})
+	n := store.NewTenant{ID: ident.New("tn_"), Name: name, Website: website, Email: email, PasswordHash: hash, OriginID: originID}
+	token := ""
+	if !in.NoToken {
+		token = ident.Token()
+		n.TokenName, n.TokenHash, n.TokenHint = "Default", HashToken(token), ident.Hint(token)
+	}
+	t, err := s.Store.CreateTenant(ctx, n)
 	if err != nil {
 		return NewTenantResult{}, err
 	}

@@ -1,6 +1,8 @@
 // Package api is Tracklane's REST API for reading data back with a personal
 // token: clicks, affiliates and conversions, newest first with keyset
-// pagination, every query scoped to the token's tenant.
+// pagination, every query scoped to the token's tenant. The JSON objects it
+// writes are built in package apishape, which the CLI and the dashboard
+// share.
 package api
 
 import (
@@ -160,9 +162,6 @@ func newList[T any](rows []T, limit int, key func(T) (time.Time, string)) list[T
 	}
 	return l
 }
-
-// rfc3339 renders a time as the API does: RFC 3339, UTC, seconds.
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // filterAffiliate checks an affiliate_id filter: another tenant's → 404.
 func (h *Handler) filterAffiliate(c *gin.Context) (string, error) {

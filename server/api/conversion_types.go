@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/jsonbody"
@@ -42,43 +43,17 @@ func conversionOriginFilters(c *gin.Context, f *store.ConversionFilter) error {
 	return nil
 }
 
-// ConversionTypeJSON is a conversion type as the API (and the CLI) writes
-// it: commission_type "tenant" means the tenant's own rule.
-type ConversionTypeJSON struct {
-	Code              string      `json:"code"`
-	Name              string      `json:"name"`
-	CommissionType    string      `json:"commission_type"`
-	CommissionPercent json.Number `json:"commission_percent,omitempty"`
-	CommissionFixed   *int64      `json:"commission_fixed,omitempty"`
-	Currency          *string     `json:"currency,omitempty"`
-}
-
-// NewConversionTypeJSON writes ct as the API does.
-func NewConversionTypeJSON(ct tracklane.ConversionType) ConversionTypeJSON {
-	out := ConversionTypeJSON{Code: ct.Code, Name: ct.Name, CommissionType: "tenant"}
-	if r := ct.Rule; r != nil {
-		out.CommissionType = string(r.Type)
-		if r.Type == conversion.Fixed {
-			fixed, cur := r.Fixed, r.Currency
-			out.CommissionFixed, out.Currency = &fixed, &cur
-		} else {
-			out.CommissionPercent = json.Number(r.PercentString())
-		}
-	}
-	return out
-}
-
 func (h *Handler) handleConversionTypeList(c *gin.Context) {
 	types, err := h.accounts.ConversionTypes(c.Request.Context(), tenantOf(c))
 	if err != nil {
 		respond.Error(c, h.log, err)
 		return
 	}
-	out := make([]ConversionTypeJSON, len(types))
+	out := make([]apishape.ConversionType, len(types))
 	for i, ct := range types {
-		out[i] = NewConversionTypeJSON(ct)
+		out[i] = apishape.NewConversionType(ct)
 	}
-	c.JSON(http.StatusOK, list[ConversionTypeJSON]{Data: out})
+	c.JSON(http.StatusOK, list[apishape.ConversionType]{Data: out})
 }
 
 type conversionTypeRequest struct {
@@ -121,7 +96,7 @@ func (h *Handler) handleConversionTypeSave(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, NewConversionTypeJSON(ct))
+	c.JSON(http.StatusOK, apishape.NewConversionType(ct))
 }
 
 func (h *Handler) handleConversionTypeDelete(c *gin.Context) {

@@ -2,59 +2,18 @@ package api
 
 import (
 	"bytes"
-	"encoding/csv"
 	"io"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/jsonbody"
-	"github.com/tracklane/tracklane/server/money"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
-
-// PayoutJSON is a payout as SPEC section 9 writes it (the API and the
-// CLI print it alike).
-type PayoutJSON struct {
-	ID            string           `json:"id"`
-	AffiliateID   string           `json:"affiliate_id"`
-	Currency      string           `json:"currency"`
-	Amount        int64            `json:"amount"`
-	Status        string           `json:"status"`
-	ConversionIDs []string         `json:"conversion_ids"`
-	Adjustments   []adjustmentJSON `json:"adjustments"`
-	PayoutEmail   *string          `json:"payout_email"`
-	Reference     *string          `json:"reference"`
-	CreatedAt     string           `json:"created_at"`
-	PaidAt        *string          `json:"paid_at"`
-	createdAt     time.Time
-}
-
-type adjustmentJSON struct {
-	ConversionID string `json:"conversion_id"`
-	Amount       int64  `json:"amount"`
-	Reason       string `json:"reason"`
-}
-
-// NewPayoutJSON renders p.
-func NewPayoutJSON(p tracklane.Payout) PayoutJSON {
-	out := PayoutJSON{ID: p.ID, AffiliateID: p.AffiliateID, Currency: p.Currency, Amount: p.Amount, Status: string(p.Status),
-		ConversionIDs: append([]string{}, p.ConversionIDs...), Adjustments: []adjustmentJSON{},
-		PayoutEmail: nullable(p.PayoutEmail), Reference: nullable(p.Reference), CreatedAt: rfc3339(p.CreatedAt), createdAt: p.CreatedAt}
-	for _, a := range p.Adjustments {
-		out.Adjustments = append(out.Adjustments, adjustmentJSON{ConversionID: a.ConversionID, Amount: a.Amount, Reason: a.Reason})
-	}
-	if p.PaidAt != nil {
-		s := rfc3339(*p.PaidAt)
-		out.PaidAt = &s
-	}
-	return out
-}
 
 // optionalBody decodes a JSON body into v when there is one: these
 // endpoints take an empty body as "no options".
@@ -88,10 +47,10 @@ func (h *Handler) handlePayoutCreate(c *gin.Context) {
 		return
 	}
 	out := struct {
-		Data []PayoutJSON `json:"data"`
-	}{Data: make([]PayoutJSON, len(ps))}
+		Data []apishape.Payout `json:"data"`
+	}{Data: make([]apishape.Payout, len(ps))}
 	for i, p := range ps {
-		out.Data[i] = NewPayoutJSON(p)
+		out.Data[i] = apishape.NewPayout(p)
 	}
 	status := http.StatusCreated
 	if len(ps) == 0 {
@@ -129,11 +88,11 @@ func (h *Handler) handlePayoutList(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	out := make([]PayoutJSON, len(rows))
+	out := make([]apishape.Payout, len(rows))
 	for i, r := range rows {
-		out[i] = NewPayoutJSON(r)
+		out[i] = apishape.NewPayout(r)
 	}
-	c.JSON(http.StatusOK, newList(out, p.Limit, func(r PayoutJSON) (time.Time, string) { return r.createdAt, r.ID }))
+	c.JSON(http.StatusOK, newList(out, p.Limit, apishape.Payout.Position))
 }
 
 func (h *Handler) handlePayoutGet(c *gin.Context) {
@@ -142,7 +101,7 @@ func (h *Handler) handlePayoutGet(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, NewPayoutJSON(p))
+	c.JSON(http.StatusOK, apishape.NewPayout(p))
 }
 
 func (h *Handler) handlePayoutPaid(c *gin.Context) {
@@ -158,7 +117,7 @@ func (h *Handler) handlePayoutPaid(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, NewPayoutJSON(p))
+	c.JSON(http.StatusOK, apishape.NewPayout(p))
 }
 
 func (h *Handler) handlePayoutCancel(c *gin.Context) {
@@ -167,7 +126,7 @@ func (h *Handler) handlePayoutCancel(c *gin.Context) {
 		respond.Error(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, NewPayoutJSON(p))
+	c.JSON(http.StatusOK, apishape.NewPayout(p))
 }
 
 // handlePayoutPayPal streams the PayPal Payouts bulk file of the tenant's
@@ -193,40 +152,9 @@ func (h *Handler) handlePayoutPayPal(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="paypal-payouts.csv"`)
 	c.Status(http.StatusOK)
-	if err := WritePayPal(c.Writer, t.Name, func(fn func(tracklane.Payout) error) error {
+	if err := apishape.WritePayPal(c.Writer, t.Name, func(fn func(tracklane.Payout) error) error {
 		return h.store.EachPayout(ctx, t.ID, status, fn)
 	}); err != nil {
 		h.log.Error("writing the PayPal file", "err", err) // headers are sent: the file ends short
 	}
-}
-
-// WritePayPal writes the PayPal Payouts bulk file of the payouts each
-// yields (the API and the dashboard both serve it). Rows without a payout
-// email are skipped.
-func WritePayPal(w http.ResponseWriter, program string, each func(func(tracklane.Payout) error) error) error {
-	cw := csv.NewWriter(w)
-	note := PayPalNote(program)
-	err := each(func(p tracklane.Payout) error {
-		if p.PayoutEmail == "" || p.Amount <= 0 {
-			return nil
-		}
-		return cw.Write([]string{p.PayoutEmail, money.Decimal(p.Amount, p.Currency), strings.ToUpper(p.Currency), p.ID, note})
-	})
-	cw.Flush()
-	if err != nil {
-		return err
-	}
-	return cw.Error()
-}
-
-// PayPalNote is the note each PayPal row carries: the program's name,
-// kept to one line, without a leading character a spreadsheet would run
-// as a formula, and within PayPal's note length.
-func PayPalNote(program string) string {
-	program = strings.Join(strings.Fields(program), " ")
-	note := "Affiliate commission from " + program
-	if r := []rune(note); len(r) > 4000 {
-		note = string(r[:4000])
-	}
-	return note
 }

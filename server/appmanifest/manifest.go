@@ -144,7 +144,7 @@ func Build(o Options) (Manifest, Local, error) {
 	}
 	m := Manifest{
 		ID: o.AppID, Version: o.Version, Name: o.Name, Icon: "./icon.png",
-		DistributionType: o.Distribution, StripeAPIAccessType: "platform", SandboxInstallCompatible: true,
+		DistributionType: o.Distribution, StripeAPIAccessType: "platform", SandboxInstallCompatible: false,
 		UIExtension: UIExtension{
 			Views:                 []View{{Viewport: "settings", Component: "AppSettings"}},
 			ContentSecurityPolicy: CSP{ConnectSrc: []string{base + "/stripe-app/"}, Purpose: cspPurpose},

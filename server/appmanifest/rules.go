@@ -20,7 +20,12 @@ import (
 //     "paid";
 //   - every permission has a purpose the merchant reads at install;
 //   - distribution_type is "private" (default) or "public" (Marketplace
-//     review); sandbox_install_compatible lets sandboxes install it.
+//     review); sandbox_install_compatible lets sandboxes install it. It
+//     stays false: Stripe's "Enable sandbox support" has a public app's
+//     sandbox installs served by a managed sandbox with its own API keys
+//     and webhook secrets, which this server does not hold, and the docs
+//     do not say how a request tells a sandbox install from a test-mode
+//     one; the platform's test key is refused there (docs/deploy.md).
 // Stripe also reaches the server from the internet: a release URL must be
 // on a registrable domain, never localhost, an IP address or a private
 // suffix.
@@ -128,8 +133,9 @@ func CheckRelease(m Manifest) []string {
 	if m.DistributionType != "private" && m.DistributionType != "public" {
 		errs = append(errs, fmt.Sprintf("distribution_type must be private or public, got %q", m.DistributionType))
 	}
-	if !m.SandboxInstallCompatible {
-		errs = append(errs, "sandbox_install_compatible must be true, so merchants can try the app in a sandbox")
+	if m.SandboxInstallCompatible {
+		errs = append(errs, "sandbox_install_compatible must be false: a sandbox install is served by your managed sandbox with keys "+
+			"and webhook secrets this server does not hold, so Stripe would refuse every check of it (see docs/deploy.md, Sandboxes)")
 	}
 	if m.StripeAPIAccessType != "platform" {
 		errs = append(errs, fmt.Sprintf("stripe_api_access_type must be platform (the server reads with the platform keys), got %q", m.StripeAPIAccessType))

@@ -68,6 +68,10 @@ type Link struct {
 	AffiliateID string
 	OriginID    string
 	Flags       []string // fraud signals the link raised (flags.go)
+	// Visitor is the keyed hash of the browser that made the link (the
+	// tracker's visitor hash, keyed by the day); nil when the merchant's
+	// server made it. Only DecideReported reads it.
+	Visitor []byte
 }
 
 // Click is what the rule needs of a click of the tenant.
@@ -357,6 +361,6 @@ func (s Snapshot) facts(pay Payment, external, affiliateEmail, manual string, wi
 	return conversion.Facts{
 		Livemode: s.Livemode, Gross: pay.Amount, Currency: pay.Currency, PaidAt: pay.PaidAt, HoldDays: s.HoldDays,
 		Refunded: pay.Refunded, Credited: pay.Credited, Dispute: conversion.DisputeState(pay.Dispute), CanceledAt: pay.CanceledAt, Manual: manual,
-		SelfReferral: external != "" && external == affiliateEmail, Withdrawn: withdrawn, Flagged: len(flags) > 0,
+		SelfReferral: SelfReferral(external, affiliateEmail), Withdrawn: withdrawn, Flagged: len(flags) > 0,
 	}
 }

@@ -535,12 +535,15 @@ func TestLinkFlags(t *testing.T) {
 		{"a shopper", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_a"}, "[]"},
 		{"a typo fixed", LinkFacts{VisitorEmails: 3, ClickEmails: 3, Affiliate: "af_a", EarlierAffiliates: []string{"af_a"}}, "[]"},
 		{"a browser linking many emails", LinkFacts{VisitorEmails: 4, ClickEmails: 1, Affiliate: "af_a"}, "[visitor_many_emails]"},
+		{"a network linking many emails", LinkFacts{VisitorEmails: 1, NetworkEmails: 4, ClickEmails: 1, Affiliate: "af_a"}, "[network_many_emails]"},
+		{"a network at the limit", LinkFacts{VisitorEmails: 1, NetworkEmails: 3, ClickEmails: 1, Affiliate: "af_a"}, "[]"},
+		{"one browser of a busy network", LinkFacts{VisitorEmails: 4, NetworkEmails: 4, ClickEmails: 1, Affiliate: "af_a"}, "[visitor_many_emails network_many_emails]"},
 		{"a click with many emails", LinkFacts{VisitorEmails: 1, ClickEmails: 4, Affiliate: "af_a"}, "[click_many_emails]"},
 		{"a link moved between affiliates", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}}, "[link_moved_affiliate]"},
 		{"the affiliate's own portal browser", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_a", OwnBrowser: true}, "[affiliate_own_browser]"},
 		{"own browser and a moved link", LinkFacts{VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}, OwnBrowser: true}, "[link_moved_affiliate affiliate_own_browser]"},
 		{"trusted server-side call from the own browser", LinkFacts{Trusted: true, VisitorEmails: 1, ClickEmails: 1, Affiliate: "af_a", OwnBrowser: true}, "[]"},
-		{"trusted server-side call", LinkFacts{Trusted: true, VisitorEmails: 9, ClickEmails: 9, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}}, "[]"},
+		{"trusted server-side call", LinkFacts{Trusted: true, VisitorEmails: 9, NetworkEmails: 9, ClickEmails: 9, Affiliate: "af_b", EarlierAffiliates: []string{"af_a"}}, "[]"},
 	} {
 		if got := fmt.Sprint(LinkFlags(tc.f)); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)

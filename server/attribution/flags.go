@@ -12,6 +12,11 @@ const (
 	// FlagVisitorManyEmails: the browser that linked this email linked more
 	// than MaxEmailsPerVisitor distinct emails within a day.
 	FlagVisitorManyEmails = "visitor_many_emails"
+	// FlagNetworkManyEmails: more than MaxEmailsPerNetwork distinct emails
+	// were linked from the network of the linking browser (an IPv4 /24, an
+	// IPv6 /64) within a day, whatever the browsers: a new user agent
+	// makes a new visitor, not a new network.
+	FlagNetworkManyEmails = "network_many_emails"
 	// FlagClickManyEmails: more than MaxEmailsPerClick distinct emails were
 	// linked to the same click.
 	FlagClickManyEmails = "click_many_emails"
@@ -28,6 +33,7 @@ const (
 // handful is generous.
 const (
 	MaxEmailsPerVisitor = 3
+	MaxEmailsPerNetwork = 3
 	MaxEmailsPerClick   = 3
 )
 
@@ -35,10 +41,11 @@ const (
 // the linking browser and the email's earlier links.
 type LinkFacts struct {
 	Trusted bool // a server-side call with the tenant's personal token
-	// VisitorEmails and ClickEmails are the distinct emails, this one
-	// included, that the same browser linked within a day and that were
-	// linked to the same click.
-	VisitorEmails, ClickEmails int
+	// VisitorEmails, NetworkEmails and ClickEmails are the distinct
+	// emails, this one included, that the same browser linked within a
+	// day, that browsers of the same network linked within a day, and that
+	// were linked to the same click.
+	VisitorEmails, NetworkEmails, ClickEmails int
 	// Affiliate is the click's affiliate; EarlierAffiliates those of the
 	// email's earlier links.
 	Affiliate         string
@@ -57,6 +64,9 @@ func LinkFlags(f LinkFacts) []string {
 	var flags []string
 	if f.VisitorEmails > MaxEmailsPerVisitor {
 		flags = append(flags, FlagVisitorManyEmails)
+	}
+	if f.NetworkEmails > MaxEmailsPerNetwork {
+		flags = append(flags, FlagNetworkManyEmails)
 	}
 	if f.ClickEmails > MaxEmailsPerClick {
 		flags = append(flags, FlagClickManyEmails)

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type Reported struct {
 	// server). Status is the reported status, taken only when trusted.
 	Trusted bool
 	Status  string
+	// Visitor is the keyed hash of the reporting browser (as Link.Visitor);
+	// nil when Trusted.
+	Visitor []byte
 }
 
 // ReportedAffiliate is what the rule needs of an affiliate.
@@ -70,6 +74,15 @@ const (
 // candidate whose affiliate is gone or not active is passed over. false:
 // nothing attributes it, nothing is stored.
 //
+// A browser proves nothing but what it holds (SPEC section 14), so its
+// report is attributed only by what that browser brought: its own click,
+// an email link that the same browser made (same keyed visitor hash: same
+// address, user agent and day), and a coupon of its own click's affiliate
+// (a click past the window, say). Anything else would let anyone learn, by
+// reporting a customer's email or a coupon code, whether it attributes —
+// and leave a conversion in the merchant's list for each such probe. The
+// merchant's server (Trusted) is attributed by every link and coupon.
+//
 // A browser's report is flagged browser_reported (the hold period never
 // approves it alone) and its status ignored; a trusted one follows the
 // hold period, or its status: approved and rejected are kept as the
@@ -101,7 +114,7 @@ func DecideReported(r Reported) (ReportedPlan, bool) {
 	f := conversion.Facts{
 		Livemode: true, Gross: r.Amount, Currency: r.Currency, PaidAt: r.Now, HoldDays: r.HoldDays,
 		Manual: p.Manual, Flagged: len(p.Flags) > 0,
-		SelfReferral: r.ExternalCID != "" && strings.EqualFold(r.ExternalCID, aff.Email),
+		SelfReferral: SelfReferral(r.ExternalCID, aff.Email),
 	}
 	p.State = conversion.EvaluateReported(f, p.Rule, r.Now)
 	p.History = r.history(p)
@@ -116,7 +129,7 @@ func (r Reported) candidate() (ReportedPlan, bool) {
 	}
 	var links []Link
 	for _, l := range r.Links {
-		if active(l.AffiliateID) {
+		if active(l.AffiliateID) && r.holds(l) {
 			links = append(links, l)
 		}
 	}
@@ -125,11 +138,17 @@ func (r Reported) candidate() (ReportedPlan, bool) {
 			OriginID: l.OriginID, Flags: append([]string(nil), l.Flags...)}, true
 	}
 	for _, code := range r.CouponCodes {
-		if aff, ok := r.Coupons[code]; ok && active(aff) {
+		if aff, ok := r.Coupons[code]; ok && active(aff) && (r.Trusted || r.Click != nil && r.Click.AffiliateID == aff) {
 			return ReportedPlan{Source: tracklane.SourceCoupon, AffiliateID: aff, Coupon: code}, true
 		}
 	}
 	return ReportedPlan{}, false
+}
+
+// holds reports whether the reporter may be attributed by link l: the
+// merchant's server by any, a browser only by one it made itself.
+func (r Reported) holds(l Link) bool {
+	return r.Trusted || len(r.Visitor) > 0 && bytes.Equal(l.Visitor, r.Visitor)
 }
 
 func (r Reported) history(p ReportedPlan) string {
@@ -159,4 +178,55 @@ type ReportedFacts struct {
 	Links      []Link
 	Coupons    map[string]string // folded code → affiliate id, the tenant's among those asked
 	Affiliates map[string]ReportedAffiliate
+}
+
+// ReportedExisting is what the replacement rule needs of the conversion
+// already stored under a report's type and externalId.
+type ReportedExisting struct {
+	ID string
+	// BrowserReported: it was reported by a browser (flagged
+	// browser_reported) and no trusted report has replaced it.
+	BrowserReported bool
+	// InPayout: a payout, pending or paid, holds it (the merchant approved
+	// the browser's report by hand), so its affiliate's payout counts on it.
+	InPayout bool
+}
+
+// Replacement is what a report does to the conversion already stored
+// under its type and externalId.
+type Replacement int
+
+const (
+	// Keep: the stored conversion stands unchanged (a repeat; or a report
+	// that may not change it).
+	Keep Replacement = iota
+	// Overwrite: the trusted report replaces the browser's in place, whole
+	// (affiliate, click, amount, rule, status), under the same id, with a
+	// history line.
+	Overwrite
+	// Supersede: the browser's, held by a payout, is rejected — the
+	// payouts' ledger takes back what it paid or owes on it — and the
+	// trusted report is stored beside it as a new conversion.
+	Supersede
+	// RejectClaim: nothing attributes the trusted report, so the browser's
+	// claim to the order is rejected.
+	RejectClaim
+)
+
+// Replace decides what a report does to the conversion e already stored
+// under the same type and externalId (SPEC section 14): a trusted report
+// replaces a browser's whole; nothing else changes a stored conversion —
+// a browser's report never changes a trusted one, nor another browser's,
+// and a trusted one never changes a trusted one (a repeat). attributed
+// says whether anything attributes the new report.
+func Replace(e ReportedExisting, trusted, attributed bool) Replacement {
+	switch {
+	case !trusted || !e.BrowserReported:
+		return Keep
+	case !attributed:
+		return RejectClaim
+	case e.InPayout:
+		return Supersede
+	}
+	return Overwrite
 }

@@ -16,10 +16,10 @@ func affiliateInvite(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, svc provisioner) (any, error) {
-		link, err := svc.accounts.InviteAffiliate(ctx, *tenant, *affiliate)
+		inv, err := svc.accounts.InviteAffiliate(ctx, *tenant, *affiliate)
 		if err != nil {
 			return nil, err
 		}
-		return affiliateInvited{InviteURL: link}, nil
+		return affiliateInvited{InviteURL: inv.Link}, nil
 	}, nil
 }

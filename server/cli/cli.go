@@ -60,11 +60,13 @@ var commands = []command{
 
 func (c command) usage() string { return "  tracklane " + c.name + " " + c.flags + "\n" }
 
-// operatorUsage lists the operator's commands, which touch no database.
-const operatorUsage = `  tracklane stripe-app manifest --public-url https://HOST[/PATH] --app-id ID [--name NAME]
-      [--distribution private|public] [--version V] [--local-url URL] [--dir DIR]
-  tracklane stripe webhooks [--json]
-`
+// operatorCommands are the operator's commands, which touch no database;
+// Run dispatches them by name.
+var operatorCommands = []command{
+	{name: "stripe-app manifest", flags: "--public-url https://HOST[/PATH] --app-id ID [--name NAME]\n" +
+		"      [--distribution private|public] [--version V] [--local-url URL] [--dir DIR]"},
+	{name: "stripe webhooks", flags: "[--json]"},
+}
 
 // environmentNote says where the commands find the database and the public
 // URL: the server's own environment.
@@ -79,8 +81,22 @@ func usage() string {
 	for _, c := range commands {
 		b.WriteString(c.usage())
 	}
-	b.WriteString(operatorUsage)
+	for _, c := range operatorCommands {
+		b.WriteString(c.usage())
+	}
 	b.WriteString(environmentNote)
+	return b.String()
+}
+
+// groupUsage is the usage of every command whose first word is group
+// ("tenant", "stripe", …); "" when no command starts with it.
+func groupUsage(group string) string {
+	var b strings.Builder
+	for _, c := range append(commands[:len(commands):len(commands)], operatorCommands...) {
+		if strings.HasPrefix(c.name, group+" ") {
+			b.WriteString(c.usage())
+		}
+	}
 	return b.String()
 }
 
@@ -99,8 +115,18 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stdout, usage())
 		return 0
 	}
+	if group := groupUsage(args[0]); group != "" && (len(args) < 2 || isHelp(args[1])) {
+		// `tracklane tenant --help` lists the group's commands; a group
+		// without a command is a malformed command line.
+		if len(args) < 2 {
+			fmt.Fprintf(env.Stderr, "%s needs a command:\n%s", args[0], group)
+			return 2
+		}
+		fmt.Fprint(env.Stdout, "usage:\n"+group+environmentNote)
+		return 0
+	}
 	if len(args) < 2 {
-		fmt.Fprint(env.Stderr, usage())
+		fmt.Fprintf(env.Stderr, "unknown command %q\n%s", args[0], usage())
 		return 2
 	}
 	switch args[0] + " " + args[1] {
@@ -138,7 +164,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	fmt.Fprintf(env.Stderr, "tracklane %s: database %s, public URL %s\n", cmd.name, cfg.DatabaseDisplay(), cfg.PublicURL)
-	st, err := store.Open(ctx, cfg.DatabaseURL, quiet)
+	// Only `tenant create` may create the database (the first command of a
+	// new instance); any other command on a database that does not exist
+	// is a typo in DATABASE_URL, refused before anything is created.
+	open := store.OpenExisting
+	if cmd.name == "tenant create" {
+		open = store.Open
+	}
+	st, err := open(ctx, cfg.DatabaseURL, quiet)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "error: %v\n", err)
 		return 1
@@ -170,7 +203,8 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := serve(ctx, env, log); err != nil {
 		var problems config.Problems
-		if errors.As(err, &problems) {
+		var listenErr *ListenError
+		if errors.As(err, &problems) || errors.As(err, &listenErr) {
 			printError(env.Stderr, err)
 		} else {
 			log.Error("server stopped", "err", err)

@@ -45,7 +45,7 @@ func TestProvisioning(t *testing.T) {
 	t.Parallel()
 	r := runner{t: t, env: map[string]string{"DATABASE_URL": storetest.MissingDatabase(t), "PUBLIC_URL": "https://track.example"}, dir: t.TempDir()}
 
-	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", " Owner@Acme.Example ", "--password", "s3cret-pass", "--website", "https://acme.example")
+	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", " Owner@Acme.Example ", "--password", "s3cret-pass-long", "--website", "https://acme.example")
 	if code != 0 {
 		t.Fatalf("tenant create: %d %s", code, errOut)
 	}
@@ -107,10 +107,11 @@ func TestProvisioning(t *testing.T) {
 	for _, args := range [][]string{
 		{"tenant", "create", "--name", "X", "--email", "bad", "--password", "longenough"},
 		{"tenant", "create", "--name", "X", "--email", "x@example.com", "--password", "short"},
-		{"tenant", "create", "--name", "X", "--email", "owner@acme.example", "--password", "longenough"},
+		{"tenant", "create", "--name", "X", "--email", "owner@acme.example", "--password", "s3cret-pass-long"},
 		{"tenant", "update", "--tenant", tid, "--commission-percent", "101"},
 		{"tenant", "update", "--tenant", tid, "--commission-percent", "5", "--commission-fixed", "5", "--currency", "usd"},
 		{"tenant", "update", "--tenant", tid, "--commission-fixed", "5"},
+		{"tenant", "update", "--tenant", tid, "--commission-fixed", "5", "--currency", "abc"}, // not ISO 4217
 		{"tenant", "update", "--tenant", tid, "--recurring", "sometimes"},
 		{"tenant", "update", "--tenant", tid, "--timezone", "Mars/Olympus"},
 		{"tenant", "update", "--tenant", tid, "--hold-days", "-1"},
@@ -125,6 +126,14 @@ func TestProvisioning(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want a failure with a message and no output", args, code, out, errOut)
 		}
 	}
+	// The password rule knows the account: its own email is no password,
+	// and the refusal says why.
+	for pw, why := range map[string]string{"new.owner@acme.example": "your own email or name", "Password1234": "a common word with digits"} {
+		code, _, errOut := r.run("tenant", "create", "--name", "X", "--email", "new.owner@acme.example", "--password", pw)
+		if code == 0 || !strings.Contains(errOut, why) {
+			t.Errorf("password %q: exit %d, stderr %q; want a refusal saying %q", pw, code, errOut, why)
+		}
+	}
 }
 
 // A timezone changed from the command line re-buckets the daily rollups at
@@ -134,7 +143,7 @@ func TestTenantUpdateTimezoneRebuildsRollups(t *testing.T) {
 	t.Parallel()
 	st, dsn := storetest.New(t)
 	r := runner{t: t, env: map[string]string{"DATABASE_URL": dsn, "PUBLIC_URL": "https://track.example"}, dir: t.TempDir()}
-	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", "owner@acme.example", "--password", "s3cret-pass")
+	code, out, errOut := r.run("tenant", "create", "--name", "Acme", "--email", "owner@acme.example", "--password", "s3cret-pass-long")
 	if code != 0 {
 		t.Fatalf("tenant create: %d %s", code, errOut)
 	}

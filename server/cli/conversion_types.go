@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tracklane/tracklane/server/account"
-	"github.com/tracklane/tracklane/server/api"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/apperr"
 )
 
@@ -44,8 +44,8 @@ func newReportedFlags(fs *flag.FlagSet) *reportedFlags {
 // site reports: the settings, the conversion types and the maximum amount.
 type reportedSettingsJSON struct {
 	SettingsJSON
-	ConversionTypes     []api.ConversionTypeJSON `json:"conversion_types"`
-	MaxConversionAmount int64                    `json:"max_conversion_amount"`
+	ConversionTypes     []apishape.ConversionType `json:"conversion_types"`
+	MaxConversionAmount int64                     `json:"max_conversion_amount"`
 }
 
 // apply saves the flags given and returns what to print: settings alone
@@ -74,7 +74,7 @@ func (r *reportedFlags) apply(ctx context.Context, svc provisioner, tenantID str
 	}
 	out := reportedSettingsJSON{SettingsJSON: settings, MaxConversionAmount: max}
 	for _, ct := range types {
-		out.ConversionTypes = append(out.ConversionTypes, api.NewConversionTypeJSON(ct))
+		out.ConversionTypes = append(out.ConversionTypes, apishape.NewConversionType(ct))
 	}
 	return out, nil
 }

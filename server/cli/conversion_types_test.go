@@ -10,7 +10,7 @@ import (
 func TestTenantUpdateConversionTypes(t *testing.T) {
 	t.Parallel()
 	r := runner{t: t, env: map[string]string{"DATABASE_URL": storetest.MissingDatabase(t), "PUBLIC_URL": "https://track.example"}, dir: t.TempDir()}
-	code, out, errOut := r.run("tenant", "create", "--name", "Types", "--email", "types@acme.example", "--password", "s3cret-pass")
+	code, out, errOut := r.run("tenant", "create", "--name", "Types", "--email", "types@acme.example", "--password", "s3cret-pass-long")
 	if code != 0 {
 		t.Fatalf("tenant create: %d %s", code, errOut)
 	}

@@ -41,7 +41,7 @@ func TestStripeAppManifestCommand(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != "com.example.tracklane" || m.Version != "2.0.1" || m.Dist != "public" || !m.Sandbox ||
+	if m.ID != "com.example.tracklane" || m.Version != "2.0.1" || m.Dist != "public" || m.Sandbox ||
 		m.Constants["API_BASE"] != "https://track.example.com" || !slices.Equal(m.UI.CSP.ConnectSrc, []string{"https://track.example.com/stripe-app/"}) {
 		t.Errorf("release manifest: %s", data)
 	}
@@ -83,22 +83,46 @@ func TestStripeWebhooksCommand(t *testing.T) {
 		t.Fatalf("webhooks: %d %q", code, errOut)
 	}
 	var plan struct {
-		Endpoints []struct{ Mode, URL, SecretEnv string } `json:"endpoints"`
-		Events    []string                                `json:"events"`
+		APIVersion string `json:"api_version"`
+		Endpoints  []struct {
+			Mode       string `json:"mode"`
+			URL        string `json:"url"`
+			ListenTo   string `json:"listen_to"`
+			Connect    bool   `json:"connect"`
+			APIVersion string `json:"api_version"`
+			SecretEnv  string `json:"secret_env"`
+		} `json:"endpoints"`
+		Events []string `json:"events"`
 	}
 	if err := json.Unmarshal([]byte(out), &plan); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if len(plan.Endpoints) != 2 || plan.Endpoints[0].URL != "https://track.example.com/stripe/webhook" ||
-		plan.Endpoints[1].URL != "https://track.example.com/stripe/webhook/test" {
-		t.Errorf("endpoints %+v", plan.Endpoints)
+	// Per mode: its URL, both kinds of endpoint, each pinned to 2023-10-16.
+	if plan.APIVersion != "2023-10-16" || len(plan.Endpoints) != 4 {
+		t.Fatalf("plan %+v", plan)
+	}
+	for i, want := range []struct {
+		mode, url, listen, env string
+		connect                bool
+	}{
+		{"live", "https://track.example.com/stripe/webhook", "your_account", "STRIPE_WEBHOOK_SECRET", false},
+		{"live", "https://track.example.com/stripe/webhook", "connected_accounts", "STRIPE_WEBHOOK_SECRET", true},
+		{"test", "https://track.example.com/stripe/webhook/test", "your_account", "STRIPE_TEST_WEBHOOK_SECRET", false},
+		{"test", "https://track.example.com/stripe/webhook/test", "connected_accounts", "STRIPE_TEST_WEBHOOK_SECRET", true},
+	} {
+		e := plan.Endpoints[i]
+		if e.Mode != want.mode || e.URL != want.url || e.ListenTo != want.listen || e.Connect != want.connect ||
+			e.SecretEnv != want.env || e.APIVersion != "2023-10-16" {
+			t.Errorf("endpoint %d: %+v, want %+v", i, e, want)
+		}
 	}
 	if !slices.Equal(plan.Events, stripesync.WebhookEventTypes()) {
 		t.Errorf("events %v, want the sync's %v", plan.Events, stripesync.WebhookEventTypes())
 	}
-	// Every type a check reads, and the uninstall.
+	// Every type a check reads, the uninstall, and the types of SPEC 13.
 	for _, want := range append(slices.Clone(stripesync.EventTypes), "account.application.deauthorized",
-		"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed", "customer.subscription.deleted", "checkout.session.completed") {
+		"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.created", "charge.dispute.closed", "customer.subscription.deleted", "checkout.session.completed",
+		"charge.captured", "charge.refund.updated", "credit_note.created", "credit_note.voided", "invoice_payment.paid") {
 		if !slices.Contains(plan.Events, want) {
 			t.Errorf("event %s missing", want)
 		}
@@ -108,8 +132,9 @@ func TestStripeWebhooksCommand(t *testing.T) {
 	}
 
 	code, out, _ = r.run("stripe", "webhooks")
-	if code != 0 || !strings.Contains(out, "Events on Connected accounts") || !strings.Contains(out, "STRIPE_TEST_WEBHOOK_SECRET") ||
-		!strings.Contains(out, "  invoice.paid\n") {
+	if code != 0 || !strings.Contains(out, "Events on Connected accounts") || !strings.Contains(out, "Events on your account") ||
+		!strings.Contains(out, "STRIPE_TEST_WEBHOOK_SECRET, comma-separated") || !strings.Contains(out, "API version: 2023-10-16") ||
+		!strings.Contains(out, "test mode: https://track.example.com/stripe/webhook/test\n") || !strings.Contains(out, "  invoice.paid\n") {
 		t.Errorf("text: %d %s", code, out)
 	}
 	r.env["PUBLIC_URL"] = "http://localhost:8080"
@@ -119,5 +144,72 @@ func TestStripeWebhooksCommand(t *testing.T) {
 	r.env["PUBLIC_URL"] = "ftp://x"
 	if code, _, errOut := r.run("stripe", "webhooks"); code != 1 || !strings.Contains(errOut, "PUBLIC_URL") {
 		t.Errorf("bad PUBLIC_URL: %d %q", code, errOut)
+	}
+}
+
+// In a checkout the manifest command leaves the tracked manifests alone
+// (they are the template, so `git pull` never meets a local change) and
+// assembles the operator's app project in build/stripe-app; the local
+// manifest points at PUBLIC_URL.
+func TestStripeAppManifestLeavesTheCheckoutAlone(t *testing.T) {
+	t.Parallel()
+	repo := t.TempDir()
+	files := map[string]string{
+		"stripe-app.json":                    `{"id":"com.example.template","version":"0.0.1"}`,
+		"stripe-app.local.json":              `{"extends":"stripe-app.json"}`,
+		"stripe-app/package.json":            `{"name":"app"}`,
+		"stripe-app/icon.png":                "png",
+		"stripe-app/src/views/App.tsx":       "export {}",
+		"stripe-app/node_modules/x/index.js": "installed",
+	}
+	for name, body := range files {
+		path := filepath.Join(repo, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runner{t: t, env: map[string]string{"PUBLIC_URL": "http://localhost:9001"}, dir: repo}
+	run := func(version string) string {
+		t.Helper()
+		args := []string{"stripe-app", "manifest", "--public-url", "https://track.example.com", "--app-id", "com.example.tracklane"}
+		if version != "" {
+			args = append(args, "--version", version)
+		}
+		code, out, errOut := r.run(args...)
+		if code != 0 {
+			t.Fatalf("manifest: %d %s", code, errOut)
+		}
+		return out
+	}
+	out := run("3.1.0")
+	if !strings.Contains(out, "cd build/stripe-app && npm ci && stripe apps upload") {
+		t.Errorf("output does not say where the app project is: %q", out)
+	}
+	for _, name := range []string{"stripe-app.json", "stripe-app.local.json"} {
+		if got, _ := os.ReadFile(filepath.Join(repo, name)); string(got) != files[name] {
+			t.Errorf("the tracked %s changed: %s", name, got)
+		}
+	}
+	build := filepath.Join(repo, "build", "stripe-app")
+	release, err := os.ReadFile(filepath.Join(build, "stripe-app.json"))
+	if err != nil || !strings.Contains(string(release), `"id": "com.example.tracklane"`) || !strings.Contains(string(release), `"version": "3.1.0"`) {
+		t.Errorf("the operator's release manifest: %s %v", release, err)
+	}
+	local, err := os.ReadFile(filepath.Join(build, "stripe-app.local.json"))
+	if err != nil || !strings.Contains(string(local), "http://localhost:9001/stripe-app/") {
+		t.Errorf("the local manifest does not follow PUBLIC_URL: %s %v", local, err)
+	}
+	for name, want := range map[string]bool{"src/views/App.tsx": true, "icon.png": true, "package.json": true, "node_modules": false} {
+		if _, err := os.Stat(filepath.Join(build, name)); (err == nil) != want {
+			t.Errorf("build/stripe-app/%s: present %v, want %v", name, err == nil, want)
+		}
+	}
+	// Regenerating after an upgrade keeps the operator's version.
+	run("")
+	if again, _ := os.ReadFile(filepath.Join(build, "stripe-app.json")); !strings.Contains(string(again), `"version": "3.1.0"`) {
+		t.Errorf("regenerating lost the version: %s", again)
 	}
 }

@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 
-	"github.com/tracklane/tracklane/server/api"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -11,13 +11,13 @@ import (
 // payoutList is what `payout create` and `payout list` print: the API's
 // envelope.
 type payoutsJSON struct {
-	Data []api.PayoutJSON `json:"data"`
+	Data []apishape.Payout `json:"data"`
 }
 
 func toPayoutList(ps []tracklane.Payout) payoutsJSON {
-	out := payoutsJSON{Data: make([]api.PayoutJSON, len(ps))}
+	out := payoutsJSON{Data: make([]apishape.Payout, len(ps))}
 	for i, p := range ps {
-		out.Data[i] = api.NewPayoutJSON(p)
+		out.Data[i] = apishape.NewPayout(p)
 	}
 	return out
 }
@@ -72,7 +72,7 @@ func payoutPaid(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return api.NewPayoutJSON(p), nil
+		return apishape.NewPayout(p), nil
 	}, nil
 }
 
@@ -88,6 +88,6 @@ func payoutCancel(args []string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return api.NewPayoutJSON(p), nil
+		return apishape.NewPayout(p), nil
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -86,9 +87,11 @@ func affiliateCreate(args []string) (action, error) {
 		}
 		out := affiliateCreated{AffiliateID: a.ID, Code: a.Code, Link: account.Link(svc.publicURL, a.Code), Coupons: upperAll(a.Coupons)}
 		if *invite {
-			if out.InviteURL, err = svc.accounts.InviteAffiliate(ctx, *tenant, a.ID); err != nil {
+			inv, err := svc.accounts.InviteAffiliate(ctx, *tenant, a.ID)
+			if err != nil {
 				return nil, err
 			}
+			out.InviteURL = inv.Link
 		}
 		return out, nil
 	}, nil
@@ -146,12 +149,7 @@ func Settings(t tracklane.Tenant) SettingsJSON {
 	if s.AllowedHosts == nil {
 		s.AllowedHosts = []string{}
 	}
-	if t.Commission.Type == conversion.Fixed {
-		fixed, cur := t.Commission.Fixed, t.Commission.Currency
-		s.CommissionFixed, s.Currency = &fixed, &cur
-	} else {
-		s.CommissionPercent = json.Number(t.Commission.PercentString())
-	}
+	s.CommissionPercent, s.CommissionFixed, s.Currency = apishape.Commission(t.Commission)
 	return s
 }
 

@@ -9,17 +9,20 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/api"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/dashboard"
 	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/metrics"
 	"github.com/tracklane/tracklane/server/portal"
 	"github.com/tracklane/tracklane/server/portalpages"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/stripeapp"
 	"github.com/tracklane/tracklane/server/stripesync"
@@ -67,6 +70,7 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	if cfg.SecretGenerated {
 		log.Warn("SECRET_KEY is unset; using the generated key in " + config.SecretFile + " (set SECRET_KEY in production)")
 	}
+	logStripe(cfg, log)
 	tuneGC(env.Getenv)
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -88,9 +92,16 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	go func() { defer close(mailDone); srv.Mail.Run(bgCtx) }()
 	defer func() { stopBackground(); <-mailDone }()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen("ADDR", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return err
+	}
+	var mln net.Listener
+	if srv.Metrics != nil {
+		if mln, err = listen("METRICS_ADDR", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler,
@@ -103,18 +114,13 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-	if srv.Metrics != nil {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			httpSrv.Close()
-			return fmt.Errorf("listening on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
-		}
+	if mln != nil {
 		metricsSrv := &http.Server{Handler: srv.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
 		go func() { errc <- metricsSrv.Serve(mln) }()
 		defer metricsSrv.Close()
 		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
 	}
-	logDashboard(ctx, st, cfg.PublicURL, log)
+	logDashboard(ctx, st, cfg.PublicURL, cfg.Signup, log)
 
 	select {
 	case err := <-errc:
@@ -130,17 +136,85 @@ func serve(ctx context.Context, env Env, log *slog.Logger) error {
 	return nil
 }
 
+// logStripe says at start which Stripe parts are configured and what
+// answers 503 or never runs without the others, so an operator sees a
+// missing variable before a merchant does. Only whether each is set is
+// logged, never a value.
+func logStripe(cfg config.Config, log *slog.Logger) {
+	set := func(v string) string {
+		if v == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	secrets := func(list []string) string {
+		if len(list) == 0 {
+			return "unset"
+		}
+		return fmt.Sprintf("%d secret(s)", len(list))
+	}
+	log.Info("stripe configuration",
+		"STRIPE_APP_SECRET", set(cfg.StripeAppSecret),
+		"STRIPE_SECRET_KEY", set(cfg.StripeSecretKey), "STRIPE_TEST_SECRET_KEY", set(cfg.StripeTestSecretKey),
+		"STRIPE_WEBHOOK_SECRET", secrets(cfg.StripeWebhookSecrets), "STRIPE_TEST_WEBHOOK_SECRET", secrets(cfg.StripeTestWebhookSecrets))
+	if cfg.StripeAppSecret == "" {
+		log.Warn("STRIPE_APP_SECRET is unset: the Stripe App's endpoints (/stripe-app/*) answer 503 and no merchant can connect")
+	}
+	if cfg.StripeSecretKey == "" && cfg.StripeTestSecretKey == "" {
+		log.Warn("no Stripe key is set (STRIPE_SECRET_KEY, STRIPE_TEST_SECRET_KEY): connected accounts are never checked")
+	}
+	for _, w := range []struct {
+		secrets    []string
+		name, path string
+	}{
+		{cfg.StripeWebhookSecrets, "STRIPE_WEBHOOK_SECRET", "/stripe/webhook"},
+		{cfg.StripeTestWebhookSecrets, "STRIPE_TEST_WEBHOOK_SECRET", "/stripe/webhook/test"},
+	} {
+		if len(w.secrets) == 0 {
+			log.Info(w.name+" is unset: "+w.path+" answers 503; checks still run every SYNC_INTERVAL", "sync_interval", cfg.SyncInterval.String())
+		}
+	}
+}
+
+// ListenError is a listener that could not be opened: the variable that
+// names the address, and why. It reads as one line for the operator.
+type ListenError struct {
+	Variable, Addr string
+	Err            error
+}
+
+func (e *ListenError) Error() string {
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("%s %s is already in use by another program; stop it or set %s to a free address", e.Variable, e.Addr, e.Variable)
+	}
+	return fmt.Sprintf("%s %s: cannot listen: %v", e.Variable, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// listen opens the TCP listener for the address in variable.
+func listen(variable, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &ListenError{Variable: variable, Addr: addr, Err: err}
+	}
+	return ln, nil
+}
+
 // logDashboard says where a person goes next: the sign-up page while the
 // instance has no tenant, else the login page.
-func logDashboard(ctx context.Context, st *store.Store, publicURL string, log *slog.Logger) {
+func logDashboard(ctx context.Context, st *store.Store, publicURL, signup string, log *slog.Logger) {
 	exists, err := st.HasTenants(ctx)
 	if err != nil {
 		log.Warn("could not tell whether a tenant exists", "err", err)
 		return
 	}
-	if exists {
+	switch {
+	case exists:
 		log.Info("dashboard: log in at "+publicURL+"/login", "url", publicURL+"/login")
-	} else {
+	case signup == config.SignupClosed:
+		log.Info("dashboard: no tenant yet and SIGNUP=closed: create one with `tracklane tenant create`, then log in at "+publicURL+"/login", "url", publicURL+"/login")
+	default:
 		log.Info("dashboard: create the first tenant at "+publicURL+"/signup", "url", publicURL+"/signup")
 	}
 }
@@ -201,30 +275,34 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	batcher := tracking.NewBatcher(clicks, log, clickWriters(), 256)
 	s.closers = append(s.closers, batcher.Close)
 	accounts := account.Service{Store: st, Log: log, PublicURL: cfg.PublicURL}
+	convs := conversions.Service{Store: st, Notifier: s.Engine, Log: log, Now: time.Now, IDKey: cfg.Key("conversion-id")}
 	tracker, err := tracking.New(st, batcher, tracking.Config{
 		VisitorSecret: cfg.Key("visitor"), RateLimit: cfg.TrackingRateLimit, Authenticate: accounts.Authenticate,
 		Observer: trackObs,
-	}, s.Engine, log, time.Now)
+	}, convs, log, time.Now)
 	if err != nil {
 		return nil, err
 	}
+	s.closers = append(s.closers, watchTracker(tracker, st, log))
 	proxies := make([]string, len(cfg.TrustedProxies))
 	for i, p := range cfg.TrustedProxies {
 		proxies[i] = p.String()
 	}
+	th := throttle.New(st, cfg.Key("throttle"), time.Now)
 	engine, err := web.New(web.Options{TrustedProxies: proxies, Secure: cfg.Secure(), Log: log, DB: st, Errors: errObs},
 		tracker,
 		api.New(st, accounts, cfg.PublicURL, log),
-		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Config: cfg, Checker: s.Engine,
-			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+		dashboard.New(dashboard.Deps{Store: st, Accounts: accounts, Conversions: convs, Config: cfg, Checker: s.Engine,
+			Throttle: th, Log: log, Now: time.Now,
 			MailConfigured: cfg.MailConfigured}),
 		portal.New(portal.Deps{Store: st, Accounts: accounts, Config: cfg, AssetQuery: dashboard.AssetQuery(), VisitorHash: tracker.VisitorHash,
-			Throttle: throttle.New(st, cfg.Key("throttle"), time.Now), Log: log, Now: time.Now,
+			Throttle: th, Log: log, Now: time.Now,
 			Pages: portalpages.New(portalpages.Deps{
-				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword,
-				Log: log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
+				Store: st, Who: portalViewer, ChangePassword: accounts.ChangeAffiliatePassword, SetPayoutEmail: accounts.SetOwnPayoutEmail,
+				Recheck: signin.Recheck{Throttle: th, Key: "portal-password", Log: log},
+				Log:     log, Now: time.Now, AssetQuery: dashboard.AssetQuery(), PublicURL: cfg.PublicURL,
 			})}),
-		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecret, cfg.StripeTestWebhookSecret, log),
+		stripesync.NewWebhookHandler(s.Engine, cfg.StripeWebhookSecrets, cfg.StripeTestWebhookSecrets, log),
 		stripeapp.New(st, accounts, s.Engine, cfg.StripeAppSecret, log, time.Now),
 	)
 	if err != nil {
@@ -232,6 +310,20 @@ func NewServer(cfg config.Config, st *store.Store, log *slog.Logger) (*Server, e
 	}
 	s.Handler = engine
 	return s, nil
+}
+
+// watchTracker keeps the tracker's caches true to the database in the
+// background (tracking.Handler.Watch); the returned func stops it.
+func watchTracker(tracker *tracking.Handler, st *store.Store, log *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := tracker.Watch(ctx, st); err != nil && ctx.Err() == nil {
+			log.Error("the tracker no longer hears changes; its caches keep entries 1 s", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // portalViewer hands the portal's signed-in affiliate to the portal pages.

@@ -132,10 +132,73 @@ func TestServeLogsTheDashboardURL(t *testing.T) {
 		t.Errorf("no warning about the generated secret key:\n%s", first)
 	}
 	var out syncBuffer
-	if code := cli.Run(context.Background(), []string{"tenant", "create", "--name", "A", "--email", "a@example.com", "--password", "s3cret-pass"}, env(&out)); code != 0 {
+	if code := cli.Run(context.Background(), []string{"tenant", "create", "--name", "A", "--email", "a@example.com", "--password", "s3cret-pass-long"}, env(&out)); code != 0 {
 		t.Fatalf("tenant create: %d %s", code, out.String())
 	}
 	if second := startAndStop(); !strings.Contains(second, "https://track.example/login") || strings.Contains(second, "/signup") {
 		t.Errorf("with a tenant the log does not point to the login page:\n%s", second)
+	}
+}
+
+// A taken METRICS_ADDR stops the start with one line naming the variable
+// (not a structured log record), and nothing is served.
+func TestServeRefusesATakenMetricsPort(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	vars := map[string]string{"DATABASE_URL": storetest.MissingDatabase(t), "ADDR": addr, "SECRET_KEY": "serve-test-secret-0123",
+		"METRICS_ADDR": taken.Addr().String()}
+	var out syncBuffer
+	code := cli.Run(context.Background(), nil, cli.Env{Getenv: func(k string) string { return vars[k] }, Dir: t.TempDir(), Stdout: &out, Stderr: &out})
+	if code != 1 {
+		t.Fatalf("exit %d; want 1\n%s", code, out.String())
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	want := "error: METRICS_ADDR " + taken.Addr().String() + " is already in use by another program"
+	if !strings.HasPrefix(last, want) {
+		t.Errorf("last line %q; want it to start with %q\n%s", last, want, out.String())
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the public listener serves although the start failed")
+	}
+}
+
+// The start log says which Stripe parts are set (never their values) and
+// what is off without them.
+func TestServeLogsTheStripeConfiguration(t *testing.T) {
+	t.Parallel()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	vars := map[string]string{"DATABASE_URL": storetest.MissingDatabase(t), "ADDR": addr, "SECRET_KEY": "serve-test-secret-0123",
+		"STRIPE_TEST_SECRET_KEY": "sk_test_visible-nowhere-123", "STRIPE_APP_SECRET": "absec_visible-nowhere-456"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, nil, cli.Env{Getenv: func(k string) string { return vars[k] }, Dir: t.TempDir(), Stdout: &logs, Stderr: &logs})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "dashboard") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	out := logs.String()
+	for _, want := range []string{"STRIPE_APP_SECRET=set", "STRIPE_SECRET_KEY=unset", "STRIPE_TEST_SECRET_KEY=set",
+		"STRIPE_WEBHOOK_SECRET is unset: /stripe/webhook answers 503", "STRIPE_TEST_WEBHOOK_SECRET is unset: /stripe/webhook/test answers 503"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the start log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "visible-nowhere") {
+		t.Errorf("a secret's value reached the log:\n%s", out)
 	}
 }

@@ -39,17 +39,25 @@ type Config struct {
 	// Key(purpose) rather than the raw bytes.
 	SecretKey []byte
 
-	StripeAppSecret         string // absec_…; empty → Stripe App endpoints answer 503
-	StripeSecretKey         string // platform key for live-mode installs
-	StripeTestSecretKey     string // platform key for test-mode installs
-	StripeWebhookSecret     string // whsec_… for POST /stripe/webhook
-	StripeTestWebhookSecret string // whsec_… for POST /stripe/webhook/test
-	StripeAPIBase           string // empty → Stripe's own
-	SyncInterval            time.Duration
-	TrackingRateLimit       float64 // requests/s per IP; 0 = off
-	TrustedProxies          []netip.Prefix
-	MetricsAddr             string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
-	SecretGenerated         bool   // true when SecretKey came from (or was written to) SecretFile
+	StripeAppSecret     string // absec_…; empty → Stripe App endpoints answer 503
+	StripeSecretKey     string // platform key for live-mode installs
+	StripeTestSecretKey string // platform key for test-mode installs
+	StripeAPIBase       string // empty → Stripe's own
+	SyncInterval        time.Duration
+	TrackingRateLimit   float64 // requests/s per IP; 0 = off
+	TrustedProxies      []netip.Prefix
+	MetricsAddr         string // METRICS_ADDR: where GET /metrics listens; empty → no metrics
+	SecretGenerated     bool   // true when SecretKey came from (or was written to) SecretFile
+	// Signup is SIGNUP: who may create a tenant in the browser (SignupFirst,
+	// SignupOpen or SignupClosed). `tenant create` on the CLI always works.
+	Signup string
+
+	// StripeWebhookSecrets and StripeTestWebhookSecrets are the signing
+	// secrets (whsec_…) of POST /stripe/webhook and /stripe/webhook/test:
+	// one per Stripe endpoint sending there (your account's, the Connect
+	// one), or two while one is rolled. Empty → that endpoint answers 503.
+	StripeWebhookSecrets     []string
+	StripeTestWebhookSecrets []string
 
 	// Mail (SPEC section 7; see mail.go). SMTP holds SMTP_URL's password:
 	// log SMTP.String(), never the settings themselves.
@@ -86,6 +94,19 @@ func (c Config) DatabaseDisplay() string {
 	return u.String()
 }
 
+// The values of SIGNUP.
+const (
+	// SignupFirst allows a browser sign-up only while the instance has no
+	// tenant: the person who installed it makes the first account, and
+	// nobody after them (the default: one server, one business).
+	SignupFirst = "first"
+	// SignupOpen lets anyone create a tenant (a hosted instance for many
+	// merchants).
+	SignupOpen = "open"
+	// SignupClosed allows no sign-up in the browser.
+	SignupClosed = "closed"
+)
+
 // Problems is the error Load returns: every problem found in the
 // environment, one entry each, each naming its variable. Show them one per
 // line (Error joins them on one line, for logs that want a single record).
@@ -100,15 +121,13 @@ func (p Problems) Error() string { return "configuration: " + strings.Join(p, ";
 // configuration.
 func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, error) {
 	c := Config{
-		DatabaseURL:             or(getenv("DATABASE_URL"), DefaultDatabaseURL),
-		Addr:                    or(getenv("ADDR"), ":8080"),
-		PublicURL:               publicURL(getenv),
-		StripeAppSecret:         getenv("STRIPE_APP_SECRET"),
-		StripeSecretKey:         getenv("STRIPE_SECRET_KEY"),
-		StripeTestSecretKey:     getenv("STRIPE_TEST_SECRET_KEY"),
-		StripeWebhookSecret:     getenv("STRIPE_WEBHOOK_SECRET"),
-		StripeTestWebhookSecret: getenv("STRIPE_TEST_WEBHOOK_SECRET"),
-		StripeAPIBase:           strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
+		DatabaseURL:         or(getenv("DATABASE_URL"), DefaultDatabaseURL),
+		Addr:                or(getenv("ADDR"), ":8080"),
+		PublicURL:           publicURL(getenv),
+		StripeAppSecret:     getenv("STRIPE_APP_SECRET"),
+		StripeSecretKey:     getenv("STRIPE_SECRET_KEY"),
+		StripeTestSecretKey: getenv("STRIPE_TEST_SECRET_KEY"),
+		StripeAPIBase:       strings.TrimRight(getenv("STRIPE_API_BASE"), "/"),
 	}
 	var problems Problems
 	bad := func(name, format string, args ...any) {
@@ -129,6 +148,8 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	if c.StripeAppSecret != "" && !strings.HasPrefix(c.StripeAppSecret, "absec_") {
 		log.Warn("STRIPE_APP_SECRET does not start with absec_; is it the app's signing secret?")
 	}
+	c.StripeWebhookSecrets = webhookSecrets("STRIPE_WEBHOOK_SECRET", getenv, log)
+	c.StripeTestWebhookSecrets = webhookSecrets("STRIPE_TEST_WEBHOOK_SECRET", getenv, log)
 
 	c.SyncInterval = time.Hour
 	if v := getenv("SYNC_INTERVAL"); v != "" {
@@ -155,9 +176,18 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 
 	c.TrustedProxies = trustedProxies(getenv("TRUSTED_PROXIES"), bad)
 
+	switch v := strings.TrimSpace(getenv("SIGNUP")); v {
+	case "":
+		c.Signup = SignupFirst
+	case SignupFirst, SignupOpen, SignupClosed:
+		c.Signup = v
+	default:
+		bad("SIGNUP", "must be first (only while the instance has no tenant), open or closed, got %q", v)
+	}
+
 	if v := strings.TrimSpace(getenv("METRICS_ADDR")); v != "" {
 		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9090, got %q", v)
+			bad("METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9471, got %q", v)
 		} else if v == c.Addr {
 			bad("METRICS_ADDR", "must differ from ADDR (%s): metrics are never served on the public listener", c.Addr)
 		} else {
@@ -166,6 +196,12 @@ func Load(getenv func(string) string, dir string, log *slog.Logger) (Config, err
 	}
 
 	loadMail(&c, getenv, bad)
+
+	for _, name := range secretVariables {
+		if isPlaceholder(getenv(name)) {
+			bad(name, "still holds the example's placeholder (CHANGE-ME): put the real value in, or unset it")
+		}
+	}
 
 	c.SecretKey, c.SecretGenerated = secretKey(getenv("SECRET_KEY"), dir, bad, log)
 
@@ -215,6 +251,37 @@ func trustedProxies(v string, bad func(name, format string, args ...any)) []neti
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// secretVariables are the variables that hold a secret (or a URL with a
+// password in it): a value still holding the example file's placeholder is
+// refused, so a copied deploy/tracklane.env.example cannot start with a
+// key that every reader of the repository knows.
+var secretVariables = []string{"DATABASE_URL", "SECRET_KEY", "STRIPE_APP_SECRET", "STRIPE_SECRET_KEY",
+	"STRIPE_TEST_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET", "SMTP_URL"}
+
+// isPlaceholder reports whether v holds the placeholder of
+// deploy/tracklane.env.example (CHANGE-ME, in any case).
+func isPlaceholder(v string) bool {
+	return strings.Contains(strings.ToUpper(v), "CHANGE-ME")
+}
+
+// webhookSecrets reads a comma-separated list of webhook signing secrets
+// (spaces around each and empty entries ignored). An entry that does not
+// look like a signing secret is kept, with a warning naming its place in
+// the list, never its value.
+func webhookSecrets(name string, getenv func(string) string, log *slog.Logger) []string {
+	var out []string
+	for _, s := range strings.Split(getenv(name), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !strings.HasPrefix(s, "whsec_") {
+			log.Warn(name+": an entry does not start with whsec_; is it a webhook endpoint's signing secret?", "entry", len(out)+1)
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -153,3 +153,92 @@ func TestDatabaseDisplayHidesThePassword(t *testing.T) {
 		}
 	}
 }
+
+// The example environment file's placeholders are refused in every
+// variable that holds a secret, each named on its own line; the file
+// itself (copied unchanged) does not start.
+func TestPlaceholderSecretsAreRefused(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "deploy", "tracklane.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(example), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			vars[k] = v
+		}
+	}
+	_, err = config.Load(env(vars), t.TempDir(), quiet)
+	var problems config.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("the example file unchanged started: %v", err)
+	}
+	for _, name := range []string{"DATABASE_URL", "SECRET_KEY", "STRIPE_APP_SECRET", "STRIPE_SECRET_KEY",
+		"STRIPE_TEST_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_TEST_WEBHOOK_SECRET"} {
+		found := false
+		for _, p := range problems {
+			found = found || (strings.HasPrefix(p, name+": ") && strings.Contains(p, "placeholder"))
+		}
+		if !found {
+			t.Errorf("%s=%s is not refused as a placeholder: %v", name, vars[name], problems)
+		}
+	}
+	for _, v := range []string{"sk_test_change-me", "smtp://u:Change-Me@mail.example.com:587"} {
+		name := "STRIPE_TEST_SECRET_KEY"
+		if strings.HasPrefix(v, "smtp") {
+			name = "SMTP_URL"
+		}
+		if _, err := config.Load(env(map[string]string{name: v}), t.TempDir(), quiet); err == nil || !strings.Contains(err.Error(), name+": ") {
+			t.Errorf("%s=%s accepted: %v", name, v, err)
+		}
+	}
+	// A real-looking value is accepted.
+	if _, err := config.Load(env(map[string]string{"STRIPE_TEST_SECRET_KEY": "sk_test_51Habc"}), t.TempDir(), quiet); err != nil {
+		t.Errorf("a real key refused: %v", err)
+	}
+}
+
+// SIGNUP is first by default, takes open and closed, and refuses anything
+// else naming the variable.
+func TestSignupSetting(t *testing.T) {
+	for v, want := range map[string]string{"": config.SignupFirst, "first": config.SignupFirst, "open": config.SignupOpen, "closed": config.SignupClosed} {
+		c, err := config.Load(env(map[string]string{"SIGNUP": v}), t.TempDir(), quiet)
+		if err != nil || c.Signup != want {
+			t.Errorf("SIGNUP=%q: %q %v; want %q", v, c.Signup, err, want)
+		}
+	}
+	if _, err := config.Load(env(map[string]string{"SIGNUP": "everyone"}), t.TempDir(), quiet); err == nil || !strings.Contains(err.Error(), "SIGNUP: ") {
+		t.Errorf("SIGNUP=everyone accepted: %v", err)
+	}
+}
+
+// Each webhook URL takes a comma-separated list of signing secrets (an
+// account endpoint and a Connect endpoint, or a secret being rolled):
+// spaces and empty entries are dropped; an entry that is not a whsec_ is
+// kept and warned about by its place, never by its value.
+func TestWebhookSecretLists(t *testing.T) {
+	var logs strings.Builder
+	c, err := config.Load(env(map[string]string{
+		"SECRET_KEY":                 "0123456789abcdef0123",
+		"STRIPE_WEBHOOK_SECRET":      " whsec_account , whsec_connect,,",
+		"STRIPE_TEST_WEBHOOK_SECRET": "whsec_only",
+	}), t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.StripeWebhookSecrets, "|") != "whsec_account|whsec_connect" || strings.Join(c.StripeTestWebhookSecrets, "|") != "whsec_only" {
+		t.Errorf("live %q, test %q", c.StripeWebhookSecrets, c.StripeTestWebhookSecrets)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("warned about good secrets:\n%s", logs.String())
+	}
+
+	c, err = config.Load(env(map[string]string{"SECRET_KEY": "0123456789abcdef0123", "STRIPE_TEST_WEBHOOK_SECRET": "whsec_a,sk_test_oops"}),
+		t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || len(c.StripeTestWebhookSecrets) != 2 || len(c.StripeWebhookSecrets) != 0 {
+		t.Fatalf("load: %v %+v", err, c.StripeTestWebhookSecrets)
+	}
+	if !strings.Contains(logs.String(), "STRIPE_TEST_WEBHOOK_SECRET") || !strings.Contains(logs.String(), "entry=2") || strings.Contains(logs.String(), "oops") {
+		t.Errorf("warning:\n%s", logs.String())
+	}
+}

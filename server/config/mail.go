@@ -8,10 +8,15 @@ import (
 	"github.com/tracklane/tracklane/server/mail"
 )
 
-// loadMail reads SMTP_URL and MAIL_FROM into c.
+// loadMail reads SMTP_URL and MAIL_FROM into c. SMTP credentials that
+// would cross a network unencrypted stop the server here, at start,
+// rather than fail every mail later (mail.SMTPSettings.CheckCredentials).
 func loadMail(c *Config, getenv func(string) string, bad func(name, format string, args ...any)) {
 	if v := strings.TrimSpace(getenv("SMTP_URL")); v != "" {
 		s, err := mail.ParseSMTPURL(v)
+		if err == nil {
+			err = s.CheckCredentials()
+		}
 		if err != nil {
 			bad("SMTP_URL", "%v", err)
 		} else {

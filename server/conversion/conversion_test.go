@@ -118,3 +118,77 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateCause: each state says which step decided it, and whether it
+// stands partly refunded, in fields; the history's words are made from
+// them and read the same as before the fields existed.
+func TestEvaluateCause(t *testing.T) {
+	paid := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rule := Rule{Type: Percent, BasisPoints: 2000}
+	base := Facts{Livemode: true, Gross: 10000, Currency: "usd", PaidAt: paid, HoldDays: 30}
+	at := func(f func(*Facts)) Facts { c := base; f(&c); return c }
+	day := 24 * time.Hour
+	cancel := paid.Add(10 * day)
+	for _, tc := range []struct {
+		name    string
+		facts   Facts
+		now     time.Time
+		cause   Cause
+		partial bool
+		reason  string
+	}{
+		{"fresh", base, paid.Add(day), CauseReceived, false, "payment received"},
+		{"after hold", base, paid.Add(30 * day), CauseHoldEnded, false, "hold period ended"},
+		{"partly refunded after hold", at(func(f *Facts) { f.Refunded = 2500 }), paid.Add(30 * day), CauseHoldEnded, true, "hold period ended; partially refunded"},
+		{"partly refunded, disputed", at(func(f *Facts) { f.Refunded = 2500; f.Dispute = DisputeOpen }), paid.Add(day), CauseDisputed, true, "payment disputed; partially refunded"},
+		{"fully refunded", at(func(f *Facts) { f.Refunded = 10000 }), paid.Add(day), CauseFullyRefunded, false, "fully refunded"},
+		{"refunded and credited back in full", at(func(f *Facts) { f.Refunded = 6000; f.Credited = 4000 }), paid.Add(day), CauseFullyCredited, false, "fully refunded or credited back"},
+		{"partly credited back", at(func(f *Facts) { f.Credited = 3000 }), paid.Add(30 * day), CauseHoldEnded, false, "hold period ended; partly credited back"},
+		{"dispute lost after a partial refund", at(func(f *Facts) { f.Refunded = 2500; f.Dispute = DisputeLost }), paid.Add(day), CauseDisputeLost, false, "dispute lost"},
+		{"dispute won", at(func(f *Facts) { f.Dispute = DisputeWon }), paid.Add(40 * day), CauseHoldEnded, false, "hold period ended; dispute closed in the merchant's favour"},
+		{"test mode", at(func(f *Facts) { f.Livemode = false }), paid, CauseTestMode, false, "test-mode payment"},
+		{"self-referral", at(func(f *Facts) { f.SelfReferral = true }), paid, CauseSelfReferral, false, "self-referral: the customer is the affiliate"},
+		{"withdrawn", at(func(f *Facts) { f.Withdrawn = true }), paid, CauseWithdrawn, false, "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one"},
+		{"rejected", at(func(f *Facts) { f.Manual = ManualRejected }), paid, CauseRejectedByMerchant, false, "rejected by the merchant"},
+		{"approved", at(func(f *Facts) { f.Manual = ManualApproved }), paid, CauseApprovedByMerchant, false, "approved by the merchant"},
+		{"cancelled", at(func(f *Facts) { f.CanceledAt = &cancel }), paid.Add(40 * day), CauseCancelled, false, "subscription cancelled during the hold period"},
+		{"flagged", at(func(f *Facts) { f.Flagged = true }), paid.Add(40 * day), CauseHeldFlagged, false, "hold period ended; held for the merchant's review (flagged)"},
+	} {
+		st := Evaluate(tc.facts, rule, tc.now)
+		if st.Cause != tc.cause || st.PartiallyRefunded != tc.partial || st.Reason != tc.reason {
+			t.Errorf("%s: cause %d partial %v reason %q, want %d %v %q", tc.name, st.Cause, st.PartiallyRefunded, st.Reason, tc.cause, tc.partial, tc.reason)
+		}
+	}
+	// The site's reports say "reported" where a payment would say
+	// "payment received": decided by the cause, not the words.
+	for flagged, want := range map[bool]string{false: "reported; pending until the hold period ends", true: "reported; held for the merchant's review (flagged)"} {
+		f := base
+		f.Flagged = flagged
+		if st := EvaluateReported(f, rule, paid.Add(day)); st.Cause != CauseReceived || st.Reason != want {
+			t.Errorf("reported, flagged %v: %+v, want %q", flagged, st, want)
+		}
+	}
+}
+
+func TestDisputeState(t *testing.T) {
+	for _, tc := range []struct {
+		stripe, state string
+		closes        bool
+	}{
+		{"", DisputeNone, false},
+		{"needs_response", DisputeOpen, false},
+		{"under_review", DisputeOpen, false},
+		{"warning_needs_response", DisputeOpen, false},
+		{"warning_under_review", DisputeOpen, false},
+		{"won", DisputeWon, true},
+		{"lost", DisputeLost, true},
+		{"warning_closed", DisputeClosed, true},
+	} {
+		if got := DisputeState(tc.stripe); got != tc.state {
+			t.Errorf("DisputeState(%q) = %q, want %q", tc.stripe, got, tc.state)
+		}
+		if got := DisputeCloses(tc.stripe); got != tc.closes {
+			t.Errorf("DisputeCloses(%q) = %v, want %v", tc.stripe, got, tc.closes)
+		}
+	}
+}

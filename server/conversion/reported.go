@@ -26,10 +26,10 @@ func (r Rule) PerConversion(amount int64, currency string) int64 {
 func EvaluateReported(f Facts, rule Rule, now time.Time) State {
 	st := Evaluate(f, rule, now)
 	switch {
-	case st.Status == Pending && f.Flagged && st.Reason == "payment received":
-		st.Reason = "reported; held for the merchant's review (flagged)"
-	case st.Status == Pending && st.Reason == "payment received":
-		st.Reason = "reported; pending until the hold period ends"
+	case st.Cause == CauseReceived && f.Flagged:
+		st.Reason = st.words("reported; held for the merchant's review (flagged)")
+	case st.Cause == CauseReceived:
+		st.Reason = st.words("reported; pending until the hold period ends")
 	}
 	if st.Status != Refunded {
 		st.Commission = rule.PerConversion(st.Amount, f.Currency)

@@ -47,20 +47,28 @@ const (
 	DisputeClosed = "closed" // warning_closed
 )
 
+// closingDisputes is the one list of Stripe's dispute statuses that end a
+// dispute, with what each means for a conversion; any other non-empty
+// status is an open dispute.
+var closingDisputes = map[string]string{"won": DisputeWon, "lost": DisputeLost, "warning_closed": DisputeClosed}
+
 // DisputeState maps a Stripe dispute status to a DisputeState.
 func DisputeState(stripeStatus string) string {
-	switch stripeStatus {
-	case "":
+	if stripeStatus == "" {
 		return DisputeNone
-	case "won":
-		return DisputeWon
-	case "lost":
-		return DisputeLost
-	case "warning_closed":
-		return DisputeClosed
-	default:
-		return DisputeOpen
 	}
+	if st, ok := closingDisputes[stripeStatus]; ok {
+		return st
+	}
+	return DisputeOpen
+}
+
+// DisputeCloses reports whether a Stripe dispute status ends the dispute
+// (won, lost, warning_closed): where two statuses of one dispute are
+// stamped the same second, the closing one is the later.
+func DisputeCloses(stripeStatus string) bool {
+	_, ok := closingDisputes[stripeStatus]
+	return ok
 }
 
 // Facts is everything known about one attributed payment. Conversions are
@@ -93,12 +101,66 @@ type State struct {
 	Status     Status
 	Amount     int64
 	Commission int64
-	Reason     string // why, in words, for the history
+	// Cause is the step of Evaluate's precedence that set Status.
+	Cause Cause
+	// PartiallyRefunded: part of the payment was refunded and the
+	// conversion stands (at the lower amount); a full refund is Refunded.
+	PartiallyRefunded bool
+	// PartlyCredited: post-payment credit notes gave part of the payment
+	// back other than by refund and the conversion stands (at the lower
+	// amount).
+	PartlyCredited bool
+	// DisputeEnded: a dispute closed in the merchant's favour (won or
+	// warning closed); the conversion is back to what it was.
+	DisputeEnded bool
+	Reason       string // why, in words, for the history; made from the fields above
 }
+
+// Cause is why Evaluate gave a conversion its status: one per step of its
+// precedence. Decisions read it (and the state's other fields), never
+// Reason's words.
+type Cause int
+
+// The causes, in Evaluate's order of precedence.
+const (
+	CauseReceived           Cause = iota // pending: the hold period runs
+	CauseTestMode                        // test
+	CauseSelfReferral                    // rejected
+	CauseWithdrawn                       // rejected by the recurring rule
+	CauseRejectedByMerchant              // rejected
+	CauseFullyRefunded                   // refunded
+	CauseFullyCredited                   // refunded: refunds and credit notes gave it all back
+	CauseDisputeLost                     // refunded
+	CauseDisputed                        // disputed
+	CauseCancelled                       // cancelled during the hold period
+	CauseApprovedByMerchant              // approved
+	CauseHeldFlagged                     // pending after the hold period: flagged, the merchant decides
+	CauseHoldEnded                       // approved
+)
+
+// words is each cause as the history says it.
+var words = map[Cause]string{
+	CauseReceived:           "payment received",
+	CauseTestMode:           "test-mode payment",
+	CauseSelfReferral:       "self-referral: the customer is the affiliate",
+	CauseWithdrawn:          "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one",
+	CauseRejectedByMerchant: "rejected by the merchant",
+	CauseFullyRefunded:      "fully refunded",
+	CauseFullyCredited:      "fully refunded or credited back",
+	CauseDisputeLost:        "dispute lost",
+	CauseDisputed:           "payment disputed",
+	CauseCancelled:          "subscription cancelled during the hold period",
+	CauseApprovedByMerchant: "approved by the merchant",
+	CauseHeldFlagged:        "hold period ended; held for the merchant's review (flagged)",
+	CauseHoldEnded:          "hold period ended",
+}
+
+// String is the cause in the history's words.
+func (c Cause) String() string { return words[c] }
 
 // Evaluate computes a conversion's state at time now from its facts and
 // commission rule. Precedence: test mode; rejection (self-referral,
-// withdrawal by the recurring rule, or by the merchant); money gone (full refund, lost dispute); an open dispute;
+// withdrawal by the recurring rule, or by the merchant); money gone (full refund or credit, lost dispute); an open dispute;
 // cancellation while still pending; approval (by the merchant, or after the
 // hold period unless flagged); otherwise pending.
 func Evaluate(f Facts, rule Rule, now time.Time) State {
@@ -111,45 +173,55 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 	holdEnds := f.PaidAt.Add(time.Duration(f.HoldDays) * 24 * time.Hour)
 	switch {
 	case !f.Livemode:
-		st.Status, st.Reason = Test, "test-mode payment"
+		st.Status, st.Cause = Test, CauseTestMode
 	case f.SelfReferral:
-		st.Status, st.Reason = Rejected, "self-referral: the customer is the affiliate"
+		st.Status, st.Cause = Rejected, CauseSelfReferral
 	case f.Withdrawn:
-		st.Status, st.Reason = Rejected, "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one"
+		st.Status, st.Cause = Rejected, CauseWithdrawn
 	case f.Manual == ManualRejected:
-		st.Status, st.Reason = Rejected, "rejected by the merchant"
+		st.Status, st.Cause = Rejected, CauseRejectedByMerchant
 	case f.Gross > 0 && back >= f.Gross:
-		st.Status, st.Reason = Refunded, "fully refunded"
+		st.Status, st.Cause = Refunded, CauseFullyRefunded
 		if f.Credited > 0 {
-			st.Reason = "fully refunded or credited back"
+			st.Cause = CauseFullyCredited
 		}
 		st.Amount, st.Commission = 0, 0
 	case f.Dispute == DisputeLost:
-		st.Status, st.Reason = Refunded, "dispute lost"
+		st.Status, st.Cause = Refunded, CauseDisputeLost
 		st.Amount, st.Commission = 0, 0
 	case f.Dispute == DisputeOpen:
-		st.Status, st.Reason = Disputed, "payment disputed"
+		st.Status, st.Cause = Disputed, CauseDisputed
 	case f.CanceledAt != nil && !f.CanceledAt.Before(f.PaidAt) && f.CanceledAt.Before(holdEnds) && f.Manual != ManualApproved:
-		st.Status, st.Reason = Cancelled, "subscription cancelled during the hold period"
+		st.Status, st.Cause = Cancelled, CauseCancelled
 	case f.Manual == ManualApproved:
-		st.Status, st.Reason = Approved, "approved by the merchant"
+		st.Status, st.Cause = Approved, CauseApprovedByMerchant
 	case f.Flagged && !now.Before(holdEnds):
-		st.Status, st.Reason = Pending, "hold period ended; held for the merchant's review (flagged)"
+		st.Status, st.Cause = Pending, CauseHeldFlagged
 	case !now.Before(holdEnds):
-		st.Status, st.Reason = Approved, "hold period ended"
+		st.Status, st.Cause = Approved, CauseHoldEnded
 	default:
-		st.Status, st.Reason = Pending, "payment received"
+		st.Status, st.Cause = Pending, CauseReceived
 	}
-	if f.Refunded > 0 && st.Status != Refunded {
-		st.Reason += "; partially refunded"
-	}
-	if f.Credited > 0 && st.Status != Refunded {
-		st.Reason += "; partly credited back"
-	}
-	if f.Dispute == DisputeWon || f.Dispute == DisputeClosed {
-		st.Reason += "; dispute closed in the merchant's favour"
-	}
+	st.PartiallyRefunded = f.Refunded > 0 && st.Status != Refunded
+	st.PartlyCredited = f.Credited > 0 && st.Status != Refunded
+	st.DisputeEnded = f.Dispute == DisputeWon || f.Dispute == DisputeClosed
+	st.Reason = st.words(st.Cause.String())
 	return st
+}
+
+// words writes the history's reason: what the cause says (lead), then
+// what the state's other fields add.
+func (st State) words(lead string) string {
+	if st.PartiallyRefunded {
+		lead += "; partially refunded"
+	}
+	if st.PartlyCredited {
+		lead += "; partly credited back"
+	}
+	if st.DisputeEnded {
+		lead += "; dispute closed in the merchant's favour"
+	}
+	return lead
 }
 
 // Eligible reports whether a payment at paidAt of a customer whose first

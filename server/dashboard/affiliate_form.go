@@ -34,6 +34,9 @@ func (h *Handler) handleAffiliateEdit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if f, ok := h.takeFlash(c, flashInvite); ok && f.For == a.ID {
+		page.Portal.InviteURL, page.Portal.InviteTo, page.Portal.InviteCapped = f.Value, f.To, f.Capped
+	}
 	h.render(c, http.StatusOK, views.AffiliateEdit(page))
 }
 
@@ -83,7 +86,8 @@ func (h *Handler) affiliateEditPage(c *gin.Context, t tracklane.Tenant, a trackl
 		return page, err
 	}
 	page.Coupons = strings.ToUpper(strings.Join(coupons[a.ID], ", "))
-	page.Portal = views.AffiliatePortal{ID: a.ID, Status: a.Status, PayoutEmail: a.PayoutEmail, MailConfigured: h.deps.MailConfigured}
+	page.Portal = views.AffiliatePortal{ID: a.ID, Status: a.Status, PayoutEmail: a.PayoutEmail, MailConfigured: h.deps.MailConfigured,
+		EmailUnconfirmed: a.EmailUnconfirmed}
 	return page, nil
 }
 

@@ -2,12 +2,15 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/views"
@@ -17,8 +20,8 @@ import (
 // affiliate program's buttons (part of Accounts).
 type ProgramAccounts interface {
 	SetAffiliateStatus(ctx context.Context, tenantID, id string, action account.StatusAction) (tracklane.Affiliate, error)
-	InviteAffiliate(ctx context.Context, tenantID, affiliateID string) (string, error)
-	SetPayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
+	InviteAffiliate(ctx context.Context, tenantID, affiliateID string) (account.Invitation, error)
+	SetPayoutEmail(ctx context.Context, tenantID string, userID int64, currentPassword, affiliateID, email string) (tracklane.Affiliate, error)
 	RequestUserReset(ctx context.Context, email string) error
 	CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error)
 	UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error)
@@ -41,36 +44,51 @@ func (h *Handler) handleAffiliateStatus(action account.StatusAction) gin.Handler
 	}
 }
 
-// handleAffiliateInvite makes an invitation (mailed) and shows the page
-// with it: the link to copy when mail is not configured.
+// handleAffiliateInvite makes an invitation (mailed; earlier ones die) and
+// shows the page with it: the link to copy when mail is not configured, or
+// when the affiliate's address reached the cap on mails and it was not
+// mailed.
 func (h *Handler) handleAffiliateInvite(c *gin.Context) {
 	t, a, ok := h.tenantAffiliate(c)
 	if !ok {
 		return
 	}
-	link, err := h.deps.Accounts.InviteAffiliate(c.Request.Context(), t.ID, a.ID)
+	inv, err := h.deps.Accounts.InviteAffiliate(c.Request.Context(), t.ID, a.ID)
 	if err != nil {
 		h.affiliatePageError(c, t, a, err)
 		return
 	}
-	page, err := h.affiliateEditPage(c, t, a, affiliateForm(a))
-	if err != nil {
+	// The link to copy goes to the affiliate's page in the session's
+	// flash: a reload of that page sends no second invitation.
+	if err := h.setFlash(c, flash{Kind: flashInvite, Value: inv.Link, For: a.ID, To: a.Email, Capped: !inv.Mailed}); err != nil {
 		h.fail(c, err)
 		return
 	}
-	page.Portal.InviteURL, page.Portal.InviteTo = link, a.Email
-	h.render(c, http.StatusOK, views.AffiliateEdit(page))
+	c.Redirect(http.StatusSeeOther, "/affiliates/"+a.ID+"#portal")
 }
 
-// handleAffiliatePayoutEmail sets where the affiliate is paid; a value
-// that is not an email shows the page again with the message.
+// handleAffiliatePayoutEmail sets where the affiliate is paid, with the
+// signed-in user's password (asked again, throttled as log-ins are); a
+// wrong password or a value that is not a payout email shows the page
+// again with the message.
 func (h *Handler) handleAffiliatePayoutEmail(c *gin.Context) {
 	t, a, ok := h.tenantAffiliate(c)
 	if !ok {
 		return
 	}
+	sess := session(c)
 	typed := c.PostForm("payout_email")
-	if _, err := h.deps.Accounts.SetPayoutEmail(c.Request.Context(), t.ID, a.ID, typed); err != nil {
+	var err error = apperr.Errorf(apperr.Invalid, "type your password to change the payout email")
+	if pw := c.PostForm("current_password"); pw != "" {
+		err = h.recheck.Do(c, strconv.FormatInt(sess.UserID, 10), func(ctx context.Context) error {
+			_, err := h.deps.Accounts.SetPayoutEmail(ctx, t.ID, sess.UserID, pw, a.ID, typed)
+			return err
+		})
+	}
+	if errors.Is(err, signin.ErrLeft) {
+		return
+	}
+	if err != nil {
 		a.PayoutEmail = typed
 		h.affiliatePageError(c, t, a, err)
 		return

@@ -1,8 +1,9 @@
 // Package dashboard serves the merchant dashboard: server-rendered templ
 // pages (package views) behind email + password sessions with CSRF tokens.
 //
-// Sessions and the login throttle live in PostgreSQL, so any number of
-// server processes share them. Every page reads through the logged-in
+// Log-in, sessions and their cookie are package signin's, configured here
+// (newSignin); they and the login throttle live in PostgreSQL, so any
+// number of server processes share them. Every page reads through the logged-in
 // tenant's id, so an object id of another tenant is simply not found.
 package dashboard
 
@@ -15,7 +16,9 @@ import (
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -33,6 +36,8 @@ type Checker interface {
 // as it does from the CLI and the API.
 type Accounts interface {
 	CreateTenant(ctx context.Context, in account.NewTenantInput) (account.NewTenantResult, error)
+	// MerchantLogin checks a user's email and password (the log-in form).
+	MerchantLogin(ctx context.Context, email, pw string) (tracklane.User, error)
 	UpdateSettings(ctx context.Context, tenantID string, in account.SettingsInput) (tracklane.Tenant, error)
 	// Payouts (payout_actions.go).
 	CreatePayouts(ctx context.Context, tenantID, affiliateID string) ([]tracklane.Payout, error)
@@ -46,6 +51,12 @@ type Accounts interface {
 	CreateRevenueOrigin(ctx context.Context, tenantID, name string) (tracklane.RevenueOrigin, error)
 	ConversionTypeAccounts
 	ProgramAccounts
+}
+
+// Conversions is the conversion service (conversions.Service): the
+// merchant's approvals and rejections go through it.
+type Conversions interface {
+	Decide(ctx context.Context, tenantID, conversionID string, d conversions.Decision) (tracklane.Conversion, error)
 }
 
 // Deps is what the dashboard needs, passed explicitly.
@@ -62,6 +73,9 @@ type Deps struct {
 	// MailConfigured says mail is really sent (SMTP_URL): when false, an
 	// invitation's link is shown to copy.
 	MailConfigured bool
+	// Conversions takes the merchant's decisions on conversions; nil →
+	// the conversion service on Store.
+	Conversions Conversions
 }
 
 // Handler serves the dashboard pages.
@@ -71,9 +85,14 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	csrfKey    []byte
+	flashKey   []byte // seals the flash cookie (flash.go)
 	throttle   *throttle.Throttle
 	assetQuery string // "?v=<hash of the static files>" for cache busting
 	preLogin   pagekit.PreLogin
+	signin     *signin.Kind[store.Session]
+	// recheck throttles the forms that ask for the password again (the
+	// affiliate's payout email), as log-ins are.
+	recheck signin.Recheck
 	// checkAnonCSRF refuses a log-in, sign-up or reset POST without the
 	// token of the browser's pre-login cookie; checkSessionCSRF a signed-in
 	// POST without the session's token.
@@ -91,13 +110,19 @@ func New(deps Deps) *Handler {
 	if deps.Throttle == nil {
 		deps.Throttle = throttle.New(deps.Store, deps.Config.Key("throttle"), deps.Now)
 	}
+	if deps.Conversions == nil {
+		deps.Conversions = conversions.Service{Store: deps.Store, Log: deps.Log, Now: deps.Now}
+	}
 	h := &Handler{
 		deps: deps, store: deps.Store, log: deps.Log, now: deps.Now,
 		csrfKey:    deps.Config.Key("csrf"),
+		flashKey:   deps.Config.Key("flash"),
 		throttle:   deps.Throttle,
 		assetQuery: pagekit.AssetQuery(static.FS),
 	}
-	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.signin = h.newSignin()
+	h.recheck = signin.Recheck{Throttle: h.throttle, Key: "password", Log: h.log}
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
 	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
 	h.checkSessionCSRF = pagekit.RequireToken(h.sessionToken, h.csrfRefused)
 	return h
@@ -118,7 +143,7 @@ func (h *Handler) Register(r gin.IRouter) {
 	pages.GET("/reset/:token", h.handleResetForm)
 	pages.POST("/reset/:token", h.checkAnonCSRF, h.handleReset)
 
-	in := pages.Group("", h.requireSession, h.checkSessionCSRF)
+	in := pages.Group("", h.requireSession(), h.checkSessionCSRF)
 	in.POST("/logout", h.handleLogout)
 	in.GET("/", h.handleOverview)
 	in.GET("/clicks", h.handleClickList)
@@ -126,8 +151,8 @@ func (h *Handler) Register(r gin.IRouter) {
 	in.GET("/conversions", h.handleConversionList)
 	in.GET("/conversions.csv", h.handleConversionCSV)
 	in.GET("/conversions/:id", h.handleConversionDetail)
-	in.POST("/conversions/:id/approve", h.handleConversionDecide("approved"))
-	in.POST("/conversions/:id/reject", h.handleConversionDecide("rejected"))
+	in.POST("/conversions/:id/approve", h.handleConversionDecide(conversions.Approve))
+	in.POST("/conversions/:id/reject", h.handleConversionDecide(conversions.Reject))
 	in.GET("/payouts", h.handlePayouts)
 	in.GET("/payouts/paypal.csv", h.handlePayoutPayPal)
 	in.GET("/payouts/affiliates/:id", h.handlePayoutStatement)

@@ -134,6 +134,9 @@ func TestSignupRefusesShortAndCommonPasswords(t *testing.T) {
 		{"Password123", "too common"},
 		{"QWERTYUIOP", "too common"},
 		{"1234567890", "too common"},
+		{"aaaaaaaaaa", "a repeated character"},
+		{"Password1234", "a common word with digits"},
+		{"a@acme.example", "your own email or name"},
 	} {
 		b.post("/signup", url.Values{"name": {"Acme"}, "email": {"a@acme.example"}, "password": {tc.password}}).
 			must(t, http.StatusBadRequest, tc.want)

@@ -86,6 +86,15 @@ func (b *browser) post(path string, form url.Values) answer {
 	return b.do(req)
 }
 
+// follow answers a redirect as a browser does: it GETs the Location.
+func (b *browser) follow(a answer) answer {
+	b.t.Helper()
+	if a.status != http.StatusSeeOther && a.status != http.StatusFound {
+		b.t.Fatalf("not a redirect: %d\n%s", a.status, short(a.body))
+	}
+	return b.get(a.header.Get("Location"))
+}
+
 // signup creates a tenant through the sign-up form and returns its id.
 func (b *browser) signup(name, email string) string {
 	b.t.Helper()

@@ -56,12 +56,13 @@ func (h *Handler) handleIntegration(c *gin.Context) {
 		// made while the page loaded is not missed.
 		since := h.now().Add(-integrationGrace).UnixMilli()
 		page.StatusURL = pageURL("/integration/status.json", "affiliate", page.Affiliate.ID, "since", strconv.FormatInt(since, 10))
+		page.RestartURL = pageURL("/integration", "affiliate", page.Affiliate.ID)
 		origins, err := h.store.RevenueOrigins(ctx, t.ID)
 		if err != nil {
 			h.fail(c, err)
 			return
 		}
-		page.ThankYouSnippet = thankYouCall(t.ID, testEmail, defaultOrigin(origins))
+		page.ThankYouSnippet = thankYouSnippet(t.ID, testEmail, defaultOrigin(origins))
 	}
 	conns, err := h.store.TenantConnections(ctx, t.ID)
 	if err != nil {

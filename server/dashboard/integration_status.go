@@ -9,6 +9,7 @@ import (
 
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/respond"
+	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 // integrationGrace is how far before the test page was shown its steps
@@ -19,6 +20,11 @@ const integrationGrace = 30 * time.Second
 type integrationStatus struct {
 	Click *statusClick `json:"click"`
 	Link  *statusLink  `json:"link"`
+	// EarlierClick is the affiliate's newest click in the hour before
+	// since, when none came after it: a repeat visit within an hour (same
+	// cookie, or same network and browser) keeps that click instead of
+	// making a new one, so the page offers to go on with it.
+	EarlierClick *statusClick `json:"earlier_click"`
 }
 
 type statusClick struct {
@@ -55,6 +61,15 @@ func (h *Handler) handleIntegrationStatus(c *gin.Context) {
 	}
 	if ok {
 		out.Click = &statusClick{At: click.CreatedAt.UTC().Format(time.RFC3339), LandingURL: click.LandingURL, Device: click.Device}
+	} else {
+		earlier, ok, err := h.store.LatestClick(ctx, a.TenantID, a.ID, since.Add(-tracklane.RepeatWindow))
+		if err != nil {
+			respond.Error(c, h.log, err)
+			return
+		}
+		if ok {
+			out.EarlierClick = &statusClick{At: earlier.CreatedAt.UTC().Format(time.RFC3339), LandingURL: earlier.LandingURL, Device: earlier.Device}
+		}
 	}
 	link, ok, err := h.store.LatestLink(ctx, a.TenantID, a.ID, since)
 	if err != nil {

@@ -9,10 +9,9 @@ import (
 // handleLogout deletes the session (not just the cookie), so a copied
 // cookie stops working too.
 func (h *Handler) handleLogout(c *gin.Context) {
-	if err := h.store.DeleteSession(c.Request.Context(), session(c).IDHash); err != nil {
+	if err := h.signin.End(c); err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
 }

@@ -26,6 +26,9 @@ func (h *Handler) handleOverview(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if f, ok := h.takeFlash(c, flashStripeToken); ok {
+		page.Connect.NewToken = f.Value
+	}
 	h.render(c, http.StatusOK, views.Overview(page))
 }
 

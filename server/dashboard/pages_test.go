@@ -46,6 +46,9 @@ func newWorld(t *testing.T) *world {
 	}
 	clickAndLink(t, app, w.tenantA, "jamie", "buyer@customer.example")
 	w.convA = paid(t, app, w.tenantA, "acct_A", "buyer@customer.example", 4999, "usd")
+	if _, err := app.Accounts.CreateToken(ctx, w.tenantA, "Default"); err != nil { // a browser sign-up makes none
+		t.Fatal(err)
+	}
 	tokens, err := app.Store.PersonalTokens(ctx, w.tenantA)
 	if err != nil || len(tokens) == 0 {
 		t.Fatal(tokens, err)
@@ -60,7 +63,11 @@ func TestEveryPageRenders(t *testing.T) {
 	a := w.a
 	a.get("/").must(t, http.StatusOK, "Overview", "Unique clicks", "Sum of daily unique visitors", "$49.99", "$10.00", "Jamie Rivera", "<svg")
 	a.get("/?period=7d").must(t, http.StatusOK, "Last 7 days")
-	a.get("/?period=custom&from=2026-01-01&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
+	a.get("/?period=custom&from=2026-01-01&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026",
+		`name="from" value="1 Jan 2026"`, `name="to" value="31 Jan 2026"`)
+	// The date fields take a day as the pages write it, in any case.
+	a.get("/?period=custom&from=1+jan+2026&to=31+JANUARY+2026").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
+	a.get("/?period=custom&from=01+Jan+2026&to=2026-01-31").must(t, http.StatusOK, "1 Jan – 31 Jan 2026")
 	a.get("/clicks").must(t, http.StatusOK, "Clicks", "Jamie Rivera", "shop.example/", "blog.example/post", "news", "Mobile", "buyer@customer.example")
 	a.get("/clicks?affiliate="+w.affA.ID+"&period=90d").must(t, http.StatusOK, "Jamie Rivera")
 	a.get("/conversions").must(t, http.StatusOK, "Conversions", "buyer@customer.example", "$49.99", "$10.00", "Pending",
@@ -84,7 +91,8 @@ func TestEveryPageRenders(t *testing.T) {
 	settings.must(t, http.StatusOK, w.tenantA, "Revenue origins", "Personal API tokens", "acct_A", "Check now",
 		`&lt;script async src=&#34;`+w.app.URL+`/tracking.js&#34;&gt;&lt;/script&gt;`,
 		`trackdesk(&#39;`+w.tenantA+`&#39;, &#39;click&#39;);`,
-		`trackdesk(&#39;`+w.tenantA+`&#39;, &#39;externalCid&#39;, {externalCid: &#39;CUSTOMER_EMAIL&#39;, revenueOriginId: &#39;`)
+		`&lt;script&gt;
+trackdesk(&#39;`+w.tenantA+`&#39;, &#39;externalCid&#39;, {externalCid: &#39;CUSTOMER_EMAIL&#39;, revenueOriginId: &#39;`)
 	a.get("/integration").must(t, http.StatusOK, "Test your integration", "/integration/status.json?affiliate="+w.affA.ID, w.app.URL+"/r/jamie")
 	demo := a.get("/integration/demo?aff=jamie")
 	demo.must(t, http.StatusOK, "Demo Shop", `<script nonce="`, "/tracking.js")
@@ -109,8 +117,12 @@ func TestBadInputIsAReadablePage(t *testing.T) {
 		"/clicks?period=custom&from=x": "the start date must be a date",
 		"/conversions?period=custom&from=2026-02-01&to=2026-01-01": "the end date is before the start date",
 		"/conversions?status=paid":                                 "status must be one of",
-		"/clicks?after=bm90YWN1cnNvcg":                             "this page link is broken",
-		"/integration/status.json":                                 "affiliate is required",
+		// Years PostgreSQL or the charts cannot take (SPEC §14: 1970–9999).
+		"/?period=custom&from=0000-01-01&to=0000-01-31":           "between 1970 and 9999",
+		"/affiliates?period=custom&from=0000-12-01&to=0001-01-05": "between 1970 and 9999",
+		"/clicks?period=custom&from=1969-12-01&to=1970-01-05":     "between 1970 and 9999",
+		"/clicks?after=bm90YWN1cnNvcg":                            "this page link is broken",
+		"/integration/status.json":                                "affiliate is required",
 	} {
 		a := w.a.get(path)
 		if a.status != http.StatusBadRequest || !strings.Contains(a.body, want) {
@@ -118,6 +130,9 @@ func TestBadInputIsAReadablePage(t *testing.T) {
 		}
 	}
 	w.a.get("/no/such/page").must(t, http.StatusNotFound)
+	// The ends of the range are pages.
+	w.a.get("/?period=custom&from=9999-12-01&to=9999-12-31").must(t, http.StatusOK, "1 Dec – 31 Dec 9999")
+	w.a.get("/affiliates?period=custom&from=1970-01-01&to=1970-01-31").must(t, http.StatusOK)
 }
 
 // Every object id of another tenant is not found, in pages and actions.
@@ -198,7 +213,7 @@ func TestCSRFRefusal(t *testing.T) {
 	if n := w.app.QueryInt(t, `SELECT count(*) FROM affiliates`); n != 2 {
 		t.Fatalf("%d affiliates after refused posts", n)
 	}
-	if n := w.app.QueryInt(t, `SELECT count(*) FROM personal_tokens`); n != 2 {
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM personal_tokens`); n != 1 { // the world's one (a browser sign-up makes none)
 		t.Fatalf("%d personal tokens after refused posts", n)
 	}
 	if n := w.app.QueryInt(t, `SELECT count(*) FROM sessions`); n != 2 {
@@ -258,8 +273,15 @@ func TestSettingsActions(t *testing.T) {
 	a := w.a
 	a.get("/settings")
 	// A token is shown once.
+	// A token is made by a POST that redirects: a reload makes no second one.
 	r := a.post("/settings/tokens", url.Values{"name": {"Zapier"}})
-	r.must(t, http.StatusOK, "Token “Zapier” created", "it will not be shown again", "tl_pt_")
+	if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || loc != "/settings#tokens" {
+		t.Fatalf("token create: %d → %q; want a redirect to the tokens", r.status, loc)
+	}
+	a.follow(r).must(t, http.StatusOK, "Token “Zapier” created", "it will not be shown again", "tl_pt_")
+	if n := w.app.QueryInt(t, `SELECT count(*) FROM personal_tokens WHERE name = 'Zapier'`); n != 1 {
+		t.Fatalf("%d Zapier tokens", n)
+	}
 	a.get("/settings").must(t, http.StatusOK, "Zapier")
 	if strings.Contains(a.get("/settings").body, "will not be shown again") {
 		t.Fatal("the token is shown again")

@@ -35,7 +35,11 @@ func (h *Handler) handlePayoutPaid(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/payouts?ok=payout-paid#"+p.ID)
+	done := "payout-paid"
+	if !h.deps.MailConfigured {
+		done = "payout-paid-nomail"
+	}
+	c.Redirect(http.StatusSeeOther, "/payouts?ok="+done+"#"+p.ID)
 }
 
 // handlePayoutCancel cancels a pending payout; its commission becomes

@@ -1,9 +1,11 @@
 package dashboard
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/api"
+	"github.com/tracklane/tracklane/server/apishape"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -17,12 +19,36 @@ func (h *Handler) handlePayoutPayPal(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="paypal-payouts.csv"`)
-	c.Status(200)
-	if err := api.WritePayPal(c.Writer, t.Name, func(fn func(tracklane.Payout) error) error {
+	w := &firstWrite{c: c}
+	if err := apishape.WritePayPal(w, t.Name, func(fn func(tracklane.Payout) error) error {
 		return h.store.EachPayout(ctx, t.ID, tracklane.PayoutPending, fn)
 	}); err != nil {
+		if !w.started {
+			h.fail(c, err)
+			return
+		}
 		h.log.ErrorContext(ctx, "writing the PayPal file", "err", err)
+		return
 	}
+	if !w.started {
+		// An empty file would download without a word: say why instead.
+		c.Redirect(http.StatusSeeOther, "/payouts?ok=paypal-empty")
+	}
+}
+
+// firstWrite streams the file, sending its headers with the first row, so
+// that a file with no row can be answered with a page instead.
+type firstWrite struct {
+	c       *gin.Context
+	started bool
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		w.c.Header("Content-Type", "text/csv; charset=utf-8")
+		w.c.Header("Content-Disposition", `attachment; filename="paypal-payouts.csv"`)
+		w.c.Status(http.StatusOK)
+	}
+	return w.c.Writer.Write(p)
 }

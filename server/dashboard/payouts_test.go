@@ -98,6 +98,20 @@ func TestPayoutsPage(t *testing.T) {
 		t.Fatalf("minimum: %d %s", a.status, short(a.body))
 	}
 	b.get("/payouts").must(t, http.StatusOK, `value="2500"`, "Below minimum")
+
+	// A pending payout keeps its address when the affiliate's changes; the
+	// page shows both.
+	app.ApprovedSale(t, tenantID, affs[1], 90000, "jpy")
+	b.post("/payouts/create", nil)
+	var kai string
+	app.Store.DB().QueryRow(`SELECT id FROM payouts WHERE affiliate_id = $1 AND status = 'pending'`, affs[1].ID).Scan(&kai)
+	if _, err := app.Store.DB().Exec(`UPDATE affiliates SET payout_email = 'kai.new@partners.example' WHERE id = $1`, affs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/payouts").must(t, http.StatusOK, kai, "kai.paypal@partners.example", "Payout email changed since this payout was made", "kai.new@partners.example")
+	if csv := b.get("/payouts/paypal.csv"); !strings.Contains(csv.body, "kai.paypal@partners.example,") || strings.Contains(csv.body, "kai.new@") {
+		t.Errorf("the PayPal file follows the new address:\n%s", csv.body)
+	}
 	if n := app.QueryInt(t, `SELECT payout_minimum FROM tenants WHERE id = $1`, tenantID); n != 2500 {
 		t.Errorf("minimum %d", n)
 	}
@@ -159,5 +173,34 @@ func TestPayoutsPageInBrowser(t *testing.T) {
 	headless.Screenshot(t, ctx, "payouts-statement")
 	if ex := console.Exceptions(); len(ex) > 0 {
 		t.Errorf("script errors: %v", ex)
+	}
+}
+
+// The PayPal button with nothing to pay says so instead of downloading an
+// empty file; marking paid without mail set up does not claim a mail; the
+// Mark paid form asks before it posts.
+func TestPayoutsSayWhatHappens(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID, _ := payoutShop(t, app, b)
+	a := b.get("/payouts/paypal.csv")
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/payouts?ok=paypal-empty" {
+		t.Fatalf("an empty PayPal file: %d %q", a.status, a.header.Get("Location"))
+	}
+	b.get("/payouts?ok=paypal-empty").must(t, http.StatusOK, "The PayPal file would be empty")
+	ps, err := app.Accounts.CreatePayouts(context.Background(), tenantID, "")
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("payouts %v %v", ps, err)
+	}
+	page := b.get("/payouts")
+	page.must(t, http.StatusOK, `data-confirm="Mark this payout of`)
+	done := b.post("/payouts/"+ps[0].ID+"/paid", nil)
+	if loc := done.header.Get("Location"); done.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/payouts?ok=payout-paid-nomail") {
+		t.Fatalf("marked paid without SMTP_URL: %d %q", done.status, loc)
+	}
+	b.get("/payouts?ok=payout-paid-nomail").must(t, http.StatusOK, "the affiliate is not emailed")
+	if csv := b.get("/payouts/paypal.csv"); csv.status != http.StatusOK || !strings.Contains(csv.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("with pending payouts the PayPal file: %d %s", csv.status, csv.header.Get("Content-Type"))
 	}
 }

@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
@@ -41,13 +43,16 @@ func readPeriod(q url.Values, tz string, now time.Time, def string) (period, err
 		n, _ := strconv.Atoi(key[:len(key)-1])
 		from, to = today.AddDate(0, 0, -(n-1)), today
 	case "custom":
-		from, err = time.Parse(time.DateOnly, q.Get("from"))
+		from, err = parseDay(q.Get("from"))
 		if err != nil {
-			return period{}, apperr.Errorf(apperr.Invalid, "the start date must be a date like 2026-03-01")
+			return period{}, apperr.Errorf(apperr.Invalid, "the start date must be a date like 1 Mar 2026")
 		}
-		to, err = time.Parse(time.DateOnly, q.Get("to"))
+		to, err = parseDay(q.Get("to"))
 		if err != nil {
-			return period{}, apperr.Errorf(apperr.Invalid, "the end date must be a date like 2026-03-31")
+			return period{}, apperr.Errorf(apperr.Invalid, "the end date must be a date like 31 Mar 2026")
+		}
+		if !inYears(from) || !inYears(to) {
+			return period{}, apperr.Errorf(apperr.Invalid, "dates must be between 1970 and 9999")
 		}
 		if to.Before(from) {
 			return period{}, apperr.Errorf(apperr.Invalid, "the end date is before the start date")
@@ -61,7 +66,8 @@ func readPeriod(q url.Values, tz string, now time.Time, def string) (period, err
 	p := period{loc: loc, days: tracklane.DayRange{From: from, To: to.AddDate(0, 0, 1)}}
 	p.start = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
 	p.end = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc)
-	p.view = views.Period{Key: key, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Timezone: loc.String()}
+	p.view = views.Period{Key: key, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Timezone: loc.String(),
+		FromText: from.Format(dayFormat), ToText: to.Format(dayFormat)}
 	switch key {
 	case "custom":
 		if from.Year() == to.Year() {
@@ -74,6 +80,37 @@ func readPeriod(q url.Values, tz string, now time.Time, def string) (period, err
 	}
 	return p, nil
 }
+
+// dayFormat is how the pages write a day ("8 Dec 2026"); the period's
+// date fields use it too, so what a merchant types looks like what they read.
+const dayFormat = "2 Jan 2006"
+
+// parseDay reads a day as the pages write it ("8 Dec 2026", "08 December
+// 2026", any case) or as a link carries it (2026-12-08).
+func parseDay(v string) (time.Time, error) {
+	v = strings.Join(strings.Fields(v), " ")
+	for _, layout := range []string{time.DateOnly, dayFormat, "2 January 2006"} {
+		if d, err := time.Parse(layout, titleMonth(v)); err == nil {
+			return d, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a day: %q", v)
+}
+
+// titleMonth capitalises a month name's first letter ("dec" → "Dec") so
+// that time.Parse, which wants "Dec", takes any case.
+func titleMonth(v string) string {
+	parts := strings.Split(v, " ")
+	if len(parts) == 3 && parts[1] != "" {
+		parts[1] = strings.ToUpper(parts[1][:1]) + strings.ToLower(parts[1][1:])
+	}
+	return strings.Join(parts, " ")
+}
+
+// inYears reports whether a chosen date is in the years a period may
+// cover (SPEC §14): nothing was tracked before 1970, and PostgreSQL and the
+// charts' arithmetic need four-digit years.
+func inYears(d time.Time) bool { return d.Year() >= 1970 && d.Year() <= 9999 }
 
 // dateOf is t's calendar date as a UTC midnight (a plain date).
 func dateOf(t time.Time) time.Time {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
@@ -24,6 +25,8 @@ func TestAffiliatesPageApplicantsAndStatusButtons(t *testing.T) {
 	active := app.NewAffiliate(t, tenantID, "already-in")
 	applicant, _ := app.Store.AffiliateByCode(ctx, tenantID, "wanna")
 
+	// Every page's navigation says an applicant waits.
+	b.get("/").must(t, http.StatusOK, `class="nav-badge" title="1 applicant waits for your decision">1<`)
 	list := b.get("/affiliates?status=pending")
 	list.must(t, http.StatusOK, "Wanna Be", "Applicants (1)", "applicant")
 	if strings.Contains(list.body, active.Name) {
@@ -38,6 +41,9 @@ func TestAffiliatesPageApplicantsAndStatusButtons(t *testing.T) {
 	}
 	if got, _ := app.Store.Affiliate(ctx, tenantID, applicant.ID); got.Status != tracklane.AffiliateActive {
 		t.Fatalf("approved applicant is %s", got.Status)
+	}
+	if page := b.get("/"); strings.Contains(page.body, "nav-badge") {
+		t.Error("the navigation still shows an applicant after the approval")
 	}
 	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'application_approved' AND recipient = 'wanna@example.com'`); n != 1 {
 		t.Fatalf("%d approval mails", n)
@@ -69,21 +75,94 @@ func TestInviteShowsTheLinkWithoutMailAndPayoutEmailIsChecked(t *testing.T) {
 	aff := app.NewAffiliate(t, tenantID, "invitee")
 	b.get("/affiliates/" + aff.ID)
 	a := b.post("/affiliates/"+aff.ID+"/invite", nil)
-	a.must(t, http.StatusOK, "Mail is not configured", "/p/invite-door/invite/")
+	if loc := a.header.Get("Location"); a.status != http.StatusSeeOther || loc != "/affiliates/"+aff.ID+"#portal" {
+		t.Fatalf("invite: %d → %q; want a redirect to the affiliate's page", a.status, loc)
+	}
+	b.follow(a).must(t, http.StatusOK, "Mail is not configured", "/p/invite-door/invite/")
+	// A reload of the page shows the page, sends nothing, and the link was shown once.
+	if again := b.get("/affiliates/" + aff.ID); strings.Contains(again.body, "/p/invite-door/invite/") {
+		t.Error("the invitation link is shown again")
+	}
 	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'invitation' AND recipient = $1`, aff.Email); n != 1 {
 		t.Fatalf("%d invitation mails", n)
 	}
 
-	b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {"not an email"}}).
-		must(t, http.StatusBadRequest, "Payout email: ")
-	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "" {
-		t.Fatalf("a bad payout email was stored: %q", got.PayoutEmail)
+	// The payout email asks for the merchant's password (blank → 400,
+	// wrong → 401), refuses what is no address or would run as a formula,
+	// and tells the affiliate's former address (here: none, so the login
+	// email) of a change.
+	for _, c := range []struct {
+		form   url.Values
+		status int
+		says   string
+	}{
+		{url.Values{"payout_email": {"pay@example.com"}}, http.StatusBadRequest, "Type your password"},
+		{url.Values{"payout_email": {"pay@example.com"}, "current_password": {"not the password"}}, http.StatusUnauthorized, "current password is wrong"},
+		{url.Values{"payout_email": {"not an email"}, "current_password": {"correct horse battery"}}, http.StatusBadRequest, "Payout email: "},
+		{url.Values{"payout_email": {"=HYPERLINK(1)@example.com"}, "current_password": {"correct horse battery"}}, http.StatusBadRequest, "formula"},
+	} {
+		b.get("/affiliates/" + aff.ID)
+		b.post("/affiliates/"+aff.ID+"/payout-email", c.form).must(t, c.status, c.says)
+		if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "" {
+			t.Fatalf("%v: a payout email was stored: %q", c.form, got.PayoutEmail)
+		}
 	}
-	if a := b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {" Pay@Example.com "}}); a.status != http.StatusSeeOther {
-		t.Fatalf("payout email: %d", a.status)
+	b.get("/affiliates/"+aff.ID).must(t, http.StatusOK, `name="current_password"`)
+	if a := b.post("/affiliates/"+aff.ID+"/payout-email", url.Values{"payout_email": {" Pay@Example.com "}, "current_password": {"correct horse battery"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("payout email: %d %s", a.status, short(a.body))
 	}
 	if got, _ := app.Store.Affiliate(context.Background(), tenantID, aff.ID); got.PayoutEmail != "pay@example.com" {
 		t.Fatalf("payout email %q", got.PayoutEmail)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'payout_email_changed' AND recipient = $1`, aff.Email); n != 1 {
+		t.Fatalf("%d mails to the affiliate about the new payout email", n)
+	}
+}
+
+// Invitations count toward the cap on mails to one address (SPEC section
+// 14, CLARIFICATIONS 2026-12-07): the merchant's fourth invitation within
+// the hour is made (the earlier ones die) but not mailed, and the page
+// says so and shows the link to copy.
+func TestInvitationsPastTheCapAreShownNotMailed(t *testing.T) {
+	app := apptest.New(t, map[string]string{"SMTP_URL": "smtp://127.0.0.1:1"})
+	b := newBrowser(t, app)
+	tenantID := b.signup("Cap Door", "owner@cap.example")
+	aff := app.NewAffiliate(t, tenantID, "capped")
+	for range 3 {
+		b.get("/affiliates/" + aff.ID)
+		b.follow(b.post("/affiliates/"+aff.ID+"/invite", nil)).must(t, http.StatusOK, "Invitation mailed to "+aff.Email)
+	}
+	b.get("/affiliates/" + aff.ID)
+	a := b.follow(b.post("/affiliates/"+aff.ID+"/invite", nil))
+	a.must(t, http.StatusOK, "not mailed", `id="invite-link"`, "/p/cap-door/invite/")
+	if n := app.QueryInt(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'invitation' AND recipient = $1`, aff.Email); n != 3 {
+		t.Fatalf("%d invitation mails, want 3", n)
+	}
+	if n := app.QueryInt(t, `SELECT count(*) FROM one_use_tokens WHERE affiliate_id = $1 AND used_at IS NULL`, aff.ID); n != 1 {
+		t.Fatalf("%d live invitations, want the last one only", n)
+	}
+}
+
+// An applicant of an auto-approving program who has not confirmed their
+// address is marked as such on their page.
+func TestUnconfirmedApplicantIsMarked(t *testing.T) {
+	app := apptest.New(t, nil)
+	b := newBrowser(t, app)
+	tenantID := b.signup("Auto Door", "owner@auto.example")
+	ctx := context.Background()
+	auto := string(tracklane.ApprovalAuto)
+	tt, err := app.Accounts.UpdateSettings(ctx, tenantID, account.SettingsInput{AffiliateApproval: &auto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Accounts.Apply(ctx, tt, account.Application{Name: "Who", Email: "who@example.com", Password: "a good long password", Code: "who"}); err != nil {
+		t.Fatal(err)
+	}
+	applicant, _ := app.Store.AffiliateByCode(ctx, tenantID, "who")
+	b.get("/affiliates/"+applicant.ID).must(t, http.StatusOK, "Email not confirmed", "Approve")
+	b.get("/affiliates/"+app.NewAffiliate(t, tenantID, "known").ID).must(t, http.StatusOK)
+	if strings.Contains(b.get("/affiliates/"+app.NewAffiliate(t, tenantID, "known2").ID).body, "Email not confirmed") {
+		t.Error("an affiliate made by the merchant is marked unconfirmed")
 	}
 }
 
@@ -114,9 +193,15 @@ func TestMerchantForgotAndReset(t *testing.T) {
 	anon := newBrowser(t, app)
 	anon.get("/login").must(t, http.StatusOK, `href="/forgot"`)
 	anon.get("/forgot").must(t, http.StatusOK, "Forgot your password")
+	start := time.Now()
 	known := anon.post("/forgot", url.Values{"email": {"Owner@Forgetful.example"}})
+	knownTook := time.Since(start)
 	anon.get("/forgot")
+	start = time.Now()
 	unknown := anon.post("/forgot", url.Values{"email": {"nobody@forgetful.example"}})
+	if unknownTook := time.Since(start); knownTook < account.ResetPace || unknownTook < account.ResetPace {
+		t.Errorf("answers took %v (owner) and %v (stranger), want both at least %v", knownTook, unknownTook, account.ResetPace)
+	}
 	known.must(t, http.StatusOK, "Check your email")
 	if known.body != unknown.body {
 		t.Fatal("the forgot answers differ")
@@ -128,6 +213,8 @@ func TestMerchantForgotAndReset(t *testing.T) {
 	u, _ := url.Parse(link)
 	anon.get(u.Path).must(t, http.StatusOK, "Choose a new password")
 	anon.post(u.Path, url.Values{"password": {"123456789"}}).must(t, http.StatusBadRequest)
+	anon.post(u.Path, url.Values{"password": {"owner@forgetful.example"}}).must(t, http.StatusBadRequest, "your own email or name")
+	anon.post(u.Path, url.Values{"password": {"Forgetful Shop"}}).must(t, http.StatusBadRequest, "your own email or name")
 	if a := anon.post(u.Path, url.Values{"password": {"a fresh merchant secret"}}); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?ok=password-set" {
 		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))
 	}

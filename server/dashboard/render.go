@@ -34,9 +34,14 @@ func (h *Handler) render(c *gin.Context, status int, page templ.Component) {
 // chrome is the frame of a signed-in page.
 func (h *Handler) chrome(c *gin.Context, title, active string) views.Chrome {
 	s := session(c)
+	applicants, err := h.store.PendingApplicants(c.Request.Context(), s.TenantID)
+	if err != nil {
+		// The badge is a hint; the page does not depend on it.
+		h.log.WarnContext(c.Request.Context(), "counting applicants for the navigation", "err", err)
+	}
 	return views.Chrome{
 		Title: title, Active: active, TenantName: s.TenantName, Email: s.Email,
-		CSRF: h.csrfToken(s), Notice: notice(c.Query("ok")), AssetQuery: h.assetQuery,
+		CSRF: h.csrfToken(s), Notice: notice(c.Query("ok")), AssetQuery: h.assetQuery, Applicants: applicants,
 	}
 }
 
@@ -58,6 +63,8 @@ var notices = map[string]string{
 	"payouts-created":    "Payouts created. Send the money (the PayPal CSV helps), then mark each one paid.",
 	"payouts-none":       "Nothing is payable right now: no affiliate's net balance reaches the minimum.",
 	"payout-paid":        "Payout marked paid. The affiliate is being emailed.",
+	"payout-paid-nomail": "Payout marked paid. Mail is not set up (SMTP_URL), so the affiliate is not emailed: tell them yourself.",
+	"paypal-empty":       "The PayPal file would be empty: no pending payout has a payout email. Create payouts first, or add the affiliates' payout emails (listed below when missing).",
 	"payout-cancelled":   "Payout cancelled. Its commission is payable again.",
 	"minimum-saved":      "Minimum payout saved.",
 	"signed-up":          "Welcome to Tracklane! Start by adding an affiliate and installing the tracking snippets.",

@@ -8,86 +8,70 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
-	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const (
+	// sessionCookie is the dashboard's session (signin.Kind), for the
+	// whole site.
 	sessionCookie = "tl_session"
 	// preCookie carries a random value before login, so the log-in and
 	// sign-up forms have a CSRF token too (login CSRF).
-	preCookie = "tl_pre"
-	// sessionLife is how long an idle session lasts; use extends it.
-	sessionLife = 30 * 24 * time.Hour
-	// touchEvery bounds how often a session's expiry is written.
-	touchEvery = time.Hour
+	preCookie  = "tl_pre"
 	sessionKey = "dashboard.session"
 )
 
-func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: h.deps.Config.Secure(), SameSite: http.SameSiteLaxMode,
-	})
+// newSignin is the dashboard's kind of sign-in: users of a tenant, their
+// sessions in table sessions, the cookie at "/".
+func (h *Handler) newSignin() *signin.Kind[store.Session] {
+	return &signin.Kind[store.Session]{
+		Cookie: sessionCookie, Path: signin.RootPath, Secure: h.deps.Config.Secure(),
+		Sessions: store.DashboardSessions, Store: h.store,
+		Read: func(c *gin.Context, idHash []byte, now time.Time) (store.Session, error) {
+			return h.store.SessionByHash(c.Request.Context(), idHash, now)
+		},
+		Throttle: h.throttle, ThrottleKey: "login",
+		Now: h.now, Log: h.log,
+	}
 }
 
-// startSession signs u in with a fresh session id (never one the browser
-// brought: no fixation) and ends the session the browser had, if any.
-func (h *Handler) startSession(c *gin.Context, u tracklane.User) error {
-	ctx := c.Request.Context()
-	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeleteSession(ctx, ident.Hash(old)); err != nil {
-			return err
-		}
-	}
-	id := ident.Secret()
-	now := h.now()
-	if err := h.store.CreateSession(ctx, ident.Hash(id), u, now, now.Add(sessionLife)); err != nil {
-		return err
-	}
-	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
-	return nil
+// requireSession loads the signed-in session (signin.Kind.Require) or
+// sends the visitor to the log-in page (JSON endpoints answer 401).
+func (h *Handler) requireSession() gin.HandlerFunc {
+	return h.signin.Require(func(c *gin.Context, sess store.Session) {
+		h.signin.Refresh(c, sess, false)
+		c.Set(sessionKey, sess)
+	}, h.toLogin, h.fail)
 }
 
-// requireSession loads the signed-in session or sends the visitor to the
-// log-in page (JSON endpoints answer 401).
-func (h *Handler) requireSession(c *gin.Context) {
-	ctx := c.Request.Context()
-	id, err := c.Cookie(sessionCookie)
-	var sess store.Session
-	if err == nil && id != "" && len(id) < 100 {
-		sess, err = h.store.SessionByHash(ctx, ident.Hash(id), h.now())
-	} else {
-		err = apperr.Errorf(apperr.Unauthorized, "not signed in")
-	}
-	if err != nil {
-		if !apperr.Is(err, apperr.Unauthorized) {
-			h.fail(c, err)
-			c.Abort()
-			return
-		}
-		if strings.HasSuffix(c.Request.URL.Path, ".json") {
-			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": gin.H{"message": "not signed in"}})
-			return
-		}
-		next := ""
-		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/" {
-			next = "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
-		}
-		c.Redirect(http.StatusSeeOther, "/login"+next)
-		c.Abort()
+// toLogin answers a request that needs a session and has none.
+func (h *Handler) toLogin(c *gin.Context) {
+	if strings.HasSuffix(c.Request.URL.Path, ".json") {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": gin.H{"message": "not signed in"}})
 		return
 	}
-	if now := h.now(); now.Sub(sess.LastSeenAt) > touchEvery {
-		if err := h.store.TouchSession(ctx, sess.IDHash, now, now.Add(sessionLife)); err != nil {
-			h.log.WarnContext(ctx, "extending session", "err", err)
+	if c.Request.URL.Path == "/" {
+		// A new instance has nobody to log in: its first visitor is sent
+		// to make the account.
+		if open, fresh, err := h.signupState(c.Request.Context()); err == nil && open && fresh {
+			c.Redirect(http.StatusSeeOther, "/signup")
+			return
 		}
 	}
-	c.Set(sessionKey, sess)
-	c.Next()
+	next := ""
+	if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/" {
+		next = "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
+	}
+	c.Redirect(http.StatusSeeOther, "/login"+next)
+}
+
+// signedIn reports whether the browser has a live session (for pages that
+// are shown signed out only).
+func (h *Handler) signedIn(c *gin.Context) bool {
+	_, err := h.signin.Current(c)
+	return err == nil
 }
 
 // session returns the signed-in session (after requireSession).

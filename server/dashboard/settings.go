@@ -27,6 +27,13 @@ func thankYouCall(tenantID, email, originID string) string {
 	return `trackdesk('` + tenantID + `', 'externalCid', {externalCid: '` + email + `', revenueOriginId: '` + originID + `'});`
 }
 
+// thankYouSnippet is the thank-you call as the merchant pastes it: a
+// complete <script> block, like the click snippet, for the thank-you page
+// (which also carries the click snippet in its <head>).
+func thankYouSnippet(tenantID, email, originID string) string {
+	return "<script>\n" + thankYouCall(tenantID, email, originID) + "\n</script>"
+}
+
 // defaultOrigin returns the tenant's default revenue origin id.
 func defaultOrigin(origins []tracklane.RevenueOrigin) string {
 	for _, o := range origins {
@@ -50,6 +57,11 @@ func (h *Handler) handleSettings(c *gin.Context) {
 	if err != nil {
 		h.fail(c, err)
 		return
+	}
+	if f, ok := h.takeFlash(c, flashToken); ok {
+		page.NewToken, page.NewTokenName = f.Value, f.Name
+	} else if f, ok := h.takeFlash(c, flashStripeToken); ok {
+		page.Connect.NewToken = f.Value
 	}
 	h.render(c, http.StatusOK, views.Settings(page))
 }
@@ -78,7 +90,7 @@ func (h *Handler) settingsPage(c *gin.Context, t tracklane.Tenant) (views.Settin
 		Program: h.programSettings(t),
 		Chrome:  h.chrome(c, "Settings", "settings"), Loc: location(t.Timezone), Now: h.now(), TenantID: t.ID,
 		ClickSnippet:    clickSnippet(h.deps.Config.PublicURL, t.ID),
-		ThankYouSnippet: thankYouCall(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
+		ThankYouSnippet: thankYouSnippet(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
 		Origins:         origins, Tokens: tokens, Connections: conns, Parked: parked, SyncConfigured: h.deps.Checker != nil,
 		Form: settingsForm(t), Timezones: zoneNames, Connect: h.stripeConnect(c, t.ID, "settings"),
 	}, nil

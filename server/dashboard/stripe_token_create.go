@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/tracklane/tracklane/views"
 )
 
 // stripeTokenName names the personal tokens made for the Stripe App.
@@ -27,21 +25,13 @@ func (h *Handler) handleStripeTokenCreate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if c.PostForm("from") == "overview" {
-		page, err := h.overviewPage(c, t)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		page.Connect.NewToken = token
-		h.render(c, http.StatusOK, views.Overview(page))
-		return
-	}
-	page, err := h.settingsPage(c, t)
-	if err != nil {
+	if err := h.setFlash(c, flash{Kind: flashStripeToken, Value: token}); err != nil {
 		h.fail(c, err)
 		return
 	}
-	page.Connect.NewToken = token
-	h.render(c, http.StatusOK, views.Settings(page))
+	if c.PostForm("from") == "overview" {
+		c.Redirect(http.StatusSeeOther, "/#connect-stripe")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/settings#stripe")
 }

@@ -25,7 +25,7 @@ func TestStripeAppToken(t *testing.T) {
 	home := b.get("/")
 	home.must(t, http.StatusOK, "Connect Stripe", `action="/settings/stripe-app-token#connect-stripe"`, "Create a token for the Stripe App")
 	for _, from := range []string{"overview", "settings"} {
-		a := b.post("/settings/stripe-app-token", url.Values{"from": {from}})
+		a := b.follow(b.post("/settings/stripe-app-token", url.Values{"from": {from}}))
 		a.must(t, http.StatusOK, "Token for the Stripe App created", "it will not be shown again", tenantID,
 			"paste the Tenant ID and this token")
 		m := shownToken.FindStringSubmatch(a.body)

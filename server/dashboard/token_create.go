@@ -8,8 +8,9 @@ import (
 	"github.com/tracklane/tracklane/views"
 )
 
-// handleTokenCreate makes a personal token and shows it once, in this
-// answer: only its hash is stored, so it cannot be shown again.
+// handleTokenCreate makes a personal token and shows it once: only its
+// hash is stored, so the token travels to the settings page in the
+// session's flash (POST → redirect → GET; a reload makes no second one).
 func (h *Handler) handleTokenCreate(c *gin.Context) {
 	t, err := h.tenant(c)
 	if err != nil {
@@ -18,20 +19,20 @@ func (h *Handler) handleTokenCreate(c *gin.Context) {
 	}
 	name := c.PostForm("name")
 	token, err := h.deps.Accounts.CreateToken(c.Request.Context(), t.ID, name)
-	status := http.StatusOK
-	var msg string
 	if err != nil {
-		status, msg = h.userMessage(c, err)
-	}
-	page, perr := h.settingsPage(c, t)
-	if perr != nil {
-		h.fail(c, perr)
+		status, msg := h.userMessage(c, err)
+		page, perr := h.settingsPage(c, t)
+		if perr != nil {
+			h.fail(c, perr)
+			return
+		}
+		page.TokenError, page.TokenName = msg, name
+		h.render(c, status, views.Settings(page))
 		return
 	}
-	if err != nil {
-		page.TokenError, page.TokenName = msg, name
-	} else {
-		page.NewToken, page.NewTokenName = token, name
+	if err := h.setFlash(c, flash{Kind: flashToken, Name: name, Value: token}); err != nil {
+		h.fail(c, err)
+		return
 	}
-	h.render(c, status, views.Settings(page))
+	c.Redirect(http.StatusSeeOther, "/settings#tokens")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	texttemplate "text/template"
+
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // The bodies of each Kind: templates/<kind>.txt and templates/<kind>.html,
@@ -69,7 +71,22 @@ type PayoutPaidData struct {
 	Conversions                                                   int
 }
 
+// ConfirmEmailData: an applicant of a program that approves
+// automatically confirms their address (KindConfirmEmail). It carries
+// nothing the applicant typed (the mail goes to an address they may not
+// own). Link confirms and opens the portal; Valid says how long it works,
+// once.
+type ConfirmEmailData struct{ Program, Link, Valid string }
+
+// PayoutEmailChangedData: the address payouts went to is told that they go
+// elsewhere now (KindPayoutEmailChanged). By says who changed it ("you",
+// "the merchant"); Old and New are the addresses (Old "" when none was
+// set); Link is the portal's log-in.
+type PayoutEmailChangedData struct{ Program, Name, By, Old, New, Link string }
+
 func (d InvitationData) MailLink() string          { return d.Link }
+func (d ConfirmEmailData) MailLink() string        { return d.Link }
+func (d PayoutEmailChangedData) MailLink() string  { return d.Link }
 func (d ApplicationReceivedData) MailLink() string { return d.Link }
 func (d ApplicationApprovedData) MailLink() string { return d.Link }
 func (d MemberAppliedData) MailLink() string       { return d.Link }
@@ -101,7 +118,7 @@ func Compose(kind Kind, to, subject string, data Data) (Message, error) {
 // whatever a stored name in it holds: no header injection, no control
 // characters.
 func subjectLine(s string) string {
-	s = oneLine(s)
+	s = oneline.Clean(s)
 	if r := []rune(s); len(r) > maxSubject {
 		s = strings.TrimSpace(string(r[:maxSubject]))
 	}

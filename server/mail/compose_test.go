@@ -33,6 +33,11 @@ func TestComposeEscapesEveryField(t *testing.T) {
 		{mail.KindPayoutPaid, mail.PayoutPaidData{Program: evil("program"), Name: evil("name"), Amount: evil("amount"), Adjustments: evil("adjustments"),
 			Reference: evil("reference"), PayoutID: evil("payout"), Conversions: 3, Link: link},
 			[]string{"program", "name", "amount", "adjustments", "reference", "payout"}},
+		{mail.KindConfirmEmail, mail.ConfirmEmailData{Program: evil("program"), Link: link, Valid: evil("valid")}, []string{"program", "valid"}},
+		{mail.KindPayoutEmailChanged, mail.PayoutEmailChangedData{Program: evil("program"), Name: evil("name"), By: evil("by"),
+			Old: evil("old"), New: evil("new"), Link: link}, []string{"program", "name", "by", "old", "new"}},
+		{mail.KindPayoutEmailChanged, mail.PayoutEmailChangedData{Program: evil("program"), Name: evil("name"), By: evil("by"),
+			Old: evil("old"), Link: link}, []string{"program", "name", "by", "old"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			m, err := mail.Compose(tc.kind, " someone@example.test ", "Line one\r\nBcc: x@evil.test\x00\x1b", tc.data)
@@ -91,5 +96,19 @@ func TestComposeRefusesScriptLinks(t *testing.T) {
 func TestComposeUnknownKind(t *testing.T) {
 	if _, err := mail.Compose("nope", "a@example.test", "x", mail.MemberAppliedData{}); err == nil {
 		t.Error("an unknown kind composed")
+	}
+}
+
+// The cap on one recipient holds the mails a stranger or a repeated
+// invitation can cause, never those of a merchant's decision or a payment.
+func TestCappedKinds(t *testing.T) {
+	for kind, capped := range map[mail.Kind]bool{
+		mail.KindInvitation: true, mail.KindPasswordReset: true, mail.KindMemberApplied: true, mail.KindConfirmEmail: true,
+		mail.KindApplicationReceived: true,
+		mail.KindApplicationApproved: false, mail.KindPayoutPaid: false, mail.KindPayoutEmailChanged: false,
+	} {
+		if kind.Capped() != capped {
+			t.Errorf("%s: capped %v, want %v", kind, kind.Capped(), capped)
+		}
 	}
 }

@@ -156,15 +156,16 @@ func TestMailIsDeliveredOnceWithTextAndHTML(t *testing.T) {
 func TestMailOverTLSWithAuth(t *testing.T) {
 	t.Parallel()
 	cert, key, pool := selfSigned(t)
-	for _, tc := range []struct{ name, scheme, flag string }{
-		{"STARTTLS", "smtp", "--smtp-require-starttls"},
-		{"implicit TLS", "smtps", "--smtp-require-tls"},
+	for _, tc := range []struct{ name, scheme, flag, query string }{
+		{"STARTTLS", "smtp", "--smtp-require-starttls", ""},
+		{"STARTTLS required", "smtp", "--smtp-require-starttls", "?starttls=required"},
+		{"implicit TLS", "smtps", "--smtp-require-tls", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st, _ := storetest.New(t)
 			mp := mailpit.Start(t, "--smtp-tls-cert", cert, "--smtp-tls-key", key, tc.flag, "--smtp-auth-accept-any")
-			raw := strings.Replace(mp.SMTPURLWithAuth("mailer", "s3cret pass"), "smtp://", tc.scheme+"://", 1)
+			raw := strings.Replace(mp.SMTPURLWithAuth("mailer", "s3cret pass"), "smtp://", tc.scheme+"://", 1) + tc.query
 			settings, err := mail.ParseSMTPURL(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -187,13 +188,44 @@ func TestMailOverTLSWithAuth(t *testing.T) {
 	}
 }
 
-// Credentials are never sent over a connection without TLS: the mail
-// waits (retried) rather than leak the password.
-func TestMailNeverSendsCredentialsInClear(t *testing.T) {
+// A relay on this machine (Mailpit, a local Postfix) takes credentials
+// without TLS, as Go's net/smtp allows for loopback: the mechanism is
+// chosen here (go-mail's discovery offers PLAIN and LOGIN only over TLS,
+// and sent nothing, forever). Addressed as 127.0.0.1 or as localhost.
+func TestMailAuthenticatesToALoopbackRelayWithoutTLS(t *testing.T) {
+	t.Parallel()
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			st, _ := storetest.New(t)
+			mp := mailpit.Start(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+			raw := strings.Replace(mp.SMTPURLWithAuth("mailer", "s3cret"), "@127.0.0.1:", "@"+host+":", 1)
+			settings, err := mail.ParseSMTPURL(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := mail.NewSMTP(settings, from, 3*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enqueue(t, st, mail.Message{Kind: mail.KindPasswordReset, To: "bob@merchant.test", Subject: "Reset", Text: "reset"})
+			run(t, st, tr, fast())
+			got := mp.WaitFor(t, "bob@merchant.test", 1)
+			if got[0].Username != "mailer" {
+				t.Errorf("SMTP user = %q, want mailer", got[0].Username)
+			}
+		})
+	}
+}
+
+// ?starttls=required makes STARTTLS mandatory: a server that does not
+// offer it gets no credentials and no mail (the mail waits, retried), and
+// the error says why without the password.
+func TestMailRequiredSTARTTLSIsRequired(t *testing.T) {
 	t.Parallel()
 	st, _ := storetest.New(t)
 	mp := mailpit.Start(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
-	settings, err := mail.ParseSMTPURL(mp.SMTPURLWithAuth("mailer", "s3cret"))
+	settings, err := mail.ParseSMTPURL(mp.SMTPURLWithAuth("mailer", "s3cret") + "?starttls=required")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,10 +237,24 @@ func TestMailNeverSendsCredentialsInClear(t *testing.T) {
 	run(t, st, tr, fast())
 	rows := waitOutbox(t, st, "tried twice", func(r store.MailStatus) bool { return r.Attempts >= 2 })
 	if rows[0].SentAt != nil || len(mp.Messages(t)) != 0 {
-		t.Fatalf("sent with cleartext credentials: %+v", rows[0])
+		t.Fatalf("sent without the required STARTTLS: %+v", rows[0])
 	}
-	if strings.Contains(rows[0].LastError, "s3cret") {
-		t.Errorf("the error shows the password: %s", rows[0].LastError)
+	if strings.Contains(rows[0].LastError, "s3cret") || !strings.Contains(strings.ToLower(rows[0].LastError), "starttls") {
+		t.Errorf("the error: %s", rows[0].LastError)
+	}
+}
+
+// The transport itself cannot be made to send credentials unencrypted to
+// another machine, whatever the configuration check let through.
+func TestSMTPRefusesCredentialsInClearToAnotherMachine(t *testing.T) {
+	for _, raw := range []string{"smtp://mailer:s3cret@mail.example.com:587", "smtp://mailer:s3cret@192.0.2.7:25"} {
+		settings, err := mail.ParseSMTPURL(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mail.NewSMTP(settings, from, time.Second); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v, want a refusal without the password", raw, err)
+		}
 	}
 }
 

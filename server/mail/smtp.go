@@ -5,25 +5,34 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	netmail "net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/tracklane/tracklane/server/oneline"
 )
 
 // SMTPSettings is a parsed SMTP_URL: smtp://[user:pass@]host[:port]
-// (STARTTLS when the server offers it; port 25 by default) or
+// (STARTTLS when the server offers it; port 25 by default; with
+// ?starttls=required, STARTTLS or nothing) or
 // smtps://[user:pass@]host[:port] (TLS from the start; port 465).
+//
+// Credentials travel over TLS, or in the clear only to a relay on this
+// machine (Loopback), as Go's net/smtp allows: CheckCredentials says
+// whether the settings keep that rule.
 type SMTPSettings struct {
-	Host        string
-	Port        int
-	ImplicitTLS bool // smtps://
-	Username    string
-	Password    string // never logged; String leaves it out
+	Host            string
+	Port            int
+	ImplicitTLS     bool // smtps://
+	RequireSTARTTLS bool // smtp://…?starttls=required
+	Username        string
+	Password        string // never logged; String leaves it out
 }
 
 // ParseSMTPURL reads an SMTP_URL. The error says what is wrong without
@@ -55,8 +64,18 @@ func ParseSMTPURL(raw string) (SMTPSettings, error) {
 	} else if strings.HasSuffix(u.Host, ":") {
 		return SMTPSettings{}, errors.New("has an empty port")
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return SMTPSettings{}, errors.New("must be only scheme, credentials, host and port")
+	if (u.Path != "" && u.Path != "/") || u.Fragment != "" {
+		return SMTPSettings{}, errors.New("must be only scheme, credentials, host and port (and ?starttls=required)")
+	}
+	switch u.RawQuery {
+	case "":
+	case "starttls=required":
+		if s.ImplicitTLS {
+			return SMTPSettings{}, errors.New("?starttls=required is for smtp://; smtps:// speaks TLS from the start")
+		}
+		s.RequireSTARTTLS = true
+	default:
+		return SMTPSettings{}, errors.New("takes no query but ?starttls=required")
 	}
 	if u.User != nil {
 		s.Username = u.User.Username()
@@ -72,11 +91,42 @@ func (s SMTPSettings) String() string {
 	if s.ImplicitTLS {
 		scheme = "smtps"
 	}
-	u := url.URL{Scheme: scheme, Host: s.Host + ":" + strconv.Itoa(s.Port)}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port))}
 	if s.Username != "" {
 		u.User = url.User(s.Username)
 	}
+	if s.RequireSTARTTLS {
+		u.RawQuery = "starttls=required"
+	}
 	return u.String()
+}
+
+// Loopback reports whether the server is on this machine by its address
+// as written, Go's net/smtp rule: localhost, 127.0.0.0/8 or ::1 (an
+// IPv4-mapped 127.x too). Names are not resolved: one that resolves to
+// loopback today may not tomorrow.
+func (s SMTPSettings) Loopback() bool {
+	if strings.EqualFold(s.Host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(s.Host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// tlsGuaranteed reports whether every session is encrypted before any
+// command but EHLO: TLS from the start, or STARTTLS required.
+func (s SMTPSettings) tlsGuaranteed() bool { return s.ImplicitTLS || s.RequireSTARTTLS }
+
+// CheckCredentials returns an error, for the person configuring SMTP_URL,
+// when credentials would cross a network unencrypted: a user without
+// smtps://, ?starttls=required or a loopback server. The error names the
+// host, never the password.
+func (s SMTPSettings) CheckCredentials() error {
+	if s.Username == "" || s.tlsGuaranteed() || s.Loopback() {
+		return nil
+	}
+	return fmt.Errorf("credentials would be sent to %s without TLS: use smtps:// (TLS from the start), "+
+		"add ?starttls=required if the server offers STARTTLS, or send through a relay on this machine (localhost, 127.0.0.0/8, ::1)", s.Host)
 }
 
 // SMTP hands mail to an SMTP server through go-mail (STARTTLS negotiation,
@@ -92,8 +142,13 @@ type SMTP struct {
 }
 
 // NewSMTP makes the transport. from is MAIL_FROM (`Name <addr>` or a bare
-// address); timeout bounds connecting and each SMTP command.
+// address); timeout bounds connecting and each SMTP command. Settings
+// that would send credentials unencrypted to another machine are refused
+// (CheckCredentials).
 func NewSMTP(settings SMTPSettings, from string, timeout time.Duration) (*SMTP, error) {
+	if err := settings.CheckCredentials(); err != nil {
+		return nil, err
+	}
 	addr, err := netmail.ParseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("sender address %q: %w", from, err)
@@ -121,24 +176,7 @@ func (t *SMTP) Send(ctx context.Context, o Outgoing) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	opts := []gomail.Option{gomail.WithPort(t.settings.Port), gomail.WithTimeout(t.timeout)}
-	if t.settings.ImplicitTLS {
-		opts = append(opts, gomail.WithSSL())
-	} else {
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
-	}
-	if t.settings.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
-			gomail.WithUsername(t.settings.Username), gomail.WithPassword(t.settings.Password))
-	}
-	if t.TLSConfig != nil {
-		tc := t.TLSConfig.Clone()
-		if tc.ServerName == "" {
-			tc.ServerName = t.settings.Host
-		}
-		opts = append(opts, gomail.WithTLSConfig(tc))
-	}
-	c, err := gomail.NewClient(t.settings.Host, opts...)
+	c, err := gomail.NewClient(t.settings.Host, t.options()...)
 	if err != nil {
 		return Permanent(fmt.Errorf("configuring the SMTP client: %w", err))
 	}
@@ -146,6 +184,54 @@ func (t *SMTP) Send(ctx context.Context, o Outgoing) error {
 		return fmt.Errorf("SMTP %s:%d: %w", t.settings.Host, t.settings.Port, err)
 	}
 	return nil
+}
+
+// loopbackMechanisms are the authentication mechanisms offered to a relay
+// on this machine, best first. go-mail's discovery offers PLAIN and LOGIN
+// only over TLS, so a loopback relay without TLS (Mailpit, a local
+// Postfix) would get no credentials at all; the -NOENC variants send them
+// whether or not STARTTLS happened, which on loopback exposes nothing.
+var loopbackMechanisms = []gomail.SMTPAuthType{gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1, gomail.SMTPAuthCramMD5,
+	gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc}
+
+// options are go-mail's settings for one session: TLS from the start,
+// STARTTLS required, or STARTTLS when offered; credentials after TLS (the
+// mechanism go-mail's discovery picks), or to a loopback relay with a
+// mechanism chosen here (NewSMTP refused anything else).
+func (t *SMTP) options() []gomail.Option {
+	s := t.settings
+	opts := []gomail.Option{gomail.WithPort(s.Port), gomail.WithTimeout(t.timeout)}
+	switch {
+	case s.ImplicitTLS:
+		opts = append(opts, gomail.WithSSL())
+	case s.RequireSTARTTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if s.Username != "" {
+		opts = append(opts, gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
+		if s.tlsGuaranteed() {
+			opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover))
+		} else {
+			opts = append(opts, gomail.WithOpportunisticSMTPAuth(loopbackMechanisms...))
+		}
+	}
+	switch {
+	case t.TLSConfig != nil:
+		tc := t.TLSConfig.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = s.Host
+		}
+		opts = append(opts, gomail.WithTLSConfig(tc))
+	case s.Loopback() && !s.tlsGuaranteed():
+		// A local relay's STARTTLS usually shows a self-signed
+		// certificate (Debian's Postfix: "snakeoil"); on loopback a
+		// certificate proves nothing a local process could not fake, and
+		// refusing it would stop all mail.
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: s.Host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}))
+	}
+	return opts
 }
 
 // build makes the MIME message: plain text, and HTML as its alternative
@@ -156,7 +242,7 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 	if err := m.To(o.To); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", o.To, err)
 	}
-	m.Subject(oneLine(o.Subject))
+	m.Subject(oneline.Clean(o.Subject))
 	m.SetMessageIDWithValue(MessageID(o, t.domain))
 	m.SetDateWithValue(o.CreatedAt)
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
@@ -165,16 +251,4 @@ func (t *SMTP) build(o Outgoing) (*gomail.Msg, error) {
 		m.AddAlternativeString(gomail.TypeTextHTML, o.HTML)
 	}
 	return m, nil
-}
-
-// oneLine folds line breaks (and any other control character) into
-// spaces: a header is one line.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }

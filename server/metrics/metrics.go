@@ -71,11 +71,11 @@ func New(db *sql.DB, st Store, now func() time.Time) *Metrics {
 		}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tracklane_stripe_checks_total",
-			Help: "Checks of connected Stripe accounts by mode and outcome: ok, failed, uninstalled (the app's access was revoked; the account was disconnected).",
+			Help: "Checks of connected Stripe accounts by mode and outcome: ok, failed, refused (Stripe refused the key: 401/403; the account stays connected and is tried again).",
 		}, []string{"mode", "outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tracklane_stripe_webhooks_total",
-			Help: "Stripe webhook deliveries by endpoint mode and outcome: applied, deferred, disconnected, not_connected, type_not_used, mode_mismatch, bad_request, unconfigured, retry_later.",
+			Help: "Stripe webhook deliveries by endpoint mode and outcome: applied, deferred, disconnected, stale_uninstall, not_connected, type_not_used, mode_mismatch, bad_request, unconfigured, retry_later.",
 		}, []string{"mode", "outcome"}),
 		httpErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tracklane_http_errors_total",

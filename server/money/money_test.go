@@ -48,3 +48,20 @@ func TestParse(t *testing.T) {
 		t.Error(Decimal(123450, "usd"))
 	}
 }
+
+func TestIsCurrency(t *testing.T) {
+	for code, want := range map[string]bool{
+		"usd": true, "EUR": true, "jpy": true, "kwd": true, "xof": true, "chf": true, "zwg": true, "xcg": true,
+		"abc": false, "xyz": false, "xau": false, "xxx": false, "xts": false, "": false, "us": false, "usdd": false, "usd ": false,
+	} {
+		if got := IsCurrency(code); got != want {
+			t.Errorf("IsCurrency(%q) = %v, want %v", code, got, want)
+		}
+	}
+	// Every currency Stripe treats specially is on the list.
+	for _, code := range []string{"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf", "bhd", "jod", "kwd", "omr", "tnd"} {
+		if !IsCurrency(code) {
+			t.Errorf("%s is not on the list", code)
+		}
+	}
+}

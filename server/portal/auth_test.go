@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -16,10 +18,11 @@ import (
 func member(t *testing.T, app *apptest.App, p program, code string) (*visitor, tracklane.Affiliate) {
 	t.Helper()
 	aff := app.NewAffiliate(t, p.ID, code)
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	v := newVisitor(t, app)
 	v.get(pathOf(t, link)).must(t, http.StatusOK, "Set your password")
 	a := v.post(pathOf(t, link), url.Values{"password": {goodPassword}})
@@ -33,10 +36,11 @@ func TestInvitationSetsAPasswordOnceAndSignsIn(t *testing.T) {
 	app := apptest.New(t, nil)
 	p := newProgram(t, app, "Invite Shop", tracklane.ApprovalManual)
 	aff := app.NewAffiliate(t, p.ID, "invited-1")
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	if !strings.HasPrefix(link, app.URL+"/p/"+p.Slug+"/invite/") {
 		t.Fatalf("invite link %q", link)
 	}
@@ -54,6 +58,7 @@ func TestInvitationSetsAPasswordOnceAndSignsIn(t *testing.T) {
 	v := newVisitor(t, app)
 	v.get(pathOf(t, link)).must(t, http.StatusOK)
 	v.post(pathOf(t, link), url.Values{"password": {"short"}}).must(t, http.StatusBadRequest, "at least 10 characters")
+	v.post(pathOf(t, link), url.Values{"password": {aff.Email}}).must(t, http.StatusBadRequest, "your own email or name")
 	a := v.post(pathOf(t, link), url.Values{"password": {goodPassword}})
 	if a.status != http.StatusSeeOther {
 		t.Fatalf("invite: %d %s", a.status, short(a.body))
@@ -77,10 +82,11 @@ func TestExpiredAndForeignLinksChangeNothing(t *testing.T) {
 	p := newProgram(t, app, "Expiry Shop", tracklane.ApprovalManual)
 	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
 	aff := app.NewAffiliate(t, p.ID, "expiring")
-	link, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(context.Background(), p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	secret := link[strings.LastIndex(link, "/")+1:]
 	v := newVisitor(t, app)
 	// Another program's portal does not take it.
@@ -110,9 +116,18 @@ func TestForgotAnswersAlikeAndResetWorksOnce(t *testing.T) {
 	_, aff := member(t, app, p, "resetter")
 	v := newVisitor(t, app)
 	v.get("/p/"+p.Slug+"/forgot").must(t, http.StatusOK, "Forgot your password")
+	start := time.Now()
 	known := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {strings.ToUpper(aff.Email)}})
+	knownTook := time.Since(start)
 	v.get("/p/" + p.Slug + "/forgot")
+	start = time.Now()
 	unknown := v.post("/p/"+p.Slug+"/forgot", url.Values{"email": {"nobody@example.com"}})
+	unknownTook := time.Since(start)
+	// Neither answer is quicker than the paced time, so the time does not
+	// tell a member from a stranger either.
+	if knownTook < account.ResetPace || unknownTook < account.ResetPace {
+		t.Errorf("answers took %v (member) and %v (stranger), want both at least %v", knownTook, unknownTook, account.ResetPace)
+	}
 	known.must(t, http.StatusOK, "Check your email")
 	if known.body != unknown.body || known.status != unknown.status {
 		t.Fatalf("answers differ:\n%s\n---\n%s", known.body, unknown.body)
@@ -123,6 +138,7 @@ func TestForgotAnswersAlikeAndResetWorksOnce(t *testing.T) {
 	}
 	reset := pathOf(t, got[0].Link)
 	v.get(reset).must(t, http.StatusOK, "Choose a new password")
+	v.post(reset, url.Values{"password": {strings.ToUpper(aff.Email)}}).must(t, http.StatusBadRequest, "your own email or name")
 	a := v.post(reset, url.Values{"password": {"a brand new secret"}})
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/p/"+p.Slug+"/login?ok=password-set" {
 		t.Fatalf("reset: %d %q", a.status, a.header.Get("Location"))

@@ -13,8 +13,10 @@ import (
 )
 
 // TestBrowserApplyLogInAndSeeHome applies through /join in headless
-// Chromium at phone width, logs in and sees Home, saving screenshots of
-// the join, log-in and forgot pages (artifacts/portal-*.png).
+// Chromium at phone width (approval auto), is refused at the log-in until
+// the mailed link confirms the address, confirms it and sees Home, saving
+// screenshots of the join, log-in, forgot and confirm pages
+// (artifacts/portal-*.png).
 func TestBrowserApplyLogInAndSeeHome(t *testing.T) {
 	app := apptest.New(t, nil)
 	p := newProgram(t, app, "Acme Coffee", tracklane.ApprovalAuto)
@@ -63,18 +65,30 @@ func TestBrowserApplyLogInAndSeeHome(t *testing.T) {
 	headless.Screenshot(t, ctx, "portal-forgot")
 	run("login page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(`input[name=email]`))
 	headless.Screenshot(t, ctx, "portal-login")
-	run("log in",
+	// The program approves automatically, but only once the address is
+	// confirmed: the log-in says so.
+	run("log in before confirming",
 		chromedp.SendKeys(`input[name=email]`, "jamie@partners.example"),
 		chromedp.SendKeys(`input[name=password]`, goodPassword),
 		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`main h1`),
+		chromedp.WaitVisible(`.auth-card .alert-error`),
 	)
+	if s := text(".auth-card .alert-error"); !strings.Contains(s, "Confirm your email first") {
+		t.Fatalf("log-in before confirming: %q", s)
+	}
+	confirm := mailsOf(t, app, "confirm_email")
+	if len(confirm) != 1 || confirm[0].To != "jamie@partners.example" {
+		t.Fatalf("confirmation mails %+v", confirm)
+	}
+	run("confirm page", chromedp.Navigate(confirm[0].Link), chromedp.WaitVisible(`.auth-card button[type=submit]`))
+	headless.Screenshot(t, ctx, "portal-confirm")
+	run("confirm", chromedp.Click(`.auth-card button[type=submit]`), chromedp.WaitVisible(`main h1`))
 	if s := text("main h1"); !strings.Contains(s, "Jamie Rivera") && !strings.Contains(s, "Home") {
 		t.Fatalf("home heading %q", s)
 	}
 	url, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil || url != base {
-		t.Fatalf("after log-in at %q, want %q", url, base)
+		t.Fatalf("after confirming at %q, want %q", url, base)
 	}
 	headless.Screenshot(t, ctx, "portal-login-home")
 	if c := headless.Cookie(t, ctx, base, "tl_portal"); c == nil || !c.HTTPOnly || c.Path != "/p/"+p.Slug {

@@ -63,7 +63,7 @@ func (h *Handler) handleJoin(c *gin.Context) {
 	}
 	msg := "We have received your application to " + t.Name + "'s affiliate program. The merchant reviews it; you will get an email once you can log in."
 	if t.AffiliateApproval == tracklane.ApprovalAuto {
-		msg = "We have received your application to " + t.Name + "'s affiliate program. Check your email: it says how to log in."
+		msg = "We have received your application to " + t.Name + "'s affiliate program. Check your email: open the link we sent to confirm your address, then you can log in."
 	}
 	h.answer(c, http.StatusOK, "Thank you for applying", msg)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracklane/tracklane/server/account"
+	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -89,22 +90,87 @@ func TestRedirectOfANonActiveAffiliateCarriesNoCid(t *testing.T) {
 	}
 }
 
-func TestJoinAutoApprovalActivatesAndLogsIn(t *testing.T) {
+// With approval auto, a join makes an account that stays pending and
+// cannot log in until the link mailed to the address is used (SPEC
+// section 14); nothing the applicant typed is mailed to that address.
+// Opening the link changes nothing; its button confirms, activates and
+// signs in, once.
+func TestJoinAutoApprovalActivatesOnceTheEmailIsConfirmed(t *testing.T) {
 	app := apptest.New(t, nil)
 	p := newProgram(t, app, "Auto Shop", tracklane.ApprovalAuto)
 	v := newVisitor(t, app)
-	v.apply(p.Slug, "Bo", "bo@example.com", goodPassword).must(t, http.StatusOK, "Thank you for applying", "Check your email")
-	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'bo@example.com' AND status = 'active'`, p.ID); n != 1 {
-		t.Fatalf("%d active applicants", n)
+	v.apply(p.Slug, "Bo <Call 555-0100 now>", "bo@example.com", goodPassword).must(t, http.StatusOK, "Thank you for applying", "Check your email")
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'bo@example.com' AND status = 'pending' AND email_unconfirmed`, p.ID); n != 1 {
+		t.Fatalf("%d pending unconfirmed applicants", n)
 	}
-	if len(mailsOf(t, app, "application_received")) != 1 || len(mailsOf(t, app, "application_approved")) != 1 {
+	confirm := mailsOf(t, app, "confirm_email")
+	if len(confirm) != 1 || len(mailsOf(t, app, "application_received")) != 1 || len(mailsOf(t, app, "application_approved")) != 0 {
 		t.Fatalf("mails %+v", outbox(t, app))
 	}
-	a := v.login(p.Slug, "bo@example.com", goodPassword)
+	if m := confirm[0]; m.To != "bo@example.com" || strings.Contains(m.Subject+m.Text+m.HTML, "555-0100") ||
+		!strings.HasPrefix(m.Link, app.URL+"/p/"+p.Slug+"/confirm/") {
+		t.Fatalf("the confirmation mail carries the applicant's words or no link: %+v", m)
+	}
+	v.login(p.Slug, "bo@example.com", goodPassword).must(t, http.StatusForbidden, "Confirm your email first")
+	if v.cookie("/p/"+p.Slug, "tl_portal") != "" {
+		t.Fatal("an unconfirmed applicant got a session")
+	}
+
+	link := pathOf(t, confirm[0].Link)
+	for range 2 { // a mail scanner opening the link changes nothing
+		v.get(link).must(t, http.StatusOK, "Confirm your email", `action="`+link+`"`)
+	}
+	// Another program's portal does not take it.
+	q := newProgram(t, app, "Other Auto Shop", tracklane.ApprovalAuto)
+	other := newVisitor(t, app)
+	other.get("/p/" + q.Slug + "/login")
+	other.post("/p/"+q.Slug+"/confirm/"+link[strings.LastIndex(link, "/")+1:], nil).must(t, http.StatusGone)
+
+	a := v.post(link, nil)
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/p/"+p.Slug {
-		t.Fatalf("login: %d %s", a.status, a.header.Get("Location"))
+		t.Fatalf("confirm: %d %q %s", a.status, a.header.Get("Location"), short(a.body))
 	}
 	v.get("/p/"+p.Slug).must(t, http.StatusOK, "Bo")
+	if n := app.QueryInt(t, `SELECT count(*) FROM affiliates WHERE tenant_id = $1 AND email = 'bo@example.com' AND status = 'active' AND NOT email_unconfirmed`, p.ID); n != 1 {
+		t.Fatal("the confirmed applicant is not active")
+	}
+	newVisitor(t, app).get(link).must(t, http.StatusGone)
+	if a := newVisitor(t, app).login(p.Slug, "bo@example.com", goodPassword); a.status != http.StatusSeeOther {
+		t.Fatalf("log-in after confirming: %d", a.status)
+	}
+}
+
+// A join again with an address never confirmed mails a new link (the
+// earlier one dies) instead of the member mail; a confirmation after the
+// program turned to manual approval confirms the address and leaves the
+// applicant to the merchant.
+func TestJoinAgainMailsANewConfirmationLink(t *testing.T) {
+	app := apptest.New(t, nil)
+	ctx := context.Background()
+	p := newProgram(t, app, "Again Shop", tracklane.ApprovalAuto)
+	newVisitor(t, app).apply(p.Slug, "Cy", "cy@example.com", goodPassword).must(t, http.StatusOK)
+	newVisitor(t, app).apply(p.Slug, "Cy", "cy@example.com", "another fine password").must(t, http.StatusOK)
+	confirm := mailsOf(t, app, "confirm_email")
+	if len(confirm) != 2 || len(mailsOf(t, app, "member_applied")) != 0 || confirm[0].Link == confirm[1].Link {
+		t.Fatalf("mails %+v", outbox(t, app))
+	}
+	v := newVisitor(t, app)
+	v.get(pathOf(t, confirm[0].Link)).must(t, http.StatusGone)
+	manual := string(tracklane.ApprovalManual)
+	if _, err := app.Accounts.UpdateSettings(ctx, p.ID, account.SettingsInput{AffiliateApproval: &manual}); err != nil {
+		t.Fatal(err)
+	}
+	v.get(pathOf(t, confirm[1].Link)).must(t, http.StatusOK)
+	v.post(pathOf(t, confirm[1].Link), nil).must(t, http.StatusOK, "Your email is confirmed", "The merchant reviews")
+	if v.cookie("/p/"+p.Slug, "tl_portal") != "" {
+		t.Fatal("an applicant waiting for the merchant got a session")
+	}
+	v.login(p.Slug, "cy@example.com", goodPassword).must(t, http.StatusForbidden, "waiting for the merchant")
+	// Confirmed, it is a member like any other: a join mails the member mail.
+	newVisitor(t, app).apply(p.Slug, "Cy", "cy@example.com", goodPassword).must(t, http.StatusOK)
+	if n := len(mailsOf(t, app, "member_applied")); n != 1 {
+		t.Fatalf("%d member mails after the confirmed applicant joined again", n)
+	}
 }
 
 func TestJoinAnswersAMemberExactlyAsANewcomer(t *testing.T) {
@@ -151,6 +217,11 @@ func TestJoinRefusesBadInputAndChangesNothing(t *testing.T) {
 	}{
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"short"}}, "at least 10 characters"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"password123"}}, "too common"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"aaaaaaaaaa"}}, "a repeated character"},
+		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {"Password1234"}}, "a common word with digits"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"alexandra.quill@example.com"}, "password": {"alexandra.quill@example.com"}},
+			"your own email or name"},
+		{url.Values{"name": {"Alexandra Quill"}, "email": {"aq@example.com"}, "password": {"Alexandra Quill"}}, "your own email or name"},
 		{url.Values{"name": {"A"}, "email": {"not an email"}, "password": {goodPassword}}, "not an email"},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "payout_email": {"paypal me"}}, "Payout email: "},
 		{url.Values{"name": {"A"}, "email": {"a@example.com"}, "password": {goodPassword}, "code": {"taken-code"}}, "is taken"},
@@ -211,10 +282,11 @@ func TestRenamedProgramKeepsItsOldLinks(t *testing.T) {
 	ctx := context.Background()
 	p := newProgram(t, app, "Rename Shop", tracklane.ApprovalManual)
 	aff := app.NewAffiliate(t, p.ID, "renamed-1")
-	link, err := app.Accounts.InviteAffiliate(ctx, p.ID, aff.ID)
+	inv, err := app.Accounts.InviteAffiliate(ctx, p.ID, aff.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	link := inv.Link
 	renamed := "rename-shop-partners"
 	if _, err := app.Accounts.UpdateSettings(ctx, p.ID, account.SettingsInput{Slug: &renamed}); err != nil {
 		t.Fatal(err)
@@ -232,8 +304,16 @@ func TestRenamedProgramKeepsItsOldLinks(t *testing.T) {
 	}
 	v.get("/p/"+renamed).must(t, http.StatusOK, aff.Name)
 
-	// Another program may take the old slug: it is theirs from then on.
+	// Another program may not take the old slug for 90 days (the links
+	// naming it would reach them); then it may, and it is theirs.
 	q := newProgram(t, app, "Other Shop", tracklane.ApprovalManual)
+	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another program took a slug given up a moment ago: %v", err)
+	}
+	newVisitor(t, app).get("/p/"+p.Slug+"/join").must(t, http.StatusMovedPermanently)
+	if _, err := app.Store.DB().Exec(`UPDATE tenant_slug_aliases SET created_at = now() - interval '91 days'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := app.Accounts.UpdateSettings(ctx, q.ID, account.SettingsInput{Slug: &p.Slug}); err != nil {
 		t.Fatal(err)
 	}

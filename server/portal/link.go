@@ -14,9 +14,13 @@ import (
 	"github.com/tracklane/tracklane/views"
 )
 
+// kindOf is the page (views.PortalAuthPage.Kind) of a link's purpose.
 func kindOf(purpose tracklane.TokenPurpose) string {
-	if purpose == tracklane.PurposeInvite {
+	switch purpose {
+	case tracklane.PurposeInvite:
 		return "invite"
+	case tracklane.PurposeConfirmEmail:
+		return "confirm"
 	}
 	return "reset"
 }
@@ -46,35 +50,47 @@ func (h *Handler) handleLinkForm(purpose tracklane.TokenPurpose) gin.HandlerFunc
 	}
 }
 
-// handleLinkUse sets the new password through a one-use link. An
-// invitation then signs the affiliate in (when active); a reset sends
-// them to log in.
+// liveLink is the first step of a one-use link's POST: the network's
+// link throttle, then the link itself, live and of this program. It
+// answers the request itself (429, 410, an error page) and returns false
+// when the link cannot be used.
+func (h *Handler) liveLink(c *gin.Context, purpose tracklane.TokenPurpose) bool {
+	ctx := c.Request.Context()
+	th := h.deps.Throttle
+	_, err := th.Take(ctx, throttle.Limit{Key: th.Key("portal-link", ratelimit.ClientKey(c.ClientIP())), Window: linkUseWindow, Max: linkUseMaxNet})
+	if apperr.Is(err, apperr.RateLimited) {
+		c.Header("Retry-After", "3600")
+		h.answer(c, http.StatusTooManyRequests, "Too many attempts", "Too many new passwords were tried from your network. Wait an hour, then try again.")
+		return false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return false
+	}
+	tok, err := h.deps.Accounts.CheckLink(ctx, c.Param("token"), purpose)
+	if errors.Is(err, store.ErrLinkGone) || (err == nil && tok.TenantID != tenantOf(c).ID) {
+		h.linkGone(c)
+		return false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return false
+	}
+	return true
+}
+
+// handleLinkUse sets the new password through a one-use link (the
+// affiliate's other links die and their sessions end). An invitation then
+// signs the affiliate in (when active); a reset sends them to log in.
 func (h *Handler) handleLinkUse(purpose tracklane.TokenPurpose) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		t := tenantOf(c)
-		th := h.deps.Throttle
-		_, err := th.Take(ctx, throttle.Limit{Key: th.Key("portal-link", ratelimit.ClientKey(c.ClientIP())), Window: linkUseWindow, Max: linkUseMaxNet})
-		if apperr.Is(err, apperr.RateLimited) {
-			c.Header("Retry-After", "3600")
-			h.answer(c, http.StatusTooManyRequests, "Too many attempts", "Too many new passwords were tried from your network. Wait an hour, then try again.")
-			return
-		}
-		if err != nil {
-			h.fail(c, err)
+		if !h.liveLink(c, purpose) {
 			return
 		}
 		secret := c.Param("token")
-		tok, err := h.deps.Accounts.CheckLink(ctx, secret, purpose)
-		if errors.Is(err, store.ErrLinkGone) || (err == nil && tok.TenantID != t.ID) {
-			h.linkGone(c)
-			return
-		}
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		tok, err = h.deps.Accounts.UseLink(ctx, secret, purpose, c.PostForm("password"))
+		tok, err := h.deps.Accounts.UseLink(ctx, secret, purpose, c.PostForm("password"))
 		if errors.Is(err, store.ErrLinkGone) {
 			h.linkGone(c)
 			return
@@ -101,4 +117,34 @@ func (h *Handler) handleLinkUse(purpose tracklane.TokenPurpose) gin.HandlerFunc 
 		}
 		c.Redirect(http.StatusSeeOther, "/p/"+t.Slug+"/login?ok=password-set")
 	}
+}
+
+// handleConfirm confirms an applicant's address through the link mailed
+// when they applied (approval auto): they become active and are signed
+// in; when the program has since turned to manual approval, they wait for
+// the merchant instead. Opening the link (GET) changes nothing: mail
+// scanners follow links; the page's button posts here.
+func (h *Handler) handleConfirm(c *gin.Context) {
+	if !h.liveLink(c, tracklane.PurposeConfirmEmail) {
+		return
+	}
+	a, err := h.deps.Accounts.ConfirmEmail(c.Request.Context(), tenantOf(c), c.Param("token"))
+	if errors.Is(err, store.ErrLinkGone) {
+		h.linkGone(c)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if a.Status != tracklane.AffiliateActive {
+		h.answer(c, http.StatusOK, "Your email is confirmed",
+			"The merchant reviews your application; you will get an email once you can log in.")
+		return
+	}
+	if err := h.startSession(c, a); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, programPath(c))
 }

@@ -1,8 +1,10 @@
 // Package portal serves the affiliate portal's doors at /p/<slug>: the
 // public application form, log-in and log-out, forgotten passwords and the
-// one-use links (password reset, invitation), behind the portal's own
-// sessions (table affiliate_sessions, cookie tl_portal scoped to the
-// program's path), CSRF tokens and the dashboard's CSP.
+// one-use links (password reset, invitation, an applicant's confirmation
+// of their address), behind the portal's own
+// sessions (package signin, configured in newSignin: table
+// affiliate_sessions, cookie tl_portal scoped to the program's path), CSRF
+// tokens and the dashboard's CSP.
 //
 // The signed-in pages (Home, Conversions, Payouts, Settings) come from a
 // Pages implementation mounted on the signed-in group: every request
@@ -23,6 +25,7 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/config"
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -39,6 +42,9 @@ type Viewer struct {
 	Tenant    tracklane.Tenant
 	Affiliate tracklane.Affiliate
 	CSRF      string // the session's form token: put it in every form as "csrf"
+	// Session is the hash of the session's id: a password changed in it
+	// ends every other session of the affiliate, not this one.
+	Session []byte
 }
 
 const viewerKey = "portal.viewer"
@@ -62,16 +68,15 @@ type Accounts interface {
 	RequestAffiliateReset(ctx context.Context, t tracklane.Tenant, email string) error
 	CheckLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose) (tracklane.OneUseToken, error)
 	UseLink(ctx context.Context, secret string, purpose tracklane.TokenPurpose, newPassword string) (tracklane.OneUseToken, error)
+	ConfirmEmail(ctx context.Context, t tracklane.Tenant, secret string) (tracklane.Affiliate, error)
 }
 
 // Store is what the portal reads itself.
 type Store interface {
 	TenantBySlug(ctx context.Context, slug string) (tracklane.Tenant, error)
 	Affiliate(ctx context.Context, tenantID, id string) (tracklane.Affiliate, error)
-	CreatePortalSession(ctx context.Context, idHash []byte, tenantID, affiliateID string, now, expires time.Time) error
 	PortalSessionByHash(ctx context.Context, tenantID string, idHash []byte, now time.Time) (store.PortalSession, error)
-	TouchPortalSession(ctx context.Context, idHash []byte, now, expires time.Time) error
-	DeletePortalSession(ctx context.Context, idHash []byte) error
+	signin.Store // the sessions' life (package signin)
 	RecordPortalVisitor(ctx context.Context, tenantID, affiliateID string, visitor []byte, now time.Time) error
 }
 
@@ -107,6 +112,7 @@ type Handler struct {
 	now      func() time.Time
 	csrfKey  []byte
 	preLogin pagekit.PreLogin
+	signin   *signin.Kind[store.PortalSession]
 	// checkAnonCSRF refuses a signed-out form's POST without the token of
 	// the browser's pre-login cookie; checkSessionCSRF is CheckCSRF's.
 	checkAnonCSRF, checkSessionCSRF gin.HandlerFunc
@@ -124,7 +130,8 @@ func New(deps Deps) *Handler {
 		panic("portal.New: no Throttle")
 	}
 	h := &Handler{deps: deps, store: deps.Store, log: deps.Log, now: deps.Now, csrfKey: deps.Config.Key("portal-csrf")}
-	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.setCookie}
+	h.signin = h.newSignin()
+	h.preLogin = pagekit.PreLogin{Key: h.csrfKey, Cookie: preCookie, SetCookie: h.signin.SetCookie}
 	h.checkAnonCSRF = h.preLogin.Require(h.csrfRefused)
 	h.checkSessionCSRF = pagekit.RequireToken(sessionToken, h.csrfRefused)
 	return h
@@ -143,8 +150,10 @@ func (h *Handler) Register(r gin.IRouter) {
 	g.POST("/reset/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeAffiliateReset))
 	g.GET("/invite/:token", h.handleLinkForm(tracklane.PurposeInvite))
 	g.POST("/invite/:token", h.checkAnonCSRF, h.handleLinkUse(tracklane.PurposeInvite))
+	g.GET("/confirm/:token", h.handleLinkForm(tracklane.PurposeConfirmEmail))
+	g.POST("/confirm/:token", h.checkAnonCSRF, h.handleConfirm)
 
-	in := g.Group("", h.requireSession, h.CheckCSRF)
+	in := g.Group("", h.requireSession(), h.CheckCSRF)
 	in.POST("/logout", h.handleLogout)
 	if h.deps.Pages != nil {
 		h.deps.Pages.Register(in)

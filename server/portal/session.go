@@ -6,91 +6,76 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/ident"
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
 const (
-	// sessionCookie is the portal's session; its Path is the program's
-	// /p/<slug>, so the browser never sends it to the dashboard, the API
-	// or another program.
+	// sessionCookie is the portal's session (signin.Kind); its Path is the
+	// program's /p/<slug>, so the browser never sends it to the dashboard,
+	// the API or another program.
 	sessionCookie = "tl_portal"
 	// preCookie carries a random value before login, for the CSRF token
 	// of the signed-out forms.
 	preCookie = "tl_portal_pre"
-	// sessionLife is how long an idle session lasts; use extends it.
-	sessionLife = 30 * 24 * time.Hour
-	touchEvery  = time.Hour
 )
 
-func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: name, Value: value, Path: "/p/" + tenantOf(c).Slug, MaxAge: maxAge,
-		HttpOnly: true, Secure: h.deps.Config.Secure(), SameSite: http.SameSiteLaxMode,
-	})
+// newSignin is the portal's kind of sign-in: affiliates of the program in
+// the URL, their sessions in table affiliate_sessions (read only for an
+// active affiliate of that program), the cookie at /p/<slug>.
+func (h *Handler) newSignin() *signin.Kind[store.PortalSession] {
+	return &signin.Kind[store.PortalSession]{
+		Cookie: sessionCookie, Path: programPath, Secure: h.deps.Config.Secure(),
+		Sessions: store.PortalSessions, Store: h.store,
+		Read: func(c *gin.Context, idHash []byte, now time.Time) (store.PortalSession, error) {
+			return h.store.PortalSessionByHash(c.Request.Context(), tenantOf(c).ID, idHash, now)
+		},
+		Throttle: h.deps.Throttle, ThrottleKey: "portal-login",
+		Now: h.now, Log: h.log,
+	}
 }
 
-// startSession signs the affiliate in with a fresh session id (never one
-// the browser brought) and ends the session the browser had, if any.
+// programPath is the portal's cookie path: the program of the request.
+func programPath(c *gin.Context) string { return "/p/" + tenantOf(c).Slug }
+
+// startSession signs the affiliate in (signin.Kind.Start) and notes the
+// browser.
 func (h *Handler) startSession(c *gin.Context, a tracklane.Affiliate) error {
-	ctx := c.Request.Context()
-	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := h.store.DeletePortalSession(ctx, ident.Hash(old)); err != nil {
-			return err
-		}
-	}
-	id := ident.Secret()
-	now := h.now()
-	if err := h.store.CreatePortalSession(ctx, ident.Hash(id), a.TenantID, a.ID, now, now.Add(sessionLife)); err != nil {
+	if err := h.signin.Start(c, affiliateOwner(a)); err != nil {
 		return err
 	}
-	h.setCookie(c, sessionCookie, id, int(sessionLife/time.Second))
-	h.noteBrowser(c, a.TenantID, a.ID, now)
+	h.noteBrowser(c, a.TenantID, a.ID, h.now())
 	return nil
 }
 
-// session reads the browser's live session in this program.
-func (h *Handler) session(c *gin.Context) (store.PortalSession, error) {
-	id, err := c.Cookie(sessionCookie)
-	if err != nil || id == "" || len(id) > 100 {
-		return store.PortalSession{}, apperr.Errorf(apperr.Unauthorized, "not signed in")
-	}
-	return h.store.PortalSessionByHash(c.Request.Context(), tenantOf(c).ID, ident.Hash(id), h.now())
+// affiliateOwner is whom an affiliate's session signs in.
+func affiliateOwner(a tracklane.Affiliate) store.SessionOwner {
+	return store.SessionOwner{TenantID: a.TenantID, AffiliateID: a.ID}
 }
 
-// requireSession loads the signed-in affiliate (a live session of an
-// active affiliate of this program) or sends the visitor to the log-in
-// page.
-func (h *Handler) requireSession(c *gin.Context) {
-	sess, err := h.session(c)
-	if err != nil {
-		if !apperr.Is(err, apperr.Unauthorized) {
-			h.fail(c, err)
-			c.Abort()
-			return
-		}
-		c.Redirect(http.StatusSeeOther, "/p/"+tenantOf(c).Slug+"/login")
-		c.Abort()
-		return
-	}
-	// The session is touched hourly, and on the first request of a new
-	// UTC day, which also notes the day's browser (the visitor hash is
-	// keyed by the day): one write a session a day, not one a page.
+// requireSession loads the signed-in affiliate (signin.Kind.Require: a
+// live session of an active affiliate of this program) or sends the
+// visitor to the log-in page.
+func (h *Handler) requireSession() gin.HandlerFunc {
+	return h.signin.Require(h.signedIn, func(c *gin.Context) {
+		c.Redirect(http.StatusSeeOther, programPath(c)+"/login")
+	}, h.fail)
+}
+
+// signedIn keeps the viewer of a signed-in request. The session is
+// touched hourly, and on the first request of a new UTC day, which also
+// notes the day's browser (the visitor hash is keyed by the day): one
+// write a session a day, not one a page.
+func (h *Handler) signedIn(c *gin.Context, sess store.PortalSession) {
 	now := h.now()
 	newDay := !sameUTCDay(now, sess.LastSeenAt)
-	if newDay || now.Sub(sess.LastSeenAt) > touchEvery {
-		if err := h.store.TouchPortalSession(c.Request.Context(), sess.IDHash, now, now.Add(sessionLife)); err != nil {
-			h.log.WarnContext(c.Request.Context(), "extending portal session", "err", err)
-		}
-	}
+	h.signin.Refresh(c, sess, newDay)
 	if newDay {
 		h.noteBrowser(c, sess.Affiliate.TenantID, sess.Affiliate.ID, now)
 	}
-	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash)})
-	c.Next()
+	c.Set(viewerKey, Viewer{Tenant: tenantOf(c), Affiliate: sess.Affiliate, CSRF: h.mac("session", sess.IDHash), Session: sess.IDHash})
 }
 
 func (h *Handler) mac(kind string, v []byte) string {

@@ -116,6 +116,7 @@ func TestBrowser(t *testing.T) {
 	run("settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(`input[name=payout_email]`))
 	run("bad payout email",
 		chromedp.SendKeys(`input[name=payout_email]`, "jane at paypal"),
+		chromedp.SendKeys(`#payout input[name=current_password]`, janePassword),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#payout form').noValidate = true`),
 		chromedp.Submit(`input[name=payout_email]`),
 		chromedp.WaitVisible(`#payout .alert-error`),

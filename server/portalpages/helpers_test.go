@@ -17,13 +17,21 @@ import (
 	"github.com/tracklane/tracklane/server/account"
 	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/portalpages"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/testkit/storetest"
+	"github.com/tracklane/tracklane/server/throttle"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
 )
 
 const testCSRF = "csrf-token-of-the-test-session"
+
+// janePassword is the viewer's portal password (the payout email form asks
+// for it); testSession is the viewer's session id hash.
+const janePassword = "jane's long password"
+
+var testSession = []byte("hash-of-the-test-session")
 
 // world is a tenant with two affiliates, "jane" (the viewer) and "rival",
 // the portal pages mounted at /p/:slug with a test Who, and helpers to
@@ -46,14 +54,16 @@ type passwords struct {
 	mu      sync.Mutex
 	current string
 	calls   []string
+	kept    [][]byte // the keepSession of each call
 }
 
-func (p *passwords) change(_ context.Context, tenantID, affiliateID, current, next string) error {
+func (p *passwords) change(_ context.Context, tenantID, affiliateID, current, next string, keepSession []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, tenantID+"|"+affiliateID+"|"+current+"|"+next)
+	p.kept = append(p.kept, keepSession)
 	if current != p.current {
-		return apperr.Errorf(apperr.Invalid, "the current password is wrong")
+		return apperr.Errorf(apperr.Unauthorized, "the current password is wrong")
 	}
 	if len(next) < 10 {
 		return apperr.Errorf(apperr.Invalid, "the new password needs at least 10 characters")
@@ -81,6 +91,13 @@ func newWorld(t *testing.T, who func(w *world) func(c *gin.Context) (portalpages
 	if err != nil {
 		t.Fatal(err)
 	}
+	hash, err := account.HashPassword(janePassword, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetAffiliatePassword(ctx, ten.Tenant.ID, w.me.ID, hash, nil); err != nil {
+		t.Fatal(err)
+	}
 	fixed := func(c *gin.Context) (portalpages.Viewer, bool) {
 		// Read per request, as the portal's middleware does: a saved payout
 		// email shows on the next page.
@@ -88,14 +105,15 @@ func newWorld(t *testing.T, who func(w *world) func(c *gin.Context) (portalpages
 		if err != nil {
 			return portalpages.Viewer{}, false
 		}
-		return portalpages.Viewer{Tenant: w.tenant, Affiliate: a, CSRF: testCSRF}, true
+		return portalpages.Viewer{Tenant: w.tenant, Affiliate: a, CSRF: testCSRF, Session: testSession}, true
 	}
 	whoFn := fixed
 	if who != nil {
 		whoFn = who(w)
 	}
-	h := portalpages.New(portalpages.Deps{Store: st, Who: whoFn, ChangePassword: w.password.change,
-		Now: func() time.Time { return w.now }, PublicURL: "https://track.example", Log: storetest.Logger(t)})
+	h := portalpages.New(portalpages.Deps{Store: st, Who: whoFn, ChangePassword: w.password.change, SetPayoutEmail: svc.SetOwnPayoutEmail,
+		Recheck: signin.Recheck{Throttle: throttle.New(st, []byte("test throttle key"), time.Now), Key: "portal-password"},
+		Now:     func() time.Time { return w.now }, PublicURL: "https://track.example", Log: storetest.Logger(t)})
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
 	r.StaticFS("/static", http.FS(static.FS))

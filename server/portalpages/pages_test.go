@@ -123,8 +123,10 @@ func TestPayouts(t *testing.T) {
 	}
 }
 
-// Settings: the payout email is checked as an email address; a bad one
-// shows the page again with the message and changes nothing.
+// Settings: the payout email needs the current password (checked first:
+// wrong → 401, blank → 400) and is checked as an email address a
+// spreadsheet would not run; a bad one shows the page again with the
+// message and changes nothing.
 func TestPayoutEmail(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
@@ -133,9 +135,13 @@ func TestPayoutEmail(t *testing.T) {
 	if strings.Count(a.body, `name="csrf" value="`+testCSRF+`"`) < 3 { // both forms and log-out
 		t.Error("a form without the CSRF token")
 	}
-	for _, bad := range []string{"not an email", "", "a@b@c", "jane@", "<script>@x.example"} {
-		a := w.do("POST", "/p/acme/settings/payout-email", url.Values{"payout_email": {bad}, "csrf": {testCSRF}})
-		if a.status != http.StatusBadRequest && a.status != http.StatusUnprocessableEntity {
+	if strings.Count(a.body, `name="current_password"`) != 2 {
+		t.Error("a settings form does not ask for the current password")
+	}
+	for _, bad := range []string{"not an email", "", "a@b@c", "jane@", "<script>@x.example",
+		"=cmd|'/Ccalc'!A0@x.example", "+1@x.example", "-x@x.example", "@x@x.example", "ja\x01ne@x.example"} {
+		a := w.do("POST", "/p/acme/settings/payout-email", url.Values{"payout_email": {bad}, "current_password": {janePassword}, "csrf": {testCSRF}})
+		if a.status != http.StatusBadRequest {
 			t.Fatalf("%q: status %d", bad, a.status)
 		}
 		a.must(t, a.status, `role="alert"`, "Payout email")
@@ -144,7 +150,14 @@ func TestPayoutEmail(t *testing.T) {
 			t.Fatalf("%q was saved as %q", bad, got.PayoutEmail)
 		}
 	}
-	a = w.do("POST", "/p/acme/settings/payout-email", url.Values{"payout_email": {"  Jane.Pay@PayPal.Example "}, "csrf": {testCSRF}})
+	for password, status := range map[string]int{"": http.StatusBadRequest, "not jane's password": http.StatusUnauthorized} {
+		a := w.do("POST", "/p/acme/settings/payout-email", url.Values{"payout_email": {"thief@x.example"}, "current_password": {password}, "csrf": {testCSRF}})
+		a.must(t, status, `role="alert"`, "current password")
+		if got, _ := w.st.Affiliate(t.Context(), w.tenant.ID, w.me.ID); got.PayoutEmail != "" {
+			t.Fatalf("saved with the password %q", password)
+		}
+	}
+	a = w.do("POST", "/p/acme/settings/payout-email", url.Values{"payout_email": {"  Jane.Pay@PayPal.Example "}, "current_password": {janePassword}, "csrf": {testCSRF}})
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/p/acme/settings?ok=payout-email-saved" {
 		t.Fatalf("save: %d %s", a.status, a.header.Get("Location"))
 	}
@@ -154,13 +167,13 @@ func TestPayoutEmail(t *testing.T) {
 	}
 }
 
-// Settings: a password change goes to Deps.ChangePassword for the viewer;
-// its refusal is shown on the form.
+// Settings: a password change goes to Deps.ChangePassword for the viewer,
+// with the session that stays; its refusal is shown on the form.
 func TestPasswordChange(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
 	a := w.do("POST", "/p/acme/settings/password", url.Values{"current_password": {"wrong one"}, "new_password": {"brand new password"}})
-	a.must(t, http.StatusBadRequest, "The current password is wrong")
+	a.must(t, http.StatusUnauthorized, "The current password is wrong")
 	a = w.do("POST", "/p/acme/settings/password", url.Values{"current_password": {"old password 123"}, "new_password": {"short"}})
 	a.must(t, http.StatusBadRequest, "at least 10 characters")
 	w.do("POST", "/p/acme/settings/password", url.Values{"new_password": {"brand new password"}}).must(t, http.StatusBadRequest, "current password")
@@ -170,10 +183,39 @@ func TestPasswordChange(t *testing.T) {
 	}
 	calls := w.password.calls
 	want := w.tenant.ID + "|" + w.me.ID + "|old password 123|brand new password"
-	if len(calls) != 3 || calls[2] != want {
-		t.Fatalf("calls %q, last want %q", calls, want)
+	if len(calls) != 3 || calls[2] != want || string(w.password.kept[2]) != string(testSession) {
+		t.Fatalf("calls %q (kept %q), last want %q keeping the viewer's session", calls, w.password.kept, want)
 	}
 	w.get("/p/acme/settings?ok=password-changed").must(t, http.StatusOK, "Password changed.")
+}
+
+// Settings: both forms that ask for the password are throttled as the
+// log-in is, together: 5 wrong passwords, then 429 (with Retry-After)
+// even for the right one, and the action does not run.
+func TestPasswordFormsAreThrottled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	for i := range 3 {
+		w.do("POST", "/p/acme/settings/password", url.Values{"current_password": {fmt.Sprint("guess ", i)}, "new_password": {"brand new password"}}).
+			must(t, http.StatusUnauthorized)
+	}
+	for i := range 2 {
+		w.do("POST", "/p/acme/settings/payout-email", url.Values{"current_password": {fmt.Sprint("guess ", i)}, "payout_email": {"x@thief.example"}, "csrf": {testCSRF}}).
+			must(t, http.StatusUnauthorized)
+	}
+	a := w.do("POST", "/p/acme/settings/password", url.Values{"current_password": {"old password 123"}, "new_password": {"brand new password"}})
+	a.must(t, http.StatusTooManyRequests, "Too many wrong passwords")
+	if a.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	w.do("POST", "/p/acme/settings/payout-email", url.Values{"current_password": {janePassword}, "payout_email": {"x@thief.example"}, "csrf": {testCSRF}}).
+		must(t, http.StatusTooManyRequests)
+	if n := len(w.password.calls); n != 3 {
+		t.Errorf("%d password changes ran, want the 3 wrong ones only", n)
+	}
+	if got, _ := w.st.Affiliate(t.Context(), w.tenant.ID, w.me.ID); got.PayoutEmail != "" {
+		t.Fatal("a throttled form saved the payout email")
+	}
 }
 
 // Authentication is the caller's: behind a middleware that stops a request

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/pagekit"
+	"github.com/tracklane/tracklane/server/signin"
 	"github.com/tracklane/tracklane/server/store"
 	"github.com/tracklane/tracklane/server/tracklane"
 	"github.com/tracklane/tracklane/static"
@@ -30,6 +31,9 @@ type Viewer struct {
 	Tenant    tracklane.Tenant
 	Affiliate tracklane.Affiliate
 	CSRF      string
+	// Session is the hash of the viewer's session id: it outlives a
+	// password change made in it, the affiliate's other sessions do not.
+	Session []byte
 }
 
 // Store is what the pages read and write (store.Store).
@@ -38,7 +42,6 @@ type Store interface {
 	AffiliateConversions(ctx context.Context, tenantID, affiliateID string, p store.Page) ([]tracklane.PortalConversion, error)
 	AffiliatePayouts(ctx context.Context, tenantID, affiliateID string, p store.Page) ([]tracklane.Payout, error)
 	AffiliateCoupons(ctx context.Context, tenantID string, affiliateIDs []string) (map[string][]string, error)
-	SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error)
 }
 
 // Deps is what the pages need, passed explicitly.
@@ -48,12 +51,22 @@ type Deps struct {
 	// when there is none (the caller's middleware should have stopped such
 	// a request: the pages then answer 401 and show nothing).
 	Who func(c *gin.Context) (Viewer, bool)
-	// ChangePassword checks the affiliate's current password and sets the
-	// next one (the portal's account rules: length, common passwords).
-	// Errors with an apperr code are shown on the form.
-	ChangePassword func(ctx context.Context, tenantID, affiliateID, current, next string) error
-	Log            *slog.Logger
-	Now            func() time.Time
+	// ChangePassword checks the affiliate's current password (wrong →
+	// unauthorized) and sets the next one (the portal's account rules:
+	// length, common passwords); the affiliate's sessions but keepSession
+	// end (account.Service.ChangeAffiliatePassword). Errors with an apperr
+	// code are shown on the form.
+	ChangePassword func(ctx context.Context, tenantID, affiliateID, current, next string, keepSession []byte) error
+	// SetPayoutEmail checks the affiliate's current password (wrong →
+	// unauthorized) and sets where they are paid
+	// (account.Service.SetOwnPayoutEmail, which holds the rules). Errors
+	// with an apperr code are shown on the form.
+	SetPayoutEmail func(ctx context.Context, tenantID, affiliateID, currentPassword, email string) (tracklane.Affiliate, error)
+	// Recheck throttles both forms, which ask for the password again, as
+	// log-ins are (SPEC section 14); its Throttle must be set.
+	Recheck signin.Recheck
+	Log     *slog.Logger
+	Now     func() time.Time
 	// AssetQuery is appended to static asset URLs ("?v=<hash>"); "" → a
 	// hash of the embedded static files, as the dashboard does.
 	AssetQuery string

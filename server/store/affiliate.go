@@ -15,7 +15,7 @@ import (
 
 const affiliateColumns = `id, tenant_id, name, email, code, landing_url,
 	commission_type, commission_bp, commission_fixed, commission_currency, created_at,
-	status, payout_email`
+	status, payout_email, email_unconfirmed`
 
 func scanAffiliate(row scanner) (tracklane.Affiliate, error) {
 	var a tracklane.Affiliate
@@ -23,7 +23,7 @@ func scanAffiliate(row scanner) (tracklane.Affiliate, error) {
 	var rule conversion.Rule
 	err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Email, &a.Code, &a.LandingURL,
 		&ctype, &rule.BasisPoints, &rule.Fixed, &rule.Currency, &a.CreatedAt,
-		&a.Status, &a.PayoutEmail)
+		&a.Status, &a.PayoutEmail, &a.EmailUnconfirmed)
 	if ctype.Valid {
 		rule.Type = conversion.RuleType(ctype.String)
 		a.Commission = &rule

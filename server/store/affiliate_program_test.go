@@ -18,16 +18,16 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// TestPortalMigrationGivesExistingTenantsSlugs migrates to the schema
-// before the portal, adds tenants, and migrates on: each gets a unique
-// slug made from its name.
-func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
+// migrator gives a new empty database: its DSN, a connection, and the
+// migrations to move it by hand.
+func migrator(t *testing.T) (string, *sql.DB, *migrate.Migrate) {
+	t.Helper()
 	dsn := storetest.NewDatabase(t)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +40,14 @@ func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dsn, db, m
+}
+
+// TestPortalMigrationGivesExistingTenantsSlugs migrates to the schema
+// before the portal, adds tenants, and migrates on: each gets a unique
+// slug made from its name.
+func TestPortalMigrationGivesExistingTenantsSlugs(t *testing.T) {
+	dsn, db, m := migrator(t)
 	if err := m.Migrate(15); err != nil {
 		t.Fatal(err)
 	}
@@ -106,5 +114,60 @@ func TestApplyAffiliateWritesItsMailsInItsTransaction(t *testing.T) {
 	}
 	if received != 1 || member != 1 || affs != 1 {
 		t.Fatalf("received %d, member %d, affiliates %d; want 1, 1, 1", received, member, affs)
+	}
+}
+
+// A program's old slug stays its own for 90 days after a rename: another
+// program can neither take it (409, as for a live slug) nor be given it at
+// sign-up, so the links that name it keep reaching the program that
+// issued them; the program itself may take it back. After 90 days it is
+// free, and a live slug wins over the old alias.
+func TestRenamedSlugIsReservedFor90Days(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	newTenant := func(id, name string) tracklane.Tenant {
+		t.Helper()
+		ten, err := st.CreateTenant(ctx, store.NewTenant{ID: id, Name: name, Email: id + "@example.com", PasswordHash: "x",
+			TokenName: "t", TokenHash: []byte(id), OriginID: "or_" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ten
+	}
+	rename := func(ten tracklane.Tenant, slug string) (tracklane.Tenant, error) {
+		ten.Slug = slug
+		return st.UpdateTenantSettings(ctx, ten)
+	}
+	a := newTenant("tn_a", "Acme")
+	a, err := rename(a, "acme-partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newTenant("tn_b", "Bolt")
+	if _, err := rename(b, "acme"); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another program took a slug renamed a moment ago: %v", err)
+	}
+	if c := newTenant("tn_c", "Acme"); c.Slug != "acme-2" {
+		t.Errorf("a new program named Acme got %q, want acme-2", c.Slug)
+	}
+	if got, err := st.TenantBySlug(ctx, "acme"); err != nil || got.ID != a.ID {
+		t.Errorf("/p/acme finds %q (%v), want %s", got.ID, err, a.ID)
+	}
+	// The program itself takes it back, and gives up acme-partners.
+	if a, err = rename(a, "acme"); err != nil {
+		t.Fatalf("taking back the own old slug: %v", err)
+	}
+	if _, err := rename(b, "acme-partners"); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("another program took acme-partners: %v", err)
+	}
+	// 90 days on, the alias is free.
+	if _, err := st.DB().ExecContext(ctx, `UPDATE tenant_slug_aliases SET created_at = now() - interval '90 days 1 minute'`); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = rename(b, "acme-partners"); err != nil {
+		t.Fatalf("after 90 days: %v", err)
+	}
+	if got, err := st.TenantBySlug(ctx, "acme-partners"); err != nil || got.ID != b.ID {
+		t.Errorf("/p/acme-partners finds %q (%v), want %s (a live slug wins)", got.ID, err, b.ID)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -49,7 +51,7 @@ func (s *Store) TenantOverview(ctx context.Context, tenantID string, r tracklane
 	if err := s.overviewClicks(ctx, &o, byDay, tenantID, from, to); err != nil {
 		return o, err
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(links), 0) FROM link_days
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(customers), 0) FROM link_days
 		WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`, tenantID, from, to).Scan(&o.Links); err != nil {
 		return o, fmt.Errorf("reading link rollup: %w", err)
 	}
@@ -135,14 +137,32 @@ func (s *Store) overviewConversions(ctx context.Context, o *tracklane.Overview, 
 
 // TopAffiliates returns up to limit affiliates with the most conversions
 // (then clicks) over r, with their money by currency.
+//
+// Ranking every affiliate by clicks means summing a row per affiliate, day
+// and writer shard (tens of thousands over 90 days), so the clicks are
+// summed only for the candidates: once limit affiliates have conversions,
+// nobody with fewer conversions than the limit-th of them can be in the
+// top, and only the ties at that count need their clicks.
 func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.DayRange, limit int) ([]tracklane.AffiliateTotals, error) {
 	from, to := dayArgs(r)
+	candidates, err := s.topCandidates(ctx, tenantID, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{tenantID, from, to, limit}
+	// With fewer than limit affiliates with conversions, affiliates with
+	// clicks alone make up the rest: every affiliate is ranked.
+	only := ""
+	if len(candidates) >= limit {
+		only = " AND affiliate_id = ANY($5)"
+		args = append(args, stringArray(candidates))
+	}
 	rows, err := s.db.QueryContext(ctx, `WITH c AS (
 			SELECT affiliate_id, sum(clicks) AS clicks, sum(uniques) AS uniques FROM affiliate_click_days
-			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date GROUP BY 1
+			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date`+only+` GROUP BY 1
 		), v AS (
 			SELECT affiliate_id, sum(conversions) AS conversions FROM conversion_days
-			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test' GROUP BY 1
+			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'`+only+` GROUP BY 1
 		), top AS (
 			SELECT coalesce(c.affiliate_id, v.affiliate_id) AS affiliate_id, coalesce(c.clicks, 0) AS clicks,
 				coalesce(c.uniques, 0) AS uniques, coalesce(v.conversions, 0) AS conversions
@@ -152,7 +172,7 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.
 		)
 		SELECT a.id, a.name, a.code, top.clicks, top.uniques, top.conversions
 		FROM top JOIN affiliates a ON a.tenant_id = $1 AND a.id = top.affiliate_id
-		ORDER BY top.conversions DESC, top.clicks DESC, a.id`, tenantID, from, to, limit)
+		ORDER BY top.conversions DESC, top.clicks DESC, a.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading top affiliates: %w", err)
 	}
@@ -177,6 +197,25 @@ func (s *Store) TopAffiliates(ctx context.Context, tenantID string, r tracklane.
 		out[i].Money = money[out[i].AffiliateID]
 	}
 	return out, nil
+}
+
+// topCandidates returns the affiliates whose conversions over [from, to)
+// are at least those of the limit-th affiliate by conversions (none when
+// fewer than limit affiliates have any).
+func (s *Store) topCandidates(ctx context.Context, tenantID, from, to string, limit int) ([]string, error) {
+	var ids []string
+	err := s.db.QueryRowContext(ctx, `WITH v AS (
+			SELECT affiliate_id, sum(conversions) AS conversions FROM conversion_days
+			WHERE tenant_id = $1 AND day >= $2::date AND day < $3::date AND status <> 'test'
+			GROUP BY 1 HAVING sum(conversions) > 0
+		)
+		SELECT coalesce(array_agg(affiliate_id), '{}') FROM v
+		WHERE conversions >= (SELECT conversions FROM v ORDER BY conversions DESC OFFSET $4 - 1 LIMIT 1)`,
+		tenantID, from, to, limit).Scan(pq.Array(&ids))
+	if err != nil {
+		return nil, fmt.Errorf("reading top affiliate candidates: %w", err)
+	}
+	return ids, nil
 }
 
 // AffiliateStats returns the activity over r of the given affiliates (one

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/tracklane/tracklane/server/mail"
 )
 
@@ -17,8 +19,38 @@ import (
 
 // enqueueMail writes m to the outbox inside tx: the mail exists exactly
 // when the change that causes it commits. Every store method whose change
-// mails someone calls it in its own transaction.
+// mails someone calls it in its own transaction. A mail of a capped kind
+// past its recipient's cap is not written (see enqueueCapped).
 func enqueueMail(ctx context.Context, tx *sql.Tx, m mail.Message) error {
+	_, err := enqueueCapped(ctx, tx, m)
+	return err
+}
+
+// enqueueCapped is enqueueMail that reports whether m was written: false
+// when m is of a capped kind (mail.Kind.Capped) and its recipient already
+// got mail.RecipientCap mails of those kinds within
+// mail.RecipientCapWindow (SPEC section 14). The recipient's advisory lock
+// is held to the end of tx, so mails to one address written at the same
+// moment are counted one by one.
+func enqueueCapped(ctx context.Context, tx *sql.Tx, m mail.Message) (bool, error) {
+	if m.Kind.Capped() {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('mail-recipient:' || lower($1), 0))`, m.To); err != nil {
+			return false, fmt.Errorf("locking the mail recipient: %w", err)
+		}
+		kinds := make([]string, len(mail.CappedKinds))
+		for i, k := range mail.CappedKinds {
+			kinds[i] = string(k)
+		}
+		var recent int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM mail_outbox
+			WHERE lower(recipient) = lower($1) AND kind = ANY($2) AND created_at > now() - make_interval(secs => $3)`,
+			m.To, pq.Array(kinds), mail.RecipientCapWindow.Seconds()).Scan(&recent); err != nil {
+			return false, fmt.Errorf("counting the recipient's recent mails: %w", err)
+		}
+		if recent >= mail.RecipientCap {
+			return false, nil
+		}
+	}
 	var tenant any
 	if m.TenantID != "" {
 		tenant = m.TenantID
@@ -28,9 +60,9 @@ func enqueueMail(ctx context.Context, tx *sql.Tx, m mail.Message) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		tenant, string(m.Kind), m.To, m.Subject, m.Text, m.HTML, m.Link)
 	if err != nil {
-		return fmt.Errorf("writing %s mail to the outbox: %w", m.Kind, err)
+		return false, fmt.Errorf("writing %s mail to the outbox: %w", m.Kind, err)
 	}
-	return nil
+	return true, nil
 }
 
 // EnqueueMail writes m to the outbox on its own, for a caller whose cause
@@ -76,11 +108,18 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	return out, nil
 }
 
-// MarkMailSent records that the SMTP server accepted mail id. It holds
-// whoever's claim it is: the mail was handed over, once, either way.
+// doneMail is what a mail keeps once it is sent or given up: its bodies
+// and link are emptied (SPEC section 14), since they hold invitation and
+// reset links that no backup should keep; the row itself stays (for
+// Retention and the cap on one recipient).
+const doneMail = `text_body = '', html_body = '', link = ''`
+
+// MarkMailSent records that the SMTP server accepted mail id and empties
+// its bodies. It holds whoever's claim it is: the mail was handed over,
+// once, either way.
 func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `
-		UPDATE mail_outbox SET sent_at = $2, claimed_until = NULL, last_error = ''
+		UPDATE mail_outbox SET sent_at = $2, claimed_until = NULL, last_error = '', `+doneMail+`
 		WHERE id = $1 AND sent_at IS NULL`, id, at); err != nil {
 		return fmt.Errorf("marking mail %d sent: %w", id, err)
 	}
@@ -102,10 +141,10 @@ func (s *Store) RescheduleMail(ctx context.Context, id int64, attempt int, next 
 }
 
 // FailMail gives mail id up after its last failed attempt (the sender
-// retried it long enough, or it can never be sent).
+// retried it long enough, or it can never be sent), emptying its bodies.
 func (s *Store) FailMail(ctx context.Context, id int64, attempt int, at time.Time, reason string) error {
 	if _, err := s.db.ExecContext(ctx, `
-		UPDATE mail_outbox SET failed_at = $3, claimed_until = NULL, last_error = $4
+		UPDATE mail_outbox SET failed_at = $3, claimed_until = NULL, last_error = $4, `+doneMail+`
 		WHERE id = $1 AND attempts = $2 AND sent_at IS NULL AND failed_at IS NULL`,
 		id, attempt, at, truncateMailError(reason)); err != nil {
 		return fmt.Errorf("giving mail %d up: %w", id, err)
@@ -168,8 +207,8 @@ func truncateMailError(s string) string {
 	return s[:n]
 }
 
-// PurgeMail deletes mails sent or given up before before: their bodies
-// hold secret-bearing links (invitations, resets) that need not be kept.
+// PurgeMail deletes mails sent or given up before before (their bodies
+// went when they were sent; what is left is who was mailed what, when).
 func (s *Store) PurgeMail(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM mail_outbox WHERE sent_at < $1 OR failed_at < $1`, before)
 	if err != nil {

@@ -35,23 +35,28 @@ func (s *Store) CreateRevenueOrigin(ctx context.Context, tenantID, id, name stri
 	return o, nil
 }
 
-// resolveOrigin returns the origin id to record for a link: the given one if
-// it is the tenant's (unprocessable otherwise), or the tenant's default.
-func resolveOrigin(ctx context.Context, tx *sql.Tx, tenantID, originID string) (string, error) {
-	if originID == "" {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM revenue_origins WHERE tenant_id = $1 AND is_default`, tenantID).Scan(&originID)
-		if err != nil {
-			return "", fmt.Errorf("finding the default revenue origin: %w", err)
-		}
-		return originID, nil
+// chooseOrigin applies tracklane.ChooseOrigin to the origin a link or a
+// reported conversion names: "" stands for the tenant's default, which
+// the insert resolves (originOrDefault); another tenant's → unprocessable.
+func chooseOrigin(ctx context.Context, q queryer, tenantID, named string) (string, error) {
+	if named == "" {
+		return "", nil // nothing to look up: the default
 	}
-	var ok bool
-	err := tx.QueryRowContext(ctx, `SELECT true FROM revenue_origins WHERE tenant_id = $1 AND id = $2`, tenantID, originID).Scan(&ok)
-	if err == sql.ErrNoRows {
-		return "", apperr.Errorf(apperr.Unprocessable, "revenueOriginId %q is not one of this tenant's revenue origins", originID)
-	}
-	if err != nil {
+	var owner string
+	err := q.QueryRowContext(ctx, `SELECT tenant_id FROM revenue_origins WHERE id = $1`, named).Scan(&owner)
+	if err != nil && err != sql.ErrNoRows {
 		return "", fmt.Errorf("checking revenue origin: %w", err)
 	}
-	return originID, nil
+	id, ok := tracklane.ChooseOrigin(tenantID, named, owner)
+	if !ok {
+		return "", apperr.Errorf(apperr.Unprocessable, "revenueOriginId %q is not one of this tenant's revenue origins", named)
+	}
+	return id, nil
+}
+
+// originOrDefault is the SQL of the origin id to store: the chosen one in
+// parameter origin or, when that is empty, the default origin of the
+// tenant in parameter tenant.
+func originOrDefault(origin, tenant string) string {
+	return `coalesce(nullif(` + origin + `, ''), (SELECT o.id FROM revenue_origins o WHERE o.tenant_id = ` + tenant + ` AND o.is_default))`
 }

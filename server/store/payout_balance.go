@@ -15,8 +15,7 @@ func (s *Store) PayoutBalances(ctx context.Context, tenantID, affiliateID string
 	rows, err := s.db.QueryContext(ctx, `
 		WITH pay AS (
 			SELECT affiliate_id, currency, sum(commission) AS s, count(*) AS n FROM conversions c
-			WHERE tenant_id = $1 AND status = 'approved' AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
-				AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
+			WHERE c.tenant_id = $1 AND ($2 = '' OR c.affiliate_id = $2) AND `+payableConversion+`
 			GROUP BY 1, 2),
 		debt AS (
 			SELECT affiliate_id, currency, sum(amount) AS s FROM payout_debts
@@ -62,7 +61,7 @@ func (s *Store) PayoutDebts(ctx context.Context, tenantID, affiliateID string) (
 func (s *Store) PayoutsMissingEmail(ctx context.Context, tenantID string, status tracklane.PayoutStatus) ([]tracklane.Payout, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+payoutColumns+payoutFrom+`
 		WHERE p.tenant_id = $1 AND p.status = $2
-			AND (CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END) = ''
+			AND p.payout_email = ''
 		ORDER BY p.created_at DESC, p.id DESC LIMIT 1000`, tenantID, string(status))
 	if err != nil {
 		return nil, fmt.Errorf("listing payouts without a payout email: %w", err)

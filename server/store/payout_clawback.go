@@ -4,51 +4,63 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/payout"
 )
 
 // recordClawbacks brings the clawback ledger of the given conversions up
 // to date after their commission or status changed, inside the same
-// transaction (tx holds their row locks from the change). For a
+// transaction (tx holds their row locks from the change). For each
 // conversion whose commission a paid payout paid (paid_commission), the
-// affiliate owes what it no longer earns: the ledger's entries for it sum
-// to min(0, earned now − paid). The difference to what is already
-// recorded becomes one new entry (negative: a debt; positive: a debt
-// taken back, e.g. a rejection undone), open until a payout takes it.
+// payout rule says what to record (payout.Clawback: the entries sum to
+// min(0, earned now − paid)) and how to word it from the conversion's new
+// state (payout.ClawbackReason); the entry is open until a payout takes
+// it.
 //
 // Every statement that changes a conversion's commission or status must
-// call this in its transaction; reasons[i] says why ids[i] changed.
-func recordClawbacks(ctx context.Context, tx *sql.Tx, tenantID string, ids, reasons []string, now time.Time) error {
+// call this in its transaction; states[i] is ids[i]'s new state (the last
+// one counts when an id comes twice).
+func recordClawbacks(ctx context.Context, tx *sql.Tx, tenantID string, ids []string, states []conversion.State, now time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO payout_debts (tenant_id, affiliate_id, currency, conversion_id, amount, reason, created_at)
-		SELECT c.tenant_id, c.affiliate_id, c.currency, c.id, t.target - t.recorded, u.reason, $2
-		FROM (SELECT DISTINCT ON (id) id, reason FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(id, reason, n)
-			ORDER BY id, n DESC) AS u
-		JOIN conversions c ON c.tenant_id = $1 AND c.id = u.id
-		CROSS JOIN LATERAL (SELECT LEAST(0, `+effectiveCommission+` - c.paid_commission) AS target,
-			COALESCE((SELECT sum(d.amount) FROM payout_debts d WHERE d.conversion_id = c.id), 0) AS recorded) AS t
-		WHERE c.paid_commission IS NOT NULL AND t.target <> t.recorded`,
-		tenantID, now, pq.Array(ids), pq.Array(reasons)); err != nil {
+	state := make(map[string]conversion.State, len(ids))
+	for i, id := range ids {
+		state[id] = states[i]
+	}
+	var conv, aff, cur, reason []string
+	var amount []int64
+	err := eachRow(ctx, tx, func(r scanner) error {
+		var id, affiliate, currency, status string
+		var commission, paid, recorded int64
+		if err := r.Scan(&id, &affiliate, &currency, &status, &commission, &paid, &recorded); err != nil {
+			return err
+		}
+		if a := payout.Clawback(conversion.Status(status), commission, paid, recorded); a != 0 {
+			conv, aff, cur, amount = append(conv, id), append(aff, affiliate), append(cur, currency), append(amount, a)
+			reason = append(reason, payout.ClawbackReason(state[id]))
+		}
+		return nil
+	}, `SELECT c.id, c.affiliate_id, c.currency, c.status, c.commission, c.paid_commission,
+			COALESCE((SELECT sum(d.amount) FROM payout_debts d WHERE d.conversion_id = c.id), 0)
+		FROM conversions c WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.paid_commission IS NOT NULL ORDER BY c.id`,
+		tenantID, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("reading paid conversions: %w", err)
+	}
+	if len(conv) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payout_debts (tenant_id, affiliate_id, currency, conversion_id, amount, reason, created_at)
+		SELECT $1, u.aff, u.cur, u.conv, u.amount, u.reason, $2
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY AS u(aff, cur, conv, amount, reason, n)
+		ORDER BY u.n`,
+		tenantID, now, pq.Array(aff), pq.Array(cur), pq.Array(conv), pq.Array(amount), pq.Array(reason)); err != nil {
 		return fmt.Errorf("recording clawbacks: %w", err)
 	}
 	return nil
-}
-
-// clawbackReason words a ledger entry from the conversion's new status and
-// the reason its history gives ("fully refunded", "dispute lost", "hold
-// period ended; partially refunded", …).
-func clawbackReason(status, history string) string {
-	switch {
-	case status == "refunded" || status == "rejected" || status == "cancelled":
-		return "clawback: " + history
-	case strings.Contains(history, "partially refunded"):
-		return "clawback: partially refunded"
-	}
-	return "adjustment: " + history
 }

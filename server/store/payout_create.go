@@ -8,6 +8,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/tracklane/tracklane/server/payout"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -76,8 +77,7 @@ func (s *Store) payoutMinimum(ctx context.Context, tenantID string) (int64, erro
 func (s *Store) payableAffiliates(ctx context.Context, tenantID, affiliateID string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT DISTINCT affiliate_id FROM conversions c
-			WHERE tenant_id = $1 AND status = 'approved' AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
-				AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
+			WHERE c.tenant_id = $1 AND ($2 = '' OR c.affiliate_id = $2) AND `+payableConversion+`
 		UNION
 		SELECT DISTINCT affiliate_id FROM payout_debts
 			WHERE tenant_id = $1 AND payout_id IS NULL AND ($2 = '' OR affiliate_id = $2)
@@ -102,8 +102,7 @@ func (s *Store) createPayoutBatch(ctx context.Context, tx *sql.Tx, tenantID stri
 	}
 	net, err := sumByKey(ctx, tx, `
 		SELECT affiliate_id, currency, sum(commission) FROM conversions c
-		WHERE tenant_id = $1 AND affiliate_id = ANY($2) AND status = 'approved' AND payout_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM payout_items i WHERE i.conversion_id = c.id)
+		WHERE c.tenant_id = $1 AND c.affiliate_id = ANY($2) AND `+payableConversion+`
 		GROUP BY 1, 2`, tenantID, pq.Array(affiliates))
 	if err != nil {
 		return nil, fmt.Errorf("summing payable commission: %w", err)
@@ -142,7 +141,7 @@ func settleBatch(ctx context.Context, tx *sql.Tx, tenantID string, ps []tracklan
 	kept := ps[:0]
 	for i, p := range ps {
 		switch {
-		case p.Amount <= 0 || p.Amount < minimum:
+		case payout.Settle(p.Amount, minimum) != payout.Pays:
 			drop = append(drop, p.ID)
 			continue
 		case p.Amount != net[keys[i]]:
@@ -164,11 +163,11 @@ func settleBatch(ctx context.Context, tx *sql.Tx, tenantID string, ps []tracklan
 	return kept, nil
 }
 
-// payable lists, in a fixed order, the keys whose net is > 0 and ≥ minimum.
+// payable lists, in a fixed order, the keys whose net makes a payout.
 func payable(net map[payoutKey]int64, minimum int64) []payoutKey {
 	var keys []payoutKey
 	for k, v := range net {
-		if v > 0 && v >= minimum {
+		if payout.Settle(v, minimum) == payout.Pays {
 			keys = append(keys, k)
 		}
 	}

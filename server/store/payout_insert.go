@@ -29,14 +29,19 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 			Status: tracklane.PayoutPending, ConversionIDs: []string{}, Adjustments: []tracklane.PayoutAdjustment{}, CreatedAt: now}
 		index[ids[i]] = i
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO payouts (id, tenant_id, affiliate_id, currency, amount, status, created_at)
-		SELECT u.id, $1, u.aff, u.cur, u.amount, 'pending', $2
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, aff, cur, amount)`,
+	// The payout keeps its affiliate's payout email of this moment (SPEC
+	// section 14): a change made later does not move it.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payouts (id, tenant_id, affiliate_id, currency, amount, status, created_at, payout_email)
+		SELECT u.id, $1, u.aff, u.cur, u.amount, 'pending', $2, COALESCE(a.payout_email, '')
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(id, aff, cur, amount)
+		LEFT JOIN affiliates a ON a.tenant_id = $1 AND a.id = u.aff`,
 		tenantID, now, pq.Array(ids), pq.Array(aff), pq.Array(cur), pq.Array(amount)); err != nil {
 		return nil, fmt.Errorf("inserting payouts: %w", err)
 	}
-	// ON CONFLICT: a conversion in a pending payout is in payout_items
-	// already (the primary key's probe is the only check needed).
+	// The payable conversions: approvedUnpaid here, and ON CONFLICT for the
+	// rest of the rule (payableConversion): a conversion in a pending
+	// payout is in payout_items already, and the primary key's probe is the
+	// only check needed.
 	err := eachRow(ctx, tx, func(r scanner) error {
 		var pid, cid string
 		var comm int64
@@ -49,8 +54,7 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 	}, `INSERT INTO payout_items (conversion_id, tenant_id, payout_id, commission)
 		SELECT c.id, $1, u.id, c.commission
 		FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, aff, cur)
-		JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur
-			AND c.status = 'approved' AND c.payout_id IS NULL
+		JOIN conversions c ON c.tenant_id = $1 AND c.affiliate_id = u.aff AND c.currency = u.cur AND `+approvedUnpaid+`
 		ON CONFLICT (conversion_id) DO NOTHING
 		RETURNING payout_id, conversion_id, commission`, tenantID, pq.Array(ids), pq.Array(aff), pq.Array(cur))
 	if err != nil {
@@ -81,27 +85,24 @@ func (s *Store) insertPayouts(ctx context.Context, tx *sql.Tx, tenantID string, 
 	return ps, nil
 }
 
-// fillPayoutEmails sets each payout's email: its affiliate's, as a pending
-// payout reads it.
+// fillPayoutEmails sets each payout's email as it was written: its
+// affiliate's at creation.
 func fillPayoutEmails(ctx context.Context, tx *sql.Tx, tenantID string, ps []tracklane.Payout) error {
 	ids := make([]string, len(ps))
+	index := make(map[string]int, len(ps))
 	for i, p := range ps {
-		ids[i] = p.AffiliateID
+		ids[i], index[p.ID] = p.ID, i
 	}
-	emails := map[string]string{}
 	err := eachRow(ctx, tx, func(r scanner) error {
 		var id, email string
 		if err := r.Scan(&id, &email); err != nil {
 			return err
 		}
-		emails[id] = email
+		ps[index[id]].PayoutEmail, ps[index[id]].AffiliatePayoutEmail = email, email
 		return nil
-	}, `SELECT id, payout_email FROM affiliates WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, pq.Array(ids))
+	}, `SELECT id, payout_email FROM payouts WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, pq.Array(ids))
 	if err != nil {
 		return fmt.Errorf("reading payout emails: %w", err)
-	}
-	for i := range ps {
-		ps[i].PayoutEmail = emails[ps[i].AffiliateID]
 	}
 	return nil
 }

@@ -10,26 +10,20 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// effectiveCommission is what a conversion c earns toward a payout: its
-// commission while it stands (approved, pending, disputed), nothing once
-// refunded, rejected or cancelled (a rejected conversion keeps its
-// computed commission, which must not be paid).
-const effectiveCommission = `(CASE WHEN c.status IN ('approved', 'pending', 'disputed') THEN c.commission ELSE 0 END)`
-
 // payoutColumns reads a payout p joined with its affiliate a. A pending
 // payout's amount follows its conversions: its amount at creation plus how
 // much their commission changed since (so a refund before payment lowers
-// it at once), and its email is the affiliate's current payout email; a
-// paid or cancelled one is frozen. Each conversion is read by its primary
-// key (a scalar subquery), so the plan stays index lookups whatever the
-// statistics say.
-const payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
+// it at once); a paid or cancelled one is frozen. Its email is the one it
+// was created with, whatever the affiliate set since (SPEC section 14);
+// the affiliate's current one comes last. Each conversion is read by its
+// primary key (a scalar subquery), so the plan stays index lookups
+// whatever the statistics say.
+var payoutColumns = `p.id, p.tenant_id, p.affiliate_id, p.currency,
 	CASE WHEN p.status = 'pending' THEN p.amount
-		+ COALESCE((SELECT sum((SELECT ` + effectiveCommission + ` FROM conversions c WHERE c.id = i.conversion_id) - i.commission)
+		+ COALESCE((SELECT sum((SELECT ` + earnedCommission + ` FROM conversions c WHERE c.id = i.conversion_id) - i.commission)
 			FROM payout_items i WHERE i.payout_id = p.id), 0)
 	ELSE p.amount END,
-	p.status, CASE WHEN p.status = 'pending' THEN a.payout_email ELSE p.payout_email END,
-	p.reference, p.created_at, p.paid_at`
+	p.status, p.payout_email, p.reference, p.created_at, p.paid_at, a.payout_email`
 
 const payoutFrom = ` FROM payouts p JOIN affiliates a ON a.tenant_id = p.tenant_id AND a.id = p.affiliate_id `
 
@@ -51,7 +45,7 @@ func scanPayout(row scanner) (tracklane.Payout, error) {
 	var p tracklane.Payout
 	var paid sql.NullTime
 	err := row.Scan(&p.ID, &p.TenantID, &p.AffiliateID, &p.Currency, &p.Amount, &p.Status,
-		&p.PayoutEmail, &p.Reference, &p.CreatedAt, &paid)
+		&p.PayoutEmail, &p.Reference, &p.CreatedAt, &paid, &p.AffiliatePayoutEmail)
 	if paid.Valid {
 		t := paid.Time.UTC()
 		p.PaidAt = &t

@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/tracklane/tracklane/server/apperr"
 	"github.com/tracklane/tracklane/server/mail"
+	"github.com/tracklane/tracklane/server/payout"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -15,37 +15,35 @@ import (
 // the same transaction (an error aborts the payment).
 type PayoutMail func(p tracklane.Payout, a tracklane.Affiliate) (mail.Message, error)
 
-// lockPendingPayout locks the tenant's payout id for a transition and
-// checks that it is pending: another tenant's or no payout → not_found,
-// paid or cancelled → conflict.
-func lockPendingPayout(ctx context.Context, tx *sql.Tx, tenantID, id, action string) error {
+// lockPayoutFor locks the tenant's payout id for a move to status to and
+// asks the payout rule whether its status allows it: another tenant's or
+// no payout → not_found, a refused move → conflict.
+func lockPayoutFor(ctx context.Context, tx *sql.Tx, tenantID, id string, to tracklane.PayoutStatus) error {
 	var status string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM payouts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id).Scan(&status)
 	if err != nil {
 		return notFound(err, "no payout %q", id)
 	}
-	if status != string(tracklane.PayoutPending) {
-		return apperr.Errorf(apperr.Conflict, "payout %s is %s; only a pending payout can be %s", id, status, action)
-	}
-	return nil
+	return payout.Transition(id, tracklane.PayoutStatus(status), to)
 }
 
 // MarkPayoutPaid marks a pending payout paid with the merchant's
 // reference: the commission of each of its conversions is frozen as paid
-// (what a later refund is clawed back against), its amount and payout
-// email are frozen, and compose's mail is queued in the same transaction.
+// (what a later refund is clawed back against), its amount is frozen (its
+// payout email is the one it was created with), and compose's mail is
+// queued in the same transaction.
 // A payout whose amount is not positive (refunds since it was created)
 // cannot be paid: conflict, nothing changes.
 func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference string, compose PayoutMail) (tracklane.Payout, error) {
 	var out tracklane.Payout
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-		if err := lockPendingPayout(ctx, tx, tenantID, id, "marked paid"); err != nil {
+		if err := lockPayoutFor(ctx, tx, tenantID, id, tracklane.PayoutPaid); err != nil {
 			return err
 		}
 		// Locks the conversions: a refund committing first is seen here; one
 		// committing later sees paid_commission and records a debt. The
 		// conversion now names the payout that paid it (payout_id).
-		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+effectiveCommission+`, payout_id = $2
+		if _, err := tx.ExecContext(ctx, `UPDATE conversions c SET paid_commission = `+earnedCommission+`, payout_id = $2
 			WHERE c.id = ANY(ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = $2)) AND c.tenant_id = $1`, tenantID, id); err != nil {
 			return fmt.Errorf("freezing paid commissions: %w", err)
 		}
@@ -53,12 +51,12 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 		if err != nil {
 			return err
 		}
-		if p.Amount <= 0 {
-			return apperr.Errorf(apperr.Conflict, "payout %s comes to %d after refunds: nothing to pay; cancel it instead", id, p.Amount)
+		if err := payout.CheckPayable(id, p.Amount); err != nil {
+			return err
 		}
 		now := s.Now().UTC()
-		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET status = 'paid', amount = $3, payout_email = $4, reference = $5, paid_at = $6
-			WHERE tenant_id = $1 AND id = $2`, tenantID, id, p.Amount, p.PayoutEmail, reference, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET status = 'paid', amount = $3, reference = $4, paid_at = $5
+			WHERE tenant_id = $1 AND id = $2`, tenantID, id, p.Amount, reference, now); err != nil {
 			return fmt.Errorf("marking payout paid: %w", err)
 		}
 		if out, err = s.payout(ctx, tx, tenantID, id); err != nil {
@@ -86,7 +84,7 @@ func (s *Store) MarkPayoutPaid(ctx context.Context, tenantID, id, reference stri
 func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklane.Payout, error) {
 	var out tracklane.Payout
 	err := s.retryConflicts(ctx, func(tx *sql.Tx) error {
-		if err := lockPendingPayout(ctx, tx, tenantID, id, "cancelled"); err != nil {
+		if err := lockPayoutFor(ctx, tx, tenantID, id, tracklane.PayoutCancelled); err != nil {
 			return err
 		}
 		p, err := s.payout(ctx, tx, tenantID, id)
@@ -94,9 +92,8 @@ func (s *Store) CancelPayout(ctx context.Context, tenantID, id string) (tracklan
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payouts p SET status = 'cancelled', amount = $3, cancelled_at = $4,
-				payout_email = a.payout_email,
 				cancelled_conversion_ids = ARRAY(SELECT i.conversion_id FROM payout_items i WHERE i.payout_id = p.id ORDER BY 1)
-			FROM affiliates a WHERE a.tenant_id = p.tenant_id AND a.id = p.affiliate_id AND p.tenant_id = $1 AND p.id = $2`,
+			WHERE p.tenant_id = $1 AND p.id = $2`,
 			tenantID, id, p.Amount, s.Now().UTC()); err != nil {
 			return fmt.Errorf("cancelling payout: %w", err)
 		}

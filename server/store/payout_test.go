@@ -153,6 +153,15 @@ func TestClawbackAfterPayment(t *testing.T) {
 	if err != nil || len(debts) != 3 {
 		t.Fatalf("debts = %+v, %v", debts, err)
 	}
+	// Newest first; each worded from its conversion's new state.
+	for i, want := range []struct {
+		amount int64
+		reason string
+	}{{-4000, "clawback: dispute lost"}, {-500, "clawback: partially refunded"}, {-2000, "clawback: fully refunded"}} {
+		if debts[i].Amount != want.amount || debts[i].Reason != want.reason {
+			t.Errorf("debt %d = %d %q, want %d %q", i, debts[i].Amount, debts[i].Reason, want.amount, want.reason)
+		}
+	}
 	if frozen, _ := f.st.Payout(f.ctx, f.tenantID, first.ID); frozen.Amount != 7000 {
 		t.Errorf("the paid payout changed: %d", frozen.Amount)
 	}

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/tracklane/tracklane/server/conversion"
+	"github.com/tracklane/tracklane/server/mail"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -185,14 +187,42 @@ func (s *Store) AffiliateConversions(ctx context.Context, tenantID, affiliateID 
 	return out, nil
 }
 
+// PayoutEmailMail composes the mail that tells an affiliate's former
+// payout address (or its login email when it had none) of a change; the
+// store writes it in the change's transaction (an error aborts the
+// change).
+type PayoutEmailMail func(before tracklane.Affiliate) (mail.Message, error)
+
 // SetAffiliatePayoutEmail stores where the affiliate's payouts go (already
-// checked and folded by the caller; "" clears it). Not found when the
-// affiliate is not the tenant's.
-func (s *Store) SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string) (tracklane.Affiliate, error) {
-	a, err := scanAffiliate(s.db.QueryRowContext(ctx, `UPDATE affiliates SET payout_email = $3
-		WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, affiliateID, email))
+// checked and folded by the caller; "" clears it) and, when it changes and
+// notify is not nil, writes notify's mail in the same transaction. Not
+// found when the affiliate is not the tenant's. Pending payouts keep the
+// address they were made for.
+func (s *Store) SetAffiliatePayoutEmail(ctx context.Context, tenantID, affiliateID, email string, notify PayoutEmailMail) (tracklane.Affiliate, error) {
+	var out tracklane.Affiliate
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := lockAffiliate(ctx, tx, tenantID, affiliateID)
+		if err != nil {
+			return err
+		}
+		if out = before; before.PayoutEmail == email {
+			return nil
+		}
+		if out, err = scanAffiliate(tx.QueryRowContext(ctx, `UPDATE affiliates SET payout_email = $3
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+affiliateColumns, tenantID, affiliateID, email)); err != nil {
+			return fmt.Errorf("setting the payout email: %w", err)
+		}
+		if notify == nil {
+			return nil
+		}
+		m, err := notify(before)
+		if err != nil {
+			return err
+		}
+		return enqueueMail(ctx, tx, m)
+	})
 	if err != nil {
-		return tracklane.Affiliate{}, notFound(err, "no affiliate %q", affiliateID)
+		return tracklane.Affiliate{}, err
 	}
-	return a, nil
+	return out, nil
 }

@@ -240,7 +240,7 @@ func TestSetAffiliatePayoutEmail(t *testing.T) {
 	st, _ := storetest.New(t)
 	ctx := context.Background()
 	tenantID, affs := newClickTenant(t, st, 2)
-	a, err := st.SetAffiliatePayoutEmail(ctx, tenantID, affs[0].ID, "pay@me.example")
+	a, err := st.SetAffiliatePayoutEmail(ctx, tenantID, affs[0].ID, "pay@me.example", nil)
 	if err != nil || a.PayoutEmail != "pay@me.example" {
 		t.Fatalf("%+v %v", a, err)
 	}
@@ -249,7 +249,7 @@ func TestSetAffiliatePayoutEmail(t *testing.T) {
 		t.Fatalf("other affiliate changed: %+v %v", b, err)
 	}
 	otherTenant, _ := newClickTenant(t, st, 1)
-	if _, err := st.SetAffiliatePayoutEmail(ctx, otherTenant, affs[0].ID, "x@y.example"); err == nil {
+	if _, err := st.SetAffiliatePayoutEmail(ctx, otherTenant, affs[0].ID, "x@y.example", nil); err == nil {
 		t.Fatal("another tenant's affiliate was changed")
 	}
 }

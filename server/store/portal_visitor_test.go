@@ -56,7 +56,7 @@ func TestLinkFactsOwnBrowser(t *testing.T) {
 		{"a server-side call (no browser)", tid, nil, now.Add(-24 * time.Hour), false},
 		{"a note before the window", tid, browser, now.Add(24 * time.Hour), false},
 	} {
-		f, err := st.LinkFacts(ctx, tc.tenant, "kown", "c@customer.example", tc.visitor, tc.since)
+		f, err := st.LinkFacts(ctx, tc.tenant, "kown", "c@customer.example", store.Linker{Visitor: tc.visitor}, tc.since)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -64,7 +64,7 @@ func TestLinkFactsOwnBrowser(t *testing.T) {
 			t.Errorf("%s: OwnBrowser %v (affiliate %s), want %v", tc.name, f.OwnBrowser, f.Affiliate, tc.want)
 		}
 	}
-	if _, err := st.LinkFacts(ctx, otherTenant, "kown", "c@customer.example", browser, now.Add(-24*time.Hour)); err == nil {
+	if _, err := st.LinkFacts(ctx, otherTenant, "kown", "c@customer.example", store.Linker{Visitor: browser}, now.Add(-24*time.Hour)); err == nil {
 		t.Error("another tenant read the click's facts")
 	}
 }

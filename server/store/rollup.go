@@ -18,7 +18,8 @@ import (
 //   - conversion_days and tenant_conversion_days: kept by statement
 //     triggers on conversions (migrations 0005, 0006),
 //     so every writer of conversions keeps it right without knowing of it;
-//   - link_days: kept by a statement trigger on customer_links.
+//   - link_days: kept by a statement trigger on customer_links: the links
+//     made and the customers (emails linked for the first time) per day.
 //
 // Days are in the tenant's rollup timezone (rollup_timezones, default
 // UTC). When the tenant's timezone changes, RebuildRollups re-buckets
@@ -77,8 +78,11 @@ func (s *Store) RebuildRollups(ctx context.Context, tenantID, tz string) error {
 			{"rebuilding tenant conversion rollup", `INSERT INTO tenant_conversion_days (tenant_id, day, currency, status, conversions, amount, commission)
 				SELECT $1, (created_at AT TIME ZONE $2)::date, currency, status, count(*), sum(amount), sum(commission)
 				FROM conversions WHERE tenant_id = $1 GROUP BY 2, 3, 4`},
-			{"rebuilding link rollup", `INSERT INTO link_days (tenant_id, day, links)
-				SELECT $1, (created_at AT TIME ZONE $2)::date, count(*) FROM customer_links WHERE tenant_id = $1 GROUP BY 2`},
+			{"rebuilding link rollup", `INSERT INTO link_days (tenant_id, day, links, customers)
+				SELECT $1, (created_at AT TIME ZONE $2)::date, count(*), count(*) FILTER (WHERE first)
+				FROM (SELECT created_at, row_number() OVER (PARTITION BY external_cid ORDER BY created_at, id) = 1 AS first
+					FROM customer_links WHERE tenant_id = $1) l
+				GROUP BY 2`},
 			{"recording rollup timezone", `INSERT INTO rollup_timezones (tenant_id, timezone) VALUES ($1, $2)
 				ON CONFLICT (tenant_id) DO UPDATE SET timezone = excluded.timezone`},
 		}

@@ -347,3 +347,49 @@ func TestRollupsExactUnderConcurrentBatches(t *testing.T) {
 	}
 	checkRollups(t, st, tid, ten.Timezone)
 }
+
+// "Linked customers" counts people: the same email linked again (a reload
+// of the thank-you page, a later purchase) counts once, on the day of its
+// first link, also after the rollups are rebuilt for a new timezone.
+func TestLinkedCustomersCountPeople(t *testing.T) {
+	t.Parallel()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	svc := account.Service{Store: st, BcryptCost: 4}
+	ten, err := svc.CreateTenant(ctx, account.NewTenantInput{Name: "Acme", Email: "o@acme.example", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid := ten.Tenant.ID
+	aff, _ := svc.CreateAffiliate(ctx, tid, account.AffiliateInput{Name: "A", Email: "a@p.example", Code: "aa"})
+	now := time.Now().UTC()
+	if err := st.InsertClicks(ctx, []tracklane.Click{
+		{ID: "k1", TenantID: tid, AffiliateID: aff.ID, CreatedAt: now.Add(-2 * time.Hour), VisitorHash: []byte("v1")},
+		{ID: "k2", TenantID: tid, AffiliateID: aff.ID, CreatedAt: now.Add(-time.Hour), VisitorHash: []byte("v2")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct{ cid, email string }{
+		{"k1", "jo@buyer.example"}, {"k1", "jo@buyer.example"}, {"k2", "jo@buyer.example"}, {"k2", "sam@buyer.example"},
+	} {
+		if _, err := st.CreateLink(ctx, tid, l.cid, l.email, ten.RevenueOriginID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tracklane.DayRange{From: now.AddDate(0, 0, -1).Truncate(24 * time.Hour), To: now.AddDate(0, 0, 2).Truncate(24 * time.Hour)}
+	check := func(when string) {
+		t.Helper()
+		o, err := st.TenantOverview(ctx, tid, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Links != 2 {
+			t.Errorf("%s: %d linked customers from 4 links of 2 emails; want 2", when, o.Links)
+		}
+	}
+	check("as linked")
+	if err := st.RebuildRollups(ctx, tid, "Pacific/Auckland"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a timezone rebuild")
+}

@@ -35,6 +35,9 @@ type Store struct {
 	// once: database/sql prepares it again on each new connection, and
 	// PostgreSQL re-plans it after a schema change.
 	recordClicks *sql.Stmt
+	// dsn is the database's connection string, for the connection that
+	// listens for notifications (tracker_changes.go).
+	dsn string
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -42,7 +45,19 @@ type Store struct {
 // Open connects to dsn, creating the database if it does not exist, applies
 // all migrations, and returns the Store.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
-	if err := ensureDatabase(ctx, dsn); err != nil {
+	return open(ctx, dsn, log, true)
+}
+
+// OpenExisting is Open for a database that must already exist: a missing
+// one is an error (not_found) naming it, and nothing is created. Commands
+// that change an existing instance use it, so a typo in DATABASE_URL
+// cannot make and migrate a new, empty database.
+func OpenExisting(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	return open(ctx, dsn, log, false)
+}
+
+func open(ctx context.Context, dsn string, log *slog.Logger, create bool) (*Store, error) {
+	if err := ensureDatabase(ctx, dsn, create); err != nil {
 		return nil, err
 	}
 	db, err := sql.Open("postgres", withBinaryParameters(dsn))
@@ -65,7 +80,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the click batch statement: %w", err)
 	}
-	return &Store{db: db, log: log, recordClicks: recordClicks, Now: time.Now}, nil
+	return &Store{db: db, log: log, recordClicks: recordClicks, dsn: dsn, Now: time.Now}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters, overriding the
@@ -151,7 +166,7 @@ func newestMigration(src source.Driver) (uint, error) {
 
 // ensureDatabase creates the database named in dsn when it does not exist,
 // connecting to the server's "postgres" database to do so.
-func ensureDatabase(ctx context.Context, dsn string) error {
+func ensureDatabase(ctx context.Context, dsn string, create bool) error {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return fmt.Errorf("parsing DATABASE_URL: %w", err)
@@ -175,6 +190,9 @@ func ensureDatabase(ctx context.Context, dsn string) error {
 	}
 	if exists {
 		return nil
+	}
+	if !create {
+		return apperr.Errorf(apperr.NotFound, "database %q does not exist; check DATABASE_URL (only `serve` and `tenant create` create it)", name)
 	}
 	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil {
 		var pe *pq.Error

@@ -221,7 +221,7 @@ func (s *Store) SetConversionManualStatus(ctx context.Context, tenantID, id, man
 			return notFound(err, "no conversion %q", id)
 		}
 		if account == "" { // reported by the site: no Stripe payment behind it
-			_, err := s.reevaluateReported(ctx, tx, []string{id})
+			_, err := s.reevaluateReported(ctx, tx, []string{id}, "")
 			return err
 		}
 		a, err := s.newApplier(ctx, tx, tenantID, account, livemode)
@@ -302,24 +302,75 @@ func (a *applier) recordEvents(events []tracklane.StripeEvent) ([]tracklane.Stri
 	return out, nil
 }
 
-// chargeMerge is the batch's combined knowledge of one charge, merged with
-// the same rules the upsert applies against what is stored.
+// The facts the events bring are merged in Go, by one rule per kind of
+// object, starting from what is stored (read and locked first), then each
+// event of the batch in order; the statements only store the outcome. So
+// a batch's boundaries never change the facts recorded: a fact merges the
+// same way whether the others came in its batch or an earlier one (only a
+// payment's event_id, the event that recorded the row, is the last of the
+// batch that first stated it). A row that did not exist when read is
+// inserted: a concurrent writer's row makes the insert fail, and the
+// transaction is retried, reading and merging that row too.
+
+// paymentMerge is what is known of one payment.
+type paymentMerge struct {
+	tracklane.PaymentFact
+	stored bool // the row exists: updated, not inserted
+}
+
+// merge adds a later statement of the payment: the charge it names is the
+// latest one named (an invoice paid by a retried charge); its email,
+// payment intent, click id and promotion codes, once known, stand; the
+// rest is the first statement's.
+func (m *paymentMerge) merge(p *tracklane.PaymentFact) {
+	if p.ChargeID != "" {
+		m.ChargeID = p.ChargeID
+	}
+	if m.Email == "" {
+		m.Email = p.Email
+	}
+	if m.PaymentIntentID == "" {
+		m.PaymentIntentID = p.PaymentIntentID
+	}
+	if m.ClickID == "" {
+		m.ClickID = p.ClickID
+	}
+	if len(m.PromotionCodes) == 0 {
+		m.PromotionCodes = p.PromotionCodes
+	}
+}
+
+// chargeMerge is what is known of one charge.
 type chargeMerge struct {
 	tracklane.ChargeFact
 	created        any
 	refundEvent    string
 	disputeEvent   string
 	disputeCreated int64
+	// refundedLatest is amount_refunded as the charge's latest payload
+	// showed it (nil: none seen), at refundedLatestAt (unix): a refund
+	// that fails is taken off it again, so the largest seen is not the
+	// latest.
+	refundedLatest   *int64
+	refundedLatestAt int64
+	own              bool // it is a payment of its own (an invoice-less charge): no invoice links to it
+	stored           bool // the row exists: updated, not inserted
 }
 
-func closing(status string) bool {
-	return status == "won" || status == "lost" || status == "warning_closed"
+// storedFacts is what the store holds of the payments, charges, refunds
+// and credit notes a batch speaks of, by source id, charge id, refund id
+// and credit note id: where their merge starts.
+type storedFacts struct {
+	payments map[string]paymentMerge
+	charges  map[string]chargeMerge
+	refunds  map[string]refundMerge
+	notes    map[string]noteMerge
 }
 
 // factBatch is a batch's facts merged per object, each with the last event
 // of the batch that spoke of it.
 type factBatch struct {
-	payments     []*tracklane.PaymentFact
+	payments     []*paymentMerge
 	paymentEvent map[string]string
 	charges      map[string]*chargeMerge
 	chargeOrder  []string
@@ -327,6 +378,7 @@ type factBatch struct {
 	subs         map[string]*tracklane.SubscriptionFact
 	subEvent     map[string]string
 	hints        []hintRow
+	moreFacts
 }
 
 // hintRow is one key of a hint, with its event.
@@ -335,22 +387,34 @@ type hintRow struct {
 	codes                       []string
 }
 
-// mergeFacts merges the facts of a batch's events: the first statement of a
-// payment or cancellation stands; a charge's invoice, customer and creation
-// are filled in, its refund only grows, and its dispute follows the later
-// event (at the same second, a closing status beats an open one).
-func mergeFacts(events []tracklane.StripeEvent) factBatch {
+// mergeFacts merges the facts of a batch's events into what is stored: a
+// payment's statements by paymentMerge.merge, a charge's by mergeCharge,
+// a refund's by refundMerge.merge, a credit note's by noteMerge.merge;
+// the first statement of a cancellation stands. Which invoice a charge
+// recorded without one paid is settled after, by factBatch.link.
+func mergeFacts(known storedFacts, events []tracklane.StripeEvent) factBatch {
 	b := factBatch{paymentEvent: map[string]string{}, charges: map[string]*chargeMerge{}, chargeEvent: map[string]string{},
-		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}}
+		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}, moreFacts: newMoreFacts()}
+	payments := map[string]*paymentMerge{}
 	for _, ev := range events {
 		if p := ev.Payment; p != nil && p.Amount > 0 {
-			if _, seen := b.paymentEvent[p.SourceID]; !seen {
-				b.payments = append(b.payments, p)
+			m, ok := payments[p.SourceID]
+			switch {
+			case ok:
+				m.merge(p)
+			default:
+				m = &paymentMerge{PaymentFact: *p}
+				if s, stored := known.payments[p.SourceID]; stored {
+					m = &s
+					m.merge(p)
+				}
+				payments[p.SourceID] = m
+				b.payments = append(b.payments, m)
 			}
 			b.paymentEvent[p.SourceID] = ev.ID
 		}
 		if c := ev.Charge; c != nil {
-			b.mergeCharge(ev, c)
+			b.mergeCharge(known, ev, c)
 		}
 		for _, h := range ev.Hints {
 			for _, k := range h.Keys {
@@ -365,14 +429,25 @@ func mergeFacts(events []tracklane.StripeEvent) factBatch {
 			}
 			b.subEvent[sub.SubscriptionID] = ev.ID
 		}
+		b.mergeMore(known, ev)
 	}
 	return b
 }
 
-func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
+// mergeCharge adds what an event says of a charge: its invoice, customer
+// and payment intent are the latest named, its amount and capture the
+// largest, its creation the first known; its refund only grows, while the
+// latest payload's amount_refunded follows the later payload of the charge
+// itself (one that says what it captured), at the same second the larger;
+// its dispute follows the later event, and at the same second a closing
+// status (conversion.DisputeCloses) beats an open one.
+func (b *factBatch) mergeCharge(known storedFacts, ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
 	m, ok := b.charges[c.ChargeID]
 	if !ok {
 		m = &chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: c.ChargeID}}
+		if s, stored := known.charges[c.ChargeID]; stored {
+			m = &s
+		}
 		b.charges[c.ChargeID] = m
 		b.chargeOrder = append(b.chargeOrder, c.ChargeID)
 	}
@@ -391,9 +466,26 @@ func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFac
 	if c.AmountRefunded > m.AmountRefunded {
 		m.AmountRefunded, m.refundEvent = c.AmountRefunded, ev.ID
 	}
+	if c.PaymentIntentID != "" {
+		m.PaymentIntentID = c.PaymentIntentID
+	}
+	if c.AmountCaptured != nil {
+		if m.AmountCaptured == nil || *c.AmountCaptured > *m.AmountCaptured {
+			v := *c.AmountCaptured
+			m.AmountCaptured = &v
+		}
+		if at := ev.Created.Unix(); m.refundedLatest == nil || at > m.refundedLatestAt ||
+			(at == m.refundedLatestAt && c.AmountRefunded > *m.refundedLatest) {
+			v := c.AmountRefunded
+			m.refundedLatest, m.refundedLatestAt = &v, at
+		}
+	}
+	if p := ev.Payment; p != nil && p.SourceID == c.ChargeID {
+		m.own = true
+	}
 	if c.DisputeID != "" {
 		at := ev.Created.Unix()
-		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && closing(c.DisputeStatus)) {
+		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && conversion.DisputeCloses(c.DisputeStatus)) {
 			m.DisputeID, m.DisputeStatus, m.disputeEvent = c.DisputeID, c.DisputeStatus, ev.ID
 		}
 		if at > m.disputeCreated {
@@ -407,8 +499,16 @@ func (b *factBatch) mergeCharge(ev tracklane.StripeEvent, c *tracklane.ChargeFac
 // cancellations) and returns the payments they touch, each with the last
 // event of the batch that touched it.
 func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string, error) {
-	b := mergeFacts(events)
-	more := mergeMoreFacts(events)
+	known, err := a.storedFacts(events)
+	if err != nil {
+		return nil, err
+	}
+	b := mergeFacts(known, events)
+	links, err := a.storedLinks(b)
+	if err != nil {
+		return nil, err
+	}
+	b.link(links)
 	causes := map[string]string{}
 	for _, p := range b.payments {
 		causes[p.SourceID] = b.paymentEvent[p.SourceID]
@@ -416,7 +516,7 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordPayments(b); err != nil {
 		return nil, err
 	}
-	if err := a.recordCharges(b, more, causes); err != nil {
+	if err := a.recordCharges(b, causes); err != nil {
 		return nil, err
 	}
 	if err := a.recordCancellations(b, causes); err != nil {
@@ -425,12 +525,92 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordHints(b, causes); err != nil {
 		return nil, err
 	}
-	if err := a.recordMoreFacts(more, causes); err != nil {
+	if err := a.recordMoreFacts(b.moreFacts, causes); err != nil {
 		return nil, err
 	}
 	return causes, nil
 }
 
+// storedFacts reads and locks the stored payments, charges, refunds and
+// credit notes the events speak of.
+func (a *applier) storedFacts(events []tracklane.StripeEvent) (storedFacts, error) {
+	known := storedFacts{payments: map[string]paymentMerge{}, charges: map[string]chargeMerge{}}
+	var sources, charges []string
+	for _, ev := range events {
+		if p := ev.Payment; p != nil && p.Amount > 0 {
+			sources = append(sources, p.SourceID)
+		}
+		if c := ev.Charge; c != nil {
+			charges = append(charges, c.ChargeID)
+		}
+	}
+	if err := a.storedMoreFacts(events, &known); err != nil {
+		return known, err
+	}
+	if len(sources) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m := paymentMerge{stored: true}
+			if err := r.Scan(&m.SourceID, &m.CustomerID, &m.Email, &m.Amount, &m.Currency, &m.PaidAt, &m.InvoiceID, &m.ChargeID,
+				&m.SubscriptionID, &m.PaymentIntentID, &m.ClickID, pq.Array(&m.PromotionCodes)); err != nil {
+				return err
+			}
+			known.payments[m.SourceID] = m
+			return nil
+		}, `SELECT source_id, customer_id, email, amount, currency, paid_at, invoice_id, charge_id, subscription_id,
+				payment_intent_id, click_id, promotion_codes
+			FROM stripe_payments WHERE account_id = $1 AND livemode = $2 AND source_id = ANY($3)
+			ORDER BY source_id FOR UPDATE`, a.account, a.livemode, pq.Array(sources))
+		if err != nil {
+			return known, fmt.Errorf("reading stored payments: %w", err)
+		}
+	}
+	if len(charges) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m, err := scanChargeMerge(r)
+			known.charges[m.ChargeID] = m
+			return err
+		}, `SELECT `+chargeMergeColumns+` FROM stripe_charges c
+			WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = ANY($3)
+			ORDER BY c.charge_id FOR UPDATE OF c`, a.account, a.livemode, pq.Array(charges))
+		if err != nil {
+			return known, fmt.Errorf("reading stored charges: %w", err)
+		}
+	}
+	return known, nil
+}
+
+// chargeMergeColumns are what scanChargeMerge reads of a stored charge
+// (stripe_charges c).
+const chargeMergeColumns = `c.charge_id, c.invoice_id, c.customer_id, c.amount, c.created, c.amount_refunded, c.refund_event_id,
+	c.dispute_id, c.dispute_status, c.dispute_event_id, c.dispute_event_created,
+	c.payment_intent_id, c.amount_captured, c.refunded_latest, coalesce(c.refunded_latest_at, 0),
+	EXISTS (SELECT 1 FROM stripe_payments p WHERE p.account_id = c.account_id AND p.livemode = c.livemode AND p.source_id = c.charge_id)`
+
+// scanChargeMerge reads a stored charge (chargeMergeColumns).
+func scanChargeMerge(r scanner) (chargeMerge, error) {
+	m := chargeMerge{stored: true}
+	var created sql.NullTime
+	var captured, latest sql.NullInt64
+	if err := r.Scan(&m.ChargeID, &m.InvoiceID, &m.CustomerID, &m.Amount, &created, &m.AmountRefunded, &m.refundEvent,
+		&m.DisputeID, &m.DisputeStatus, &m.disputeEvent, &m.disputeCreated,
+		&m.PaymentIntentID, &captured, &latest, &m.refundedLatestAt, &m.own); err != nil {
+		return m, err
+	}
+	if created.Valid {
+		m.created = created.Time
+	}
+	if captured.Valid {
+		m.AmountCaptured = &captured.Int64
+	}
+	if latest.Valid {
+		m.refundedLatest = &latest.Int64
+	}
+	return m, nil
+}
+
+// recordPayments stores the batch's payments as merged: an existing row
+// is updated (it keeps the event that first recorded it), a new one
+// inserted.
 func (a *applier) recordPayments(b factBatch) error {
 	n := len(b.payments)
 	if n == 0 {
@@ -438,42 +618,45 @@ func (a *applier) recordPayments(b factBatch) error {
 	}
 	src, cus, email, amount, cur, paid, inv, ch, sub, evs := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	pi, cid, codes := make([]string, n), make([]string, n), make([]string, n)
+	pi, cid, codes, stored := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, p := range b.payments {
 		src[i], cus[i], email[i], amount[i], cur[i] = p.SourceID, p.CustomerID, p.Email, p.Amount, p.Currency
 		paid[i], inv[i], ch[i], sub[i], evs[i] = p.PaidAt.UTC().Format(time.RFC3339Nano), p.InvoiceID, p.ChargeID, p.SubscriptionID, b.paymentEvent[p.SourceID]
-		pi[i], cid[i], codes[i] = p.PaymentIntentID, p.ClickID, arrayLiteral(p.PromotionCodes)
+		pi[i], cid[i], codes[i], stored[i] = p.PaymentIntentID, p.ClickID, arrayLiteral(p.PromotionCodes), p.stored
 	}
-	if err := a.exec(`INSERT INTO stripe_payments AS p (tenant_id, account_id, livemode, source_id, customer_id, email,
-		amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id, payment_intent_id, click_id, promotion_codes)
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::timestamptz[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+				AS u(stored, src, cus, email, amount, cur, paid, inv, ch, sub, ev, pi, cid, codes)
+		), upd AS (
+			UPDATE stripe_payments p SET customer_id = u.cus, email = u.email, amount = u.amount, currency = u.cur, paid_at = u.paid,
+				invoice_id = u.inv, charge_id = u.ch, subscription_id = u.sub, payment_intent_id = u.pi, click_id = u.cid,
+				promotion_codes = u.codes::text[]
+			FROM u WHERE u.stored AND p.account_id = $2 AND p.livemode = $3 AND p.source_id = u.src
+		)
+		INSERT INTO stripe_payments (tenant_id, account_id, livemode, source_id, customer_id, email,
+			amount, currency, paid_at, invoice_id, charge_id, subscription_id, event_id, payment_intent_id, click_id, promotion_codes)
 		SELECT $1, $2, $3, u.src, u.cus, u.email, u.amount, u.cur, u.paid, u.inv, u.ch, u.sub, u.ev, u.pi, u.cid, u.codes::text[]
-		FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::timestamptz[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-			AS u(src, cus, email, amount, cur, paid, inv, ch, sub, ev, pi, cid, codes)
-		ON CONFLICT (account_id, livemode, source_id) DO UPDATE SET
-			charge_id = CASE WHEN excluded.charge_id <> '' THEN excluded.charge_id ELSE p.charge_id END,
-			email = CASE WHEN p.email = '' THEN excluded.email ELSE p.email END,
-			payment_intent_id = CASE WHEN p.payment_intent_id = '' THEN excluded.payment_intent_id ELSE p.payment_intent_id END,
-			click_id = CASE WHEN p.click_id = '' THEN excluded.click_id ELSE p.click_id END,
-			promotion_codes = CASE WHEN p.promotion_codes = '{}' THEN excluded.promotion_codes ELSE p.promotion_codes END`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
+		FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(src), pq.Array(cus), pq.Array(email), pq.Array(amount), pq.Array(cur),
 		pq.Array(paid), pq.Array(inv), pq.Array(ch), pq.Array(sub), pq.Array(evs), pq.Array(pi), pq.Array(cid), pq.Array(codes)); err != nil {
 		return fmt.Errorf("recording payments: %w", err)
 	}
 	return nil
 }
 
-// recordCharges upserts the batch's charges and adds the payments they
-// belong to to causes.
-func (a *applier) recordCharges(b factBatch, more moreFacts, causes map[string]string) error {
+// recordCharges stores the batch's charges as merged (updating an existing
+// row, inserting a new one) and adds the payments they belong to to
+// causes.
+func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 	n := len(b.chargeOrder)
 	if n == 0 {
 		return nil
 	}
-	pi, captured, refLatest, refAt := more.chargeColumns(b.chargeOrder)
 	ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]*string, n), make([]int64, n), make([]string, n)
-	dispute, dstatus, dEv, dAt := make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	dispute, dstatus, dEv, dAt, stored := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]bool, n)
+	pi, captured, latest, latestAt := make([]string, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
 	for i, id := range b.chargeOrder {
 		m := b.charges[id]
 		ids[i], inv[i], cus[i], amount[i], refunded[i], refundEv[i] = id, m.InvoiceID, m.CustomerID, m.Amount, m.AmountRefunded, m.refundEvent
@@ -481,30 +664,32 @@ func (a *applier) recordCharges(b factBatch, more moreFacts, causes map[string]s
 			s := t.UTC().Format(time.RFC3339Nano)
 			created[i] = &s
 		}
-		dispute[i], dstatus[i], dEv[i], dAt[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated
+		dispute[i], dstatus[i], dEv[i], dAt[i], stored[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated, m.stored
+		pi[i], captured[i], latest[i] = m.PaymentIntentID, m.AmountCaptured, m.refundedLatest
+		if m.refundedLatest != nil {
+			latestAt[i] = &m.refundedLatestAt
+		}
 	}
-	// Refunds only grow; a dispute's later event wins, and at the same
-	// second a closing status beats an open one.
-	if err := a.exec(`INSERT INTO stripe_charges AS c (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
-		amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created,
-		payment_intent_id, amount_captured, refunded_latest, refunded_latest_at)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::bigint[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[], $17::bigint[], $18::bigint[]) AS u
-		ON CONFLICT (account_id, livemode, charge_id) DO UPDATE SET
-			`+chargeColumnsMerge+`,
-			invoice_id = CASE WHEN excluded.invoice_id <> '' THEN excluded.invoice_id ELSE c.invoice_id END,
-			customer_id = CASE WHEN excluded.customer_id <> '' THEN excluded.customer_id ELSE c.customer_id END,
-			amount = GREATEST(c.amount, excluded.amount),
-			created = coalesce(c.created, excluded.created),
-			refund_event_id = CASE WHEN excluded.amount_refunded > c.amount_refunded THEN excluded.refund_event_id ELSE c.refund_event_id END,
-			amount_refunded = GREATEST(c.amount_refunded, excluded.amount_refunded),
-			dispute_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_id ELSE c.dispute_id END,
-			dispute_status = CASE WHEN `+disputeWins+` THEN excluded.dispute_status ELSE c.dispute_status END,
-			dispute_event_id = CASE WHEN `+disputeWins+` THEN excluded.dispute_event_id ELSE c.dispute_event_id END,
-			dispute_event_created = GREATEST(c.dispute_event_created, excluded.dispute_event_created)`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[], $10::bigint[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[])
+				AS u(stored, id, inv, cus, amount, created, refunded, refund_ev, dispute, dstatus, dev, dat, pi, captured, latest, latest_at)
+		), upd AS (
+			UPDATE stripe_charges c SET invoice_id = u.inv, customer_id = u.cus, amount = u.amount, created = u.created,
+				amount_refunded = u.refunded, refund_event_id = u.refund_ev, dispute_id = u.dispute, dispute_status = u.dstatus,
+				dispute_event_id = u.dev, dispute_event_created = u.dat, payment_intent_id = u.pi, amount_captured = u.captured,
+				refunded_latest = u.latest, refunded_latest_at = u.latest_at
+			FROM u WHERE u.stored AND c.account_id = $2 AND c.livemode = $3 AND c.charge_id = u.id
+		)
+		INSERT INTO stripe_charges (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
+			amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created,
+			payment_intent_id, amount_captured, refunded_latest, refunded_latest_at)
+		SELECT $1, $2, $3, u.id, u.inv, u.cus, u.amount, u.created, u.refunded, u.refund_ev, u.dispute, u.dstatus, u.dev, u.dat,
+			u.pi, u.captured, u.latest, u.latest_at
+		FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
 		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt),
-		pq.Array(pi), pq.Array(captured), pq.Array(refLatest), pq.Array(refAt)); err != nil {
+		pq.Array(pi), pq.Array(captured), pq.Array(latest), pq.Array(latestAt)); err != nil {
 		return fmt.Errorf("recording charges: %w", err)
 	}
 	// A charge's payment: itself (an invoice-less charge), the invoice it
@@ -605,10 +790,6 @@ func arrayLiteral(xs []string) string {
 	b.WriteByte('}')
 	return b.String()
 }
-
-// disputeWins: the stored dispute state yields to the incoming one.
-const disputeWins = `excluded.dispute_id <> '' AND (excluded.dispute_event_created > c.dispute_event_created
-	OR (excluded.dispute_event_created = c.dispute_event_created AND excluded.dispute_status IN ('won', 'lost', 'warning_closed')))`
 
 // scanPairs reads two-column text rows.
 func scanPairs(rows *sql.Rows, fn func(a, b string)) error {

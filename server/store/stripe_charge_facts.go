@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -12,183 +11,288 @@ import (
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
-// The facts of SPEC section 13 beyond a charge's refund total and dispute:
-// what a charge captured and its payment intent, refunds by id (one that
-// fails or is cancelled gives the amount back), which invoice a payment
-// intent paid (invoice_payment.paid), and credit notes. Each is recorded
-// with the same kind of rule as the other facts: it only grows, or the
-// later event wins, so the end state does not depend on the order.
+// The facts of SPEC section 13 beyond a charge's own (its capture and
+// latest amount_refunded are merged by mergeCharge): refunds by id (one
+// that fails or is cancelled gives the amount back), which invoice a
+// payment intent paid (invoice_payment.paid), and credit notes. Each is
+// merged in Go like the other facts, from what is stored (read and locked
+// first) through each event of the batch, by a rule under which the end
+// state does not depend on the order; the statements only store the
+// outcome.
 
 // moreFacts is a batch's facts of these kinds, merged per object.
 type moreFacts struct {
-	captures     map[string]chargeExtra // by charge
-	captureEvent map[string]string
-	refunds      map[string]tracklane.RefundFact
-	refundEvent  map[string]string
-	payments     []tracklane.InvoicePaymentFact
-	payEvent     []string
-	notes        map[string]tracklane.CreditNoteFact
-	noteEvent    map[string]string
+	refunds      map[string]*refundMerge
+	refundOrder  []string
+	invPayments  []tracklane.InvoicePaymentFact // in the batch's order; the first stored of each stands
+	invPayEvent  []string
+	notes        map[string]*noteMerge
+	noteOrder    []string
+	noteLastSeen map[string]string // the batch's last event that spoke of each note
 }
 
-// chargeExtra is what a batch says of a charge's payment intent and
-// capture, and its latest payload's amount_refunded; linked: the batch
-// knows its invoice, or that it has none (it is a payment of its own).
-type chargeExtra struct {
-	paymentIntent string
-	captured      *int64
-	refunded      *int64
-	refundedAt    int64
-	linked        bool
+func newMoreFacts() moreFacts {
+	return moreFacts{refunds: map[string]*refundMerge{}, notes: map[string]*noteMerge{}, noteLastSeen: map[string]string{}}
 }
 
-func mergeMoreFacts(events []tracklane.StripeEvent) moreFacts {
-	m := moreFacts{captures: map[string]chargeExtra{}, captureEvent: map[string]string{}, refunds: map[string]tracklane.RefundFact{}, refundEvent: map[string]string{},
-		notes: map[string]tracklane.CreditNoteFact{}, noteEvent: map[string]string{}}
+// refundMerge is what is known of one refund.
+type refundMerge struct {
+	tracklane.RefundFact
+	event  string // the event that gave it its status
+	stored bool   // the row exists: updated, not inserted
+}
+
+// merge adds a later statement of the refund: its amount is the largest
+// stated; its status follows the later event, and at the same second one
+// that failed or was cancelled stays so (neither comes back). The time
+// kept is when its status was first seen: a payload that still shows a
+// failed refund as failed is no later failure.
+func (m *refundMerge) merge(r tracklane.RefundFact, event string) {
+	m.Amount = max(m.Amount, r.Amount)
+	if m.ChargeID == "" {
+		m.ChargeID = r.ChargeID
+	}
+	switch {
+	case r.Status == m.Status:
+		if r.At.Before(m.At) {
+			m.At = r.At
+		}
+	case r.Status != "" && (r.At.After(m.At) || (r.At.Equal(m.At) && r.Failed())):
+		m.Status, m.At, m.event = r.Status, r.At, event
+	}
+}
+
+// noteMerge is what is known of one credit note.
+type noteMerge struct {
+	tracklane.CreditNoteFact
+	event  string // the event that recorded it, or voided it
+	stored bool   // the row exists: updated, not inserted
+}
+
+// merge adds a later statement of the credit note: a voided note stays
+// void; its unrefunded part is the largest stated (it never changes).
+func (m *noteMerge) merge(n tracklane.CreditNoteFact, event string) {
+	if m.InvoiceID == "" {
+		m.InvoiceID = n.InvoiceID
+	}
+	m.Unrefunded = max(m.Unrefunded, n.Unrefunded)
+	if n.Void && !m.Void {
+		m.Void, m.event = true, event
+	}
+}
+
+// mergeMore adds what an event says of refunds, invoice payments and
+// credit notes.
+func (b *factBatch) mergeMore(known storedFacts, ev tracklane.StripeEvent) {
+	for _, r := range ev.Refunds {
+		if r.RefundID == "" {
+			continue
+		}
+		m, ok := b.refunds[r.RefundID]
+		if !ok {
+			m = &refundMerge{RefundFact: r, event: ev.ID}
+			if s, stored := known.refunds[r.RefundID]; stored {
+				m = &s
+				m.merge(r, ev.ID)
+			}
+			b.refunds[r.RefundID] = m
+			b.refundOrder = append(b.refundOrder, r.RefundID)
+		} else {
+			m.merge(r, ev.ID)
+		}
+	}
+	if p := ev.InvoicePayment; p != nil && p.InvoiceID != "" {
+		b.invPayments, b.invPayEvent = append(b.invPayments, *p), append(b.invPayEvent, ev.ID)
+	}
+	if n := ev.CreditNote; n != nil && n.CreditNoteID != "" {
+		m, ok := b.notes[n.CreditNoteID]
+		if !ok {
+			m = &noteMerge{CreditNoteFact: *n, event: ev.ID}
+			if s, stored := known.notes[n.CreditNoteID]; stored {
+				m = &s
+				m.merge(*n, ev.ID)
+			}
+			b.notes[n.CreditNoteID] = m
+			b.noteOrder = append(b.noteOrder, n.CreditNoteID)
+		} else {
+			m.merge(*n, ev.ID)
+		}
+		b.noteLastSeen[n.CreditNoteID] = ev.ID
+	}
+}
+
+// storedMoreFacts reads and locks the stored refunds and credit notes the
+// events speak of.
+func (a *applier) storedMoreFacts(events []tracklane.StripeEvent, known *storedFacts) error {
+	known.refunds, known.notes = map[string]refundMerge{}, map[string]noteMerge{}
+	var refunds, notes []string
 	for _, ev := range events {
-		if c := ev.Charge; c != nil && (c.PaymentIntentID != "" || c.AmountCaptured != nil) {
-			x := m.captures[c.ChargeID]
-			x.linked = x.linked || c.InvoiceID != "" || (ev.Payment != nil && ev.Payment.SourceID == c.ChargeID)
-			if c.PaymentIntentID != "" {
-				x.paymentIntent = c.PaymentIntentID
-			}
-			if c.AmountCaptured != nil && (x.captured == nil || *c.AmountCaptured > *x.captured) {
-				v := *c.AmountCaptured
-				x.captured = &v
-			}
-			// A payload of the charge itself says what it captured: its
-			// amount_refunded is a snapshot at the event's time.
-			if at := ev.Created.Unix(); c.AmountCaptured != nil && (x.refunded == nil || latestRefunded(at, c.AmountRefunded, x.refundedAt, *x.refunded)) {
-				v := c.AmountRefunded
-				x.refunded, x.refundedAt = &v, at
-			}
-			m.captures[c.ChargeID], m.captureEvent[c.ChargeID] = x, ev.ID
-		}
 		for _, r := range ev.Refunds {
-			old, ok := m.refunds[r.RefundID]
-			switch {
-			case ok && r.Status == old.Status: // the status is as old as it was first seen
-				if r.At.Before(old.At) {
-					old.At = r.At
-				}
-				old.Amount = max(old.Amount, r.Amount)
-				m.refunds[r.RefundID] = old
-			case !ok || refundWins(r, old):
-				if ok {
-					r.Amount = max(old.Amount, r.Amount)
-				}
-				m.refunds[r.RefundID], m.refundEvent[r.RefundID] = r, ev.ID
-			}
-		}
-		if p := ev.InvoicePayment; p != nil && p.InvoiceID != "" {
-			m.payments, m.payEvent = append(m.payments, *p), append(m.payEvent, ev.ID)
+			refunds = append(refunds, r.RefundID)
 		}
 		if n := ev.CreditNote; n != nil && n.CreditNoteID != "" {
-			old, ok := m.notes[n.CreditNoteID]
-			if ok {
-				n2 := *n
-				n2.Void = n.Void || old.Void
-				n2.Unrefunded = max(n.Unrefunded, old.Unrefunded)
-				n = &n2
+			notes = append(notes, n.CreditNoteID)
+		}
+	}
+	if len(refunds) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m := refundMerge{stored: true}
+			var at int64
+			if err := r.Scan(&m.RefundID, &m.ChargeID, &m.Amount, &m.Status, &at, &m.event); err != nil {
+				return err
 			}
-			m.notes[n.CreditNoteID], m.noteEvent[n.CreditNoteID] = *n, ev.ID
+			m.At = time.Unix(at, 0).UTC()
+			known.refunds[m.RefundID] = m
+			return nil
+		}, `SELECT refund_id, charge_id, amount, status, status_at, event_id FROM stripe_refunds
+			WHERE account_id = $1 AND livemode = $2 AND refund_id = ANY($3)
+			ORDER BY refund_id FOR UPDATE`, a.account, a.livemode, pq.Array(refunds))
+		if err != nil {
+			return fmt.Errorf("reading stored refunds: %w", err)
 		}
 	}
-	return m
-}
-
-// latestRefunded: a charge's amount_refunded follows its later payload; at
-// the same second the larger stands (a refund made then).
-func latestRefunded(at, refunded, oldAt, oldRefunded int64) bool {
-	return at > oldAt || (at == oldAt && refunded > oldRefunded)
-}
-
-// latestRefundedWins is latestRefunded for the upsert of stripe_charges.
-const latestRefundedWins = `excluded.refunded_latest IS NOT NULL AND (c.refunded_latest_at IS NULL
-	OR excluded.refunded_latest_at > c.refunded_latest_at
-	OR (excluded.refunded_latest_at = c.refunded_latest_at AND excluded.refunded_latest > c.refunded_latest))`
-
-// chargeColumnsMerge merges the columns chargeColumns fills into a stored
-// charge: its payment intent once known, the capture only grows, the
-// latest payload's amount_refunded follows the later event.
-const chargeColumnsMerge = `payment_intent_id = CASE WHEN excluded.payment_intent_id <> '' THEN excluded.payment_intent_id ELSE c.payment_intent_id END,
-	amount_captured = CASE WHEN excluded.amount_captured IS NULL THEN c.amount_captured
-		ELSE GREATEST(coalesce(c.amount_captured, 0), excluded.amount_captured) END,
-	refunded_latest = CASE WHEN ` + latestRefundedWins + ` THEN excluded.refunded_latest ELSE c.refunded_latest END,
-	refunded_latest_at = CASE WHEN ` + latestRefundedWins + ` THEN excluded.refunded_latest_at ELSE c.refunded_latest_at END`
-
-// chargeColumns are, for recordCharges, the batch's payment intent,
-// capture and latest amount_refunded (with its time) of the charges.
-func (m moreFacts) chargeColumns(charges []string) (pi []string, captured, refunded, at []*int64) {
-	n := len(charges)
-	pi, captured, refunded, at = make([]string, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
-	for i, id := range charges {
-		x := m.captures[id]
-		pi[i], captured[i], refunded[i] = x.paymentIntent, x.captured, x.refunded
-		if x.refunded != nil {
-			t := x.refundedAt
-			at[i] = &t
+	if len(notes) > 0 {
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			m := noteMerge{stored: true}
+			if err := r.Scan(&m.CreditNoteID, &m.InvoiceID, &m.Unrefunded, &m.Void, &m.event); err != nil {
+				return err
+			}
+			known.notes[m.CreditNoteID] = m
+			return nil
+		}, `SELECT credit_note_id, invoice_id, unrefunded, void, event_id FROM stripe_credit_notes
+			WHERE account_id = $1 AND livemode = $2 AND credit_note_id = ANY($3)
+			ORDER BY credit_note_id FOR UPDATE`, a.account, a.livemode, pq.Array(notes))
+		if err != nil {
+			return fmt.Errorf("reading stored credit notes: %w", err)
 		}
 	}
-	return pi, captured, refunded, at
+	return nil
 }
 
-// refundWins: a refund's status follows its later event; at the same
-// second a refund that failed or was cancelled stays so (neither comes
-// back). The time kept is when its status was first seen: a payload that
-// still shows a failed refund as failed is no later failure.
-func refundWins(r, old tracklane.RefundFact) bool {
-	return r.At.After(old.At) || (r.At.Equal(old.At) && r.Failed())
+// storedLinks is what the store holds that may name the invoice of a
+// charge recorded without one: the invoice payments stored for the
+// batch's unlinked charges, and the stored unlinked charges (locked) that
+// the batch's invoice payments name.
+type storedLinks struct {
+	payments []tracklane.InvoicePaymentFact
+	charges  []chargeMerge
 }
 
-// refundStatusWins is refundWins for the upsert of stripe_refunds.
-const refundStatusWins = `excluded.status <> '' AND (excluded.status_at > r.status_at
-	OR (excluded.status_at = r.status_at AND excluded.status IN ('failed', 'canceled')))`
+// unlinked reports whether a charge still waits for its invoice.
+func (m *chargeMerge) unlinked() bool { return m.InvoiceID == "" && !m.own }
+
+// storedLinks reads what factBatch.link needs beyond the batch; it asks
+// nothing when every charge of the batch is linked and no invoice
+// payment came.
+func (a *applier) storedLinks(b factBatch) (storedLinks, error) {
+	var l storedLinks
+	var intents, charges []string
+	for _, id := range b.chargeOrder {
+		if m := b.charges[id]; m.unlinked() {
+			intents, charges = append(intents, m.PaymentIntentID), append(charges, id)
+		}
+	}
+	if len(charges) > 0 {
+		// By payment intent, or by charge (one made without a payment
+		// intent): two index probes each, not an OR.
+		err := eachRow(a.ctx, a.tx, func(r scanner) error {
+			var p tracklane.InvoicePaymentFact
+			if err := r.Scan(&p.InvoiceID, &p.PaymentIntentID, &p.ChargeID); err != nil {
+				return err
+			}
+			l.payments = append(l.payments, p)
+			return nil
+		}, `SELECT invoice_id, payment_intent_id, charge_id FROM stripe_invoice_payments
+				WHERE account_id = $1 AND livemode = $2 AND payment_intent_id <> '' AND payment_intent_id = ANY($3)
+			UNION
+			SELECT invoice_id, payment_intent_id, charge_id FROM stripe_invoice_payments
+				WHERE account_id = $1 AND livemode = $2 AND charge_id <> '' AND charge_id = ANY($4)
+			ORDER BY invoice_id, payment_intent_id, charge_id`, a.account, a.livemode, pq.Array(intents), pq.Array(charges))
+		if err != nil {
+			return l, fmt.Errorf("reading invoice payments: %w", err)
+		}
+	}
+	if len(b.invPayments) == 0 {
+		return l, nil
+	}
+	intents, charges = intents[:0], charges[:0]
+	for _, p := range b.invPayments {
+		intents, charges = append(intents, p.PaymentIntentID), append(charges, p.ChargeID)
+	}
+	err := eachRow(a.ctx, a.tx, func(r scanner) error {
+		m, err := scanChargeMerge(r)
+		if _, inBatch := b.charges[m.ChargeID]; !inBatch {
+			l.charges = append(l.charges, m)
+		}
+		return err
+	}, `SELECT `+chargeMergeColumns+` FROM stripe_charges c
+		WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = ''
+			AND ((c.payment_intent_id <> '' AND c.payment_intent_id = ANY($3)) OR c.charge_id = ANY($4))
+		ORDER BY c.charge_id FOR UPDATE OF c`, a.account, a.livemode, pq.Array(intents), pq.Array(charges))
+	if err != nil {
+		return l, fmt.Errorf("reading charges without an invoice: %w", err)
+	}
+	return l, nil
+}
+
+// link gives each charge still without an invoice (and not a payment of
+// its own) the invoice an invoice_payment.paid named for its payment
+// intent or for it: the stored ones first, then the batch's in order. A
+// stored charge that a batch's invoice payment links joins the batch,
+// with that event.
+func (b *factBatch) link(l storedLinks) {
+	type named struct {
+		tracklane.InvoicePaymentFact
+		event string
+	}
+	paid := make([]named, 0, len(l.payments)+len(b.invPayments))
+	for _, p := range l.payments {
+		paid = append(paid, named{InvoicePaymentFact: p})
+	}
+	for i, p := range b.invPayments {
+		paid = append(paid, named{p, b.invPayEvent[i]})
+	}
+	find := func(m *chargeMerge) (named, bool) {
+		for _, p := range paid {
+			if (p.PaymentIntentID != "" && p.PaymentIntentID == m.PaymentIntentID) || (p.ChargeID != "" && p.ChargeID == m.ChargeID) {
+				return p, true
+			}
+		}
+		return named{}, false
+	}
+	for _, id := range b.chargeOrder {
+		if m := b.charges[id]; m.unlinked() {
+			if p, ok := find(m); ok {
+				m.InvoiceID = p.InvoiceID
+			}
+		}
+	}
+	for i := range l.charges {
+		m := &l.charges[i]
+		if !m.unlinked() {
+			continue
+		}
+		if p, ok := find(m); ok && p.event != "" {
+			m.InvoiceID = p.InvoiceID
+			b.charges[m.ChargeID], b.chargeOrder = m, append(b.chargeOrder, m.ChargeID)
+			b.chargeEvent[m.ChargeID] = p.event
+		}
+	}
+}
 
 // recordMoreFacts stores the batch's refunds, invoice payments and credit
-// notes (recordCharges stored the charges' captures), links the charges
-// left without an invoice, and adds the payments all this touches to
+// notes as merged (recordCharges stored the charges, with the invoices
+// link gave them) and adds the payments of the credit notes' invoices to
 // causes (refunds name their charge as a ChargeFact too, which
 // recordCharges follows to its payment).
 func (a *applier) recordMoreFacts(m moreFacts, causes map[string]string) error {
-	if err := a.linkCharges(m, causes); err != nil {
-		return err
-	}
 	if err := a.recordRefunds(m); err != nil {
 		return err
 	}
-	if err := a.recordInvoicePayments(m, causes); err != nil {
+	if err := a.recordInvoicePayments(m); err != nil {
 		return err
 	}
 	return a.recordCreditNotes(m, causes)
-}
-
-// linkCharges gives a charge the batch left without an invoice the one an
-// invoice_payment.paid named for its payment intent, and brings that
-// invoice's payment up (the charge's refunds count there).
-func (a *applier) linkCharges(m moreFacts, causes map[string]string) error {
-	var unlinked []string
-	for id, x := range m.captures {
-		if !x.linked && x.paymentIntent != "" {
-			unlinked = append(unlinked, id)
-		}
-	}
-	if len(unlinked) == 0 {
-		return nil
-	}
-	rows, err := a.tx.QueryContext(a.ctx, `UPDATE stripe_charges c SET invoice_id = ip.invoice_id
-		FROM stripe_invoice_payments ip
-		WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = ANY($3) AND c.invoice_id = ''
-			AND ip.account_id = $1 AND ip.livemode = $2 AND ip.payment_intent_id = c.payment_intent_id AND c.payment_intent_id <> ''
-		RETURNING c.charge_id, c.invoice_id`, a.account, a.livemode, pq.Array(unlinked))
-	if err != nil {
-		return fmt.Errorf("linking charges to invoices: %w", err)
-	}
-	linked := map[string]string{} // invoice → the event of the batch that spoke of its charge
-	if err := scanPairs(rows, func(charge, invoice string) { linked[invoice] = m.captureEvent[charge] }); err != nil {
-		return fmt.Errorf("linking charges to invoices: %w", err)
-	}
-	return a.causeInvoices(linked, causes)
 }
 
 // causeInvoices adds the payments of invoices to causes, each with its
@@ -217,25 +321,27 @@ func (a *applier) causeInvoices(event map[string]string, causes map[string]strin
 }
 
 func (a *applier) recordRefunds(m moreFacts) error {
-	n := len(m.refunds)
+	n := len(m.refundOrder)
 	if n == 0 {
 		return nil
 	}
-	ids, charges, statuses, evs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	amounts, at := make([]int64, 0, n), make([]int64, 0, n)
-	for id, r := range m.refunds {
-		ids, charges, statuses, evs = append(ids, id), append(charges, r.ChargeID), append(statuses, r.Status), append(evs, m.refundEvent[id])
-		amounts, at = append(amounts, r.Amount), append(at, r.At.Unix())
+	ids, charges, statuses, evs, stored := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
+	amounts, at := make([]int64, n), make([]int64, n)
+	for i, id := range m.refundOrder {
+		r := m.refunds[id]
+		ids[i], charges[i], statuses[i], evs[i], stored[i] = id, r.ChargeID, r.Status, r.event, r.stored
+		amounts[i], at[i] = r.Amount, r.At.Unix()
 	}
-	if err := a.exec(`INSERT INTO stripe_refunds AS r (tenant_id, account_id, livemode, refund_id, charge_id, amount, status, status_at, event_id)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[]) AS u
-		ON CONFLICT (account_id, livemode, refund_id) DO UPDATE SET
-			amount = GREATEST(r.amount, excluded.amount),
-			status = CASE WHEN `+refundStatusWins+` THEN excluded.status ELSE r.status END,
-			event_id = CASE WHEN excluded.status <> r.status AND `+refundStatusWins+` THEN excluded.event_id ELSE r.event_id END,
-			status_at = CASE WHEN excluded.status = r.status THEN LEAST(r.status_at, excluded.status_at)
-				WHEN `+refundStatusWins+` THEN excluded.status_at ELSE r.status_at END`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(charges), pq.Array(amounts), pq.Array(statuses),
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::text[])
+				AS u(stored, id, charge, amount, status, status_at, ev)
+		), upd AS (
+			UPDATE stripe_refunds r SET charge_id = u.charge, amount = u.amount, status = u.status, status_at = u.status_at, event_id = u.ev
+			FROM u WHERE u.stored AND r.account_id = $2 AND r.livemode = $3 AND r.refund_id = u.id
+		)
+		INSERT INTO stripe_refunds (tenant_id, account_id, livemode, refund_id, charge_id, amount, status, status_at, event_id)
+		SELECT $1, $2, $3, u.id, u.charge, u.amount, u.status, u.status_at, u.ev FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(ids), pq.Array(charges), pq.Array(amounts), pq.Array(statuses),
 		pq.Array(at), pq.Array(evs)); err != nil {
 		return fmt.Errorf("recording refunds: %w", err)
 	}
@@ -243,86 +349,52 @@ func (a *applier) recordRefunds(m moreFacts) error {
 }
 
 // recordInvoicePayments stores which invoice a payment intent (or a
-// charge) paid, gives that invoice to the charges recorded without one,
-// and brings up the invoice's payment when it did (their refunds count
-// there).
-func (a *applier) recordInvoicePayments(m moreFacts, causes map[string]string) error {
-	n := len(m.payments)
+// charge) paid; the first record of each stands (link already gave the
+// charges recorded without an invoice theirs).
+func (a *applier) recordInvoicePayments(m moreFacts) error {
+	n := len(m.invPayments)
 	if n == 0 {
 		return nil
 	}
 	inv, pi, ch := make([]string, n), make([]string, n), make([]string, n)
-	for i, p := range m.payments {
+	for i, p := range m.invPayments {
 		inv[i], pi[i], ch[i] = p.InvoiceID, p.PaymentIntentID, p.ChargeID
 	}
 	if err := a.exec(`INSERT INTO stripe_invoice_payments (tenant_id, account_id, livemode, invoice_id, payment_intent_id, charge_id, event_id)
 		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u
 		ON CONFLICT DO NOTHING`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch), pq.Array(m.payEvent)); err != nil {
+		a.tenant.ID, a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch), pq.Array(m.invPayEvent)); err != nil {
 		return fmt.Errorf("recording invoice payments: %w", err)
 	}
-	// By payment intent, or by charge (one made without a payment intent):
-	// two index probes each, not an OR.
-	rows, err := a.tx.QueryContext(a.ctx, `WITH by_intent AS (
-			UPDATE stripe_charges c SET invoice_id = u.inv FROM unnest($3::text[], $4::text[]) AS u(inv, pi)
-			WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = '' AND c.payment_intent_id <> ''
-				AND c.payment_intent_id = u.pi
-			RETURNING c.invoice_id
-		), by_charge AS (
-			UPDATE stripe_charges c SET invoice_id = u.inv FROM unnest($3::text[], $5::text[]) AS u(inv, ch)
-			WHERE c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = '' AND c.charge_id = u.ch AND u.ch <> ''
-			RETURNING c.invoice_id
-		)
-		SELECT invoice_id FROM by_intent UNION SELECT invoice_id FROM by_charge`,
-		a.account, a.livemode, pq.Array(inv), pq.Array(pi), pq.Array(ch))
-	if err != nil {
-		return fmt.Errorf("linking charges to invoices: %w", err)
-	}
-	event := map[string]string{}
-	for i, id := range inv {
-		event[id] = m.payEvent[i]
-	}
-	linked := map[string]string{}
-	if err := scanColumn(rows, func(invoice string) { linked[invoice] = event[invoice] }); err != nil {
-		return fmt.Errorf("linking charges to invoices: %w", err)
-	}
-	return a.causeInvoices(linked, causes)
+	return nil
 }
 
-// scanColumn reads one-column text rows.
-func scanColumn(rows *sql.Rows, fn func(string)) error {
-	defer rows.Close()
-	for rows.Next() {
-		var x string
-		if err := rows.Scan(&x); err != nil {
-			return err
-		}
-		fn(x)
-	}
-	return rows.Err()
-}
-
+// recordCreditNotes stores the batch's credit notes as merged and adds
+// their invoices' payments to causes.
 func (a *applier) recordCreditNotes(m moreFacts, causes map[string]string) error {
-	n := len(m.notes)
+	n := len(m.noteOrder)
 	if n == 0 {
 		return nil
 	}
-	ids, inv, evs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	unrefunded, void := make([]int64, 0, n), make([]bool, 0, n)
+	ids, inv, evs, stored := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
+	unrefunded, void := make([]int64, n), make([]bool, n)
 	event := map[string]string{}
-	for id, cn := range m.notes {
-		ids, inv, evs = append(ids, id), append(inv, cn.InvoiceID), append(evs, m.noteEvent[id])
-		unrefunded, void = append(unrefunded, cn.Unrefunded), append(void, cn.Void)
-		event[cn.InvoiceID] = m.noteEvent[id]
+	for i, id := range m.noteOrder {
+		cn := m.notes[id]
+		ids[i], inv[i], evs[i], stored[i], unrefunded[i], void[i] = id, cn.InvoiceID, cn.event, cn.stored, cn.Unrefunded, cn.Void
+		event[cn.InvoiceID] = m.noteLastSeen[id]
 	}
-	// A voided note stays void; its amount never changes.
-	if err := a.exec(`INSERT INTO stripe_credit_notes AS n (tenant_id, account_id, livemode, credit_note_id, invoice_id, unrefunded, void, event_id)
-		SELECT $1, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::bigint[], $7::boolean[], $8::text[]) AS u
-		ON CONFLICT (account_id, livemode, credit_note_id) DO UPDATE SET
-			unrefunded = GREATEST(n.unrefunded, excluded.unrefunded),
-			void = n.void OR excluded.void,
-			event_id = CASE WHEN excluded.void AND NOT n.void THEN excluded.event_id ELSE n.event_id END`,
-		a.tenant.ID, a.account, a.livemode, pq.Array(ids), pq.Array(inv), pq.Array(unrefunded), pq.Array(void), pq.Array(evs)); err != nil {
+	if err := a.exec(`WITH u AS (
+			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::bigint[], $8::boolean[], $9::text[])
+				AS u(stored, id, inv, unrefunded, void, ev)
+		), upd AS (
+			UPDATE stripe_credit_notes n SET invoice_id = u.inv, unrefunded = u.unrefunded, void = u.void, event_id = u.ev
+			FROM u WHERE u.stored AND n.account_id = $2 AND n.livemode = $3 AND n.credit_note_id = u.id
+		)
+		INSERT INTO stripe_credit_notes (tenant_id, account_id, livemode, credit_note_id, invoice_id, unrefunded, void, event_id)
+		SELECT $1, $2, $3, u.id, u.inv, u.unrefunded, u.void, u.ev FROM u WHERE NOT u.stored`,
+		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(ids), pq.Array(inv), pq.Array(unrefunded), pq.Array(void),
+		pq.Array(evs)); err != nil {
 		return fmt.Errorf("recording credit notes: %w", err)
 	}
 	return a.causeInvoices(event, causes)

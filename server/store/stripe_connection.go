@@ -13,19 +13,19 @@ import (
 const connectionColumns = `id, tenant_id, account_id, livemode, user_id, token_hint, active, connected_at,
 	cursor_event_id, cursor_created, backfill_after, backfill_since,
 	last_check_started_at, last_check_finished_at, last_events_seen, last_created, last_updated, last_error, next_check_at,
-	uninstalled_at`
+	uninstalled_at, last_connect_at, refused_since`
 
 func scanConnection(row scanner) (tracklane.StripeConnection, error) {
 	var c tracklane.StripeConnection
-	var started, finished, uninstalled sql.NullTime
+	var started, finished, uninstalled, refused sql.NullTime
 	var r tracklane.CheckResult
 	err := row.Scan(&c.ID, &c.TenantID, &c.AccountID, &c.Livemode, &c.UserID, &c.TokenHint, &c.Active, &c.ConnectedAt,
 		&c.CursorEventID, &c.CursorCreated, &c.BackfillAfter, &c.BackfillSince,
-		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt, &uninstalled)
-	if uninstalled.Valid {
-		at := uninstalled.Time
-		c.UninstalledAt = &at
-	}
+		&started, &finished, &r.EventsSeen, &r.ConversionsCreated, &r.ConversionsUpdated, &r.Error, &c.NextCheckAt, &uninstalled,
+		&c.LastConnectAt, &refused)
+	c.UninstalledAt = timePtr(uninstalled)
+	c.RefusedSince = timePtr(refused)
+	r.RefusedSince = c.RefusedSince
 	if started.Valid {
 		r.StartedAt = started.Time
 		if finished.Valid {
@@ -37,9 +37,21 @@ func scanConnection(row scanner) (tracklane.StripeConnection, error) {
 	return c, err
 }
 
+// timePtr is a nullable time as a pointer: nil for NULL.
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	at := t.Time
+	return &at
+}
+
 // Connect binds account+mode to the tenant. Another tenant's active binding
 // → conflict. Reconnecting keeps the cursor (events already applied stay
 // applied); a binding taken over from a disconnected tenant starts afresh.
+// Every save is the connection's latest connect (LastConnectAt): the app
+// was installed when it was made, so an uninstall event created before it
+// is out of date.
 func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (tracklane.StripeConnection, error) {
 	var out tracklane.StripeConnection
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -48,7 +60,7 @@ func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemod
 		switch {
 		case err == sql.ErrNoRows:
 			out, err = scanConnection(tx.QueryRowContext(ctx, `INSERT INTO stripe_connections
-				(tenant_id, account_id, livemode, user_id, token_hint, next_check_at) VALUES ($1, $2, $3, $4, $5, $6)
+				(tenant_id, account_id, livemode, user_id, token_hint, next_check_at, last_connect_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
 				RETURNING `+connectionColumns, tenantID, accountID, livemode, userID, tokenHint, s.Now()))
 			return err
 		case err != nil:
@@ -60,13 +72,13 @@ func (s *Store) Connect(ctx context.Context, tenantID, accountID string, livemod
 				token_hint = $4, active = true, connected_at = $5, cursor_event_id = '', cursor_created = 0,
 				backfill_after = '', backfill_since = 0, last_check_started_at = NULL, last_check_finished_at = NULL,
 				last_events_seen = 0, last_created = 0, last_updated = 0, last_error = '', next_check_at = $5,
-				uninstalled_at = NULL, last_success_at = NULL
+				uninstalled_at = NULL, last_success_at = NULL, last_connect_at = $5, refused_since = NULL
 				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, tenantID, userID, tokenHint, s.Now()))
 			return err
 		default:
 			out, err = scanConnection(tx.QueryRowContext(ctx, `UPDATE stripe_connections SET user_id = $2, token_hint = $3,
 				active = true, connected_at = CASE WHEN active THEN connected_at ELSE $4 END, next_check_at = $4,
-				uninstalled_at = NULL
+				uninstalled_at = NULL, last_connect_at = $4
 				WHERE id = $1 RETURNING `+connectionColumns, existing.ID, userID, tokenHint, s.Now()))
 			return err
 		}
@@ -156,16 +168,23 @@ func (s *Store) Disconnect(ctx context.Context, tenantID, accountID string, live
 }
 
 // DisconnectAccount records that the Stripe App was uninstalled from an
-// account: its connections stop being checked and remember when. An
-// uninstall reported in live mode ends both modes (the install is the
-// account's); one reported in test mode (a test-mode or sandbox install)
-// ends test mode only. The first report's time is kept.
-func (s *Store) DisconnectAccount(ctx context.Context, accountID string, livemode bool) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false, uninstalled_at = COALESCE(uninstalled_at, $3)
-		WHERE account_id = $1 AND (livemode = $2 OR $2)`, accountID, livemode, s.Now()); err != nil {
-		return fmt.Errorf("disconnecting account: %w", err)
+// account, as an account.application.deauthorized event created at
+// uninstalled says: its connections stop being checked and remember when.
+// An uninstall reported in live mode ends both modes (the install is the
+// account's); one reported in test mode ends test mode only. A connection
+// saved again after the event was created (the second of its latest
+// connect, as Stripe's times are whole seconds) is left alone: the app was
+// installed again since. The first report's time is kept. It returns how
+// many connections the event ended.
+func (s *Store) DisconnectAccount(ctx context.Context, accountID string, livemode bool, uninstalled time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET active = false, uninstalled_at = COALESCE(uninstalled_at, $3)
+		WHERE account_id = $1 AND (livemode = $2 OR $2) AND date_trunc('second', last_connect_at) <= $4`,
+		accountID, livemode, s.Now(), uninstalled)
+	if err != nil {
+		return 0, fmt.Errorf("disconnecting account: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // StartCheck records that a check began.
@@ -178,12 +197,16 @@ func (s *Store) StartCheck(ctx context.Context, id int64, at time.Time) error {
 	return nil
 }
 
-// FinishCheck records a check's outcome and when the next one is due.
+// FinishCheck records a check's outcome and when the next one is due. A
+// check Stripe refused records r.RefusedSince; a successful one clears it;
+// one that failed otherwise (Stripe down, say) leaves it, so a refusal
+// that outlasts an outage keeps its first time.
 func (s *Store) FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE stripe_connections SET last_check_started_at = $2, last_check_finished_at = $3,
 		last_events_seen = $4, last_created = $5, last_updated = $6, last_error = $7, next_check_at = $8,
-		last_success_at = CASE WHEN $7 = '' THEN $3 ELSE last_success_at END WHERE id = $1`,
-		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next)
+		last_success_at = CASE WHEN $7 = '' THEN $3 ELSE last_success_at END,
+		refused_since = CASE WHEN $7 = '' THEN NULL ELSE COALESCE($9, refused_since) END WHERE id = $1`,
+		id, r.StartedAt, r.FinishedAt, r.EventsSeen, r.ConversionsCreated, r.ConversionsUpdated, r.Error, next, r.RefusedSince)
 	if err != nil {
 		return fmt.Errorf("recording check result: %w", err)
 	}

@@ -566,19 +566,16 @@ func (a *applier) updateConversions(updates []attribution.Update) error {
 		return nil
 	}
 	id, status, amount, comm := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n)
+	states := make([]conversion.State, n)
 	for i, u := range updates {
-		id[i], status[i], amount[i], comm[i] = u.ID, string(u.State.Status), u.State.Amount, u.State.Commission
+		id[i], status[i], amount[i], comm[i], states[i] = u.ID, string(u.State.Status), u.State.Amount, u.State.Commission, u.State
 	}
 	if err := a.exec(`UPDATE conversions c SET status = u.status, amount = u.amount, commission = u.comm, updated_at = $1
 		FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(id, status, amount, comm)
 		WHERE c.id = u.id`, a.now, pq.Array(id), pq.Array(status), pq.Array(amount), pq.Array(comm)); err != nil {
 		return fmt.Errorf("updating conversions: %w", err)
 	}
-	reasons := make([]string, n)
-	for i, u := range updates {
-		reasons[i] = clawbackReason(string(u.State.Status), u.History)
-	}
-	return recordClawbacks(a.ctx, a.tx, a.tenant.ID, id, reasons, a.now)
+	return recordClawbacks(a.ctx, a.tx, a.tenant.ID, id, states, a.now)
 }
 
 func (a *applier) insertHistory(history []historyWrite) error {

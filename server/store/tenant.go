@@ -54,7 +54,7 @@ var ErrEmailTaken = errors.New("the email already has an account")
 func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant, error) {
 	var t tracklane.Tenant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		slug, err := freeSlug(ctx, tx, tracklane.SlugFrom(n.Name))
+		slug, err := freeSlug(ctx, tx, tracklane.SlugFrom(n.Name), s.Now())
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,9 @@ func (s *Store) CreateTenant(ctx context.Context, n NewTenant) (tracklane.Tenant
 			}
 			return fmt.Errorf("inserting user: %w", err)
 		}
-		if err := insertToken(ctx, tx, n.ID, n.TokenName, n.TokenHash, n.TokenHint); err != nil {
+		if n.TokenHash == nil {
+			// no first token (a browser sign-up: the merchant makes one where it is shown)
+		} else if err := insertToken(ctx, tx, n.ID, n.TokenName, n.TokenHash, n.TokenHint); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO revenue_origins (id, tenant_id, name, is_default) VALUES ($1, $2, 'Default', true)`,
@@ -89,6 +91,18 @@ func (s *Store) Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 		return tracklane.Tenant{}, notFound(err, "no tenant %q", id)
 	}
 	return t, nil
+}
+
+// User returns one of the tenant's dashboard users; not_found when there
+// is none.
+func (s *Store) User(ctx context.Context, tenantID string, id int64) (tracklane.User, error) {
+	var u tracklane.User
+	err := s.db.QueryRowContext(ctx, `SELECT id, tenant_id, email, password_hash FROM users WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id).Scan(&u.ID, &u.TenantID, &u.Email, &u.PasswordHash)
+	if err != nil {
+		return tracklane.User{}, notFound(err, "no user %d", id)
+	}
+	return u, nil
 }
 
 // Tenants returns every tenant, oldest first (for jobs that visit all).
@@ -112,28 +126,47 @@ func (s *Store) HasTenants(ctx context.Context) (bool, error) {
 }
 
 // UpdateTenantSettings stores the editable settings of t (everything but
-// ID and CreatedAt) and returns the stored tenant.
+// ID and CreatedAt) and returns the stored tenant. A slug another program
+// has, or gave up less than SlugAliasReserved ago, → conflict.
 func (s *Store) UpdateTenantSettings(ctx context.Context, t tracklane.Tenant) (tracklane.Tenant, error) {
 	hosts := t.AllowedHosts
 	if hosts == nil {
 		hosts = []string{}
 	}
-	row := s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, website = $3, cookie_days = $4,
-		attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
-		commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
-		timezone = $13, allowed_hosts = $14,
-		slug = $15, affiliate_approval = $16, payout_minimum = $17
-		WHERE id = $1 RETURNING `+tenantColumns,
-		t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
-		string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
-		t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
-		t.Slug, string(t.AffiliateApproval), t.PayoutMinimum)
-	out, err := scanTenant(row)
-	if c, _ := uniqueViolation(err); c == "tenants_slug_key" {
-		return tracklane.Tenant{}, apperr.Errorf(apperr.Conflict, "the slug %q is taken by another program", t.Slug)
-	}
+	slugTakenErr := apperr.Errorf(apperr.Conflict, "the slug %q is taken by another program", t.Slug)
+	var out tracklane.Tenant
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := lockSlugs(ctx, tx); err != nil {
+			return err
+		}
+		taken, err := slugTaken(ctx, tx, t.Slug, t.ID, s.Now())
+		if err != nil {
+			return err
+		}
+		if taken {
+			return slugTakenErr
+		}
+		row := tx.QueryRowContext(ctx, `UPDATE tenants SET name = $2, website = $3, cookie_days = $4,
+			attribution_days = $5, hold_days = $6, commission_type = $7, commission_bp = $8,
+			commission_fixed = $9, commission_currency = $10, recurring = $11, recurring_months = $12,
+			timezone = $13, allowed_hosts = $14,
+			slug = $15, affiliate_approval = $16, payout_minimum = $17
+			WHERE id = $1 RETURNING `+tenantColumns,
+			t.ID, t.Name, t.Website, t.CookieDays, t.AttributionDays, t.HoldDays,
+			string(t.Commission.Type), t.Commission.BasisPoints, t.Commission.Fixed, t.Commission.Currency,
+			t.Recurring.Kind, t.Recurring.Months, t.Timezone, pq.Array(hosts),
+			t.Slug, string(t.AffiliateApproval), t.PayoutMinimum)
+		out, err = scanTenant(row)
+		if c, _ := uniqueViolation(err); c == "tenants_slug_key" {
+			return slugTakenErr
+		}
+		if err != nil {
+			return notFound(err, "no tenant %q", t.ID)
+		}
+		return nil
+	})
 	if err != nil {
-		return tracklane.Tenant{}, notFound(err, "no tenant %q", t.ID)
+		return tracklane.Tenant{}, err
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -25,6 +26,10 @@ import (
 type Client struct {
 	backend stripe.Backend
 	key     string
+	// platform is the account the key belongs to, once learned (see
+	// PlatformAccount); calls for it go without Stripe-Account.
+	platformMu sync.Mutex
+	platform   string
 	// Attempts is how many times a call is tried (≥ 1); Backoff the first
 	// pause, doubled after each failure.
 	Attempts int
@@ -98,8 +103,7 @@ func (c *Client) Events(ctx context.Context, account string, q eventQuery) ([]Ev
 	var out []Event
 	var more bool
 	err := c.retry(ctx, func() error {
-		p := &stripe.Params{Context: ctx}
-		p.SetStripeAccount(account)
+		p := c.params(ctx, account)
 		f := &form.Values{}
 		for i, t := range q.Types {
 			f.Add(fmt.Sprintf("types[%d]", i), t)
@@ -142,8 +146,7 @@ func (c *Client) Get(ctx context.Context, account, path string, expand ...string
 	var raw json.RawMessage
 	var last error // Stripe's own answer, before classify
 	err := c.retry(ctx, func() error {
-		p := &stripe.Params{Context: ctx}
-		p.SetStripeAccount(account)
+		p := c.params(ctx, account)
 		f := &form.Values{}
 		for _, e := range expand {
 			f.Add("expand[]", e)
@@ -182,8 +185,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 		more := false
 		var last error // Stripe's own answer, before classify
 		err := c.retry(ctx, func() error {
-			p := &stripe.Params{Context: ctx}
-			p.SetStripeAccount(account)
+			p := c.params(ctx, account)
 			f := &form.Values{}
 			f.Add("customer", customer)
 			if from > 0 {
@@ -267,10 +269,8 @@ func classify(ctx context.Context, err error) error {
 	var se *stripe.Error
 	if errors.As(err, &se) {
 		switch {
-		case revokedAccess(se):
-			return &accessError{msg: "Stripe refused access: " + se.Msg, uninstalled: true}
 		case se.HTTPStatusCode == http.StatusUnauthorized || se.HTTPStatusCode == http.StatusForbidden:
-			return &accessError{msg: "Stripe refused access: " + se.Msg}
+			return &accessError{stripeMsg: se.Msg}
 		case se.HTTPStatusCode == http.StatusNotFound || (se.HTTPStatusCode == http.StatusBadRequest && se.Code == stripe.ErrorCodeResourceMissing):
 			return err
 		case se.HTTPStatusCode == http.StatusTooManyRequests:
@@ -287,34 +287,17 @@ func classify(ctx context.Context, err error) error {
 	return apperr.Errorf(apperr.BadGateway, "could not read from Stripe: %v", err)
 }
 
-// revokedAccess reports Stripe's answer for an account the platform may no
-// longer read because the app was uninstalled there: 403 account_invalid,
-// "The provided key … does not have access to account 'acct_…' (or that
-// account does not exist). Application access may have been revoked."
-// A missing permission (403 "does not have the required permissions") and
-// a rolled platform key (401) are not uninstalls.
-func revokedAccess(se *stripe.Error) bool {
-	return se.HTTPStatusCode == http.StatusForbidden &&
-		(se.Code == stripe.ErrorCodeAccountInvalid || strings.Contains(se.Msg, "Application access may have been revoked"))
-}
-
-// accessError: the platform key cannot read the account (revoked key,
-// uninstalled app). Retrying will not help; the connection is broken until
-// the merchant acts. uninstalled: Stripe says the app's access to the
-// account was revoked.
+// accessError: Stripe refused the platform key (401: a rolled or deleted
+// key; 403: an account the key may not read — the app uninstalled there, a
+// sandbox served by another key, a missing permission). Retrying within a
+// check will not help, but it is never taken for an uninstall: only
+// account.application.deauthorized is one. The connection stays connected
+// and is tried again at every check.
 type accessError struct {
-	msg         string
-	uninstalled bool
+	stripeMsg string // Stripe's own words
 }
 
-// uninstalled reports whether err says the app was uninstalled from the
-// account being read.
-func uninstalled(err error) bool {
-	var ae *accessError
-	return errors.As(err, &ae) && ae.uninstalled
-}
-
-func (e *accessError) Error() string { return e.msg }
+func (e *accessError) Error() string { return "Stripe refused access: " + e.stripeMsg }
 
 // Unwrap makes an accessError a bad_gateway application error.
-func (e *accessError) Unwrap() error { return apperr.Errorf(apperr.BadGateway, "%s", e.msg) }
+func (e *accessError) Unwrap() error { return apperr.Errorf(apperr.BadGateway, "%s", e.Error()) }

@@ -9,6 +9,8 @@ package stripesync
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -50,7 +52,7 @@ type Store interface {
 	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
 	DueConnections(ctx context.Context, now time.Time) ([]tracklane.StripeConnection, error)
 	CapNextChecks(ctx context.Context, interval time.Duration) error
-	DisconnectAccount(ctx context.Context, accountID string, livemode bool) error
+	DisconnectAccount(ctx context.Context, accountID string, livemode bool, uninstalled time.Time) (int, error)
 	StartCheck(ctx context.Context, id int64, at time.Time) error
 	FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error
 	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []tracklane.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
@@ -174,17 +176,20 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	runErr := e.run(ctx, conn, &res)
 	finished := e.now().UTC()
 	res.FinishedAt = &finished
-	if uninstalled(runErr) {
-		e.observer.CheckDone(conn.Livemode, "uninstalled")
-		res.Error = uninstalledMessage
-		return res, e.uninstalledDuringCheck(ctx, conn, res, runErr)
-	}
-	if runErr != nil {
+	var refused *accessError
+	switch {
+	case errors.As(runErr, &refused):
+		e.observer.CheckDone(conn.Livemode, "refused")
+		since := res.StartedAt
+		if conn.RefusedSince != nil {
+			since = conn.RefusedSince.UTC()
+		}
+		res.RefusedSince = &since
+		res.Error = refusedMessage(since, refused)
+		e.log.WarnContext(ctx, "stripe refused the check; the connection stays and is tried again at every check",
+			"account", conn.AccountID, "livemode", conn.Livemode, "refused_since", since, "err", runErr)
+	case runErr != nil:
 		e.observer.CheckDone(conn.Livemode, "failed")
-	} else {
-		e.observer.CheckDone(conn.Livemode, "ok")
-	}
-	if runErr != nil {
 		res.Error = apperr.MessageOf(runErr)
 		if ctx.Err() != nil {
 			res.Error = "the check was interrupted (server shutting down or request cancelled); the next one resumes it"
@@ -194,10 +199,15 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 		} else {
 			e.log.WarnContext(ctx, "stripe check failed", "account", conn.AccountID, "livemode", conn.Livemode, "err", runErr)
 		}
+	default:
+		e.observer.CheckDone(conn.Livemode, "ok")
 	}
 	// Record the outcome even if the request that asked was cancelled.
 	if err := e.store.FinishCheck(context.WithoutCancel(ctx), conn.ID, res, finished.Add(e.interval)); err != nil {
 		return res, err
+	}
+	if refused != nil {
+		return res, apperr.Errorf(apperr.BadGateway, "%s", res.Error)
 	}
 	if runErr != nil {
 		return res, runErr
@@ -207,26 +217,11 @@ func (e *Engine) checkLocked(ctx context.Context, id int64) (tracklane.CheckResu
 	return res, nil
 }
 
-// uninstalledMessage is a check's error when Stripe says the app was
-// uninstalled from the account.
-const uninstalledMessage = "the Tracklane app was uninstalled from this Stripe account (Stripe: application access revoked); " +
-	"install it again and save the settings to reconnect"
-
-// uninstalledDuringCheck ends a connection whose check Stripe refused
-// because the app was uninstalled from the account (the webhook
-// account.application.deauthorized may never come, or come late): it is
-// disconnected like that webhook does, stops being checked, and keeps the
-// check's outcome with a message that says so.
-func (e *Engine) uninstalledDuringCheck(ctx context.Context, conn tracklane.StripeConnection, res tracklane.CheckResult, cause error) error {
-	e.log.WarnContext(ctx, "stripe app uninstalled from the account; disconnecting", "account", conn.AccountID, "livemode", conn.Livemode, "err", cause)
-	bg := context.WithoutCancel(ctx)
-	if err := e.store.FinishCheck(bg, conn.ID, res, *res.FinishedAt); err != nil {
-		return err
-	}
-	if err := e.store.DisconnectAccount(bg, conn.AccountID, conn.Livemode); err != nil {
-		return err
-	}
-	return apperr.Errorf(apperr.BadGateway, "%s", res.Error)
+// refusedMessage is a refused check's error, as the app and the dashboard
+// show it: since when Stripe has refused, in Stripe's words.
+func refusedMessage(since time.Time, refused *accessError) string {
+	return fmt.Sprintf("Stripe refused access since %s (tried again at every check): %s",
+		since.UTC().Format(time.RFC3339), refused.stripeMsg)
 }
 
 // run reads every event the connection has not applied: first a backfill
@@ -239,6 +234,7 @@ func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *
 	if err != nil {
 		return err
 	}
+	e.learnPlatform(ctx, c, conn.Livemode)
 	failed, err := e.store.EventFailures(ctx, conn.ID)
 	if err != nil {
 		return err
@@ -289,6 +285,7 @@ func (e *Engine) Linked(ctx context.Context, tenantID, email string) {
 // process are left to it. Checks scheduled under a longer SYNC_INTERVAL
 // than the engine's are brought forward first.
 func (e *Engine) Run(ctx context.Context) {
+	e.logPlatformAccounts(ctx)
 	if err := e.store.CapNextChecks(ctx, e.interval); err != nil && ctx.Err() == nil {
 		e.log.WarnContext(ctx, "bringing checks forward to SYNC_INTERVAL", "interval", e.interval, "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -40,18 +41,34 @@ func (e *refusedLookup) Error() string {
 func (e *refusedLookup) Unwrap() error { return e.err }
 
 // refusedLookupOf wraps classified as a refusedLookup when Stripe's own
-// answer (raw) was such a refusal.
+// answer (raw) to one object's lookup was such a refusal. A refusal of
+// the key or the account as a whole (keyRefused) stays what classify made
+// of it: the check is refused, no event is parked. A 403 of one lookup is
+// no refusal of the connection: it is a bad_gateway error, not an
+// accessError.
 func refusedLookupOf(call string, raw, classified error) error {
 	var se *stripe.Error
 	if classified == nil || !errors.As(raw, &se) {
 		return classified
 	}
 	switch st := se.HTTPStatusCode; {
-	case st < 400 || st >= 500, st == http.StatusNotFound, st == http.StatusTooManyRequests, st == http.StatusUnauthorized,
-		revokedAccess(se), se.Code == stripe.ErrorCodeResourceMissing:
+	case st < 400 || st >= 500, st == http.StatusNotFound, st == http.StatusTooManyRequests, keyRefused(se),
+		se.Code == stripe.ErrorCodeResourceMissing:
 		return classified
 	}
+	var ae *accessError
+	if errors.As(classified, &ae) {
+		classified = apperr.Errorf(apperr.BadGateway, "Stripe answered %d: %s", se.HTTPStatusCode, se.Msg)
+	}
 	return &refusedLookup{call: call, status: se.HTTPStatusCode, msg: se.Msg, err: classified}
+}
+
+// keyRefused: Stripe refused the key itself (401: rolled or deleted) or
+// its access to the whole account (403 account_invalid, or access
+// revoked), not one object.
+func keyRefused(se *stripe.Error) bool {
+	return se.HTTPStatusCode == http.StatusUnauthorized || (se.HTTPStatusCode == http.StatusForbidden &&
+		(se.Code == stripe.ErrorCodeAccountInvalid || strings.Contains(se.Msg, "Application access may have been revoked")))
 }
 
 // payloadOf is the event as kept to try it again.

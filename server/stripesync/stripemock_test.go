@@ -18,7 +18,8 @@ import (
 
 // TestRequestsValidAgainstStripeMock plays stories that make the engine use
 // every kind of call it has (backfill, forward paging, the created
-// fallback, customer and invoice look-ups), then replays each request it
+// fallback, customer and invoice look-ups, GET /v1/account and the
+// platform's own account's calls without Stripe-Account), then replays each request it
 // sent to the fake against stripe-mock, which validates paths and
 // parameters against Stripe's OpenAPI description.
 func TestRequestsValidAgainstStripeMock(t *testing.T) {
@@ -26,7 +27,8 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	mock := stripemock.Start(t)
 	w := newWorld(t)
 
-	const oldAcct, newAcct = "acct_mock_old", "acct_mock_new"
+	const oldAcct, newAcct, ownAcct = "acct_mock_old", "acct_mock_new", "acct_mock_own"
+	w.stripe.SetPlatformAccount(ownAcct) // the keys' own account, from the start
 	w.stripe.SetShape(newAcct, fakestripe.ShapeNew)
 	oldConn, newConn := w.connect(oldAcct, true), w.connect(newAcct, false)
 	w.clickAndLink("mia@customer.example", "Mozilla/5.0 mia")
@@ -76,9 +78,24 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	w.stripe.CaptureCharge(newAcct, auth, 0, t0.Add(5*time.Hour))
 	w.check(newConn)
 
+	// The platform's own account (an own-account install): its platform
+	// account learned with GET /v1/account, its calls without
+	// Stripe-Account.
+	w.stripe.SetShape(ownAcct, fakestripe.ShapeNew)
+	ownConn := w.connect(ownAcct, true)
+	ocus := w.stripe.CreateCustomer(ownAcct, true, "mia@customer.example", t0)
+	w.stripe.Charge(ownAcct, true, fakestripe.ChargeParams{Customer: ocus, Amount: 500, At: t0})
+	w.check(ownConn)
+
 	calls := w.stripe.Calls()
 	kinds := map[string]bool{}
 	for _, c := range calls {
+		switch {
+		case c.Path == "/v1/account":
+			kinds["platform account"] = true
+		case c.Path == "/v1/events" && c.Account == "":
+			kinds["own events"] = true
+		}
 		switch {
 		case c.Path == "/v1/events" && strings.Contains(c.RawQuery, "starting_after"):
 			kinds["backfill"] = true
@@ -101,7 +118,7 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices", "invoice", "promotion code", "checkout session",
-		"credit note"} {
+		"credit note", "platform account", "own events"} {
 		if !kinds[k] {
 			t.Errorf("the stories made no %s call; calls: %d", k, len(calls))
 		}

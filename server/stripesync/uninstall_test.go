@@ -12,6 +12,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tracklane/tracklane/server/apperr"
+	"github.com/tracklane/tracklane/server/testkit/fakestripe"
 	"github.com/tracklane/tracklane/server/tracklane"
 )
 
@@ -89,58 +90,100 @@ func TestUninstallByWebhookDisconnects(t *testing.T) {
 	}
 }
 
-func TestUninstallSeenByACheck(t *testing.T) {
+// A key Stripe refuses for an account (403: the app's access revoked
+// there, as Stripe words it, or a sandbox) is not an uninstall, in either
+// mode: the check fails with "Stripe refused access since <time>", the
+// connection stays connected and due, each later check tries again and
+// keeps the first time, webhooks still apply, and the first check Stripe
+// answers again clears it.
+func TestRefusedAccessIsNotAnUninstall(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	conn := w.connect("acct_revoked", true)
-	testConn := w.connect("acct_revoked", false)
-	w.stripe.CreateCustomer("acct_revoked", true, "a@customer.example", time.Now())
-	w.check(conn)
-	calls := w.stripe.CallCount()
+	for _, livemode := range []bool{true, false} {
+		t.Run(modeOf(livemode), func(t *testing.T) {
+			t.Parallel()
+			w := newAppWorld(t, nil)
+			const acct = "acct_revoked"
+			w.clickAndLink("a@customer.example", "Mozilla/5.0 a")
+			w.saveSettings(acct, livemode)
+			t0 := time.Now().Add(time.Minute)
+			cus := w.stripe.CreateCustomer(acct, livemode, "a@customer.example", t0)
+			w.stripe.PayInvoice(acct, livemode, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 1000, At: t0})
+			conn, err := w.app.Store.Connection(context.Background(), acct, livemode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.check(conn)
 
-	// Stripe answers 403 account_invalid, "Application access may have been revoked".
-	w.stripe.RevokeAccount("acct_revoked")
-	_, err := w.app.Engine.CheckNow(context.Background(), conn)
-	if apperr.CodeOf(err) != apperr.BadGateway || !strings.Contains(apperr.MessageOf(err), "uninstalled") {
-		t.Fatalf("check of an uninstalled account: %v", err)
-	}
-	c := w.latest(conn.ID)
-	if c.Active || c.UninstalledAt == nil {
-		t.Fatalf("after the refused check: active %v uninstalled %v", c.Active, c.UninstalledAt)
-	}
-	if c.LastCheck == nil || !strings.Contains(c.LastCheck.Error, "uninstalled") {
-		t.Errorf("last check %+v", c.LastCheck)
-	}
-	if tc := w.latest(testConn.ID); tc.Active {
-		t.Error("a live uninstall left test mode connected")
-	}
-	// The scheduler no longer calls Stripe for it.
-	made := w.stripe.CallCount()
-	if made <= calls {
-		t.Fatal("the refused check made no call")
-	}
-	due, err := w.app.Store.DueConnections(context.Background(), time.Now().Add(48*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(due) != 0 {
-		t.Errorf("%d connections still due", len(due))
-	}
-	// Check Now answers 409: not connected.
-	if _, err := w.app.Engine.CheckNow(context.Background(), c); apperr.CodeOf(err) != apperr.Conflict {
-		t.Errorf("check after uninstall: %v, want conflict", err)
+			// Stripe answers 403 account_invalid, "Application access may have been revoked".
+			w.stripe.RevokeAccount(acct)
+			s, body := w.appCall("/stripe-app/check-now", acct, livemode, "")
+			if s != http.StatusBadGateway || !strings.Contains(string(body), "Stripe refused access since ") {
+				t.Fatalf("check now of a refused account: %d %s", s, body)
+			}
+			first := w.latest(conn.ID)
+			if !first.Active || first.UninstalledAt != nil || first.RefusedSince == nil {
+				t.Fatalf("after the refused check: active %v uninstalled %v refused %v", first.Active, first.UninstalledAt, first.RefusedSince)
+			}
+			since := first.RefusedSince.UTC().Format(time.RFC3339)
+			if st := w.status(acct, livemode); !st.Connected || st.LastCheck == nil || st.LastCheck.Error == nil ||
+				!strings.HasPrefix(*st.LastCheck.Error, "Stripe refused access since "+since) {
+				t.Fatalf("status %+v", st)
+			}
+			// Still scheduled; the scheduler's next check is refused too
+			// and keeps the first time.
+			due, err := w.app.Store.DueConnections(context.Background(), time.Now().Add(2*time.Hour))
+			if err != nil || len(due) != 1 || due[0].ID != conn.ID {
+				t.Fatalf("due %+v %v", due, err)
+			}
+			calls := w.stripe.CallCount()
+			if _, err := w.app.Engine.CheckNow(context.Background(), conn); apperr.CodeOf(err) != apperr.BadGateway ||
+				!strings.Contains(apperr.MessageOf(err), "Stripe refused access since "+since) {
+				t.Fatalf("second refused check: %v", err)
+			}
+			if w.stripe.CallCount() <= calls {
+				t.Error("the second check did not try Stripe again")
+			}
+			if again := w.latest(conn.ID); again.RefusedSince == nil || !again.RefusedSince.Equal(*first.RefusedSince) || !again.Active {
+				t.Errorf("refused since moved from %v to %v", first.RefusedSince, again.RefusedSince)
+			}
+			// The key refused as a whole parks no event.
+			if n, err := w.app.Store.ParkedEventCount(context.Background(), conn.ID); err != nil || n != 0 {
+				t.Errorf("parked events after refused checks: %d %v", n, err)
+			}
+
+			// By webhook: the account's events still apply.
+			w.clickAndLink("b@customer.example", "Mozilla/5.0 b")
+			bcus := w.stripe.CreateCustomer(acct, livemode, "b@customer.example", t0)
+			w.stripe.PayInvoice(acct, livemode, fakestripe.InvoiceParams{Customer: bcus, AmountPaid: 2000, At: t0.Add(time.Minute)})
+			w.deliverAll(acct, livemode)
+			if cs := w.conversions(); len(cs) != 2 {
+				t.Errorf("%d conversions after the webhooks, want 2", len(cs))
+			}
+
+			// Access restored: the next check passes and clears it.
+			w.stripe.RestoreAccount(acct)
+			w.check(conn)
+			if c := w.latest(conn.ID); c.RefusedSince != nil || c.LastCheck == nil || c.LastCheck.Error != "" || !c.Active {
+				t.Errorf("after access came back: refused %v last %+v", c.RefusedSince, c.LastCheck)
+			}
+			if st := w.status(acct, livemode); st.LastCheck == nil || st.LastCheck.Error != nil {
+				t.Errorf("status after access came back %+v", st)
+			}
+		})
 	}
 }
 
+// A rolled platform key (401) is refused access too, never an uninstall.
 func TestRevokedKeyIsNotAnUninstall(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	conn := w.connect("acct_key", true)
 	w.stripe.RevokeKey(liveKey)
-	if _, err := w.app.Engine.CheckNow(context.Background(), conn); apperr.CodeOf(err) != apperr.BadGateway {
+	_, err := w.app.Engine.CheckNow(context.Background(), conn)
+	if apperr.CodeOf(err) != apperr.BadGateway || !strings.Contains(apperr.MessageOf(err), "Stripe refused access since ") {
 		t.Fatalf("revoked key: %v", err)
 	}
-	if c := w.latest(conn.ID); !c.Active || c.UninstalledAt != nil {
-		t.Errorf("a revoked platform key disconnected the merchant: active %v uninstalled %v", c.Active, c.UninstalledAt)
+	if c := w.latest(conn.ID); !c.Active || c.UninstalledAt != nil || c.RefusedSince == nil {
+		t.Errorf("a revoked platform key disconnected the merchant: active %v uninstalled %v refused %v", c.Active, c.UninstalledAt, c.RefusedSince)
 	}
 }

@@ -15,19 +15,24 @@ import (
 	"github.com/tracklane/tracklane/server/respond"
 )
 
-// WebhookHandler receives Stripe's webhooks for connected accounts:
-// POST /stripe/webhook (live) and POST /stripe/webhook/test (test mode).
+// WebhookHandler receives Stripe's webhooks: POST /stripe/webhook (live)
+// and POST /stripe/webhook/test (test mode). Each URL takes events of
+// connected accounts (a Connect endpoint) and of the platform's own
+// account (an account endpoint) alike.
 type WebhookHandler struct {
-	engine     *Engine
-	liveSecret string
-	testSecret string
-	log        *slog.Logger
+	engine      *Engine
+	liveSecrets []string
+	testSecrets []string
+	log         *slog.Logger
 }
 
-// NewWebhookHandler returns the handler; an empty secret makes its
-// endpoint answer 503 (never accept unsigned events).
-func NewWebhookHandler(e *Engine, liveSecret, testSecret string, log *slog.Logger) *WebhookHandler {
-	return &WebhookHandler{engine: e, liveSecret: liveSecret, testSecret: testSecret, log: log}
+// NewWebhookHandler returns the handler. Each mode takes a list of signing
+// secrets — one per Stripe endpoint sending to its URL (an account
+// endpoint and a Connect endpoint), or an old and a new one while a secret
+// is rolled — and a signature that matches any of them is accepted. No
+// secret makes the endpoint answer 503 (never accept unsigned events).
+func NewWebhookHandler(e *Engine, liveSecrets, testSecrets []string, log *slog.Logger) *WebhookHandler {
+	return &WebhookHandler{engine: e, liveSecrets: liveSecrets, testSecrets: testSecrets, log: log}
 }
 
 // Register mounts the webhook routes.
@@ -37,11 +42,11 @@ func (h *WebhookHandler) Register(r gin.IRouter) {
 }
 
 func (h *WebhookHandler) handle(c *gin.Context, live bool) {
-	secret := h.testSecret
+	secrets := h.testSecrets
 	if live {
-		secret = h.liveSecret
+		secrets = h.liveSecrets
 	}
-	if secret == "" {
+	if len(secrets) == 0 {
 		h.engine.observer.WebhookDone(live, "unconfigured")
 		respond.Errorf(c, apperr.Unavailable, "webhooks are not configured on this server (the signing secret is unset)")
 		return
@@ -55,7 +60,7 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 	// The API-version check is skipped on purpose: events come in the
 	// connected account's version, and the interpreter reads any.
 	header := c.GetHeader("Stripe-Signature")
-	if err := webhook.ValidatePayloadWithTolerance(body, header, secret, webhook.DefaultTolerance); err != nil {
+	if err := verifyAny(body, header, secrets); err != nil {
 		h.engine.observer.WebhookDone(live, "bad_request")
 		respond.Errorf(c, apperr.Invalid, "bad Stripe-Signature: %v", err)
 		return
@@ -91,9 +96,24 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "event type not used"})
 	case WebhookDeferred:
 		c.JSON(http.StatusOK, gin.H{"received": true, "deferred": "applied by the next check, with the events around it"})
+	case WebhookStaleUninstall:
+		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "uninstall created before the latest connect"})
 	default:
 		c.JSON(http.StatusOK, gin.H{"received": true})
 	}
+}
+
+// verifyAny checks the signature against each secret in turn; nil as soon
+// as one matches, else the last secret's refusal (all share the same
+// header, so a bad timestamp is refused alike by every one).
+func verifyAny(body []byte, header string, secrets []string) error {
+	var err error
+	for _, secret := range secrets {
+		if err = webhook.ValidatePayloadWithTolerance(body, header, secret, webhook.DefaultTolerance); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // fromTheFuture reports whether the signature's timestamp (its last t=, the

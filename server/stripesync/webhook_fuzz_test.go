@@ -23,7 +23,9 @@ type unconnected struct{ Store }
 func (unconnected) Connection(context.Context, string, bool) (tracklane.StripeConnection, error) {
 	return tracklane.StripeConnection{}, apperr.Errorf(apperr.NotFound, "not connected")
 }
-func (unconnected) DisconnectAccount(context.Context, string, bool) error { return nil }
+func (unconnected) DisconnectAccount(context.Context, string, bool, time.Time) (int, error) {
+	return 0, nil
+}
 
 // FuzzWebhook signs arbitrary bodies with the right secret and posts them
 // to the webhook endpoint: whatever the body, the answer is 200 (ignored)
@@ -41,7 +43,7 @@ func FuzzWebhook(f *testing.F) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := New(unconnected{}, nil, nil, time.Hour, log, time.Now)
 	r := gin.New()
-	NewWebhookHandler(e, "whsec_fuzz", "whsec_fuzz_test", log).Register(r)
+	NewWebhookHandler(e, []string{"whsec_fuzz"}, []string{"whsec_fuzz_test"}, log).Register(r)
 	f.Fuzz(func(t *testing.T, body string) {
 		sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: []byte(body), Secret: "whsec_fuzz", Timestamp: time.Now()})
 		req := httptest.NewRequest(http.MethodPost, "/stripe/webhook", strings.NewReader(body))

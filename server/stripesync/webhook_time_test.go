@@ -20,7 +20,7 @@ func TestWebhookRefusesTimestampsFromTheFuture(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := gin.New()
-	NewWebhookHandler(New(unconnected{}, nil, nil, time.Hour, log, time.Now), "whsec_time", "whsec_time_test", log).Register(r)
+	NewWebhookHandler(New(unconnected{}, nil, nil, time.Hour, log, time.Now), []string{"whsec_time"}, []string{"whsec_time_test"}, log).Register(r)
 	body := `{"id":"evt_1","type":"invoice.paid","livemode":true,"account":"acct_1","data":{"object":{"id":"in_1"}}}`
 	for _, tc := range []struct {
 		name string

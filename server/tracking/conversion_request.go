@@ -53,7 +53,6 @@ const (
 )
 
 var (
-	currencyCode   = regexp.MustCompile(`^[a-z]{3}$`)
 	paramName      = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 	trackdeskState = map[string]bool{attribution.StatusApproved: true, attribution.StatusPending: true, attribution.StatusRejected: true}
 )
@@ -78,8 +77,8 @@ func (r conversionRequest) parse() (reportedInput, error) {
 		return in, apperr.Errorf(apperr.Invalid, "conversionType is required")
 	case !tracklane.ValidConversionTypeCode(in.typ):
 		return in, apperr.Errorf(apperr.Unprocessable, "conversionType %q is not a conversion type (a-z, 0-9, _ and -, at most 40)", capString(in.typ, 40))
-	case in.currency != "" && !currencyCode.MatchString(in.currency):
-		return in, apperr.Errorf(apperr.Unprocessable, "currency must be a three-letter ISO code like usd")
+	case in.currency != "" && !money.IsCurrency(in.currency):
+		return in, apperr.Errorf(apperr.Unprocessable, "currency must be an ISO 4217 currency code like usd")
 	case len(in.email) > maxEmailLen || strings.ContainsAny(in.email, "\x00\r\n"):
 		return in, apperr.Errorf(apperr.Unprocessable, "externalCid is not a customer identifier (at most 320 characters, one line)")
 	case len(in.originID) > maxOriginLen:
@@ -236,14 +235,3 @@ func parseAmount(raw json.RawMessage, currency string) (int64, error) {
 	}
 	return minor, nil
 }
-
-// overCap reports whether amount (minor units of currency) is more than
-// max (minor units of the tenant's currency), compared in major units:
-// the cap is a number of units of whatever currency is reported.
-func overCap(amount int64, currency string, max int64, tenantCurrency string) bool {
-	a := new(big.Int).Mul(big.NewInt(amount), pow10(money.Digits(tenantCurrency)))
-	m := new(big.Int).Mul(big.NewInt(max), pow10(money.Digits(currency)))
-	return a.Cmp(m) > 0
-}
-
-func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }

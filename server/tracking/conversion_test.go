@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,9 @@ import (
 	"github.com/tracklane/tracklane/server/conversion"
 	"github.com/tracklane/tracklane/server/testkit/apptest"
 )
+
+// opaqueID is the form of every conversion id, stored or not.
+var opaqueID = regexp.MustCompile(`^cv_[a-z0-9]{16}$`)
 
 type conversionAnswer struct {
 	OK           bool    `json:"ok"`
@@ -243,6 +247,35 @@ func TestReportedConversionTypesAndCaps(t *testing.T) {
 	if s, _, d := send("sale", `{"value":"50.01"}`); s != 422 {
 		t.Errorf("over a cap of 50.00: %d %s", s, d)
 	}
+	// The cap is counted in minor units of the reported currency: 5000
+	// is ¥5,000 and 5.000 KWD (not ¥50 and 50 KWD, 100 times apart in
+	// value from each other).
+	inCurrency := func(cur, value string) (int, string) {
+		t.Helper()
+		s, _, d := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"cid":%q,"conversionType":"sale","currency":%q,"amount":{"value":%q}}`,
+			ten.ID, c.CID, cur, value))
+		return s, d
+	}
+	for _, tc := range []struct {
+		cur, value string
+		want       int
+	}{
+		{"jpy", "4000", 200}, {"JPY", "5000", 200}, {"jpy", "5001", 422},
+		{"kwd", "5.000", 200}, {"kwd", "5.001", 422}, {"kwd", "40.000", 422},
+		{"eur", "50.00", 200}, {"eur", "50.01", 422},
+	} {
+		if s, d := inCurrency(tc.cur, tc.value); s != tc.want {
+			t.Errorf("%s %s against a cap of 5000 minor units: %d %s, want %d", tc.value, tc.cur, s, d, tc.want)
+		} else if s == 422 && !strings.Contains(d, "maximum") {
+			t.Errorf("%s %s: %s", tc.value, tc.cur, d)
+		}
+	}
+	// A currency is one of ISO 4217's, not any three letters.
+	for _, cur := range []string{"abc", "xyz", "usx", "xau", "xxx", "us", "usdd"} {
+		if s, d := inCurrency(cur, "1.00"); s != 422 || !strings.Contains(d, "ISO 4217") {
+			t.Errorf("currency %q: %d %s, want 422 naming ISO 4217", cur, s, d)
+		}
+	}
 	before := a.QueryInt(t, `SELECT count(*) FROM conversions`)
 	for _, tc := range []struct{ typ, amount string }{
 		{"unknown", "null"}, {"sale", `{"value":"4,50"}`}, {"sale", `{"value":"-1"}`}, {"sale", `{"value":"4.505"}`},
@@ -276,24 +309,34 @@ func TestReportedConversionAttribution(t *testing.T) {
 	if s, d := a.Do(t, "POST", "/tracking/external-cid/v1", fmt.Sprintf(`{"tenantId":%q,"cid":%q,"externalCid":"ann@example.com"}`, ten.ID, c2.CID)); s != 200 {
 		t.Fatalf("link: %d %s", s, d)
 	}
+	// The email link above and the reports below come from one browser (the
+	// same address and user agent), so a browser's report may use it; a
+	// coupon needs the merchant's server (or the browser's own click of the
+	// coupon's affiliate).
 	for _, tc := range []struct {
-		name, fields, affiliate, source string
+		name, fields, token, affiliate, source string
 	}{
-		{"click first", fmt.Sprintf(`"cid":%q,"externalCid":"Ann@Example.com","couponCodes":["spring"]`, c1.CID), byClick.ID, "click_id"},
-		{"then the email link", `"externalCid":" ann@example.com ","couponCodes":["SPRING"]`, byEmail.ID, "email"},
-		{"another tenant's click is no click", fmt.Sprintf(`"cid":%q,"externalCid":"ann@example.com"`, theirs.CID), byEmail.ID, "email"},
-		{"then a coupon", `"couponCodes":["nope","Spring"]`, byCoupon.ID, "coupon"},
-		{"a coupon as a string", `"couponCodes":"spring"`, byCoupon.ID, "coupon"},
-		{"nothing", `"externalCid":"bob@example.com","couponCodes":["nope"]`, "", ""},
-		{"a stale cookie", `"cid":"not-a-click"`, "", ""},
+		{"click first", fmt.Sprintf(`"cid":%q,"externalCid":"Ann@Example.com","couponCodes":["spring"]`, c1.CID), "", byClick.ID, "click_id"},
+		{"then the email link", `"externalCid":" ann@example.com ","couponCodes":["SPRING"]`, "", byEmail.ID, "email"},
+		{"another tenant's click is no click", fmt.Sprintf(`"cid":%q,"externalCid":"ann@example.com"`, theirs.CID), "", byEmail.ID, "email"},
+		{"then a coupon", `"couponCodes":["nope","Spring"]`, ten.Token, byCoupon.ID, "coupon"},
+		{"a coupon as a string", `"couponCodes":"spring"`, ten.Token, byCoupon.ID, "coupon"},
+		{"a coupon from a browser without a click", `"couponCodes":["spring"]`, "", "", ""},
+		{"nothing", `"externalCid":"bob@example.com","couponCodes":["nope"]`, "", "", ""},
+		{"a stale cookie", `"cid":"not-a-click"`, "", "", ""},
 	} {
-		s, ans, d := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead",%s}`, ten.ID, tc.fields))
+		before := a.QueryInt(t, `SELECT count(*) FROM conversions`)
+		s, ans, d := report(t, a, tc.token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead",%s}`, ten.ID, tc.fields))
 		if s != 200 || !ans.OK {
 			t.Fatalf("%s: %d %s", tc.name, s, d)
 		}
 		if tc.affiliate == "" {
-			if ans.ConversionID != nil {
-				t.Errorf("%s: conversion %s made, want none", tc.name, *ans.ConversionID)
+			// A browser is answered an id all the same (SPEC section 14).
+			if ans.ConversionID == nil || !opaqueID.MatchString(*ans.ConversionID) {
+				t.Errorf("%s: %s, want an id like cv_…", tc.name, d)
+			}
+			if n := a.QueryInt(t, `SELECT count(*) FROM conversions`); n != before {
+				t.Errorf("%s: %d conversions stored, want none", tc.name, n-before)
 			}
 			continue
 		}
@@ -308,12 +351,12 @@ func TestReportedConversionAttribution(t *testing.T) {
 	if _, err := a.Store.DB().ExecContext(ctx, `UPDATE affiliates SET status = 'suspended' WHERE id = $1`, byClick.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, ans, _ := report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","cid":%q,"couponCodes":["spring"]}`, ten.ID, c1.CID))
+	_, ans, _ := report(t, a, ten.Token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","cid":%q,"couponCodes":["spring"]}`, ten.ID, c1.CID))
 	if ans.ConversionID == nil || reportedConversion(t, a, *ans.ConversionID).affiliate != byCoupon.ID {
 		t.Errorf("a suspended affiliate's click still attributes")
 	}
 	// Self-referral: the customer is the affiliate.
-	_, ans, _ = report(t, a, "", fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","couponCodes":["spring"],"externalCid":%q}`, ten.ID, byCoupon.Email))
+	_, ans, _ = report(t, a, ten.Token, fmt.Sprintf(`{"tenantId":%q,"conversionType":"lead","couponCodes":["spring"],"externalCid":%q}`, ten.ID, byCoupon.Email))
 	if ans.ConversionID == nil || reportedConversion(t, a, *ans.ConversionID).status != "rejected" {
 		t.Errorf("self-referral not rejected")
 	}

@@ -3,12 +3,11 @@ package tracking
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/jsonbody"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -24,9 +23,11 @@ type externalCIDRequest struct {
 // handleExternalCID links a customer identifier (the email given on the
 // thank-you page) to the visitor's click. Called by the tracker or
 // server-side; needs no auth, since knowing a click id is the credential.
-// Because of that, a browser's link is checked against the fraud signals
-// (attribution.LinkFlags); a server-side call with the tenant's personal
-// token is trusted.
+// It checks the request, whether a personal token is the tenant's, hashes
+// a browser's visitor, and hands the link to the conversion service
+// (conversions.Service.LinkEmail), which checks a browser's link against
+// the fraud signals; a server-side call with the tenant's personal token
+// is trusted.
 func (h *Handler) handleExternalCID(c *gin.Context) {
 	var req externalCIDRequest
 	if err := jsonbody.Decode(c.Writer, c.Request, maxBody, &req); err != nil {
@@ -66,28 +67,17 @@ func (h *Handler) handleExternalCID(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	email = capString(email, 320)
-	now := h.now()
-	var visitor []byte
+	var visitor, network []byte
 	if !trusted {
-		visitor = h.visitors.hash(c.ClientIP(), c.Request.UserAgent(), now)
+		ip, now := c.ClientIP(), h.now()
+		visitor, network = h.visitors.hash(ip, c.Request.UserAgent(), now), h.networkHash(ip, now)
 	}
-	facts, err := h.store.LinkFacts(ctx, tenantID, req.CID, email, visitor, now.Add(-24*time.Hour))
-	if err != nil {
+	if _, err := h.conversions.LinkEmail(ctx, conversions.LinkInput{
+		TenantID: tenantID, CID: req.CID, Email: capString(email, 320), OriginID: strings.TrimSpace(req.RevenueOriginID),
+		Trusted: trusted, Visitor: visitor, Network: network,
+	}); err != nil {
 		h.fail(c, err)
 		return
-	}
-	facts.Trusted = trusted
-	flags := attribution.LinkFlags(facts)
-	if _, err := h.store.CreateLinkFrom(ctx, tenantID, req.CID, email, strings.TrimSpace(req.RevenueOriginID), visitor, flags); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if len(flags) > 0 {
-		h.log.Warn("email link flagged", "tenant", tenantID, "flags", flags)
-	}
-	if h.notifier != nil {
-		h.notifier.Linked(ctx, tenantID, email)
 	}
 	c.JSON(http.StatusOK, gin.H{"ok": true})
 }

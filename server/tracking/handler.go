@@ -11,12 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tracklane/tracklane/server/apperr"
-	"github.com/tracklane/tracklane/server/attribution"
+	"github.com/tracklane/tracklane/server/conversions"
 	"github.com/tracklane/tracklane/server/ratelimit"
 	"github.com/tracklane/tracklane/server/respond"
 	"github.com/tracklane/tracklane/server/tracklane"
@@ -28,15 +29,13 @@ type Store interface {
 	Tenant(ctx context.Context, id string) (tracklane.Tenant, error)
 	AffiliateByCode(ctx context.Context, tenantID, code string) (tracklane.Affiliate, error)
 	AffiliateByLinkCode(ctx context.Context, code string) (tracklane.Affiliate, error)
-	LinkFacts(ctx context.Context, tenantID, cid, externalCID string, visitor []byte, since time.Time) (attribution.LinkFacts, error)
-	CreateLinkFrom(ctx context.Context, tenantID, cid, externalCID, originID string, visitor []byte, flags []string) (tracklane.Link, error)
-	ConversionStore
 }
 
-// LinkNotifier hears of every new email link, so payments that arrived
-// before it can be attributed without waiting for the next check.
-type LinkNotifier interface {
-	Linked(ctx context.Context, tenantID, externalCID string)
+// Conversions runs the use cases behind the conversion and email-link
+// endpoints (conversions.Service): the handlers parse, call it and answer.
+type Conversions interface {
+	Report(ctx context.Context, in conversions.ReportInput) (conversions.ReportResult, error)
+	LinkEmail(ctx context.Context, in conversions.LinkInput) (tracklane.Link, error)
 }
 
 // Config holds the tracker's settings.
@@ -72,7 +71,7 @@ type Handler struct {
 	now      func() time.Time
 	limiter  *ratelimit.Limiter
 	visitors *visitorHasher
-	notifier LinkNotifier
+	networks *visitorHasher // of the visitor's network (networkHash)
 	script   *script
 	auth     func(ctx context.Context, token string) (string, error)
 	observer Observer
@@ -84,13 +83,23 @@ type Handler struct {
 	// than links (a code may be created meanwhile): a scanner requesting
 	// one unknown code again and again reads the database once.
 	noLinks ttlCache[struct{}]
-	// conversionSlots bounds the reported conversions in progress, so
-	// that a flood of them cannot take the database from the clicks.
-	conversionSlots chan struct{}
+	// watched: Watch keeps the caches true to the database; heard: the
+	// notifications of changes are flowing. Watched but not heard, cached
+	// entries live at most unheardTTL (see Watch).
+	watched, heard atomic.Bool
+	// browserConversions and trustedConversions bound the reported
+	// conversions in progress, each kind on its own, so that a flood of
+	// them cannot take the database from the clicks, and browsers' cannot
+	// hold up the merchant's server's (conversionSlot).
+	browserConversions, trustedConversions chan struct{}
+	// conversions records reported conversions and email links.
+	conversions Conversions
 }
 
-// New returns a Handler. notifier may be nil.
-func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
+// New returns a Handler. convs serves the conversion and email-link
+// endpoints; it may be nil only for a handler that is never asked them
+// (tests and benchmarks of clicks and redirects).
+func New(st Store, batcher *Batcher, cfg Config, convs Conversions, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	sc, err := loadScript()
 	if err != nil {
 		return nil, err
@@ -99,15 +108,17 @@ func New(st Store, batcher *Batcher, cfg Config, notifier LinkNotifier, log *slo
 		cfg.Observer = noObserver{}
 	}
 	return &Handler{
-		store: st, batcher: batcher, log: log, now: now, notifier: notifier, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
+		store: st, batcher: batcher, log: log, now: now, conversions: convs, script: sc, auth: cfg.Authenticate, observer: cfg.Observer,
 		limiter:    ratelimit.New(cfg.RateLimit, now),
 		visitors:   &visitorHasher{secret: cfg.VisitorSecret},
+		networks:   newNetworkHasher(cfg.VisitorSecret),
 		tenants:    newTTLCache[tracklane.Tenant](15 * time.Second),
 		affiliates: newTTLCache[tracklane.Affiliate](15 * time.Second),
 		links:      newTTLCache[tracklane.Affiliate](15 * time.Second),
 		noLinks:    newTTLCache[struct{}](5 * time.Second),
 
-		conversionSlots: make(chan struct{}, conversionConcurrency),
+		browserConversions: make(chan struct{}, browserConversionConcurrency),
+		trustedConversions: make(chan struct{}, trustedConversionConcurrency),
 	}, nil
 }
 
@@ -165,11 +176,12 @@ func (h *Handler) tenant(ctx context.Context, id string) (tracklane.Tenant, erro
 	if t, ok := h.tenants.get(id); ok {
 		return t, nil
 	}
+	gen := h.tenants.generation()
 	t, err := h.store.Tenant(ctx, id)
 	if err != nil {
 		return tracklane.Tenant{}, err
 	}
-	h.tenants.put(id, t)
+	h.tenants.put(id, t, gen, h.ttlBound())
 	return t, nil
 }
 
@@ -178,11 +190,12 @@ func (h *Handler) affiliate(ctx context.Context, tenantID, code string) (trackla
 	if a, ok := h.affiliates.get(key); ok {
 		return a, nil
 	}
+	gen := h.affiliates.generation()
 	a, err := h.store.AffiliateByCode(ctx, tenantID, code)
 	if err != nil {
 		return tracklane.Affiliate{}, err
 	}
-	h.affiliates.put(key, a)
+	h.affiliates.put(key, a, gen, h.ttlBound())
 	return a, nil
 }
 
@@ -196,15 +209,60 @@ func (h *Handler) affiliateByLink(ctx context.Context, code string) (tracklane.A
 	if _, missing := h.noLinks.get(code); missing {
 		return tracklane.Affiliate{}, apperr.Errorf(apperr.NotFound, "no affiliate link %q", code)
 	}
+	gen, noGen := h.links.generation(), h.noLinks.generation()
 	a, err := h.store.AffiliateByLinkCode(ctx, code)
 	if apperr.Is(err, apperr.NotFound) {
-		h.noLinks.put(code, struct{}{})
+		h.noLinks.put(code, struct{}{}, noGen, h.ttlBound())
 	}
 	if err != nil {
 		return tracklane.Affiliate{}, err
 	}
-	h.links.put(code, a)
+	h.links.put(code, a, gen, h.ttlBound())
 	return a, nil
+}
+
+// TrackerChanges is how the tracker hears of changes other processes make
+// to the affiliates and tenants it caches (*store.Store).
+type TrackerChanges interface {
+	WatchTrackerChanges(ctx context.Context, changed func(), listening func(bool)) error
+}
+
+// unheardTTL bounds how long an entry stays cached while the notifications
+// of changes are not flowing (before they start, or while their
+// connection is lost): the changes still reach the click path within 1 s.
+const unheardTTL = time.Second
+
+// Watch keeps the tracker's caches true to the database until ctx ends
+// (SPEC §14: an affiliate approved, suspended or re-activated takes effect
+// on the click endpoints within 1 s, in every process). Each change heard
+// drops every cached tenant and affiliate; changes are rare, and the next
+// clicks read them again. While changes cannot be heard, entries live at
+// most unheardTTL instead of their 15 s. A handler never watched keeps its
+// entries the full time (tests, benchmarks).
+func (h *Handler) Watch(ctx context.Context, changes TrackerChanges) error {
+	h.watched.Store(true)
+	return changes.WatchTrackerChanges(ctx, h.forget, func(on bool) {
+		h.heard.Store(on)
+		h.forget()
+	})
+}
+
+// forget drops every cached tenant and affiliate, and whatever a look-up
+// under way reads from before the drop.
+func (h *Handler) forget() {
+	h.tenants.clear()
+	h.affiliates.clear()
+	h.links.clear()
+	h.noLinks.clear()
+}
+
+// ttlBound is the longest a new cache entry may live: no bound (0) while
+// changes are heard or when nothing watches, unheardTTL otherwise.
+func (h *Handler) ttlBound() time.Duration {
+	if h.watched.Load() && !h.heard.Load() {
+		return unheardTTL
+	}
+	return 0
 }
 
 // ttlCache is a small map whose entries expire; it keeps the click path off
@@ -213,6 +271,9 @@ type ttlCache[V any] struct {
 	ttl time.Duration
 	mu  sync.RWMutex
 	m   map[string]ttlEntry[V]
+	// gen counts clears: a look-up that read the database before a clear
+	// must not store what it read after it.
+	gen uint64
 }
 
 type ttlEntry[V any] struct {
@@ -235,13 +296,37 @@ func (c *ttlCache[V]) get(k string) (V, bool) {
 	return e.v, true
 }
 
-func (c *ttlCache[V]) put(k string, v V) {
+// generation is the cache's count of clears, to hand to put after a look-up.
+func (c *ttlCache[V]) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put stores v under k for the cache's ttl, or bound if shorter (0: no
+// bound), unless the cache was cleared since gen was read.
+func (c *ttlCache[V]) put(k string, v V, gen uint64, bound time.Duration) {
+	ttl := c.ttl
+	if bound > 0 && bound < ttl {
+		ttl = bound
+	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if len(c.m) > 10000 { // bounded: start over rather than grow
 		c.m = map[string]ttlEntry[V]{}
 	}
-	c.m[k] = ttlEntry[V]{v: v, exp: time.Now().Add(c.ttl)}
-	c.mu.Unlock()
+	c.m[k] = ttlEntry[V]{v: v, exp: time.Now().Add(ttl)}
+}
+
+// clear drops every entry.
+func (c *ttlCache[V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = map[string]ttlEntry[V]{}
+	c.gen++
 }
 
 // fail answers an error of a tracker endpoint. An internal failure (the

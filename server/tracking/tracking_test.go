@@ -346,3 +346,124 @@ func TestFloodFromOneAddressSparesOthers(t *testing.T) {
 	}
 	t.Logf("flood of 480 requests from one address: %v; legitimate: %d/10", floodCodes, legit)
 }
+
+// Any NUL or invalid UTF-8 in a field of a tracker request is a 400 (SPEC
+// §14), whichever endpoint and field it is in: PostgreSQL cannot hold a
+// NUL, and a field changed silently is not what the page sent.
+func TestNULAndInvalidUTF8AreRefused(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, nil)
+	ten := a.NewTenant(t, "Shop")
+	a.NewAffiliate(t, ten.ID, "nul")
+	_, ck := click(t, a, ten.ID, "nul", "Mozilla/5.0 NUL")
+	bodies := map[string]map[string]string{
+		"/tracking/click/v1": {
+			"tenantId": `"%s"`, "aff": `"nul"`, "url": `"https://shop.example/"`, "referrer": `"https://blog.example/"`, "cid": `"` + ck.CID + `"`,
+		},
+		"/tracking/external-cid/v1": {
+			"tenantId": `"%s"`, "cid": `"` + ck.CID + `"`, "externalCid": `"nul@customer.example"`, "revenueOriginId": `"` + ten.OriginID + `"`,
+		},
+		"/tracking/conversion/v1": {
+			"tenantId": `"%s"`, "cid": `"` + ck.CID + `"`, "conversionType": `"sale"`, "externalId": `"o-nul"`, "customerId": `"c1"`,
+			"currency": `"usd"`, "couponCodes": `["spring"]`, "customParams": `{"advS1":"x"}`, "amount": `{"value":"1.00"}`,
+		},
+	}
+	for path, fields := range bodies {
+		for field := range fields {
+			for _, bad := range []string{`\u0000`, "\xff", "a\xc3"} {
+				var parts []string
+				for k, v := range fields {
+					if k == "tenantId" {
+						v = fmt.Sprintf(v, ten.ID)
+					}
+					if k == field {
+						v = spoil(v, bad)
+					}
+					parts = append(parts, fmt.Sprintf("%q:%s", k, v))
+				}
+				body := "{" + strings.Join(parts, ",") + "}"
+				status, data := a.Do(t, "POST", path, body, "Content-Type: text/plain", "User-Agent: Mozilla/5.0 NUL")
+				if status != http.StatusBadRequest || !strings.Contains(string(data), `"message"`) {
+					t.Errorf("%s with %q in %s: %d %s, want 400", path, bad, field, status, data)
+				}
+			}
+		}
+	}
+	// A NUL in a key is refused too; an escaped backslash before "u0000"
+	// is not a NUL.
+	if status, data := a.Do(t, "POST", "/tracking/click/v1", fmt.Sprintf(`{"tenantId":%q,"aff":"nul","url":"https://shop.example/","x\u0000":1}`, ten.ID)); status != 400 {
+		t.Errorf("NUL in a key: %d %s", status, data)
+	}
+	if status, data := a.Do(t, "POST", "/tracking/click/v1", fmt.Sprintf(`{"tenantId":%q,"aff":"nul","url":"https://shop.example/","referrer":"https://b.example/\\u0000"}`, ten.ID)); status != 200 {
+		t.Errorf("an escaped backslash: %d %s", status, data)
+	}
+	if n := a.QueryInt(t, `SELECT count(*) FROM customer_links`) + a.QueryInt(t, `SELECT count(*) FROM conversions`); n != 0 {
+		t.Errorf("%d rows stored by refused requests", n)
+	}
+}
+
+// spoil puts bad inside the first string of a JSON value.
+func spoil(v, bad string) string {
+	i := strings.Index(v, `"`)
+	if strings.HasPrefix(v, `{`) { // an object: its first value
+		i = strings.Index(v, `:"`) + 1
+	}
+	return v[:i+1] + bad + v[i+1:]
+}
+
+// Changing the user agent does not dodge the email-link signals: links are
+// grouped by network too (IPv4 /24, IPv6 /64), and more than 3 emails
+// linked from one network in a day flag the links (SPEC §14). Only a keyed
+// hash of the network is stored.
+func TestEmailLinksFromOneNetworkAreFlagged(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"})
+	ten := a.NewTenant(t, "Shop")
+	a.NewAffiliate(t, ten.ID, "netlinker")
+	link := func(ip, ua, email string) string {
+		t.Helper()
+		_, ck := click(t, a, ten.ID, "netlinker", ua)
+		body := fmt.Sprintf(`{"tenantId":%q,"cid":%q,"externalCid":%q}`, ten.ID, ck.CID, email)
+		if s, d := a.Do(t, "POST", "/tracking/external-cid/v1", body, "X-Forwarded-For: "+ip, "User-Agent: "+ua); s != 200 {
+			t.Fatalf("link %s: %d %s", email, s, d)
+		}
+		var flags string
+		if err := a.Store.DB().QueryRow(`SELECT array_to_string(flags, ',') FROM customer_links WHERE click_id = $1`, ck.CID).Scan(&flags); err != nil {
+			t.Fatal(err)
+		}
+		return flags
+	}
+	// Five browsers (each its own user agent and address) in one /24.
+	for i := 1; i <= 5; i++ {
+		want := ""
+		if i > 3 {
+			want = "network_many_emails"
+		}
+		if got := link(fmt.Sprintf("198.51.100.%d", 10+i), fmt.Sprintf("Mozilla/5.0 Browser %d", i), fmt.Sprintf("v4-%d@customer.example", i)); got != want {
+			t.Errorf("link %d from the /24: flags %q, want %q", i, got, want)
+		}
+	}
+	// Another /24 is another network.
+	if got := link("198.51.101.11", "Mozilla/5.0 Browser 1", "elsewhere@customer.example"); got != "" {
+		t.Errorf("a link from another network: flags %q", got)
+	}
+	// IPv6: one /64, whatever the rest of the address.
+	for i := 1; i <= 4; i++ {
+		want := ""
+		if i == 4 {
+			want = "network_many_emails"
+		}
+		if got := link(fmt.Sprintf("2001:db8:7:8::%x", 0x100*i+i), fmt.Sprintf("Mozilla/5.0 Six %d", i), fmt.Sprintf("v6-%d@customer.example", i)); got != want {
+			t.Errorf("link %d from the /64: flags %q, want %q", i, got, want)
+		}
+	}
+	// The same email linked again from the network is not a new email.
+	if got := link("198.51.101.12", "Mozilla/5.0 Again", "elsewhere@customer.example"); got != "" {
+		t.Errorf("the same email again: flags %q", got)
+	}
+	// Neither the address nor the network is stored: only keyed hashes.
+	if n := a.QueryInt(t, `SELECT count(*) FROM customer_links WHERE network_hash IS NULL OR length(network_hash) <> 32
+		OR position('198.51' in encode(network_hash, 'escape')) > 0`); n != 0 {
+		t.Errorf("%d links without a keyed network hash", n)
+	}
+}

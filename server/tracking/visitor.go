@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"hash"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,6 +56,43 @@ func (v *visitorHasher) hash(ip, userAgent string, now time.Time) []byte {
 		v.pool.Put(m)
 	}
 	return sum
+}
+
+// newNetworkHasher returns the hasher of networks: a visitorHasher under
+// a key of its own, derived from the visitor key, so a network's hash can
+// be joined with no visitor's.
+func newNetworkHasher(visitorSecret []byte) *visitorHasher {
+	k := hmac.New(sha256.New, visitorSecret)
+	k.Write([]byte("network"))
+	return &visitorHasher{secret: k.Sum(nil)}
+}
+
+// networkOf is the network an address belongs to for the email-link
+// signals: an IPv4 /24 (a household, an office, a small hosting block)
+// or an IPv6 /64 (one subscriber's, handed out whole). Anything that is
+// not an address is its own network.
+func networkOf(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// networkHash is the keyed hash of ip's network on now's UTC day: like the
+// visitor hash, it cannot be joined across days, and the network itself
+// is never stored.
+func (h *Handler) networkHash(ip string, now time.Time) []byte {
+	return h.networks.hash(networkOf(ip), "", now)
 }
 
 // VisitorHash is the keyed visitor hash the tracker stores for a click or an

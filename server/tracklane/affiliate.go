@@ -24,7 +24,11 @@ type Affiliate struct {
 	Status  AffiliateStatus
 	// PayoutEmail is where payouts are sent (PayPal); "" when not given.
 	PayoutEmail string
-	CreatedAt   time.Time
+	// EmailUnconfirmed marks an applicant of a program that approves
+	// automatically who has not opened the link mailed to their address
+	// yet: they stay pending and cannot log in (SPEC section 14).
+	EmailUnconfirmed bool
+	CreatedAt        time.Time
 }
 
 // AffiliateStatus is where an affiliate stands in the program. Only an
@@ -48,4 +52,10 @@ type Application struct {
 	PasswordHash string
 	Mails        []mail.Message // sent when the affiliate is created
 	MemberMail   mail.Message   // sent instead when the email is taken
+	// Confirm, when set (approval auto), is the link that confirms the
+	// applicant's address, stored for the new affiliate with ConfirmMail.
+	// An address already in the program whose owner never confirmed it
+	// gets this link (for that affiliate) and mail instead of MemberMail.
+	Confirm     *OneUseToken
+	ConfirmMail mail.Message
 }

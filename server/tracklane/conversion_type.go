@@ -61,7 +61,7 @@ const (
 const FlagBrowserReported = "browser_reported"
 
 // DefaultMaxConversionAmount is a new tenant's cap on a reported amount,
-// in minor units of its currency (10,000.00).
+// in minor units of the reported currency ($10,000.00, ¥1,000,000).
 const DefaultMaxConversionAmount = 1_000_000
 
 // ResolveConversionTypes returns a tenant's conversion types: the

@@ -1,6 +1,10 @@
 package tracklane
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tracklane/tracklane/server/oneline"
+)
 
 // FoldEmail is the one way an email or external customer id is written
 // before it is stored or compared: trimmed and lower-cased, so the
@@ -41,3 +45,10 @@ func ValidClickID(s string) bool {
 	}
 	return true
 }
+
+// CleanName is the one way a name (a tenant's, an affiliate's, a
+// conversion type's) is written before it is stored: one line of visible
+// text (oneline.Clean, the rule mail headers follow too). Line breaks,
+// tabs and other spaces become one space; other control characters and
+// the invisible bidirectional controls are dropped; the ends are trimmed.
+func CleanName(s string) string { return oneline.Clean(s) }

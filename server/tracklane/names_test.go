@@ -22,6 +22,22 @@ func TestValidCodeAndCID(t *testing.T) {
 	}
 }
 
+func TestCleanName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Acme":                         "Acme",
+		"  Acme   Shop\t":              "Acme Shop",
+		"Eve\r\nBcc: x@evil.example":   "Eve Bcc: x@evil.example",
+		"Eve\x1b[31m\x00\x7f\u0085Red": "Eve[31m Red",
+		"\u202egnp.exe\u2066\u200f":    "gnp.exe",
+		"Zoë Ångström 李":               "Zoë Ångström 李",
+		"\u2028\u2029":                 "",
+	} {
+		if got := CleanName(in); got != want {
+			t.Errorf("CleanName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFold(t *testing.T) {
 	if got := FoldEmail("  Bob@Example.COM\t"); got != "bob@example.com" {
 		t.Errorf("FoldEmail = %q", got)

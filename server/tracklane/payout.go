@@ -15,10 +15,16 @@ type Payout struct {
 	Status        PayoutStatus
 	ConversionIDs []string
 	Adjustments   []PayoutAdjustment
-	PayoutEmail   string
-	Reference     string
-	CreatedAt     time.Time
-	PaidAt        *time.Time
+	// PayoutEmail is where the payout goes: the affiliate's payout email
+	// when it was created, kept whatever the affiliate changes later
+	// (SPEC section 14).
+	PayoutEmail string
+	// AffiliatePayoutEmail is the affiliate's payout email now (read with
+	// the payout): the merchant is shown both when they differ.
+	AffiliatePayoutEmail string
+	Reference            string
+	CreatedAt            time.Time
+	PaidAt               *time.Time
 }
 
 // PayoutStatus is where a payout stands: pending → paid, or cancelled.

@@ -41,7 +41,7 @@ type AffiliateTotals struct {
 type Overview struct {
 	Clicks          int64
 	Uniques         int64 // sum of daily uniques
-	Links           int64 // customer emails linked to clicks
+	Links           int64 // customers (emails) first linked to a click in the period, each counted once
 	Conversions     int64 // not counting test-mode ones
 	TestConversions int64
 	Money           []Money

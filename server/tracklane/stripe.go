@@ -23,6 +23,15 @@ type StripeConnection struct {
 	// (the connection is then inactive); nil if it never was since it was
 	// last connected.
 	UninstalledAt *time.Time
+	// LastConnectAt is the latest settings save that connected or
+	// confirmed the connection: only an uninstall event created at or
+	// after it disconnects.
+	LastConnectAt time.Time
+	// RefusedSince is when Stripe began refusing this connection's checks
+	// (401/403), kept across the checks it keeps refusing; nil while
+	// Stripe answers. A refusal is not an uninstall: the connection stays
+	// connected and is tried at every check.
+	RefusedSince *time.Time
 }
 
 // CheckResult is the outcome of one check of a connection.
@@ -33,6 +42,10 @@ type CheckResult struct {
 	ConversionsCreated int
 	ConversionsUpdated int
 	Error              string
+	// RefusedSince is set when Stripe refused the check's key (401/403):
+	// since when it has refused, unbroken (this check's start for the
+	// first refusal).
+	RefusedSince *time.Time
 }
 
 // StripeEvent is one Stripe event as the sync engine understood it: its

@@ -42,6 +42,14 @@ type ErrorObserver interface {
 	HTTPError(area string, status int)
 }
 
+// NotFoundPages is a feature that answers unknown addresses of its own
+// pages with a page (a person typed or followed a wrong link), not the
+// JSON error of an unknown endpoint. NotFoundPage reports whether it
+// answered.
+type NotFoundPages interface {
+	NotFoundPage(c *gin.Context) bool
+}
+
 // New builds the engine with every feature's routes.
 func New(opts Options, features ...Routes) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
@@ -62,6 +70,11 @@ func New(opts Options, features ...Routes) (*gin.Engine, error) {
 		f.Register(e)
 	}
 	e.NoRoute(func(c *gin.Context) {
+		for _, f := range features {
+			if p, ok := f.(NotFoundPages); ok && p.NotFoundPage(c) {
+				return
+			}
+		}
 		respond.Errorf(c, apperr.NotFound, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path)
 	})
 	return e, nil

@@ -68,6 +68,9 @@ func New(t testing.TB, env map[string]string) *App {
 	vars := map[string]string{
 		"DATABASE_URL": dsn, "PUBLIC_URL": a.URL, "SECRET_KEY": "test-secret-key-0123456789",
 		"TRACKING_RATE_LIMIT": "0",
+		// Tests sign up many tenants on one instance; SIGNUP's own tests
+		// set the product's default (first) or closed explicitly.
+		"SIGNUP": "open",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -25,7 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -288,4 +290,42 @@ func (l *ConsoleLog) Exceptions() []chromedp.ConsoleMessage {
 		}
 	}
 	return out
+}
+
+// Dialogs answers every JavaScript dialog (confirm, alert, prompt) the
+// page opens, as a person clicking OK would, and records its message: a
+// form with data-confirm asks before it posts. Call it right after New.
+type Dialogs struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+// AcceptDialogs starts accepting the page's dialogs.
+func AcceptDialogs(t testing.TB, ctx context.Context) *Dialogs {
+	t.Helper()
+	d := &Dialogs{}
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for e, err := range opening {
+			if err != nil {
+				return
+			}
+			d.mu.Lock()
+			d.messages = append(d.messages, e.Message)
+			d.mu.Unlock()
+			// Answered from another goroutine than the one receiving events.
+			go chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+				return err
+			}))
+		}
+	}()
+	return d
+}
+
+// Messages returns the dialogs' messages so far.
+func (d *Dialogs) Messages() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.messages...)
 }

@@ -2,13 +2,15 @@
 // Tracklane's tests and benchmarks.
 //
 // It serves (over an httptest.Server) exactly the read-only routes the Stripe
-// sync engine may call — GET /v1/events, GET /v1/events/{id}, GET of single
+// sync engine may call — GET /v1/account (the platform's own account),
+// GET /v1/events, GET /v1/events/{id}, GET of single
 // customers, invoices (also with expand[]=discounts), charges, refunds,
 // subscriptions, payment intents, disputes, checkout sessions, coupons,
 // promotion codes and credit notes (also with expand[]=refund), and the GET
 // /v1/invoices, GET /v1/charges and GET /v1/checkout/sessions lists — and
-// keeps state per connected account (the
-// Stripe-Account header) and per mode (a sk_live_ key sees live objects, a
+// keeps state per connected account (the Stripe-Account header; none is the
+// platform's own account, whose events carry no "account": see
+// SetPlatformAccount) and per mode (a sk_live_ key sees live objects, a
 // sk_test_ key test ones).
 //
 // Tests play whole stories with the builders (CreateCustomer, PayInvoice,
@@ -24,8 +26,9 @@
 // rendered from their current state in the account's current Shape.
 //
 // The fake records every call (Calls, CallCount, Unexpected), can refuse
-// revoked keys (401), uninstalled accounts (403) and lookups a key may not
-// make (RefuseLookups: 403, or 400 for an expansion), forgets events older than
+// revoked keys (401), uninstalled accounts and sandboxes served by another
+// key (403) and lookups a key may not make (RefuseLookups: 403, or 400 for
+// an expansion), forgets events older than
 // a given time (Stripe keeps 30 days), and can inject faults (429, 5xx,
 // truncated bodies, delays). It is safe for concurrent use and fast enough to
 // page through tens of thousands of events.
@@ -34,7 +37,7 @@
 // and a panic points at the broken test line.
 //
 // It is test support only (see package testkit); the sync benchmark in bench/
-// and the standalone server in server/devtools/fakestripe use it too.
+// and the standalone server in server/cmd/fakestripe use it too.
 package fakestripe
 
 import (
@@ -130,6 +133,8 @@ type Server struct {
 	seq        uint64
 	keys       map[string]bool // key -> revoked
 	revokedAcc map[string]bool
+	platform   string          // the keys' own account ("": DefaultPlatformAccount); see account.go
+	sandboxes  map[string]bool // accounts served by a managed sandbox's keys
 	shapes     map[string]Shape
 	parts      map[partKey]*partition
 	used       map[string]struct{}
@@ -445,6 +450,8 @@ func parseRoute(path string) (route, bool) {
 	switch len(parts) {
 	case 1:
 		switch parts[0] {
+		case "account":
+			return route{kind: "account"}, true
 		case "events":
 			return route{kind: "events"}, true
 		case "invoices":
@@ -501,9 +508,10 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 		return errResp(http.StatusUnauthorized, "invalid_request_error", "api_key_expired", "",
 			"Expired API Key provided: "+maskKey(key))
 	}
-	if s.revokedAcc[call.Account] {
-		return errResp(http.StatusForbidden, "invalid_request_error", "account_invalid", "",
-			fmt.Sprintf("The provided key '%s' does not have access to account '%s' (or that account does not exist). Application access may have been revoked.", maskKey(key), call.Account))
+	// Without Stripe-Account: the platform's own account (account.go).
+	account, refused := s.servedAccount(call, key)
+	if refused != nil {
+		return *refused
 	}
 
 	q, err := parseQuery(r.URL.RawQuery)
@@ -512,21 +520,23 @@ func (s *Server) serve(_ context.Context, r *http.Request, call Call) response {
 	}
 	// Objects answer in the API version the request names, as Stripe's do
 	// (stripe-go v76 sends 2023-10-16); events keep the account's version.
-	sh := s.shapes[call.Account]
+	sh := s.shapes[account]
 	if r.Header.Get("Stripe-Version") == Shape2023.APIVersion() {
 		sh = Shape2023
 	}
 	live := keyLive(key)
-	p := s.parts[partKey{call.Account, live}]
+	p := s.parts[partKey{account, live}]
 
 	var resp response
 	switch rt.kind {
+	case "account":
+		return s.getAccount(call, q)
 	case "events":
 		resp = s.listEvents(p, q, call)
-		sh = s.shapes[call.Account]
+		sh = s.shapes[account]
 	case "event":
 		resp = s.getEvent(p, rt.id, live, call)
-		sh = s.shapes[call.Account]
+		sh = s.shapes[account]
 	case "object":
 		resp = s.getObject(p, rt.typ, rt.id, live, q, call, sh)
 	case "list":

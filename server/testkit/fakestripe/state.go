@@ -295,7 +295,7 @@ func (s *Server) emit(p *partition, typ string, at time.Time, o *object, prev ma
 		"request":          req,
 		"type":             typ,
 	}
-	if p.account != "" {
+	if s.rendersAccount(p.account) {
 		env["account"] = p.account
 	}
 	raw, err := json.Marshal(env)
