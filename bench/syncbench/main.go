@@ -7,8 +7,10 @@
 // Stripe API calls the check made, splits the time between reading Stripe
 // and the store, and measures a baseline in the same run: paging through
 // the same events with a plain stripe-go client (no interpretation, no
-// database). It does this for the 2023-10-16 event shape and for the newer
-// one, and prints a JSON result.
+// database). Then a steady state: hours of billing after the first check,
+// each event pushed to the webhook as it happens and an hourly check after
+// each hour, counting every Stripe call either makes. It does this for the
+// 2023-10-16 event shape and for the newer one, and prints a JSON result.
 package main
 
 import (
@@ -66,6 +68,25 @@ type Run struct {
 	RecheckCalls       int            `json:"recheck_calls"` // a second check with nothing new
 	RecheckSeconds     float64        `json:"recheck_s"`
 	Unexpected         int            `json:"unexpected_calls"`
+	Steady             *Steady        `json:"steady_state,omitempty"`
+}
+
+// Steady is the steady-state phase: Hours of billing after the first
+// check, EventsPerHour events each hour (of the types a check reads), each
+// pushed to the webhook as it happens, then the hourly check.
+type Steady struct {
+	Hours          int            `json:"hours"`
+	EventsPerHour  int            `json:"events_per_hour"`
+	Events         int            `json:"events"`
+	StripeCalls    int            `json:"stripe_calls"` // webhooks' and checks' together
+	CallsPer100    float64        `json:"calls_per_100_events"`
+	CallsByRoute   map[string]int `json:"calls_by_route"`
+	WebhookCalls   int            `json:"webhook_calls"` // of StripeCalls, made while applying webhooks
+	Deferred       int            `json:"webhooks_deferred"`
+	WebhookSeconds float64        `json:"webhook_s"`
+	CheckSeconds   float64        `json:"checks_s"`
+	SlowestCheck   float64        `json:"slowest_check_s"`
+	Created        int64          `json:"conversions_created"` // by webhooks and checks
 }
 
 func main() {
@@ -74,6 +95,8 @@ func main() {
 	shapes := flag.String("shapes", "2023,new", "event shapes to run: 2023, new")
 	out := flag.String("out", "", "write the JSON result here too")
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the 2023-shape check")
+	steadyHours := flag.Int("steady-hours", 24, "hours of the steady state after the first check (0: none)")
+	steadyEvents := flag.Int("steady-events", 500, "events per hour in the steady state")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("syncbench: ")
@@ -91,12 +114,16 @@ func main() {
 		} else if *newEvents > 0 {
 			n = *newEvents
 		}
-		r, err := runShape(ctx, shape, n, prof)
+		r, err := runShape(ctx, shape, n, prof, *steadyHours, *steadyEvents)
 		if err != nil {
 			log.Fatal(err)
 		}
 		log.Printf("%s: %d events in %.2f s (%.0f/s), %d Stripe calls (%.2f per 100), list-only baseline %.2f s (ratio %.1f), store %.2f s, created %d",
 			r.Shape, r.Events, r.CheckSeconds, r.EventsPerSecond, r.StripeCalls, r.CallsPer100, r.ListOnlySeconds, r.Ratio, r.StoreSeconds, r.ConversionsCreated)
+		if st := r.Steady; st != nil {
+			log.Printf("%s steady state: %d h × %d events, %d Stripe calls (%.2f per 100; %d by webhooks, %d webhooks left to the check), %v",
+				r.Shape, st.Hours, st.EventsPerHour, st.StripeCalls, st.CallsPer100, st.WebhookCalls, st.Deferred, st.CallsByRoute)
+		}
 		runs = append(runs, r)
 	}
 	b, _ := json.MarshalIndent(map[string]any{"started": time.Now().UTC(), "load_average": benchenv.LoadAverage(), "runs": runs}, "", "  ")
@@ -108,7 +135,7 @@ func main() {
 	os.Stdout.Write(append(b, '\n'))
 }
 
-func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofile string) (Run, error) {
+func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofile string, steadyHours, steadyEvents int) (Run, error) {
 	r := Run{Shape: shape.APIVersion(), CallsByRoute: map[string]int{}}
 	dbName := "tracklane_bench_sync"
 	dsn, err := benchenv.FreshDatabase(ctx, dbName)
@@ -139,10 +166,8 @@ func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofi
 	fs.AddKey(liveKey)
 	const acct = "acct_syncbench"
 	fs.SetShape(acct, shape)
-	linked, customers, err := buildBacklog(fs, acct, nEvents)
-	if err != nil {
-		return r, err
-	}
+	bl := newBilling(fs, acct, shape)
+	linked, customers := bl.backlog(nEvents)
 	r.Customers, r.LinkedCustomers = customers, len(linked)
 	r.Events = countListed(fs, acct)
 
@@ -204,13 +229,7 @@ func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofi
 	}
 	calls := fs.Calls()
 	r.StripeCalls = len(calls)
-	for _, c := range calls {
-		route := c.Path
-		if i := strings.LastIndex(route, "/"); strings.Count(route, "/") > 2 && i > 0 {
-			route = route[:i] + "/{id}"
-		}
-		r.CallsByRoute[route]++
-	}
+	countRoutes(r.CallsByRoute, calls)
 	r.Unexpected = len(fs.Unexpected())
 	r.CallsPer100 = float64(r.StripeCalls) * 100 / float64(r.Events)
 	r.EventsPerSecond = float64(r.Events) / r.CheckSeconds
@@ -230,16 +249,145 @@ func runShape(ctx context.Context, shape fakestripe.Shape, nEvents int, cpuprofi
 		return r, fmt.Errorf("recheck: %w", err)
 	}
 	r.RecheckSeconds, r.RecheckCalls = time.Since(t0).Seconds(), fs.CallCount()
+
+	if steadyHours > 0 {
+		steady, err := steadyState(ctx, engine, st, fs, bl, t.Tenant.ID, aff.ID, conn, steadyHours, steadyEvents)
+		if err != nil {
+			return r, fmt.Errorf("steady state: %w", err)
+		}
+		r.Steady = steady
+	}
+	r.Unexpected = len(fs.Unexpected())
 	return r, nil
 }
 
-// buildBacklog plays a month of billing in the fake until the account has
-// nEvents events of the types a check reads: customers with monthly-ish
-// subscriptions paying invoices (charge.succeeded + invoice.paid each),
-// some refunds, disputes and cancellations. Three in ten customers are
-// linked to a click (their emails are returned).
-func buildBacklog(fs *fakestripe.Server, acct string, nEvents int) (linked []string, customers int, err error) {
+// countRoutes counts calls by route, ids replaced by {id}.
+func countRoutes(into map[string]int, calls []fakestripe.Call) {
+	for _, c := range calls {
+		route := c.Path
+		if i := strings.LastIndex(route, "/"); strings.Count(route, "/") > 2 && i > 0 {
+			route = route[:i] + "/{id}"
+		}
+		into[route]++
+	}
+}
+
+// steadyState plays hours of billing after the first check: each hour
+// brings eventsPerHour events (renewals, new subscribers, refunds,
+// cancellations, a dispute, an invoice-less purchase), each pushed to the
+// webhook as it happens (oldest first, as Stripe sends them), then the
+// hourly check reads the hour. Every Stripe call either makes is counted.
+func steadyState(ctx context.Context, engine *stripesync.Engine, st *store.Store, fs *fakestripe.Server, bl *billing,
+	tenantID, affiliateID string, conn tracklane.StripeConnection, hours, eventsPerHour int) (*Steady, error) {
+	out := &Steady{Hours: hours, EventsPerHour: eventsPerHour, CallsByRoute: map[string]int{}}
+	delivered := map[string]bool{}
+	for _, raw := range fs.Events(conn.AccountID) {
+		var ev stripesync.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		delivered[ev.ID] = true
+	}
+	var before int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM conversions`).Scan(&before); err != nil {
+		return nil, err
+	}
+	start := bl.latest.Add(time.Hour).Truncate(time.Hour)
+	for h := 0; h < hours; h++ {
+		from := start.Add(time.Duration(h) * time.Hour)
+		// The new subscribers of the hour clicked an hour before.
+		for _, email := range bl.hour(from, eventsPerHour) {
+			cid := ident.ClickID()
+			if err := st.InsertClicks(ctx, []tracklane.Click{{ID: cid, TenantID: tenantID, AffiliateID: affiliateID,
+				CreatedAt: from.Add(-time.Hour).UTC(), LandingURL: "https://shop.example/", VisitorHash: []byte(cid)}}); err != nil {
+				return nil, err
+			}
+			if _, err := st.CreateLink(ctx, tenantID, cid, email, ""); err != nil {
+				return nil, err
+			}
+		}
+		fs.ResetCalls()
+		evs := fs.Events(conn.AccountID)
+		t0 := time.Now()
+		for i := len(evs) - 1; i >= 0; i-- { // oldest first
+			var ev stripesync.Event
+			if err := json.Unmarshal(evs[i], &ev); err != nil {
+				return nil, err
+			}
+			if delivered[ev.ID] {
+				continue
+			}
+			delivered[ev.ID] = true
+			if !slices.Contains(stripesync.EventTypes, ev.Type) {
+				continue // not subscribed: never delivered
+			}
+			out.Events++
+			outcome, err := engine.ApplyWebhookEvent(ctx, ev)
+			if err != nil {
+				return nil, fmt.Errorf("webhook %s %s: %w", ev.Type, ev.ID, err)
+			}
+			if outcome == stripesync.WebhookDeferred {
+				out.Deferred++
+			}
+		}
+		out.WebhookSeconds += time.Since(t0).Seconds()
+		out.WebhookCalls += fs.CallCount()
+		t0 = time.Now()
+		if _, err := engine.CheckNow(ctx, conn); err != nil {
+			return nil, fmt.Errorf("hourly check: %w", err)
+		}
+		took := time.Since(t0).Seconds()
+		out.CheckSeconds += took
+		out.SlowestCheck = max(out.SlowestCheck, took)
+		calls := fs.Calls()
+		out.StripeCalls += len(calls)
+		countRoutes(out.CallsByRoute, calls)
+	}
+	out.CallsPer100 = float64(out.StripeCalls) * 100 / float64(out.Events)
+	var after int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM conversions`).Scan(&after); err != nil {
+		return nil, err
+	}
+	out.Created = after - before
+	return out, nil
+}
+
+// billing plays an account's billing in the fake: customers with monthly
+// subscriptions paying invoices, some refunds, disputes and cancellations.
+// It counts the events of the types a check reads as it makes them.
+type billing struct {
+	fs         *fakestripe.Server
+	acct       string
+	perInvoice int // events an invoice paid with a charge makes (3 with invoice_payment.paid)
+	customers  int
+	subs       []subscriber // active, to renew
+	renewed    int          // the next subscriber to renew
+	latest     time.Time    // the newest event's time
+}
+
+type subscriber struct{ customer, sub, email string }
+
+func newBilling(fs *fakestripe.Server, acct string, shape fakestripe.Shape) *billing {
+	b := &billing{fs: fs, acct: acct, perInvoice: 2}
+	if shape == fakestripe.ShapeNew {
+		b.perInvoice = 3
+	}
+	return b
+}
+
+func (b *billing) note(t time.Time) {
+	if t.After(b.latest) {
+		b.latest = t
+	}
+}
+
+// backlog plays a month of billing until the account has nEvents events
+// of the types a check reads: customers with monthly-ish subscriptions
+// paying invoices, some refunds, disputes and cancellations. Three in ten
+// customers are linked to a click (their emails are returned).
+func (b *billing) backlog(nEvents int) (linked []string, customers int) {
 	const invoicesPerCustomer = 4
+	fs, acct := b.fs, b.acct
 	start := time.Now().Add(-25 * 24 * time.Hour)
 	events := 0
 	for c := 0; events < nEvents; c++ {
@@ -247,38 +395,102 @@ func buildBacklog(fs *fakestripe.Server, acct string, nEvents int) (linked []str
 		email := fmt.Sprintf("customer%05d@buyer.example", c)
 		at := start.Add(time.Duration(c) * time.Minute)
 		cus := fs.CreateCustomer(acct, true, email, at)
+		events++ // customer.created
 		sub := fs.CreateSubscription(acct, true, cus, at)
 		if c%10 < 3 {
 			linked = append(linked, email)
 		}
 		var charges []string
-		for i := 0; i < invoicesPerCustomer && events+2 <= nEvents; i++ {
+		for i := 0; i < invoicesPerCustomer && events+b.perInvoice <= nEvents; i++ {
 			_, ch := fs.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub,
 				AmountPaid: 5000, Tax: 500, At: at.Add(time.Duration(i) * 5 * 24 * time.Hour)})
 			charges = append(charges, ch)
-			events += 2
+			events += b.perInvoice
 		}
-		last := at.Add(time.Duration(len(charges)-1) * 5 * 24 * time.Hour)
+		last := at.Add(time.Duration(max(len(charges)-1, 0)) * 5 * 24 * time.Hour)
+		b.note(last)
+		cancelled := false
 		switch {
 		case c%4 == 1 && events+1 <= nEvents && len(charges) > 0: // a partial refund
 			fs.Refund(acct, charges[0], 1000, last.Add(time.Hour))
 			events++
 		case c%8 == 2 && events+1 <= nEvents: // cancelled after the last invoice
 			fs.CancelSubscription(acct, sub, last.Add(time.Hour))
+			cancelled = true
 			events++
 		case c%16 == 3 && events+2 <= nEvents && len(charges) > 0: // a dispute, won
 			d := fs.CreateDispute(acct, charges[len(charges)-1], last.Add(time.Hour))
 			fs.CloseDispute(acct, d, "won", last.Add(2*time.Hour))
 			events += 2
 		}
-		if events+2 > nEvents && events < nEvents { // top up with invoice-less charges
-			for events < nEvents {
-				fs.Charge(acct, true, fakestripe.ChargeParams{Customer: cus, BillingEmail: email, Amount: 1500, At: last.Add(3 * time.Hour)})
-				events++
+		if !cancelled {
+			b.subs = append(b.subs, subscriber{customer: cus, sub: sub, email: email})
+		}
+		for events < nEvents && events+b.perInvoice > nEvents { // top up with invoice-less charges
+			fs.Charge(acct, true, fakestripe.ChargeParams{Customer: cus, BillingEmail: email, Amount: 1500, At: last.Add(3 * time.Hour)})
+			events++
+		}
+		b.note(last.Add(3 * time.Hour))
+	}
+	b.customers = customers
+	return linked, customers
+}
+
+// hour plays an hour of billing from `from` with exactly nEvents events of
+// the types a check reads: renewals of the active subscribers (every
+// tenth partly refunded), a new subscriber every 25 events (three in ten
+// of them linked to a click: their emails are returned), a cancellation
+// every 100, a dispute (opened) every 250, one invoice-less purchase by an
+// existing customer, and sign-ups that buy nothing yet to make the count.
+func (b *billing) hour(from time.Time, nEvents int) (linked []string) {
+	fs, acct := b.fs, b.acct
+	events := 0
+	at := func() time.Time { return from.Add(time.Duration(events) * time.Hour / time.Duration(nEvents+1)) }
+	var lastCharge string
+	for n := 0; events < nEvents; n++ {
+		left := nEvents - events
+		switch {
+		case n == 3 && left >= 1 && len(b.subs) > 0: // an add-on bought without an invoice
+			s := b.subs[(b.renewed+7)%len(b.subs)]
+			fs.Charge(acct, true, fakestripe.ChargeParams{Customer: s.customer, BillingEmail: s.email, Amount: 900, At: at()})
+			events++
+		case n%25 == 5 && left >= b.perInvoice+1: // a new subscriber
+			email := fmt.Sprintf("customer%05d@buyer.example", b.customers)
+			cus := fs.CreateCustomer(acct, true, email, at())
+			sub := fs.CreateSubscription(acct, true, cus, at())
+			fs.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: cus, Subscription: sub, AmountPaid: 5000, Tax: 500, At: at()})
+			if b.customers%10 < 3 {
+				linked = append(linked, email)
 			}
+			b.customers++
+			b.subs = append(b.subs, subscriber{customer: cus, sub: sub, email: email})
+			events += 1 + b.perInvoice
+		case n%100 == 50 && left >= 1 && len(b.subs) > 1: // a cancellation
+			i := b.renewed % len(b.subs)
+			fs.CancelSubscription(acct, b.subs[i].sub, at())
+			b.subs = append(b.subs[:i], b.subs[i+1:]...)
+			events++
+		case n%250 == 100 && left >= 1 && lastCharge != "": // a dispute opens
+			fs.CreateDispute(acct, lastCharge, at())
+			events++
+		case n%10 == 9 && left >= 1 && lastCharge != "": // a partial refund
+			fs.Refund(acct, lastCharge, 1000, at())
+			lastCharge = ""
+			events++
+		case left >= b.perInvoice && len(b.subs) > 0: // a renewal
+			s := b.subs[b.renewed%len(b.subs)]
+			b.renewed++
+			_, lastCharge = fs.PayInvoice(acct, true, fakestripe.InvoiceParams{Customer: s.customer, Subscription: s.sub,
+				AmountPaid: 5000, Tax: 500, At: at()})
+			events += b.perInvoice
+		default: // fill the hour with sign-ups that buy nothing yet
+			fs.CreateCustomer(acct, true, fmt.Sprintf("prospect%05d@buyer.example", b.customers), at())
+			b.customers++
+			events++
 		}
 	}
-	return linked, customers, nil
+	b.note(from.Add(time.Hour))
+	return linked
 }
 
 // countListed counts the account's events of the types a check reads.
@@ -352,10 +564,16 @@ func (s *timedStore) ApplyEvents(ctx context.Context, conn tracklane.StripeConne
 	return s.Store.ApplyEvents(ctx, conn, events, cursor)
 }
 
-func (s *timedStore) ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error) {
+func (s *timedStore) ChargeLinks(ctx context.Context, accountID string, livemode bool, charges, intents []string) (tracklane.ChargeLinks, error) {
 	t0 := time.Now()
 	defer func() { s.addLookup(time.Since(t0)) }()
-	return s.Store.ChargeInvoice(ctx, accountID, livemode, chargeID)
+	return s.Store.ChargeLinks(ctx, accountID, livemode, charges, intents)
+}
+
+func (s *timedStore) KnownEvents(ctx context.Context, accountID string, livemode bool, ids []string) (map[string]bool, error) {
+	t0 := time.Now()
+	defer func() { s.addLookup(time.Since(t0)) }()
+	return s.Store.KnownEvents(ctx, accountID, livemode, ids)
 }
 
 func (s *timedStore) CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error) {

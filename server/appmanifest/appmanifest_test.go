@@ -180,7 +180,7 @@ func TestCheckReleaseCatchesEditedManifests(t *testing.T) {
 func TestPermissionsFollowTheReads(t *testing.T) {
 	t.Parallel()
 	allowed := []string{"/v1/events", "/v1/customers", "/v1/invoices", "/v1/charges", "/v1/refunds", "/v1/subscriptions",
-		"/v1/checkout/sessions", "/v1/payment_intents", "/v1/disputes", "/v1/promotion_codes", "/v1/coupons"}
+		"/v1/checkout/sessions", "/v1/payment_intents", "/v1/disputes", "/v1/promotion_codes", "/v1/coupons", "/v1/credit_notes"}
 	events := stripesync.WebhookEventTypes()
 	byEvent := map[string]string{}
 	for _, p := range appmanifest.Permissions {

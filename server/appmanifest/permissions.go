@@ -23,23 +23,31 @@ type Permission struct {
 var Permissions = []Permission{
 	{
 		Name: "event_read",
-		Purpose: "Tracklane reads your account's billing events (paid invoices, successful charges and payments, refunds, " +
-			"disputes, cancelled subscriptions, completed Checkout Sessions, new and updated customers) to find payments made by customers an affiliate referred, " +
-			"and to keep their commissions up to date.",
+		Purpose: "Tracklane reads your account's billing events (paid invoices, successful and captured charges and payments, refunds " +
+			"and their failures, credit notes, disputes, cancelled subscriptions, completed Checkout Sessions, new and updated customers) " +
+			"to find payments made by customers an affiliate referred, and to keep their commissions up to date.",
 		Paths: []string{"/v1/events"},
 	},
 	{
-		Name:    "invoice_read",
-		Purpose: "Tracklane reads paid invoices to record the amount paid, excluding tax, on which an affiliate's commission is computed.",
-		Paths:   []string{"/v1/invoices"},
-		Events:  []string{"invoice.paid"},
+		Name: "invoice_read",
+		Purpose: "Tracklane reads paid invoices, and which payment paid each, to record the amount paid, excluding tax, on which an " +
+			"affiliate's commission is computed.",
+		Paths:  []string{"/v1/invoices"},
+		Events: []string{"invoice.paid", "invoice_payment.paid"},
 	},
 	{
 		Name: "charge_read",
-		Purpose: "Tracklane reads charges and their refunds to record payments made without an invoice and to lower or " +
-			"cancel a commission when a payment is refunded.",
+		Purpose: "Tracklane reads charges and their refunds to record payments made without an invoice (when they are captured) " +
+			"and to lower or cancel a commission when a payment is refunded, or restore it when a refund fails.",
 		Paths:  []string{"/v1/charges", "/v1/refunds"},
-		Events: []string{"charge.succeeded", "charge.refunded"},
+		Events: []string{"charge.succeeded", "charge.captured", "charge.refunded", "charge.refund.updated"},
+	},
+	{
+		Name: "credit_note_read",
+		Purpose: "Tracklane reads the credit notes of paid invoices to lower a commission by what a credit note gave back " +
+			"to the customer other than by refund.",
+		Paths:  []string{"/v1/credit_notes"},
+		Events: []string{"credit_note.created", "credit_note.voided"},
 	},
 	{
 		Name: "customer_read",

@@ -54,6 +54,9 @@ type Payment struct {
 	Dispute        string     // Stripe's dispute status, "" for none
 	CanceledAt     *time.Time // its subscription's cancellation
 	Cause          string     // the Stripe event that brought it up now, "" for none
+	// Credited is what its invoice's post-payment credit notes gave back
+	// other than by refund.
+	Credited int64
 }
 
 // Link is a customer email linked to a click (the thank-you page's call).
@@ -357,7 +360,7 @@ func (s Snapshot) update(plan *Plan, pay Payment, conv Conversion, at *Attributi
 func (s Snapshot) facts(pay Payment, external, affiliateEmail, manual string, withdrawn bool, flags []string) conversion.Facts {
 	return conversion.Facts{
 		Livemode: s.Livemode, Gross: pay.Amount, Currency: pay.Currency, PaidAt: pay.PaidAt, HoldDays: s.HoldDays,
-		Refunded: pay.Refunded, Dispute: conversion.DisputeState(pay.Dispute), CanceledAt: pay.CanceledAt, Manual: manual,
+		Refunded: pay.Refunded, Credited: pay.Credited, Dispute: conversion.DisputeState(pay.Dispute), CanceledAt: pay.CanceledAt, Manual: manual,
 		SelfReferral: SelfReferral(external, affiliateEmail), Withdrawn: withdrawn, Flagged: len(flags) > 0,
 	}
 }

@@ -142,6 +142,8 @@ func TestEvaluateCause(t *testing.T) {
 		{"partly refunded after hold", at(func(f *Facts) { f.Refunded = 2500 }), paid.Add(30 * day), CauseHoldEnded, true, "hold period ended; partially refunded"},
 		{"partly refunded, disputed", at(func(f *Facts) { f.Refunded = 2500; f.Dispute = DisputeOpen }), paid.Add(day), CauseDisputed, true, "payment disputed; partially refunded"},
 		{"fully refunded", at(func(f *Facts) { f.Refunded = 10000 }), paid.Add(day), CauseFullyRefunded, false, "fully refunded"},
+		{"refunded and credited back in full", at(func(f *Facts) { f.Refunded = 6000; f.Credited = 4000 }), paid.Add(day), CauseFullyCredited, false, "fully refunded or credited back"},
+		{"partly credited back", at(func(f *Facts) { f.Credited = 3000 }), paid.Add(30 * day), CauseHoldEnded, false, "hold period ended; partly credited back"},
 		{"dispute lost after a partial refund", at(func(f *Facts) { f.Refunded = 2500; f.Dispute = DisputeLost }), paid.Add(day), CauseDisputeLost, false, "dispute lost"},
 		{"dispute won", at(func(f *Facts) { f.Dispute = DisputeWon }), paid.Add(40 * day), CauseHoldEnded, false, "hold period ended; dispute closed in the merchant's favour"},
 		{"test mode", at(func(f *Facts) { f.Livemode = false }), paid, CauseTestMode, false, "test-mode payment"},

@@ -91,6 +91,9 @@ type Facts struct {
 	// Flagged: the link that attributed it raised a fraud signal; the hold
 	// period does not approve it, the merchant decides.
 	Flagged bool
+	// Credited is what post-payment credit notes of its invoice gave back
+	// other than by refund (to the customer's balance, or outside Stripe).
+	Credited int64
 }
 
 // State is what a conversion shows.
@@ -103,6 +106,10 @@ type State struct {
 	// PartiallyRefunded: part of the payment was refunded and the
 	// conversion stands (at the lower amount); a full refund is Refunded.
 	PartiallyRefunded bool
+	// PartlyCredited: post-payment credit notes gave part of the payment
+	// back other than by refund and the conversion stands (at the lower
+	// amount).
+	PartlyCredited bool
 	// DisputeEnded: a dispute closed in the merchant's favour (won or
 	// warning closed); the conversion is back to what it was.
 	DisputeEnded bool
@@ -122,6 +129,7 @@ const (
 	CauseWithdrawn                       // rejected by the recurring rule
 	CauseRejectedByMerchant              // rejected
 	CauseFullyRefunded                   // refunded
+	CauseFullyCredited                   // refunded: refunds and credit notes gave it all back
 	CauseDisputeLost                     // refunded
 	CauseDisputed                        // disputed
 	CauseCancelled                       // cancelled during the hold period
@@ -138,6 +146,7 @@ var words = map[Cause]string{
 	CauseWithdrawn:          "withdrawn by the recurring rule: an earlier payment is the customer's first attributed one",
 	CauseRejectedByMerchant: "rejected by the merchant",
 	CauseFullyRefunded:      "fully refunded",
+	CauseFullyCredited:      "fully refunded or credited back",
 	CauseDisputeLost:        "dispute lost",
 	CauseDisputed:           "payment disputed",
 	CauseCancelled:          "subscription cancelled during the hold period",
@@ -151,11 +160,12 @@ func (c Cause) String() string { return words[c] }
 
 // Evaluate computes a conversion's state at time now from its facts and
 // commission rule. Precedence: test mode; rejection (self-referral,
-// withdrawal by the recurring rule, or by the merchant); money gone (full refund, lost dispute); an open dispute;
+// withdrawal by the recurring rule, or by the merchant); money gone (full refund or credit, lost dispute); an open dispute;
 // cancellation while still pending; approval (by the merchant, or after the
 // hold period unless flagged); otherwise pending.
 func Evaluate(f Facts, rule Rule, now time.Time) State {
-	amount := f.Gross - f.Refunded
+	back := f.Refunded + f.Credited // what went back to the customer
+	amount := f.Gross - back
 	if amount < 0 {
 		amount = 0
 	}
@@ -170,8 +180,11 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 		st.Status, st.Cause = Rejected, CauseWithdrawn
 	case f.Manual == ManualRejected:
 		st.Status, st.Cause = Rejected, CauseRejectedByMerchant
-	case f.Gross > 0 && f.Refunded >= f.Gross:
+	case f.Gross > 0 && back >= f.Gross:
 		st.Status, st.Cause = Refunded, CauseFullyRefunded
+		if f.Credited > 0 {
+			st.Cause = CauseFullyCredited
+		}
 		st.Amount, st.Commission = 0, 0
 	case f.Dispute == DisputeLost:
 		st.Status, st.Cause = Refunded, CauseDisputeLost
@@ -190,6 +203,7 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 		st.Status, st.Cause = Pending, CauseReceived
 	}
 	st.PartiallyRefunded = f.Refunded > 0 && st.Status != Refunded
+	st.PartlyCredited = f.Credited > 0 && st.Status != Refunded
 	st.DisputeEnded = f.Dispute == DisputeWon || f.Dispute == DisputeClosed
 	st.Reason = st.words(st.Cause.String())
 	return st
@@ -200,6 +214,9 @@ func Evaluate(f Facts, rule Rule, now time.Time) State {
 func (st State) words(lead string) string {
 	if st.PartiallyRefunded {
 		lead += "; partially refunded"
+	}
+	if st.PartlyCredited {
+		lead += "; partly credited back"
 	}
 	if st.DisputeEnded {
 		lead += "; dispute closed in the merchant's favour"

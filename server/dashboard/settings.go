@@ -82,12 +82,16 @@ func (h *Handler) settingsPage(c *gin.Context, t tracklane.Tenant) (views.Settin
 	if err != nil {
 		return views.SettingsPage{}, err
 	}
+	parked, err := h.store.TenantParkedEvents(ctx, t.ID)
+	if err != nil {
+		return views.SettingsPage{}, err
+	}
 	return views.SettingsPage{
 		Program: h.programSettings(t),
 		Chrome:  h.chrome(c, "Settings", "settings"), Loc: location(t.Timezone), Now: h.now(), TenantID: t.ID,
 		ClickSnippet:    clickSnippet(h.deps.Config.PublicURL, t.ID),
 		ThankYouSnippet: thankYouSnippet(t.ID, "CUSTOMER_EMAIL", defaultOrigin(origins)),
-		Origins:         origins, Tokens: tokens, Connections: conns, SyncConfigured: h.deps.Checker != nil,
+		Origins:         origins, Tokens: tokens, Connections: conns, Parked: parked, SyncConfigured: h.deps.Checker != nil,
 		Form: settingsForm(t), Timezones: zoneNames, Connect: h.stripeConnect(c, t.ID, "settings"),
 	}, nil
 }

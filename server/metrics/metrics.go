@@ -75,7 +75,7 @@ func New(db *sql.DB, st Store, now func() time.Time) *Metrics {
 		}, []string{"mode", "outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tracklane_stripe_webhooks_total",
-			Help: "Stripe webhook deliveries by endpoint mode and outcome: applied, disconnected, stale_uninstall, not_connected, type_not_used, mode_mismatch, bad_request, unconfigured, retry_later.",
+			Help: "Stripe webhook deliveries by endpoint mode and outcome: applied, deferred, disconnected, stale_uninstall, not_connected, type_not_used, mode_mismatch, bad_request, unconfigured, retry_later.",
 		}, []string{"mode", "outcome"}),
 		httpErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tracklane_http_errors_total",

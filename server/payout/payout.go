@@ -121,13 +121,16 @@ func Clawback(status conversion.Status, commission, paid, recorded int64) int64 
 
 // ClawbackReason words a ledger entry from the conversion's new state:
 // a clawback when it no longer stands (refunded, rejected, cancelled) or
-// stands at a lower amount (partly refunded), otherwise an adjustment.
+// stands at a lower amount (partly refunded or credited back), otherwise
+// an adjustment.
 func ClawbackReason(st conversion.State) string {
 	switch {
 	case st.Status == conversion.Refunded || st.Status == conversion.Rejected || st.Status == conversion.Cancelled:
 		return "clawback: " + st.Reason
 	case st.PartiallyRefunded:
 		return "clawback: partially refunded"
+	case st.PartlyCredited:
+		return "clawback: partly credited back"
 	}
 	return "adjustment: " + st.Reason
 }

@@ -160,6 +160,7 @@ func TestClawbackReason(t *testing.T) {
 		{"rejected", conversion.State{Status: conversion.Rejected, Reason: "rejected by the merchant"}, "clawback: rejected by the merchant"},
 		{"cancelled", conversion.State{Status: conversion.Cancelled, Reason: "subscription cancelled during the hold period"}, "clawback: subscription cancelled during the hold period"},
 		{"partly refunded", conversion.State{Status: conversion.Approved, PartiallyRefunded: true, Reason: "hold period ended; partially refunded"}, "clawback: partially refunded"},
+		{"partly credited back", conversion.State{Status: conversion.Approved, PartlyCredited: true, Reason: "hold period ended; partly credited back"}, "clawback: partly credited back"},
 		{"partly refunded, whatever the words", conversion.State{Status: conversion.Disputed, PartiallyRefunded: true, Reason: "payment disputed"}, "clawback: partially refunded"},
 		{"words alone decide nothing", conversion.State{Status: conversion.Approved, Reason: "partially refunded"}, "adjustment: partially refunded"},
 		{"rejection undone", conversion.State{Status: conversion.Approved, Reason: "approved by the merchant"}, "adjustment: approved by the merchant"},

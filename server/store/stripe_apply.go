@@ -347,14 +347,24 @@ type chargeMerge struct {
 	refundEvent    string
 	disputeEvent   string
 	disputeCreated int64
-	stored         bool // the row exists: updated, not inserted
+	// refundedLatest is amount_refunded as the charge's latest payload
+	// showed it (nil: none seen), at refundedLatestAt (unix): a refund
+	// that fails is taken off it again, so the largest seen is not the
+	// latest.
+	refundedLatest   *int64
+	refundedLatestAt int64
+	own              bool // it is a payment of its own (an invoice-less charge): no invoice links to it
+	stored           bool // the row exists: updated, not inserted
 }
 
-// storedFacts is what the store holds of the payments and charges a batch
-// speaks of, by source id and charge id: where their merge starts.
+// storedFacts is what the store holds of the payments, charges, refunds
+// and credit notes a batch speaks of, by source id, charge id, refund id
+// and credit note id: where their merge starts.
 type storedFacts struct {
 	payments map[string]paymentMerge
 	charges  map[string]chargeMerge
+	refunds  map[string]refundMerge
+	notes    map[string]noteMerge
 }
 
 // factBatch is a batch's facts merged per object, each with the last event
@@ -368,6 +378,7 @@ type factBatch struct {
 	subs         map[string]*tracklane.SubscriptionFact
 	subEvent     map[string]string
 	hints        []hintRow
+	moreFacts
 }
 
 // hintRow is one key of a hint, with its event.
@@ -377,11 +388,13 @@ type hintRow struct {
 }
 
 // mergeFacts merges the facts of a batch's events into what is stored: a
-// payment's statements by paymentMerge.merge, a charge's by mergeCharge;
-// the first statement of a cancellation stands.
+// payment's statements by paymentMerge.merge, a charge's by mergeCharge,
+// a refund's by refundMerge.merge, a credit note's by noteMerge.merge;
+// the first statement of a cancellation stands. Which invoice a charge
+// recorded without one paid is settled after, by factBatch.link.
 func mergeFacts(known storedFacts, events []tracklane.StripeEvent) factBatch {
 	b := factBatch{paymentEvent: map[string]string{}, charges: map[string]*chargeMerge{}, chargeEvent: map[string]string{},
-		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}}
+		subs: map[string]*tracklane.SubscriptionFact{}, subEvent: map[string]string{}, moreFacts: newMoreFacts()}
 	payments := map[string]*paymentMerge{}
 	for _, ev := range events {
 		if p := ev.Payment; p != nil && p.Amount > 0 {
@@ -416,15 +429,18 @@ func mergeFacts(known storedFacts, events []tracklane.StripeEvent) factBatch {
 			}
 			b.subEvent[sub.SubscriptionID] = ev.ID
 		}
+		b.mergeMore(known, ev)
 	}
 	return b
 }
 
-// mergeCharge adds what an event says of a charge: its invoice and
-// customer are the latest named, its amount the largest, its creation the
-// first known; its refund only grows; its dispute follows the later event,
-// and at the same second a closing status (conversion.DisputeCloses) beats
-// an open one.
+// mergeCharge adds what an event says of a charge: its invoice, customer
+// and payment intent are the latest named, its amount and capture the
+// largest, its creation the first known; its refund only grows, while the
+// latest payload's amount_refunded follows the later payload of the charge
+// itself (one that says what it captured), at the same second the larger;
+// its dispute follows the later event, and at the same second a closing
+// status (conversion.DisputeCloses) beats an open one.
 func (b *factBatch) mergeCharge(known storedFacts, ev tracklane.StripeEvent, c *tracklane.ChargeFact) {
 	m, ok := b.charges[c.ChargeID]
 	if !ok {
@@ -450,6 +466,23 @@ func (b *factBatch) mergeCharge(known storedFacts, ev tracklane.StripeEvent, c *
 	if c.AmountRefunded > m.AmountRefunded {
 		m.AmountRefunded, m.refundEvent = c.AmountRefunded, ev.ID
 	}
+	if c.PaymentIntentID != "" {
+		m.PaymentIntentID = c.PaymentIntentID
+	}
+	if c.AmountCaptured != nil {
+		if m.AmountCaptured == nil || *c.AmountCaptured > *m.AmountCaptured {
+			v := *c.AmountCaptured
+			m.AmountCaptured = &v
+		}
+		if at := ev.Created.Unix(); m.refundedLatest == nil || at > m.refundedLatestAt ||
+			(at == m.refundedLatestAt && c.AmountRefunded > *m.refundedLatest) {
+			v := c.AmountRefunded
+			m.refundedLatest, m.refundedLatestAt = &v, at
+		}
+	}
+	if p := ev.Payment; p != nil && p.SourceID == c.ChargeID {
+		m.own = true
+	}
 	if c.DisputeID != "" {
 		at := ev.Created.Unix()
 		if m.DisputeID == "" || at > m.disputeCreated || (at == m.disputeCreated && conversion.DisputeCloses(c.DisputeStatus)) {
@@ -471,6 +504,11 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 		return nil, err
 	}
 	b := mergeFacts(known, events)
+	links, err := a.storedLinks(b)
+	if err != nil {
+		return nil, err
+	}
+	b.link(links)
 	causes := map[string]string{}
 	for _, p := range b.payments {
 		causes[p.SourceID] = b.paymentEvent[p.SourceID]
@@ -487,11 +525,14 @@ func (a *applier) recordFacts(events []tracklane.StripeEvent) (map[string]string
 	if err := a.recordHints(b, causes); err != nil {
 		return nil, err
 	}
+	if err := a.recordMoreFacts(b.moreFacts, causes); err != nil {
+		return nil, err
+	}
 	return causes, nil
 }
 
-// storedFacts reads and locks the stored payments and charges the events
-// speak of.
+// storedFacts reads and locks the stored payments, charges, refunds and
+// credit notes the events speak of.
 func (a *applier) storedFacts(events []tracklane.StripeEvent) (storedFacts, error) {
 	known := storedFacts{payments: map[string]paymentMerge{}, charges: map[string]chargeMerge{}}
 	var sources, charges []string
@@ -502,6 +543,9 @@ func (a *applier) storedFacts(events []tracklane.StripeEvent) (storedFacts, erro
 		if c := ev.Charge; c != nil {
 			charges = append(charges, c.ChargeID)
 		}
+	}
+	if err := a.storedMoreFacts(events, &known); err != nil {
+		return known, err
 	}
 	if len(sources) > 0 {
 		err := eachRow(a.ctx, a.tx, func(r scanner) error {
@@ -522,26 +566,46 @@ func (a *applier) storedFacts(events []tracklane.StripeEvent) (storedFacts, erro
 	}
 	if len(charges) > 0 {
 		err := eachRow(a.ctx, a.tx, func(r scanner) error {
-			m := chargeMerge{stored: true}
-			var created sql.NullTime
-			if err := r.Scan(&m.ChargeID, &m.InvoiceID, &m.CustomerID, &m.Amount, &created, &m.AmountRefunded, &m.refundEvent,
-				&m.DisputeID, &m.DisputeStatus, &m.disputeEvent, &m.disputeCreated); err != nil {
-				return err
-			}
-			if created.Valid {
-				m.created = created.Time
-			}
+			m, err := scanChargeMerge(r)
 			known.charges[m.ChargeID] = m
-			return nil
-		}, `SELECT charge_id, invoice_id, customer_id, amount, created, amount_refunded, refund_event_id,
-				dispute_id, dispute_status, dispute_event_id, dispute_event_created
-			FROM stripe_charges WHERE account_id = $1 AND livemode = $2 AND charge_id = ANY($3)
-			ORDER BY charge_id FOR UPDATE`, a.account, a.livemode, pq.Array(charges))
+			return err
+		}, `SELECT `+chargeMergeColumns+` FROM stripe_charges c
+			WHERE c.account_id = $1 AND c.livemode = $2 AND c.charge_id = ANY($3)
+			ORDER BY c.charge_id FOR UPDATE OF c`, a.account, a.livemode, pq.Array(charges))
 		if err != nil {
 			return known, fmt.Errorf("reading stored charges: %w", err)
 		}
 	}
 	return known, nil
+}
+
+// chargeMergeColumns are what scanChargeMerge reads of a stored charge
+// (stripe_charges c).
+const chargeMergeColumns = `c.charge_id, c.invoice_id, c.customer_id, c.amount, c.created, c.amount_refunded, c.refund_event_id,
+	c.dispute_id, c.dispute_status, c.dispute_event_id, c.dispute_event_created,
+	c.payment_intent_id, c.amount_captured, c.refunded_latest, coalesce(c.refunded_latest_at, 0),
+	EXISTS (SELECT 1 FROM stripe_payments p WHERE p.account_id = c.account_id AND p.livemode = c.livemode AND p.source_id = c.charge_id)`
+
+// scanChargeMerge reads a stored charge (chargeMergeColumns).
+func scanChargeMerge(r scanner) (chargeMerge, error) {
+	m := chargeMerge{stored: true}
+	var created sql.NullTime
+	var captured, latest sql.NullInt64
+	if err := r.Scan(&m.ChargeID, &m.InvoiceID, &m.CustomerID, &m.Amount, &created, &m.AmountRefunded, &m.refundEvent,
+		&m.DisputeID, &m.DisputeStatus, &m.disputeEvent, &m.disputeCreated,
+		&m.PaymentIntentID, &captured, &latest, &m.refundedLatestAt, &m.own); err != nil {
+		return m, err
+	}
+	if created.Valid {
+		m.created = created.Time
+	}
+	if captured.Valid {
+		m.AmountCaptured = &captured.Int64
+	}
+	if latest.Valid {
+		m.refundedLatest = &latest.Int64
+	}
+	return m, nil
 }
 
 // recordPayments stores the batch's payments as merged: an existing row
@@ -592,6 +656,7 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 	ids, inv, cus, amount, created, refunded, refundEv := make([]string, n), make([]string, n), make([]string, n), make([]int64, n),
 		make([]*string, n), make([]int64, n), make([]string, n)
 	dispute, dstatus, dEv, dAt, stored := make([]string, n), make([]string, n), make([]string, n), make([]int64, n), make([]bool, n)
+	pi, captured, latest, latestAt := make([]string, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
 	for i, id := range b.chargeOrder {
 		m := b.charges[id]
 		ids[i], inv[i], cus[i], amount[i], refunded[i], refundEv[i] = id, m.InvoiceID, m.CustomerID, m.Amount, m.AmountRefunded, m.refundEvent
@@ -600,23 +665,31 @@ func (a *applier) recordCharges(b factBatch, causes map[string]string) error {
 			created[i] = &s
 		}
 		dispute[i], dstatus[i], dEv[i], dAt[i], stored[i] = m.DisputeID, m.DisputeStatus, m.disputeEvent, m.disputeCreated, m.stored
+		pi[i], captured[i], latest[i] = m.PaymentIntentID, m.AmountCaptured, m.refundedLatest
+		if m.refundedLatest != nil {
+			latestAt[i] = &m.refundedLatestAt
+		}
 	}
 	if err := a.exec(`WITH u AS (
 			SELECT * FROM unnest($4::bool[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[], $10::bigint[],
-				$11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])
-				AS u(stored, id, inv, cus, amount, created, refunded, refund_ev, dispute, dstatus, dev, dat)
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[])
+				AS u(stored, id, inv, cus, amount, created, refunded, refund_ev, dispute, dstatus, dev, dat, pi, captured, latest, latest_at)
 		), upd AS (
 			UPDATE stripe_charges c SET invoice_id = u.inv, customer_id = u.cus, amount = u.amount, created = u.created,
 				amount_refunded = u.refunded, refund_event_id = u.refund_ev, dispute_id = u.dispute, dispute_status = u.dstatus,
-				dispute_event_id = u.dev, dispute_event_created = u.dat
+				dispute_event_id = u.dev, dispute_event_created = u.dat, payment_intent_id = u.pi, amount_captured = u.captured,
+				refunded_latest = u.latest, refunded_latest_at = u.latest_at
 			FROM u WHERE u.stored AND c.account_id = $2 AND c.livemode = $3 AND c.charge_id = u.id
 		)
 		INSERT INTO stripe_charges (tenant_id, account_id, livemode, charge_id, invoice_id, customer_id,
-			amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created)
-		SELECT $1, $2, $3, u.id, u.inv, u.cus, u.amount, u.created, u.refunded, u.refund_ev, u.dispute, u.dstatus, u.dev, u.dat
+			amount, created, amount_refunded, refund_event_id, dispute_id, dispute_status, dispute_event_id, dispute_event_created,
+			payment_intent_id, amount_captured, refunded_latest, refunded_latest_at)
+		SELECT $1, $2, $3, u.id, u.inv, u.cus, u.amount, u.created, u.refunded, u.refund_ev, u.dispute, u.dstatus, u.dev, u.dat,
+			u.pi, u.captured, u.latest, u.latest_at
 		FROM u WHERE NOT u.stored`,
 		a.tenant.ID, a.account, a.livemode, pq.Array(stored), pq.Array(ids), pq.Array(inv), pq.Array(cus), pq.Array(amount), pq.Array(created),
-		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt)); err != nil {
+		pq.Array(refunded), pq.Array(refundEv), pq.Array(dispute), pq.Array(dstatus), pq.Array(dEv), pq.Array(dAt),
+		pq.Array(pi), pq.Array(captured), pq.Array(latest), pq.Array(latestAt)); err != nil {
 		return fmt.Errorf("recording charges: %w", err)
 	}
 	// A charge's payment: itself (an invoice-less charge), the invoice it

@@ -61,6 +61,27 @@ func TestMergeFacts(t *testing.T) {
 			disputeEvent: "e0", disputeCreated: t0.Unix(), stored: true},
 			[]tracklane.StripeEvent{ev("e1", t0, dispute("won"), nil)},
 			chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1", DisputeID: "dp_1", DisputeStatus: "won"}, disputeEvent: "e1", disputeCreated: t0.Unix(), stored: true}},
+		{"the capture only grows, the payment intent is the latest named", nil, []tracklane.StripeEvent{
+			ev("e1", t0, &tracklane.ChargeFact{ChargeID: "ch_1", PaymentIntentID: "pi_1", AmountCaptured: ptr(0)}, nil),
+			ev("e2", t0.Add(time.Minute), &tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(800)}, nil),
+			ev("e3", t0, &tracklane.ChargeFact{ChargeID: "ch_1", PaymentIntentID: "pi_2", AmountCaptured: ptr(500)}, nil),
+		}, chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1", PaymentIntentID: "pi_2", AmountCaptured: ptr(800)},
+			refundedLatest: ptr(0), refundedLatestAt: t0.Add(time.Minute).Unix()}},
+		{"the latest payload's amount_refunded follows the later payload (a failed refund lowers it)", nil, []tracklane.StripeEvent{
+			ev("e1", t0.Add(2*time.Minute), &tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000), AmountRefunded: 200}, nil),
+			ev("e2", t0.Add(time.Minute), &tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000), AmountRefunded: 700}, nil),
+			ev("e3", t0.Add(2*time.Minute), &tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000), AmountRefunded: 100}, nil),
+			ev("e4", t0.Add(time.Hour), &tracklane.ChargeFact{ChargeID: "ch_1", AmountRefunded: 0}, nil), // not the charge's own payload
+		}, chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000), AmountRefunded: 700}, refundEvent: "e2",
+			refundedLatest: ptr(200), refundedLatestAt: t0.Add(2 * time.Minute).Unix()}},
+		{"a stored later payload stands", &chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000)},
+			refundedLatest: ptr(0), refundedLatestAt: t0.Add(time.Hour).Unix(), stored: true},
+			[]tracklane.StripeEvent{ev("e1", t0, &tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(600), AmountRefunded: 400}, nil)},
+			chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1", AmountCaptured: ptr(1000), AmountRefunded: 400}, refundEvent: "e1",
+				refundedLatest: ptr(0), refundedLatestAt: t0.Add(time.Hour).Unix(), stored: true}},
+		{"a charge that is a payment of its own", nil, []tracklane.StripeEvent{
+			ev("e1", t0, &tracklane.ChargeFact{ChargeID: "ch_1"}, &tracklane.PaymentFact{SourceID: "ch_1"}),
+		}, chargeMerge{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_1"}, own: true}},
 	} {
 		known := storedFacts{charges: map[string]chargeMerge{}}
 		if tc.stored != nil {
@@ -68,7 +89,7 @@ func TestMergeFacts(t *testing.T) {
 		}
 		b := mergeFacts(known, tc.events)
 		got := b.charges["ch_1"]
-		if got == nil || len(b.chargeOrder) != 1 || *got != tc.want {
+		if got == nil || len(b.chargeOrder) != 1 || !reflect.DeepEqual(*got, tc.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}
 		if last := tc.events[len(tc.events)-1].ID; b.chargeEvent["ch_1"] != last {
@@ -118,5 +139,113 @@ func TestMergePayments(t *testing.T) {
 	zero.Amount = 0
 	if b := mergeFacts(storedFacts{}, events(zero)); len(b.payments) != 0 {
 		t.Errorf("a zero payment was recorded: %+v", b.payments)
+	}
+}
+
+func ptr(v int64) *int64 { return &v }
+
+// TestMergeRefunds: a refund's status follows its later event, at the same
+// second a failed or cancelled one stays so, the time kept is when its
+// status was first seen and its amount is the largest stated — within a
+// batch as against what is stored.
+func TestMergeRefunds(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	refund := func(status string, at time.Time, amount int64) tracklane.RefundFact {
+		return tracklane.RefundFact{RefundID: "re_1", ChargeID: "ch_1", Amount: amount, Status: status, At: at}
+	}
+	ev := func(id string, rs ...tracklane.RefundFact) tracklane.StripeEvent {
+		return tracklane.StripeEvent{ID: id, Refunds: rs}
+	}
+	for _, tc := range []struct {
+		name   string
+		stored *refundMerge
+		events []tracklane.StripeEvent
+		want   refundMerge
+	}{
+		{"the later status wins", nil, []tracklane.StripeEvent{
+			ev("e1", refund("failed", t0.Add(time.Minute), 500)), ev("e2", refund("succeeded", t0, 500)),
+		}, refundMerge{RefundFact: refund("failed", t0.Add(time.Minute), 500), event: "e1"}},
+		{"same second: failed stays failed, whatever the order", nil, []tracklane.StripeEvent{
+			ev("e1", refund("failed", t0, 500)), ev("e2", refund("succeeded", t0, 500)),
+		}, refundMerge{RefundFact: refund("failed", t0, 500), event: "e1"}},
+		{"the same status keeps its first time; the amount is the largest", nil, []tracklane.StripeEvent{
+			ev("e1", refund("canceled", t0.Add(time.Hour), 300)), ev("e2", refund("canceled", t0.Add(time.Minute), 500)),
+		}, refundMerge{RefundFact: refund("canceled", t0.Add(time.Minute), 500), event: "e1"}},
+		{"no status says nothing of it", nil, []tracklane.StripeEvent{
+			ev("e1", refund("succeeded", t0, 500)), ev("e2", refund("", t0.Add(time.Hour), 500)),
+		}, refundMerge{RefundFact: refund("succeeded", t0, 500), event: "e1"}},
+		{"a stored later failure stands", &refundMerge{RefundFact: refund("failed", t0.Add(time.Hour), 500), event: "e0", stored: true},
+			[]tracklane.StripeEvent{ev("e1", refund("succeeded", t0, 500))},
+			refundMerge{RefundFact: refund("failed", t0.Add(time.Hour), 500), event: "e0", stored: true}},
+		{"a later failure of a stored refund", &refundMerge{RefundFact: refund("succeeded", t0, 500), event: "e0", stored: true},
+			[]tracklane.StripeEvent{ev("e1", refund("failed", t0.Add(time.Hour), 500))},
+			refundMerge{RefundFact: refund("failed", t0.Add(time.Hour), 500), event: "e1", stored: true}},
+	} {
+		known := storedFacts{refunds: map[string]refundMerge{}}
+		if tc.stored != nil {
+			known.refunds["re_1"] = *tc.stored
+		}
+		b := mergeFacts(known, tc.events)
+		if got := b.refunds["re_1"]; got == nil || len(b.refundOrder) != 1 || *got != tc.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestMergeCreditNotes: a voided credit note stays void (recorded by the
+// event that voided it), its unrefunded part never changes.
+func TestMergeCreditNotes(t *testing.T) {
+	note := func(void bool, unrefunded int64) *tracklane.CreditNoteFact {
+		return &tracklane.CreditNoteFact{CreditNoteID: "cn_1", InvoiceID: "in_1", Unrefunded: unrefunded, Void: void}
+	}
+	events := []tracklane.StripeEvent{{ID: "e1", CreditNote: note(true, 0)}, {ID: "e2", CreditNote: note(false, 700)}}
+	b := mergeFacts(storedFacts{}, events)
+	want := noteMerge{CreditNoteFact: *note(true, 700), event: "e1"}
+	if got := b.notes["cn_1"]; got == nil || *got != want || b.noteLastSeen["cn_1"] != "e2" {
+		t.Errorf("one batch: %+v, want %+v", got, want)
+	}
+	stored := storedFacts{notes: map[string]noteMerge{"cn_1": {CreditNoteFact: *note(false, 700), event: "e0", stored: true}}}
+	b = mergeFacts(stored, events[:1])
+	want = noteMerge{CreditNoteFact: *note(true, 700), event: "e1", stored: true}
+	if got := b.notes["cn_1"]; got == nil || *got != want {
+		t.Errorf("voiding a stored note: %+v, want %+v", got, want)
+	}
+}
+
+// TestLinkCharges: a charge recorded without an invoice takes the one an
+// invoice_payment.paid named for its payment intent or for it, stored or
+// in the batch; a stored charge a batch's invoice payment links joins the
+// batch with that event; a charge that is a payment of its own, or already
+// linked, is left alone.
+func TestLinkCharges(t *testing.T) {
+	events := []tracklane.StripeEvent{
+		{ID: "e1", Charge: &tracklane.ChargeFact{ChargeID: "ch_1", PaymentIntentID: "pi_1"}},
+		{ID: "e2", Charge: &tracklane.ChargeFact{ChargeID: "ch_2", PaymentIntentID: "pi_2"}},
+		{ID: "e3", Charge: &tracklane.ChargeFact{ChargeID: "ch_3", PaymentIntentID: "pi_3"}, Payment: &tracklane.PaymentFact{SourceID: "ch_3", Amount: 100}},
+		{ID: "e4", Charge: &tracklane.ChargeFact{ChargeID: "ch_4", PaymentIntentID: "pi_4", InvoiceID: "in_4"}},
+		{ID: "e5", InvoicePayment: &tracklane.InvoicePaymentFact{InvoiceID: "in_2", PaymentIntentID: "pi_2"}},
+		{ID: "e6", InvoicePayment: &tracklane.InvoicePaymentFact{InvoiceID: "in_9", ChargeID: "ch_9"}},
+		{ID: "e7", InvoicePayment: &tracklane.InvoicePaymentFact{InvoiceID: "in_x", PaymentIntentID: "pi_3"}},
+		{ID: "e8", InvoicePayment: &tracklane.InvoicePaymentFact{InvoiceID: "in_y", PaymentIntentID: "pi_4"}},
+	}
+	b := mergeFacts(storedFacts{}, events)
+	b.link(storedLinks{
+		payments: []tracklane.InvoicePaymentFact{{InvoiceID: "in_1", PaymentIntentID: "pi_1"}},
+		charges: []chargeMerge{
+			{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_9"}, stored: true},
+			{ChargeFact: tracklane.ChargeFact{ChargeID: "ch_8", PaymentIntentID: "pi_8"}, stored: true}, // named by nothing
+		},
+	})
+	want := map[string]string{"ch_1": "in_1", "ch_2": "in_2", "ch_3": "", "ch_4": "in_4", "ch_9": "in_9"}
+	for id, inv := range want {
+		if m := b.charges[id]; m == nil || m.InvoiceID != inv {
+			t.Errorf("%s: %+v, want invoice %q", id, m, inv)
+		}
+	}
+	if _, ok := b.charges["ch_8"]; ok || len(b.chargeOrder) != 5 {
+		t.Errorf("charges of the batch: %v", b.chargeOrder)
+	}
+	if b.chargeEvent["ch_9"] != "e6" || b.chargeEvent["ch_1"] != "e1" || !b.charges["ch_9"].stored {
+		t.Errorf("events: ch_9 %q, ch_1 %q", b.chargeEvent["ch_9"], b.chargeEvent["ch_1"])
 	}
 }

@@ -94,6 +94,9 @@ func (a *applier) loadSnapshot(causes map[string]string, why string) (attributio
 	if err != nil {
 		return snap, err
 	}
+	if err := a.addMoneyBack(payments); err != nil {
+		return snap, err
+	}
 	if err := a.addHints(payments); err != nil {
 		return snap, err
 	}
@@ -178,12 +181,12 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 			FROM p JOIN stripe_charges c ON c.account_id = $1 AND c.livemode = $2 AND c.invoice_id = p.invoice_id
 			WHERE p.invoice_id <> '' AND c.invoice_id <> ''
 		), agg AS (
-			SELECT source_id, max(amount_refunded) AS refunded, max(nullif(dispute_status, '')) AS dispute, max(charge_id) AS charge
+			SELECT source_id, max(nullif(dispute_status, '')) AS dispute, max(charge_id) AS charge
 			FROM ch GROUP BY source_id
 		)
 		SELECT p.source_id, p.customer_id, p.email, p.amount, p.currency, p.paid_at,
 			p.invoice_id, p.subscription_id,
-			coalesce(agg.refunded, 0), coalesce(agg.dispute, ''), coalesce(nullif(p.charge_id, ''), agg.charge, ''), s.canceled_at,
+			coalesce(agg.dispute, ''), coalesce(nullif(p.charge_id, ''), agg.charge, ''), s.canceled_at,
 			p.click_id, p.promotion_codes, p.payment_intent_id
 		FROM p LEFT JOIN agg ON agg.source_id = p.source_id
 		LEFT JOIN stripe_subscriptions s ON p.subscription_id <> '' AND s.account_id = $1
@@ -197,7 +200,7 @@ func (a *applier) loadPayments(sources []string) ([]attribution.Payment, error) 
 		var p attribution.Payment
 		var canceled sql.NullTime
 		err := r.Scan(&p.SourceID, &p.CustomerID, &p.Email, &p.Amount, &p.Currency, &p.PaidAt, &p.InvoiceID,
-			&p.SubscriptionID, &p.Refunded, &p.Dispute, &p.ChargeID, &canceled, &p.ClickID, pq.Array(&p.PromotionCodes), &p.PaymentIntentID)
+			&p.SubscriptionID, &p.Dispute, &p.ChargeID, &canceled, &p.ClickID, pq.Array(&p.PromotionCodes), &p.PaymentIntentID)
 		if canceled.Valid {
 			t := canceled.Time
 			p.CanceledAt = &t

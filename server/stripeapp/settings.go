@@ -52,5 +52,10 @@ func (h *Handler) handleSettings(c *gin.Context, req request) {
 		return
 	}
 	h.log.InfoContext(ctx, "stripe app connected", "tenant", tenantID, "account", req.AccountID, "mode", req.mode(), "user", req.UserID)
-	c.JSON(http.StatusOK, statusOf(conn))
+	s, err := h.statusWithParked(ctx, conn)
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, s)
 }

@@ -1,6 +1,7 @@
 package stripeapp
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -19,6 +20,9 @@ type statusBody struct {
 	TokenHint   *string        `json:"token_hint"`
 	LastCheck   *lastCheckBody `json:"last_check"`
 	NextCheckAt *string        `json:"next_check_at"`
+	// ParkedEvents counts the events set aside because a lookup they need
+	// keeps being refused (SPEC section 13).
+	ParkedEvents *int `json:"parked_events"`
 }
 
 // lastCheckBody is the outcome of the last check; FinishedAt is null while
@@ -56,6 +60,21 @@ func statusOf(conn tracklane.StripeConnection) statusBody {
 	return s
 }
 
+// statusWithParked is statusOf with the connection's parked events
+// counted (a disconnected status says null).
+func (h *Handler) statusWithParked(ctx context.Context, conn tracklane.StripeConnection) (statusBody, error) {
+	s := statusOf(conn)
+	if !s.Connected {
+		return s, nil
+	}
+	n, err := h.store.ParkedEventCount(ctx, conn.ID)
+	if err != nil {
+		return s, err
+	}
+	s.ParkedEvents = &n
+	return s, nil
+}
+
 // timestamp formats t as RFC 3339 UTC; the zero time is null.
 func timestamp(t time.Time) *string {
 	if t.IsZero() {
@@ -90,5 +109,10 @@ func (h *Handler) handleStatus(c *gin.Context, req request) {
 		c.JSON(http.StatusOK, disconnected)
 		return
 	}
-	c.JSON(http.StatusOK, statusOf(conn))
+	s, err := h.statusWithParked(c.Request.Context(), conn)
+	if err != nil {
+		respond.Error(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, s)
 }

@@ -42,6 +42,7 @@ type Store interface {
 	Connect(ctx context.Context, tenantID, accountID string, livemode bool, userID, tokenHint string) (tracklane.StripeConnection, error)
 	Connection(ctx context.Context, accountID string, livemode bool) (tracklane.StripeConnection, error)
 	Disconnect(ctx context.Context, tenantID, accountID string, livemode bool) error
+	ParkedEventCount(ctx context.Context, connectionID int64) (int, error)
 }
 
 // MaxBody caps a request body; the UI sends well under 1 KB.

@@ -137,7 +137,7 @@ func TestSettings(t *testing.T) {
 	var s status
 	decode(t, r, &s)
 	if !s.Connected || s.TenantID == nil || *s.TenantID != a || s.TokenHint == nil || *s.TokenHint != ident.Hint(tokenA) ||
-		s.LastCheck != nil || s.NextCheckAt == nil {
+		s.LastCheck != nil || s.NextCheckAt == nil || s.ParkedEvents == nil || *s.ParkedEvents != 0 {
 		t.Fatalf("status after settings: %s", r.body)
 	}
 	if _, err := time.Parse(time.RFC3339, *s.NextCheckAt); err != nil || !strings.HasSuffix(*s.NextCheckAt, "Z") {
@@ -406,7 +406,8 @@ type status struct {
 		ConversionsUpdated int     `json:"conversions_updated"`
 		Error              *string `json:"error"`
 	} `json:"last_check"`
-	NextCheckAt *string `json:"next_check_at"`
+	NextCheckAt  *string `json:"next_check_at"`
+	ParkedEvents *int    `json:"parked_events"`
 }
 
 func decode(t *testing.T, r response, v any) {
@@ -426,7 +427,7 @@ func expectDisconnected(t *testing.T, r response) {
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	if got, want := string(r.body), `{"connected":false,"tenant_id":null,"token_hint":null,"last_check":null,"next_check_at":null}`; got != want {
+	if got, want := string(r.body), `{"connected":false,"tenant_id":null,"token_hint":null,"last_check":null,"next_check_at":null,"parked_events":null}`; got != want {
 		t.Fatalf("not connected: %s, want %s", got, want)
 	}
 }

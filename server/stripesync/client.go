@@ -144,6 +144,7 @@ type rawObject struct {
 // Get fetches one object by path ("customers/cus_…") as raw JSON.
 func (c *Client) Get(ctx context.Context, account, path string, expand ...string) (json.RawMessage, error) {
 	var raw json.RawMessage
+	var last error // Stripe's own answer, before classify
 	err := c.retry(ctx, func() error {
 		p := c.params(ctx, account)
 		f := &form.Values{}
@@ -152,6 +153,7 @@ func (c *Client) Get(ctx context.Context, account, path string, expand ...string
 		}
 		var obj rawObject
 		if err := c.backend.CallRaw(http.MethodGet, "/v1/"+path, c.key, f, p, &obj); err != nil {
+			last = err
 			return err
 		}
 		if obj.LastResponse == nil {
@@ -164,7 +166,7 @@ func (c *Client) Get(ctx context.Context, account, path string, expand ...string
 	if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
 		return nil, errMissing
 	}
-	return raw, err
+	return raw, refusedLookupOf("GET /v1/"+path, last, err)
 }
 
 // invoiceSummary is what a list of invoices says about each.
@@ -173,19 +175,22 @@ type invoiceSummary struct {
 	Charge string // the charge that paid it, as a 2023-10-16 answer names it
 }
 
-// Invoices lists a customer's invoices created in [from, to] (to 0: no
-// upper bound), every page of them.
+// Invoices lists a customer's invoices created in [from, to] (0: no
+// bound), every page of them.
 func (c *Client) Invoices(ctx context.Context, account, customer string, from, to int64) ([]invoiceSummary, error) {
 	var out []invoiceSummary
 	after := ""
 	for {
 		var page []invoiceSummary
 		more := false
+		var last error // Stripe's own answer, before classify
 		err := c.retry(ctx, func() error {
 			p := c.params(ctx, account)
 			f := &form.Values{}
 			f.Add("customer", customer)
-			f.Add("created[gte]", fmt.Sprint(from))
+			if from > 0 {
+				f.Add("created[gte]", fmt.Sprint(from))
+			}
 			if to > 0 {
 				f.Add("created[lte]", fmt.Sprint(to))
 			}
@@ -202,6 +207,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 				} `json:"data"`
 			}
 			if err := c.backend.CallRaw(http.MethodGet, "/v1/invoices", c.key, f, p, &list); err != nil {
+				last = err
 				return err
 			}
 			page, more = page[:0], list.HasMore
@@ -211,7 +217,7 @@ func (c *Client) Invoices(ctx context.Context, account, customer string, from, t
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, refusedLookupOf("GET /v1/invoices", last, err)
 		}
 		out = append(out, page...)
 		if !more || len(page) == 0 {

@@ -32,6 +32,11 @@ var EventTypes = []string{
 	"customer.created",
 	"customer.updated",
 	"payment_intent.succeeded",
+	"charge.captured",       // a charge authorised first counts when captured
+	"charge.refund.updated", // a refund that fails or is cancelled gives the amount back
+	"credit_note.created",
+	"credit_note.voided",
+	"invoice_payment.paid", // newer API versions: the invoice a payment intent paid
 }
 
 // pageSize is how many events one list call asks for (Stripe's maximum).
@@ -51,7 +56,11 @@ type Store interface {
 	StartCheck(ctx context.Context, id int64, at time.Time) error
 	FinishCheck(ctx context.Context, id int64, r tracklane.CheckResult, next time.Time) error
 	ApplyEvents(ctx context.Context, conn tracklane.StripeConnection, events []tracklane.StripeEvent, cursor *store.CursorUpdate) (store.ApplyOutcome, error)
-	ChargeInvoice(ctx context.Context, accountID string, livemode bool, chargeID string) (string, error)
+	ChargeLinks(ctx context.Context, accountID string, livemode bool, charges, paymentIntents []string) (tracklane.ChargeLinks, error)
+	KnownEvents(ctx context.Context, accountID string, livemode bool, ids []string) (map[string]bool, error)
+	NoteEventFailure(ctx context.Context, conn tracklane.StripeConnection, ev tracklane.ParkedEvent, message string, checkAt time.Time, parkAfter int) (tracklane.ParkedEvent, error)
+	EventFailures(ctx context.Context, connectionID int64) ([]tracklane.ParkedEvent, error)
+	ForgetEventFailures(ctx context.Context, connectionID int64, eventIDs []string) error
 	CustomerAttributed(ctx context.Context, accountID string, livemode bool, customerID string) (bool, error)
 	PromotionCode(ctx context.Context, accountID string, livemode bool, id string) (code string, found bool, err error)
 	SavePromotionCode(ctx context.Context, accountID string, livemode bool, id, code string) error
@@ -217,17 +226,24 @@ func refusedMessage(since time.Time, refused *accessError) string {
 
 // run reads every event the connection has not applied: first a backfill
 // (newest first, for a new connection or when the cursor is gone), then
-// forward from the cursor, oldest first. Each page is applied with the
-// cursor that follows it, in one transaction, so an interrupted check
-// resumes where it stopped.
+// forward from the cursor, oldest first, then the parked events again.
+// Each page is applied with the cursor that follows it, in one
+// transaction, so an interrupted check resumes where it stopped.
 func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *tracklane.CheckResult) error {
 	c, err := e.client(conn.Livemode)
 	if err != nil {
 		return err
 	}
 	e.learnPlatform(ctx, c, conn.Livemode)
+	failed, err := e.store.EventFailures(ctx, conn.ID)
+	if err != nil {
+		return err
+	}
 	cr := &checkRun{engine: e, client: c, conn: conn, res: res, cur: startCursor(conn),
-		in: &interpreter{client: c, store: e.store, conn: conn}}
+		in: &interpreter{client: c, store: e.store, conn: conn}, failures: map[string]tracklane.ParkedEvent{}, parkedNow: map[string]bool{}}
+	for _, f := range failed {
+		cr.failures[f.EventID] = f
+	}
 	for {
 		if err := cr.backfill(ctx); err != nil {
 			return err
@@ -242,6 +258,9 @@ func (e *Engine) run(ctx context.Context, conn tracklane.StripeConnection, res *
 		if !gone {
 			break
 		}
+	}
+	if err := cr.retryParked(ctx); err != nil {
+		return err
 	}
 	// Payments that were waiting for an email link may be attributable now.
 	n, err := e.store.AttributeWaiting(ctx, conn.TenantID, "")

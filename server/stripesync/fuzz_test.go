@@ -11,7 +11,9 @@ import (
 // noLookups is a Store that knows nothing: the interpreter must cope.
 type noLookups struct{ Store }
 
-func (noLookups) ChargeInvoice(context.Context, string, bool, string) (string, error) { return "", nil }
+func (noLookups) ChargeLinks(context.Context, string, bool, []string, []string) (tracklane.ChargeLinks, error) {
+	return tracklane.ChargeLinks{}, nil
+}
 func (noLookups) CustomerAttributed(context.Context, string, bool, string) (bool, error) {
 	return true, nil // no customer fetches: the fuzzer has no Stripe
 }
@@ -27,8 +29,14 @@ func FuzzInterpret(f *testing.F) {
 		`{"id":"ch_2","amount":-5,"amount_refunded":99999999999,"customer":{"id":"cus_2"}}`,
 		`{"id":"dp_1","charge":"ch_1","status":"lost"}`,
 		`{"id":"sub_1","canceled_at":-1}`, `[]`, `"str"`, `{"amount_paid":"nope"}`, `{"tax":1e30}`,
+		`{"id":"ch_3","invoice":null,"amount":900,"amount_captured":0,"captured":false,"paid":true,"refunds":{"data":[{"id":"re_1","amount":-3}]}}`,
+		`{"id":"re_2","charge":"ch_1","amount":500,"status":"failed"}`,
+		`{"id":"inpay_1","invoice":"in_1","status":"paid","payment":{"type":"payment_intent","payment_intent":"pi_1"}}`,
+		`{"id":"cn_1","invoice":"in_1","amount":700,"type":"post_payment","status":"issued","refund":null,"out_of_band_amount":700}`,
+		`{"id":"cn_2","invoice":"in_1","amount":700,"post_payment_amount":-1,"refunds":[{"amount_refunded":99999}],"status":"issued"}`,
 	} {
-		for _, typ := range []string{"invoice.paid", "charge.succeeded", "charge.refunded", "charge.dispute.closed", "customer.subscription.deleted"} {
+		for _, typ := range []string{"invoice.paid", "charge.succeeded", "charge.captured", "charge.refunded", "charge.refund.updated",
+			"charge.dispute.closed", "customer.subscription.deleted", "invoice_payment.paid", "credit_note.created", "credit_note.voided"} {
 			f.Add(typ, seed)
 		}
 	}
@@ -42,6 +50,14 @@ func FuzzInterpret(f *testing.F) {
 		}
 		if p := ev.Payment; p != nil && (p.Amount < 0 || p.SourceID == "" && p.Amount > 0 && false) {
 			t.Fatalf("negative amount from %s %s: %+v", typ, object, p)
+		}
+		for _, r := range ev.Refunds {
+			if r.Amount < 0 {
+				t.Fatalf("negative refund from %s %s: %+v", typ, object, r)
+			}
+		}
+		if cn := ev.CreditNote; cn != nil && cn.Unrefunded < 0 {
+			t.Fatalf("negative credit from %s %s: %+v", typ, object, cn)
 		}
 	})
 }

@@ -12,18 +12,31 @@ import (
 
 // interpreter turns raw events of one connection into store facts. It reads
 // from Stripe only what a payload lacks: a customer's email when the
-// customer is not attributed yet, or — for newer API versions, where a
-// charge no longer names its invoice — the invoice a charge paid.
+// customer is not attributed yet, a credit note's refund in 2023-10-16, or
+// — for newer API versions, where a charge no longer names its invoice and
+// no invoice_payment.paid event nor the store says which it paid — the
+// invoice a charge paid.
 type interpreter struct {
 	client *Client
 	store  Store
 	conn   tracklane.StripeConnection
+	// deferUnlinked: a captured newer-shape charge whose invoice nothing
+	// known yet names is not interpreted now (errDeferred). Webhooks leave
+	// it to the next check, which reads the events around it (its
+	// invoice_payment.paid comes a moment later) before asking Stripe.
+	deferUnlinked bool
 
-	emails     map[string]string        // customer → email, per check
-	invoices   map[string]invoiceWindow // customer → invoices listed, per check
-	pageParsed map[string]invoiceObject // the page's invoice.paid payloads, by event id, parsed once
-	promoCodes map[string]string        // promotion code id → folded text, per check
+	emails      map[string]string           // customer → email, per check
+	invoices    map[string][]invoiceSummary // customer → every invoice, listed once per check
+	pageParsed  map[string]invoiceObject    // the page's invoice.paid payloads, by event id, parsed once
+	pageCharges map[string]chargeObject     // the page's charge payloads, by event id, parsed once
+	promoCodes  map[string]string           // promotion code id → folded text, per check
+	links       tracklane.ChargeLinks       // what this check knows of charges' invoices
+	asked       map[string]bool             // charges the store was asked about, per check
 }
+
+// errDeferred: the event is left to the next check (see deferUnlinked).
+var errDeferred = errors.New("left to the next check: which invoice the charge paid is not known yet")
 
 func (in *interpreter) interpret(ctx context.Context, ev Event) (tracklane.StripeEvent, error) {
 	se := tracklane.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(), Livemode: ev.Livemode}
@@ -31,8 +44,20 @@ func (in *interpreter) interpret(ctx context.Context, ev Event) (tracklane.Strip
 	switch ev.Type {
 	case "invoice.paid":
 		err = in.invoicePaid(ctx, ev, &se)
-	case "charge.succeeded", "charge.refunded":
+	case "charge.succeeded", "charge.captured", "charge.refunded":
 		err = in.charge(ctx, ev, &se)
+	case "charge.refund.updated":
+		var r refundObject
+		if json.Unmarshal(ev.Data.Object, &r) == nil && r.ID != "" && r.Charge != "" {
+			se.Refunds = []tracklane.RefundFact{r.fact(se.Created)}
+			se.Charge = &tracklane.ChargeFact{ChargeID: string(r.Charge)} // brings its payment up
+		}
+	case "invoice_payment.paid":
+		if se.InvoicePayment = invoicePaymentFact(ev.Data.Object); se.InvoicePayment != nil {
+			in.learnInvoicePayment(*se.InvoicePayment)
+		}
+	case "credit_note.created", "credit_note.voided":
+		err = in.creditNote(ctx, ev, &se)
 	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		var d disputeObject
 		if json.Unmarshal(ev.Data.Object, &d) == nil && d.Charge != "" {
@@ -92,24 +117,42 @@ func (in *interpreter) invoicePaid(ctx context.Context, ev Event, se *tracklane.
 	return nil
 }
 
-// charge reads a charge: what is known of it (refunds, its invoice) and,
-// for one that belongs to no invoice, its payment.
+// charge reads a charge: what is known of it (refunds, capture, its
+// invoice) and, for a captured one that belongs to no invoice, its
+// payment. A charge only authorised (captured later, or never) makes no
+// payment, and needs no invoice: it took no money. A refund of a newer-shape
+// charge whose invoice is not known yet asks Stripe nothing: the event
+// that captured the charge says (a backfill reads it later, a forward read
+// or a webhook read it before), and the store joins the refund to the
+// invoice by the payment intent.
 func (in *interpreter) charge(ctx context.Context, ev Event, se *tracklane.StripeEvent) error {
-	ch, err := parseCharge(ev.Data.Object)
-	if err != nil {
-		return nil
+	ch, ok := in.pageCharges[ev.ID]
+	if !ok {
+		var err error
+		if ch, err = parseCharge(ev.Data.Object); err != nil {
+			return nil
+		}
 	}
-	invoiceID, standalone, err := in.chargeInvoice(ctx, ch)
-	if err != nil {
-		return err
+	captured := ch.capturedAmount()
+	took := captured > 0 && (ch.Paid == nil || *ch.Paid)
+	invoiceID, standalone := string(ch.Invoice), false
+	if took {
+		var err error
+		if invoiceID, standalone, err = in.chargeInvoice(ctx, ch, ev.Type != "charge.refunded"); err != nil {
+			return err
+		}
 	}
 	se.Charge = &tracklane.ChargeFact{ChargeID: ch.ID, InvoiceID: invoiceID, CustomerID: string(ch.Customer),
-		Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded}
-	if !standalone || ch.captured() <= 0 || (ch.Paid != nil && !*ch.Paid) {
+		Amount: ch.Amount, Created: time.Unix(ch.Created, 0).UTC(), AmountRefunded: ch.AmountRefunded,
+		PaymentIntentID: string(ch.PaymentIntent), AmountCaptured: &captured}
+	se.Refunds = ch.refundFacts(se.Created)
+	if !took || !standalone {
 		return nil
 	}
+	// The charge's own time, whichever event says it (charge.succeeded,
+	// charge.captured, charge.refunded): the same payment either way.
 	p := &tracklane.PaymentFact{
-		SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: ch.captured(),
+		SourceID: ch.ID, CustomerID: string(ch.Customer), Email: ch.email(), Amount: captured,
 		Currency: lowerCurrency(ch.Currency), PaidAt: time.Unix(ch.Created, 0).UTC(), ChargeID: ch.ID,
 		PaymentIntentID: string(ch.PaymentIntent), ClickID: first(validClickIDs(ch.Metadata.ClickID)),
 	}
@@ -266,85 +309,163 @@ func (in *interpreter) fillEmail(ctx context.Context, p *tracklane.PaymentFact) 
 	return nil
 }
 
-// chargeInvoice tells which invoice a charge paid, and whether it is an
-// invoice-less ("standalone") charge. Older API versions say so in the
-// charge. For newer ones the answer is what Tracklane already learnt, or
-// what Stripe says: the customer's invoices are listed (the answer comes in
-// 2023-10-16, where an invoice names the charge that paid it) over a span
-// wide enough for dunning retries, once per customer and check. A charge is
-// never matched to an invoice by amount or time.
-func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject) (string, bool, error) {
+// chargeInvoice tells which invoice a captured charge paid, and whether it
+// is an invoice-less ("standalone") charge. Older API versions say so in
+// the charge. For newer ones the answer is what this check or the store
+// already knows (invoice_payment.paid names the payment intent an invoice
+// was paid with), else — a charge with no customer pays no invoice — what
+// Stripe says: the customer's invoices are listed, once per check, and
+// the answer comes in 2023-10-16, where each names the charge that paid
+// it. A charge is never matched to an invoice by amount, date or
+// description. Unless ask, an unknown link stays unknown ("", false).
+func (in *interpreter) chargeInvoice(ctx context.Context, ch chargeObject, ask bool) (string, bool, error) {
 	if ch.hasInvoice {
 		return string(ch.Invoice), ch.Invoice == "", nil
 	}
-	known, err := in.store.ChargeInvoice(ctx, in.conn.AccountID, in.conn.Livemode, ch.ID)
-	if err != nil || known != "" {
-		return known, false, err
+	if err := in.lookUpLinks(ctx, []chargeObject{ch}); err != nil {
+		return "", false, err
+	}
+	if inv, ok := in.links.Charges[ch.ID]; ok {
+		return inv, inv == "", nil
+	}
+	if inv, ok := in.links.PaymentIntents[string(ch.PaymentIntent)]; ok && ch.PaymentIntent != "" {
+		return inv, false, nil
 	}
 	if ch.Customer == "" {
 		return "", true, nil // invoices always have a customer
 	}
-	// One list per customer and check: from the dunning span before this
-	// charge on, with no upper bound, so the customer's later charges are
-	// covered too; an earlier charge (a backfill reads newest first) lists
-	// only the span before what is known.
-	const day = 24 * 60 * 60
-	listed, ok := in.invoices[string(ch.Customer)]
-	if !ok || ch.Created-dunningDays*day < listed.from {
-		// Reach a month further back than this charge needs: Stripe keeps
-		// 30 days of events, so the older charges a backfill (newest first)
-		// meets next are covered by the same list.
-		from := ch.Created - (dunningDays+31)*day
+	if !ask {
+		return "", false, nil
+	}
+	if in.deferUnlinked {
+		return "", false, errDeferred
+	}
+	invs, ok := in.invoices[string(ch.Customer)]
+	if !ok {
 		if in.client == nil {
 			return "", false, errNoClient(in.conn.Livemode)
 		}
-		to := int64(0)
-		if ok {
-			to = listed.from - 1
-		}
-		invs, err := in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), from, to)
-		if err != nil {
+		var err error
+		if invs, err = in.client.Invoices(ctx, in.conn.AccountID, string(ch.Customer), 0, 0); err != nil {
 			return "", false, err
 		}
 		if in.invoices == nil {
-			in.invoices = map[string]invoiceWindow{}
+			in.invoices = map[string][]invoiceSummary{}
 		}
-		listed = invoiceWindow{from: from, invoices: append(listed.invoices, invs...)}
-		in.invoices[string(ch.Customer)] = listed
+		in.invoices[string(ch.Customer)] = invs
 	}
-	for _, inv := range listed.invoices {
-		if inv.Charge == ch.ID {
-			return inv.ID, false, nil
+	inv := ""
+	for _, i := range invs {
+		if i.Charge == ch.ID {
+			inv = i.ID
 		}
 	}
-	return "", !ch.looksInvoiced(), nil
+	in.learnCharge(ch.ID, inv)
+	return inv, inv == "", nil
 }
 
-// dunningDays is how long before a charge the invoice it pays may have been
-// created: Stripe's smart retries span up to a month (eight tries in two
-// weeks by default, up to two months at most).
-const dunningDays = 62
-
-// invoiceWindow is a customer's invoices listed from a time on.
-type invoiceWindow struct {
-	from     int64
-	invoices []invoiceSummary
+// lookUpLinks asks the store, in one query, what it knows of the
+// invoices of the newer-shape charges this check does not know yet.
+func (in *interpreter) lookUpLinks(ctx context.Context, charges []chargeObject) error {
+	var ids, intents []string
+	for _, ch := range charges {
+		if ch.hasInvoice || in.asked[ch.ID] {
+			continue
+		}
+		if _, ok := in.links.Charges[ch.ID]; ok {
+			continue
+		}
+		if _, ok := in.links.PaymentIntents[string(ch.PaymentIntent)]; ok && ch.PaymentIntent != "" {
+			continue
+		}
+		ids = append(ids, ch.ID)
+		if ch.PaymentIntent != "" {
+			intents = append(intents, string(ch.PaymentIntent))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	known, err := in.store.ChargeLinks(ctx, in.conn.AccountID, in.conn.Livemode, ids, intents)
+	if err != nil {
+		return err
+	}
+	if in.asked == nil {
+		in.asked = map[string]bool{}
+	}
+	for _, id := range ids {
+		in.asked[id] = true // what the store does not know, it will not know later in the check
+	}
+	for id, inv := range known.Charges {
+		in.learnCharge(id, inv)
+	}
+	for pi, inv := range known.PaymentIntents {
+		in.learnInvoicePayment(tracklane.InvoicePaymentFact{InvoiceID: inv, PaymentIntentID: pi})
+	}
+	return nil
 }
 
-// notePage parses the page's invoice.paid payloads once, for matching and
-// interpreting alike.
-func (in *interpreter) notePage(page []Event) {
+// learnCharge remembers, for this check, the invoice a charge paid (""
+// for none).
+func (in *interpreter) learnCharge(charge, invoice string) {
+	if in.links.Charges == nil {
+		in.links.Charges = map[string]string{}
+	}
+	if prev, ok := in.links.Charges[charge]; !ok || prev == "" {
+		in.links.Charges[charge] = invoice
+	}
+}
+
+// learnInvoicePayment remembers, for this check, which invoice a payment
+// intent (or a charge made without one) paid.
+func (in *interpreter) learnInvoicePayment(p tracklane.InvoicePaymentFact) {
+	if p.PaymentIntentID != "" {
+		if in.links.PaymentIntents == nil {
+			in.links.PaymentIntents = map[string]string{}
+		}
+		in.links.PaymentIntents[p.PaymentIntentID] = p.InvoiceID
+	}
+	if p.ChargeID != "" {
+		in.learnCharge(p.ChargeID, p.InvoiceID)
+	}
+}
+
+// notePage prepares a page: its invoice.paid and charge payloads parsed
+// once (for matching and interpreting alike), the invoice_payment.paid
+// events of the page and of the page read ahead learnt (a charge's comes
+// right after it), and what the store knows of the page's charges asked
+// in one query.
+func (in *interpreter) notePage(ctx context.Context, page, ahead []Event) error {
 	in.pageParsed = map[string]invoiceObject{}
+	in.pageCharges = map[string]chargeObject{}
+	var charges []chargeObject
 	for _, ev := range page {
-		if ev.Type != "invoice.paid" {
-			continue
+		switch ev.Type {
+		case "invoice.paid":
+			var inv invoiceObject
+			if json.Unmarshal(ev.Data.Object, &inv) == nil {
+				in.pageParsed[ev.ID] = inv
+			}
+		case "charge.succeeded", "charge.captured", "charge.refunded":
+			if ch, err := parseCharge(ev.Data.Object); err == nil {
+				in.pageCharges[ev.ID] = ch
+				if ch.capturedAmount() > 0 {
+					charges = append(charges, ch)
+				}
+			}
 		}
-		var inv invoiceObject
-		if json.Unmarshal(ev.Data.Object, &inv) != nil {
-			continue
-		}
-		in.pageParsed[ev.ID] = inv
 	}
+	for _, evs := range [][]Event{page, ahead} {
+		for _, ev := range evs {
+			if ev.Type != "invoice_payment.paid" {
+				continue
+			}
+			if p := invoicePaymentFact(ev.Data.Object); p != nil {
+				in.learnInvoicePayment(*p)
+			}
+		}
+	}
+	return in.lookUpLinks(ctx, charges)
 }
 
 func lowerCurrency(c string) string { return strings.ToLower(c) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/tracklane/tracklane/server/tracklane"
 )
@@ -108,21 +109,27 @@ type discountRef struct {
 }
 
 func (d *discountRef) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var o discount
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
-		}
-		d.ID, d.PromotionCode, d.Expanded = o.ID, string(o.PromotionCode), true
-		return nil
-	}
-	var r ref
-	if err := r.UnmarshalJSON(b); err != nil {
+	var o discount
+	var id ref
+	expanded, err := expandable(b, &o, &id)
+	if err != nil {
 		return err
 	}
-	d.ID = string(r)
+	d.ID, d.Expanded = string(id), expanded
+	if expanded {
+		d.ID, d.PromotionCode = o.ID, string(o.PromotionCode)
+	}
 	return nil
+}
+
+// expandable reads an expandable field: the object into obj (expanded),
+// or an id or null into id.
+func expandable(b []byte, obj any, id *ref) (expanded bool, err error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		return true, json.Unmarshal(b, obj)
+	}
+	return false, id.UnmarshalJSON(b)
 }
 
 // clickIDs are the click ids the invoice itself carries: its own metadata,
@@ -320,7 +327,11 @@ type chargeObject struct {
 	ReceiptEmail   *string         `json:"receipt_email"`
 	Description    *string         `json:"description"`
 	Paid           *bool           `json:"paid"`
+	Captured       *bool           `json:"captured"`
 	Status         string          `json:"status"`
+	Refunds        *struct {
+		Data []refundObject `json:"data"`
+	} `json:"refunds"` // absent unless expanded since 2022-11-15
 	BillingDetails *struct {
 		Email *string `json:"email"`
 	} `json:"billing_details"`
@@ -345,12 +356,139 @@ func parseCharge(raw json.RawMessage) (chargeObject, error) {
 	return c, nil
 }
 
-// captured is the amount the charge actually took.
-func (c chargeObject) captured() int64 {
+// capturedAmount is the amount the charge actually took: nothing while
+// it is only authorised (captured false), else amount_captured (amount in
+// versions without it).
+func (c chargeObject) capturedAmount() int64 {
+	if c.Captured != nil && !*c.Captured {
+		return 0
+	}
 	if c.AmountCaptured != nil {
 		return *c.AmountCaptured
 	}
 	return c.Amount
+}
+
+// refundFacts are the refunds the charge names, as of the event's time.
+func (c chargeObject) refundFacts(at time.Time) []tracklane.RefundFact {
+	if c.Refunds == nil {
+		return nil
+	}
+	var out []tracklane.RefundFact
+	for _, r := range c.Refunds.Data {
+		if r.ID != "" {
+			r.Charge = ref(c.ID)
+			out = append(out, r.fact(at))
+		}
+	}
+	return out
+}
+
+// refundObject is a refund, as charge.refund.updated carries it.
+type refundObject struct {
+	ID     string `json:"id"`
+	Amount int64  `json:"amount"`
+	Charge ref    `json:"charge"`
+	Status string `json:"status"`
+}
+
+func (r refundObject) fact(at time.Time) tracklane.RefundFact {
+	return tracklane.RefundFact{RefundID: r.ID, ChargeID: string(r.Charge), Amount: max(r.Amount, 0), Status: r.Status, At: at}
+}
+
+// invoicePaymentObject is an InvoicePayment (invoice_payment.paid, newer
+// API versions): the invoice, and the payment intent (or, for a charge
+// made without one, the charge) that paid it.
+type invoicePaymentObject struct {
+	ID      string `json:"id"`
+	Invoice ref    `json:"invoice"`
+	Status  string `json:"status"`
+	Payment struct {
+		Type          string `json:"type"`
+		PaymentIntent ref    `json:"payment_intent"`
+		Charge        ref    `json:"charge"`
+	} `json:"payment"`
+}
+
+// invoicePaymentFact reads a paid InvoicePayment; nil when the payload is
+// not one.
+func invoicePaymentFact(raw json.RawMessage) *tracklane.InvoicePaymentFact {
+	var ip invoicePaymentObject
+	if json.Unmarshal(raw, &ip) != nil || ip.Invoice == "" || (ip.Status != "" && ip.Status != "paid") {
+		return nil
+	}
+	if ip.Payment.PaymentIntent == "" && ip.Payment.Charge == "" {
+		return nil
+	}
+	return &tracklane.InvoicePaymentFact{InvoiceID: string(ip.Invoice),
+		PaymentIntentID: string(ip.Payment.PaymentIntent), ChargeID: string(ip.Payment.Charge)}
+}
+
+// creditNoteObject is a credit note in any API version: 2023-10-16 names
+// one refund (an id, or the object when expanded); newer versions list
+// refunds with the amount each gave back, and split the note into its
+// pre- and post-payment parts.
+type creditNoteObject struct {
+	ID                string    `json:"id"`
+	Invoice           ref       `json:"invoice"`
+	Amount            int64     `json:"amount"`
+	Status            string    `json:"status"`
+	Type              string    `json:"type"`
+	PostPaymentAmount *int64    `json:"post_payment_amount"`
+	Refund            refundRef `json:"refund"`
+	Refunds           *[]struct {
+		AmountRefunded int64 `json:"amount_refunded"`
+	} `json:"refunds"`
+}
+
+// postPayment is the part of the note issued on the paid invoice (a
+// pre-payment note lowered what was paid in the first place).
+func (cn creditNoteObject) postPayment() int64 {
+	if cn.PostPaymentAmount != nil {
+		return max(*cn.PostPaymentAmount, 0)
+	}
+	if cn.Type == "post_payment" {
+		return max(cn.Amount, 0)
+	}
+	return 0
+}
+
+// refunded is the part of the note paid back as a refund, and whether the
+// payload says it (a 2023-10-16 note names its refund by id only).
+func (cn creditNoteObject) refunded() (int64, bool) {
+	if cn.Refunds != nil {
+		var n int64
+		for _, r := range *cn.Refunds {
+			n += max(r.AmountRefunded, 0)
+		}
+		return n, true
+	}
+	if cn.Refund.ID == "" {
+		return 0, true
+	}
+	return max(cn.Refund.Amount, 0), cn.Refund.Expanded
+}
+
+// refundRef is a credit note's refund: an id, the expanded object, or
+// null.
+type refundRef struct {
+	ID       string
+	Amount   int64
+	Expanded bool
+}
+
+func (r *refundRef) UnmarshalJSON(b []byte) error {
+	var o refundObject
+	var id ref
+	expanded, err := expandable(b, &o, &id)
+	if err != nil {
+		return err
+	}
+	r.ID, r.Expanded = string(id), expanded
+	if expanded {
+		r.ID, r.Amount = o.ID, o.Amount
+	}
+	return nil
 }
 
 func (c chargeObject) email() string {
@@ -361,17 +499,6 @@ func (c chargeObject) email() string {
 		return tracklane.FoldEmail(*c.ReceiptEmail)
 	}
 	return ""
-}
-
-// looksInvoiced reports whether a charge of a newer API version (which no
-// longer names its invoice) was made by an invoice, judging by the
-// description Stripe gives such charges.
-func (c chargeObject) looksInvoiced() bool {
-	if c.Description == nil {
-		return false
-	}
-	d := strings.ToLower(*c.Description)
-	return strings.HasPrefix(d, "subscription ") || strings.HasPrefix(d, "payment for invoice")
 }
 
 type disputeObject struct {

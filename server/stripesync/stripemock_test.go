@@ -68,6 +68,15 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 	w.stripe.CheckoutPayment(oldAcct, true, fakestripe.CheckoutPaymentParams{CustomerEmail: "g@buyer.example", PromotionCode: op,
 		Amount: 900, At: t0.Add(3 * time.Hour)})
 	w.check(oldConn)
+	// Section 13: a 2023-10-16 credit note names its refund by id only (read
+	// with the refund expanded); a charge captured later on a newer-shape
+	// account (its customer's invoices listed, whole).
+	inv, _ := w.stripe.PayInvoice(oldAcct, true, fakestripe.InvoiceParams{Customer: cus, AmountPaid: 900, At: t0.Add(4 * time.Hour)})
+	w.stripe.CreateCreditNote(oldAcct, inv, fakestripe.CreditNoteParams{Refund: 300, Credit: 200, At: t0.Add(5 * time.Hour)})
+	w.check(oldConn)
+	auth := w.stripe.AuthorizeCharge(newAcct, false, fakestripe.ChargeParams{Customer: ncus, Amount: 800, At: t0.Add(4 * time.Hour)})
+	w.stripe.CaptureCharge(newAcct, auth, 0, t0.Add(5*time.Hour))
+	w.check(newConn)
 
 	// The platform's own account (an own-account install): its platform
 	// account learned with GET /v1/account, its calls without
@@ -104,10 +113,12 @@ func TestRequestsValidAgainstStripeMock(t *testing.T) {
 			kinds["promotion code"] = true
 		case strings.HasPrefix(c.Path, "/v1/checkout/sessions/"):
 			kinds["checkout session"] = true
+		case strings.HasPrefix(c.Path, "/v1/credit_notes/") && strings.Contains(c.RawQuery, "expand"):
+			kinds["credit note"] = true
 		}
 	}
 	for _, k := range []string{"backfill", "forward", "created", "customer", "invoices", "invoice", "promotion code", "checkout session",
-		"platform account", "own events"} {
+		"credit note", "platform account", "own events"} {
 		if !kinds[k] {
 			t.Errorf("the stories made no %s call; calls: %d", k, len(calls))
 		}

@@ -146,6 +146,10 @@ func TestRefusedAccessIsNotAnUninstall(t *testing.T) {
 			if again := w.latest(conn.ID); again.RefusedSince == nil || !again.RefusedSince.Equal(*first.RefusedSince) || !again.Active {
 				t.Errorf("refused since moved from %v to %v", first.RefusedSince, again.RefusedSince)
 			}
+			// The key refused as a whole parks no event.
+			if n, err := w.app.Store.ParkedEventCount(context.Background(), conn.ID); err != nil || n != 0 {
+				t.Errorf("parked events after refused checks: %d %v", n, err)
+			}
 
 			// By webhook: the account's events still apply.
 			w.clickAndLink("b@customer.example", "Mozilla/5.0 b")

@@ -94,6 +94,8 @@ func (h *WebhookHandler) handle(c *gin.Context, live bool) {
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "account not connected"})
 	case WebhookTypeNotUsed:
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "event type not used"})
+	case WebhookDeferred:
+		c.JSON(http.StatusOK, gin.H{"received": true, "deferred": "applied by the next check, with the events around it"})
 	case WebhookStaleUninstall:
 		c.JSON(http.StatusOK, gin.H{"received": true, "ignored": "uninstall created before the latest connect"})
 	default:

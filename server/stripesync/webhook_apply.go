@@ -2,6 +2,7 @@ package stripesync
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tracklane/tracklane/server/apperr"
@@ -23,6 +24,10 @@ const (
 	WebhookNotConnected
 	// WebhookTypeNotUsed: the sync does not read events of this type.
 	WebhookTypeNotUsed
+	// WebhookDeferred: the event is left to the next check (a newer-shape
+	// charge whose invoice nothing known yet names: the check reads the
+	// events around it before asking Stripe).
+	WebhookDeferred
 	// WebhookStaleUninstall: an account.application.deauthorized event
 	// created before the connection's latest connect (a retried old one,
 	// after the app was installed again); it changes nothing.
@@ -40,6 +45,8 @@ func (o WebhookOutcome) String() string {
 		return "not_connected"
 	case WebhookTypeNotUsed:
 		return "type_not_used"
+	case WebhookDeferred:
+		return "deferred"
 	case WebhookStaleUninstall:
 		return "stale_uninstall"
 	}
@@ -81,7 +88,7 @@ func (e *Engine) ApplyWebhookEvent(ctx context.Context, ev Event) (WebhookOutcom
 	if !handled(ev.Type) {
 		return WebhookTypeNotUsed, nil
 	}
-	return WebhookApplied, e.applyPushed(ctx, conn, ev)
+	return e.applyPushed(ctx, conn, ev)
 }
 
 // uninstalled applies account.application.deauthorized for account: its
@@ -106,20 +113,28 @@ func (e *Engine) uninstalled(ctx context.Context, account string, ev Event) (Web
 
 // applyPushed interprets and applies one pushed event of a connection. It
 // moves no cursor: pushed events arrive in any order, and the cursor only
-// follows what checks have read.
-func (e *Engine) applyPushed(ctx context.Context, conn tracklane.StripeConnection, ev Event) error {
+// follows what checks have read. An event already recorded (a redelivery,
+// or a check read it first) costs no lookup.
+func (e *Engine) applyPushed(ctx context.Context, conn tracklane.StripeConnection, ev Event) (WebhookOutcome, error) {
+	known, err := e.store.KnownEvents(ctx, conn.AccountID, conn.Livemode, []string{ev.ID})
+	if err != nil || known[ev.ID] {
+		return WebhookApplied, err
+	}
 	// Without a platform key for this mode the event may still be
 	// applicable from its payload alone; the interpreter says when not.
 	c, _ := e.client(conn.Livemode)
 	if c != nil {
 		e.learnPlatform(ctx, c, conn.Livemode)
 	}
-	in := &interpreter{client: c, store: e.store, conn: conn}
+	in := &interpreter{client: c, store: e.store, conn: conn, deferUnlinked: true}
 	se, err := in.interpret(ctx, ev)
+	if errors.Is(err, errDeferred) {
+		return WebhookDeferred, nil
+	}
 	if err != nil {
-		return err
+		return WebhookApplied, err
 	}
 	se.Via = "webhook"
 	_, err = e.store.ApplyEvents(ctx, conn, []tracklane.StripeEvent{se}, nil)
-	return err
+	return WebhookApplied, err
 }

@@ -5,27 +5,30 @@
 // sync engine may call — GET /v1/account (the platform's own account),
 // GET /v1/events, GET /v1/events/{id}, GET of single
 // customers, invoices (also with expand[]=discounts), charges, refunds,
-// subscriptions, payment intents, disputes, checkout sessions, coupons and
-// promotion codes, and the GET /v1/invoices, GET /v1/charges and GET
-// /v1/checkout/sessions lists — and keeps state per connected account (the
-// Stripe-Account header; none is the platform's own account, whose events
-// carry no "account": see SetPlatformAccount) and per mode (a sk_live_ key
-// sees live objects, a sk_test_ key test ones).
+// subscriptions, payment intents, disputes, checkout sessions, coupons,
+// promotion codes and credit notes (also with expand[]=refund), and the GET
+// /v1/invoices, GET /v1/charges and GET /v1/checkout/sessions lists — and
+// keeps state per connected account (the Stripe-Account header; none is the
+// platform's own account, whose events carry no "account": see
+// SetPlatformAccount) and per mode (a sk_live_ key sees live objects, a
+// sk_test_ key test ones).
 //
 // Tests play whole stories with the builders (CreateCustomer, PayInvoice,
 // Refund, CancelSubscription, CreateDispute, CreateCoupon,
 // CreatePromotionCode, CheckoutPayment, CheckoutSubscription, SetMetadata,
-// …). Each builder changes the
+// AuthorizeCharge, CaptureCharge, ReleaseAuthorization, FailRefund,
+// CancelRefund, CreateCreditNote, VoidCreditNote, …). Each builder changes the
 // objects and appends the events Stripe would emit; every event's
 // data.object is a snapshot rendered once, at creation, in the account's
 // Shape (the 2023-10-16 API that stripe-go v76 models, or the current API
-// where invoices name their subscription under parent.subscription_details
-// and charges no longer name their invoice). Objects fetched by GET are
+// and charges no longer name their invoice, and invoice_payment.paid says
+// which payment intent paid an invoice). Objects fetched by GET are
 // rendered from their current state in the account's current Shape.
 //
 // The fake records every call (Calls, CallCount, Unexpected), can refuse
 // revoked keys (401), uninstalled accounts and sandboxes served by another
-// key (403), forgets events older than
+// key (403) and lookups a key may not make (RefuseLookups: 403, or 400 for
+// an expansion), forgets events older than
 // a given time (Stripe keeps 30 days), and can inject faults (429, 5xx,
 // truncated bodies, delays). It is safe for concurrent use and fast enough to
 // page through tens of thousands of events.
@@ -139,6 +142,7 @@ type Server struct {
 	callGen    int // bumped by ResetCalls
 	unexpected []Call
 	faults     []*fault
+	refusals   []Refusal // refuse.go
 }
 
 // New starts a fake Stripe API on a loopback httptest server.
@@ -287,6 +291,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	idx, gen := len(s.calls), s.callGen
 	s.calls = append(s.calls, call)
 	f := s.takeFault(r.Method, r.URL.Path)
+	refused := s.refusal(r.URL.Path)
 	reqID := s.randID("req_", 14)
 	s.mu.Unlock()
 
@@ -312,6 +317,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case f != nil && f.Status != 0:
 		resp = faultResponse(f.Status)
+	case refused != nil:
+		resp = refused.response()
 	default:
 		resp = s.serve(r.Context(), r, call)
 		if f != nil && f.Truncate {
@@ -425,6 +432,7 @@ var objectRoutes = map[string]string{
 	"disputes":        "dispute",
 	"coupons":         "coupon",
 	"promotion_codes": "promotion_code",
+	"credit_notes":    "credit_note",
 }
 
 type route struct {

@@ -352,6 +352,10 @@ func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values
 			expand = true
 			return true
 		}
+		if typ == "credit_note" && isExpand(q, k, "refund") {
+			expand = true
+			return true
+		}
 		return false
 	}); !ok {
 		return r
@@ -366,7 +370,9 @@ func (s *Server) getObject(p *partition, typ, id string, live bool, q url.Values
 		return noSuch(typ, id, "id", http.StatusNotFound, s.modeHint(call.Account, id, live))
 	}
 	r := s.render(p, o, sh)
-	if cs, ok := o.v.(*checkoutSession); ok && expand {
+	if cn, ok := o.v.(*creditNote); ok {
+		r = renderCreditNote(p, cn, o.live, sh, expand)
+	} else if cs, ok := o.v.(*checkoutSession); ok && expand {
 		// total_details.breakdown: the session's discounts as objects.
 		var ds []any
 		for _, x := range p.objects {

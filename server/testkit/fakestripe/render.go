@@ -60,6 +60,10 @@ func (s *Server) render(p *partition, o *object, sh Shape) m {
 		return renderPromotionCode(p, v, o.live, sh)
 	case *discount:
 		return renderDiscount(p, o.id, sh)
+	case *creditNote:
+		return renderCreditNote(p, v, o.live, sh, false)
+	case *invoicePayment:
+		return renderInvoicePayment(v, o.live)
 	}
 	panic(fmt.Sprintf("fakestripe: cannot render %T", o.v))
 }
@@ -476,7 +480,7 @@ func (s *Server) renderCharge(p *partition, v *charge, live bool, sh Shape) m {
 		"id":                     v.id,
 		"object":                 "charge",
 		"amount":                 v.amount,
-		"amount_captured":        v.amount,
+		"amount_captured":        amountCaptured(v),
 		"amount_refunded":        v.refunded,
 		"application":            nil,
 		"application_fee":        nil,
@@ -489,7 +493,7 @@ func (s *Server) renderCharge(p *partition, v *charge, live bool, sh Shape) m {
 			"phone":   nil,
 		},
 		"calculated_statement_descriptor": "FAKE MERCHANT",
-		"captured":                        true,
+		"captured":                        !v.uncaptured,
 		"created":                         v.created,
 		"currency":                        v.currency,
 		"customer":                        strOrNil(v.customer),
@@ -581,8 +585,12 @@ func renderRefund(o *object, sh Shape) m {
 		"reason":                   nil,
 		"receipt_number":           nil,
 		"source_transfer_reversal": nil,
-		"status":                   "succeeded",
+		"status":                   refundStatus(v),
 		"transfer_reversal":        nil,
+	}
+	if v.status == "failed" {
+		r["failure_reason"] = v.failureReason
+		r["failure_balance_transaction"] = "txn_failed_" + v.id
 	}
 	if sh == ShapeNew {
 		r["customer"] = strOrNil(v.customer)
@@ -657,7 +665,7 @@ func renderPaymentIntent(v *paymentIntent, live bool, sh Shape) m {
 		"automatic_payment_methods":            nil,
 		"canceled_at":                          nil,
 		"cancellation_reason":                  nil,
-		"capture_method":                       "automatic",
+		"capture_method":                       captureMethod(v),
 		"client_secret":                        v.clientSecret,
 		"confirmation_method":                  "automatic",
 		"created":                              v.created,

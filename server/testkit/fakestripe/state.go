@@ -137,11 +137,17 @@ type charge struct {
 	refunds                               []string
 	disputed                              bool
 	metadata                              map[string]string
+	// uncaptured: only authorised (capture_method manual), or released;
+	// partial: what a partial capture took (0: all of amount, once
+	// captured). See capture.go.
+	uncaptured bool
+	partial    int64
 }
 
 type refund struct {
 	id, charge, paymentIntent, currency, balanceTx, customer string
 	amount, created                                          int64
+	status, failureReason                                    string // status "" = succeeded (refund_status.go)
 }
 
 type dispute struct {
@@ -155,6 +161,7 @@ type paymentIntent struct {
 	clientSecret                                  string
 	amount, created                               int64
 	metadata                                      map[string]string
+	manual                                        bool // capture_method manual (capture.go)
 }
 
 type checkoutSession struct {
@@ -524,6 +531,7 @@ func (s *Server) payInvoice(pt *partition, p InvoiceParams, who string) *invoice
 	s.emit(pt, "invoice.paid", paidAt, io, nil, false)
 	if chObj != nil {
 		s.emit(pt, "invoice.payment_succeeded", paidAt, io, nil, false)
+		s.emitInvoicePayment(pt, inv, paidAt)
 	}
 	return inv
 }
@@ -604,6 +612,14 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pt := s.part(account, livemode)
+	o := s.standaloneCharge(pt, p, "Charge")
+	s.emit(pt, "charge.succeeded", p.At, o, nil, true)
+	return o.id
+}
+
+// standaloneCharge checks p and adds its charge and payment intent,
+// without an event.
+func (s *Server) standaloneCharge(pt *partition, p ChargeParams, who string) *object {
 	if p.Customer != "" {
 		c := mustGet(pt, p.Customer, "customer").v.(*customer)
 		if c.currency == "" {
@@ -611,15 +627,13 @@ func (s *Server) Charge(account string, livemode bool, p ChargeParams) string {
 		}
 	}
 	if p.Amount <= 0 {
-		panic("fakestripe: Charge: amount must be > 0")
+		panic("fakestripe: " + who + ": amount must be > 0")
 	}
 	cur := p.Currency
 	if cur == "" {
 		cur = "usd"
 	}
-	o := s.newCharge(pt, p, cur)
-	s.emit(pt, "charge.succeeded", p.At, o, nil, true)
-	return o.id
+	return s.newCharge(pt, p, cur)
 }
 
 // newCharge adds an invoice-less charge and its payment intent, without an
