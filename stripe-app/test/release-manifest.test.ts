@@ -29,7 +29,9 @@ function uploadProblems(manifest: any): string[] {
   for (const p of manifest.permissions ?? []) {
     if (typeof p.purpose !== 'string' || p.purpose.trim() === '') problems.push(`${p.permission}: no purpose`);
   }
-  if (manifest.sandbox_install_compatible !== true) problems.push('sandbox_install_compatible is not true');
+  // Sandbox installs stay off until a request can be told from a test-mode
+  // one (docs/deploy.md, "Sandboxes"; the Go rule in server/appmanifest).
+  if (manifest.sandbox_install_compatible !== false) problems.push('sandbox_install_compatible is not false');
   if (!['private', 'public'].includes(manifest.distribution_type)) problems.push('distribution_type');
   if (manifest.id === 'com.tracklane.affiliates') problems.push('the project-wide app id');
   if (manifest.distribution_type === 'public' && /\b(stripe|app|free|paid)\b/i.test(manifest.name)) problems.push('public name');
