@@ -20,14 +20,7 @@ func (h *Handler) handleTokenCreate(c *gin.Context) {
 	name := c.PostForm("name")
 	token, err := h.deps.Accounts.CreateToken(c.Request.Context(), t.ID, name)
 	if err != nil {
-		status, msg := h.userMessage(c, err)
-		page, perr := h.settingsPage(c, t)
-		if perr != nil {
-			h.fail(c, perr)
-			return
-		}
-		page.TokenError, page.TokenName = msg, name
-		h.render(c, status, views.Settings(page))
+		h.settingsRefused(c, t, err, func(p *views.SettingsPage, msg string) { p.TokenError, p.TokenName = msg, name })
 		return
 	}
 	if err := h.setFlash(c, flash{Kind: flashToken, Name: name, Value: token}); err != nil {
