@@ -48,22 +48,11 @@ const DeauthorizedEvent = "account.application.deauthorized"
 // from changing under it when Stripe's default moves on.
 const WebhookAPIVersion = stripe.APIVersion
 
-// SubscribedAhead are event types the sync is being taught to read:
-// endpoints subscribe to them before a check reads them, so an operator
-// need not edit them again; until then their deliveries are answered
-// "event type not used", and the app's permissions for them come with the
-// read. Each leaves this list when it joins EventTypes. None is waiting
-// now: SPEC 13's (charge.captured, charge.refund.updated, credit notes,
-// invoice_payment.paid) are read.
-var SubscribedAhead []string
-
 // WebhookEventTypes are the event types the webhook endpoints subscribe
 // to: every type a check reads (EventTypes, the one list the sync and the
-// operator's `stripe webhooks` share), the types in SubscribedAhead and the
-// uninstall. Sorted, without duplicates.
+// operator's `stripe webhooks` share) and the uninstall. Sorted, without duplicates.
 func WebhookEventTypes() []string {
-	types := append(slices.Clone(EventTypes), SubscribedAhead...)
-	types = append(types, DeauthorizedEvent)
+	types := append(slices.Clone(EventTypes), DeauthorizedEvent)
 	slices.Sort(types)
 	return slices.Compact(types)
 }
